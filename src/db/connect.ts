@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { connectPostgres } from './postgres.ts';
+import { openPglite } from './pglite.ts';
+import type { Db } from './types.ts';
+
+export class DatabaseConfigError extends Error {}
+
+export interface DatabaseConfig {
+  /** A postgres:// URL; when absent the embedded database is used. */
+  databaseUrl?: string;
+  /** Folder for the embedded database's data; `undefined` with no URL means in memory. */
+  dataDir?: string;
+  maxConnections?: number;
+  onError?: (error: Error) => void;
+}
+
+export function describeDatabase(config: DatabaseConfig): string {
+  if (config.databaseUrl) {
+    const url = new URL(config.databaseUrl);
+    return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+  }
+  return config.dataDir ? `embedded PGlite in ${path.resolve(config.dataDir)}` : 'embedded PGlite in memory';
+}
+
+/** Opens the configured database and proves it answers, with an error a person can act on. */
+export async function openDatabase(config: DatabaseConfig): Promise<Db> {
+  if (config.databaseUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(config.databaseUrl);
+    } catch {
+      throw new DatabaseConfigError(
+        'DATABASE_URL is not a valid URL; expected postgres://user:password@host:5432/database',
+      );
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      throw new DatabaseConfigError(
+        `DATABASE_URL must start with postgres:// or postgresql:// (got ${url.protocol}//)`,
+      );
+    }
+    const db = connectPostgres({
+      connectionString: config.databaseUrl,
+      maxConnections: config.maxConnections,
+      onError: config.onError,
+    });
+    try {
+      await db.query('SELECT 1');
+    } catch (error) {
+      await db.close().catch(() => {});
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new DatabaseConfigError(`cannot reach ${describeDatabase(config)}: ${reason}`);
+    }
+    return db;
+  }
+  if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  try {
+    return await openPglite(config.dataDir);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DatabaseConfigError(`cannot open ${describeDatabase(config)}: ${reason}`);
+  }
+}

@@ -1,0 +1,43 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Db, QueryResult, Queryable } from './types.ts';
+
+/**
+ * The embedded database: PostgreSQL compiled to WASM, in this process. One connection, so
+ * queries are serialized; a query issued outside an open transaction waits for it to finish.
+ * `dataDir` undefined means in memory (tests).
+ */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  return wrapPglite(dataDir ? await PGlite.create({ dataDir }) : await PGlite.create());
+}
+
+/** The seam over an already open PGlite instance. */
+export function wrapPglite(pglite: PGlite): Db {
+  const toResult = <R>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<R> => ({
+    rows: r.rows as R[],
+    rowCount: Math.max(r.affectedRows ?? 0, r.rows.length),
+  });
+  return {
+    kind: 'pglite',
+    async query<R>(sql: string, params?: readonly unknown[]) {
+      return toResult<R>(await pglite.query(sql, params as unknown[] | undefined));
+    },
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pglite.transaction(async (t) =>
+        fn({
+          async query<R>(sql: string, params?: readonly unknown[]) {
+            return toResult<R>(await t.query(sql, params as unknown[] | undefined));
+          },
+        }),
+      );
+    },
+    async exec(sql: string) {
+      await pglite.exec(sql);
+    },
+    async listen(channel, onNotify) {
+      return pglite.listen(channel, onNotify);
+    },
+    async close() {
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import pg from 'pg';
+import type { Db, QueryResult, Queryable } from './types.ts';
+
+export interface PostgresOptions {
+  connectionString: string;
+  maxConnections?: number;
+  /** Called for connection errors that happen outside a query (idle client dropped, LISTEN lost). */
+  onError?: (error: Error) => void;
+}
+
+// Return int8/numeric as strings only where we ask; counts are cast to int in SQL.
+const LISTEN_RETRY_MS = 500;
+
+export function connectPostgres(options: PostgresOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 10_000,
+  });
+  const onError = options.onError ?? (() => {});
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', onError);
+
+  const listeners = new Set<{ close: () => Promise<void> }>();
+
+  async function query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    const result = await pool.query(sql, params as unknown[] | undefined);
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  }
+
+  return {
+    kind: 'postgres',
+    query,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      const tx: Queryable = {
+        async query<R>(sql: string, params?: readonly unknown[]) {
+          const result = await client.query(sql, params as unknown[] | undefined);
+          return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+        },
+      };
+      try {
+        await client.query('BEGIN');
+        const value = await fn(tx);
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async listen(channel, onNotify) {
+      // A dedicated connection, re-established after a drop so wake-ups survive a server restart.
+      let client: pg.Client | undefined;
+      let closed = false;
+      let retry: NodeJS.Timeout | undefined;
+      const connect = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: options.connectionString });
+        c.on('notification', (msg) => {
+          if (msg.channel === channel) onNotify(msg.payload ?? '');
+        });
+        c.on('error', (error) => {
+          onError(error);
+          reconnect(c);
+        });
+        c.on('end', () => reconnect(c));
+        await c.connect();
+        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        if (closed) {
+          await c.end().catch(() => {});
+          return;
+        }
+        client = c;
+        // Anything may have been missed while disconnected: let the caller re-check.
+        onNotify('');
+      };
+      const reconnect = (c: pg.Client) => {
+        if (closed || client !== c || retry) return;
+        client = undefined;
+        c.end().catch(() => {});
+        const attempt = () => {
+          retry = undefined;
+          if (closed) return;
+          connect().catch((error: Error) => {
+            onError(error);
+            retry = setTimeout(attempt, LISTEN_RETRY_MS);
+          });
+        };
+        retry = setTimeout(attempt, LISTEN_RETRY_MS);
+      };
+      await connect();
+      const handle = {
+        close: async () => {
+          closed = true;
+          if (retry) clearTimeout(retry);
+          listeners.delete(handle);
+          await client?.end().catch(() => {});
+        },
+      };
+      listeners.add(handle);
+      return handle.close;
+    },
+    async close() {
+      await Promise.all([...listeners].map((l) => l.close()));
+      await pool.end();
+    },
+  };
+}

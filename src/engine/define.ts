@@ -1,0 +1,135 @@
+import type { Queryable } from '../db/types.ts';
+
+export interface RetryPolicy {
+  /** Total attempts including the first; 1 means no retry. */
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Growth per attempt (2 doubles the delay). */
+  factor: number;
+  /** Share of the delay that is randomized, 0..1, so retries of many runs spread out. */
+  jitter: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 5,
+  initialDelayMs: 1_000,
+  maxDelayMs: 5 * 60_000,
+  factor: 2,
+  jitter: 0.25,
+};
+
+export interface StepContext<I = unknown> {
+  readonly runId: string;
+  readonly type: string;
+  readonly step: string;
+  readonly stepIndex: number;
+  readonly input: I;
+  /** Outputs of the steps completed before this one, by step name. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+  /** 1 for the first attempt of this step. */
+  readonly attempt: number;
+  /** What the step passed to `waitUntil` when it last asked to wait; undefined the first time. */
+  readonly state: unknown;
+  /**
+   * True when an earlier attempt of this step may have been cut off mid-way (worker crashed or
+   * lost its lease). A step that sends messages uses it to flag a possible duplicate.
+   */
+  readonly interrupted: boolean;
+  /** Stable for this run and step: the key to give a provider so a re-run never acts twice. */
+  readonly idempotencyKey: string;
+  /** Aborted when the step times out or the worker loses the run. */
+  readonly signal: AbortSignal;
+  now(): Date;
+}
+
+export interface DbStepContext<I = unknown> extends StepContext<I> {
+  /** The transaction that also records this step as done: writes here commit exactly once. */
+  readonly tx: Queryable;
+}
+
+const CONTROL = Symbol('billflow.stepControl');
+
+export type StepControl =
+  | { readonly [CONTROL]: 'wait'; readonly until: Date; readonly state: unknown }
+  | { readonly [CONTROL]: 'finish'; readonly outcome: string; readonly output: unknown };
+
+/** Returned by a step: run this same step again at `until` (durable), keeping `state` for it. */
+export function waitUntil(until: Date, state?: unknown): StepControl {
+  return { [CONTROL]: 'wait', until, state };
+}
+
+/** Returned by a step: the run is done; the remaining steps are marked skipped. */
+export function finishRun(outcome: string, output?: unknown): StepControl {
+  return { [CONTROL]: 'finish', outcome, output };
+}
+
+export function asStepControl(value: unknown): StepControl | undefined {
+  return value !== null && typeof value === 'object' && CONTROL in value ? (value as StepControl) : undefined;
+}
+
+export function controlKind(control: StepControl): 'wait' | 'finish' {
+  return control[CONTROL];
+}
+
+interface StepCommon {
+  name: string;
+  retry?: Partial<RetryPolicy>;
+  /** An attempt running longer than this fails as a transient error (and is retried). */
+  timeoutMs?: number;
+}
+
+export interface DbStep<I = unknown> extends StepCommon {
+  kind: 'db';
+  run(ctx: DbStepContext<I>): Promise<unknown>;
+}
+
+export interface ExternalStep<I = unknown> extends StepCommon {
+  kind: 'external';
+  run(ctx: StepContext<I>): Promise<unknown>;
+}
+
+export type StepDefinition<I = unknown> = DbStep<I> | ExternalStep<I>;
+
+export interface WorkflowDefinition<I = unknown> {
+  type: string;
+  steps: StepDefinition<I>[];
+  /** Checks and normalizes the input at start; throw InvalidInputError to refuse it. */
+  parseInput?(input: unknown): I;
+  /**
+   * The step names a new run pins, in order; defaults to `steps`. Lets a deployment insert
+   * steps of its own (resolved by `resolveStep`) without touching runs already started.
+   */
+  plan?(input: I, db: Queryable): Promise<string[]>;
+  /** Finds a step that is not in `steps` (e.g. an operator-defined one) by its pinned name. */
+  resolveStep?(name: string, db: Queryable): Promise<StepDefinition<I> | undefined>;
+}
+
+export type Registry = ReadonlyMap<string, WorkflowDefinition<never>>;
+
+const NAME = /^[a-z][a-z0-9_:.-]{0,99}$/;
+
+export function defineWorkflow<I>(definition: WorkflowDefinition<I>): WorkflowDefinition<I> {
+  if (!NAME.test(definition.type)) throw new Error(`invalid workflow type name: ${definition.type}`);
+  if (definition.steps.length === 0) throw new Error(`workflow ${definition.type} has no steps`);
+  const seen = new Set<string>();
+  for (const step of definition.steps) {
+    if (!NAME.test(step.name)) throw new Error(`invalid step name in ${definition.type}: ${step.name}`);
+    if (seen.has(step.name)) throw new Error(`duplicate step ${step.name} in ${definition.type}`);
+    seen.add(step.name);
+  }
+  return definition;
+}
+
+export function createRegistry(definitions: WorkflowDefinition<never>[]): Registry {
+  const registry = new Map<string, WorkflowDefinition<never>>();
+  for (const definition of definitions) {
+    if (registry.has(definition.type)) throw new Error(`workflow type ${definition.type} defined twice`);
+    registry.set(definition.type, definition);
+  }
+  return registry;
+}
+
+export function retryPolicy(step: StepDefinition<never>): RetryPolicy {
+  return { ...DEFAULT_RETRY, ...step.retry };
+}

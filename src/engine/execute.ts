@@ -1,0 +1,168 @@
+import { RetryableError, isRetryable } from '../errors.ts';
+import { retryDelayMs } from './backoff.ts';
+import { asStepControl, controlKind, retryPolicy } from './define.ts';
+import type { StepContext, StepDefinition } from './define.ts';
+import type { StepOutcome } from './sql/recordOutcomes.ts';
+
+/** A run this worker holds a lease on, as it knows it between steps. */
+export interface HeldRunState {
+  id: string;
+  type: string;
+  steps: string[];
+  stepIndex: number;
+  /** Attempts already made on the current step. */
+  attempt: number;
+  input: unknown;
+  version: number;
+  outputs: Record<string, unknown>;
+  state: unknown;
+  interrupted: boolean;
+  previousOwner: string | null;
+  claimedAt: Date;
+  /** performance.now() at which the lease is known to expire. */
+  leaseDeadline: number;
+  abort: AbortController;
+  lost: boolean;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  retryable: boolean;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, stack: error.stack, retryable: isRetryable(error) };
+  }
+  return { name: 'Error', message: String(error), retryable: isRetryable(error) };
+}
+
+export function stepContext(run: HeldRunState, step: StepDefinition<never>, now: () => Date): StepContext<unknown> {
+  return {
+    runId: run.id,
+    type: run.type,
+    step: step.name,
+    stepIndex: run.stepIndex,
+    input: run.input,
+    outputs: run.outputs,
+    attempt: run.attempt + 1,
+    state: run.state ?? undefined,
+    interrupted: run.interrupted,
+    idempotencyKey: `${run.id}:${step.name}`,
+    signal: run.abort.signal,
+    now,
+  };
+}
+
+/** Runs a handler under the step's timeout; the signal tells the handler to give up. */
+export async function runWithTimeout<T>(
+  run: HeldRunState,
+  step: StepDefinition<never>,
+  call: () => Promise<T>,
+): Promise<T> {
+  if (!step.timeoutMs) return call();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new RetryableError(`step ${step.name} timed out after ${step.timeoutMs} ms`);
+      run.abort.abort(error);
+      reject(error);
+    }, step.timeoutMs);
+  });
+  try {
+    return await Promise.race([call(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface OutcomeBase {
+  run: HeldRunState;
+  step: string;
+  startedAt: Date;
+  endedAt: Date;
+}
+
+function attemptEntries(base: OutcomeBase, entry: Record<string, unknown>): unknown[] {
+  const attempt = base.run.attempt + 1;
+  const current = {
+    attempt,
+    started_at: base.startedAt,
+    ended_at: base.endedAt,
+    duration_ms: base.endedAt.getTime() - base.startedAt.getTime(),
+    ...entry,
+  };
+  if (!base.run.interrupted) return [current];
+  // The attempt before this one was cut off when its worker stopped renewing the lease.
+  const lost = {
+    attempt: attempt - 1,
+    ended_at: base.run.claimedAt,
+    outcome: 'interrupted',
+    error: { name: 'LeaseExpired', message: `worker ${base.run.previousOwner} stopped; lease expired` },
+  };
+  return [lost, current];
+}
+
+/** What a step's return value means for the run. */
+export function outcomeOfValue(base: OutcomeBase, value: unknown): StepOutcome {
+  const common = {
+    runId: base.run.id,
+    version: base.run.version,
+    stepIndex: base.run.stepIndex,
+    step: base.step,
+    startedAt: base.startedAt,
+  };
+  const control = asStepControl(value);
+  if (control && controlKind(control) === 'wait' && 'until' in control) {
+    return {
+      ...common,
+      kind: 'wait',
+      runAt: control.until,
+      state: control.state ?? null,
+      attempts: attemptEntries(base, { outcome: 'waiting', until: control.until }),
+    };
+  }
+  if (control && controlKind(control) === 'finish' && 'outcome' in control) {
+    return {
+      ...common,
+      kind: 'finish',
+      outcome: control.outcome,
+      output: control.output ?? null,
+      attempts: attemptEntries(base, { outcome: 'finished', run_outcome: control.outcome }),
+    };
+  }
+  return {
+    ...common,
+    kind: 'done',
+    output: value ?? null,
+    attempts: attemptEntries(base, { outcome: 'completed' }),
+  };
+}
+
+/** A thrown error: retry later if it may pass and attempts remain, otherwise fail the run. */
+export function outcomeOfError(base: OutcomeBase, step: StepDefinition<never> | undefined, error: unknown): StepOutcome {
+  const serialized = serializeError(error);
+  const policy = step ? retryPolicy(step) : undefined;
+  const attempt = base.run.attempt + 1;
+  const retry = policy !== undefined && serialized.retryable && attempt < policy.maxAttempts;
+  const common = {
+    runId: base.run.id,
+    version: base.run.version,
+    stepIndex: base.run.stepIndex,
+    step: base.step,
+    startedAt: base.startedAt,
+    error: serialized,
+  };
+  if (retry) {
+    const delayMs = retryDelayMs(policy, attempt);
+    return {
+      ...common,
+      kind: 'retry',
+      delayMs,
+      attempts: attemptEntries(base, { outcome: 'retrying', error: serialized, retry_in_ms: delayMs }),
+    };
+  }
+  return { ...common, kind: 'fail', attempts: attemptEntries(base, { outcome: 'failed', error: serialized }) };
+}

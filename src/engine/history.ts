@@ -1,0 +1,196 @@
+import type { Queryable } from '../db/types.ts';
+import { InvalidInputError, NotFoundError } from '../errors.ts';
+
+export const RUN_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** What an in_progress run is doing right now. */
+export type RunActivity = 'running' | 'retrying' | 'waiting' | null;
+
+export interface RunSummary {
+  id: string;
+  type: string;
+  status: RunStatus;
+  activity: RunActivity;
+  /** For retrying/waiting: when it runs next; for running: when the lease expires. */
+  activity_until: Date | null;
+  current_step: string | null;
+  step_index: number;
+  step_count: number;
+  attempt: number;
+  subject_ref: string | null;
+  owner_ref: string | null;
+  outcome: string | null;
+  failed_step: string | null;
+  error: unknown;
+  created_at: Date;
+  started_at: Date | null;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+export interface StepView {
+  index: number;
+  name: string;
+  status: 'pending' | 'running' | 'completed' | 'failed' | 'retrying' | 'waiting' | 'skipped';
+  attempts: unknown[];
+  output: unknown;
+  state: unknown;
+  error: unknown;
+  note: string | null;
+  idempotency_key: string;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface RunEvent {
+  id: number;
+  action: string;
+  actor: string;
+  reason: string | null;
+  detail: Record<string, unknown>;
+  created_at: Date;
+}
+
+export interface RunDetail extends RunSummary {
+  input: unknown;
+  steps: StepView[];
+  idempotency_key: string | null;
+  events: RunEvent[];
+}
+
+const SUMMARY_COLUMNS = `
+  id, type, status,
+  CASE WHEN status <> 'in_progress' THEN NULL
+       WHEN lease_owner IS NOT NULL THEN 'running'
+       WHEN wait_reason = 'retry' THEN 'retrying'
+       WHEN wait_reason = 'timer' THEN 'waiting' END AS activity,
+  CASE WHEN status IN ('in_progress', 'pending') THEN run_at END AS activity_until,
+  steps[step_index + 1] AS current_step, step_index, cardinality(steps) AS step_count, attempt,
+  subject_ref, owner_ref, outcome, failed_step, error, created_at, started_at, updated_at, finished_at`;
+
+export async function getRun(q: Queryable, runId: string): Promise<RunDetail> {
+  const { rows } = await q.query<RunSummary & { input: unknown; steps: string[]; idempotency_key: string | null }>(
+    `SELECT ${SUMMARY_COLUMNS}, input, steps, idempotency_key FROM workflow_runs WHERE id = $1`,
+    [runId],
+  );
+  const run = rows[0];
+  if (!run) throw new NotFoundError(`workflow run ${runId} not found`);
+  const [stepRows, events] = await Promise.all([
+    q.query<Omit<StepView, 'index' | 'idempotency_key'> & { step_index: number }>(
+      `SELECT step_index, name, status, attempts, output, state, error, note, started_at, finished_at
+       FROM workflow_steps WHERE run_id = $1 ORDER BY step_index`,
+      [runId],
+    ),
+    q.query<RunEvent>(
+      `SELECT id::int AS id, action, actor, reason, detail, created_at
+       FROM workflow_run_events WHERE run_id = $1 ORDER BY id`,
+      [runId],
+    ),
+  ]);
+  const byIndex = new Map(stepRows.rows.map((s) => [s.step_index, s]));
+  const steps: StepView[] = run.steps.map((name, index) => {
+    const row = byIndex.get(index);
+    const running = run.activity === 'running' && index === run.step_index;
+    return {
+      index,
+      name,
+      status: running ? 'running' : (row?.status ?? 'pending'),
+      attempts: row?.attempts ?? [],
+      output: row?.output ?? null,
+      state: row?.state ?? null,
+      error: row?.error ?? null,
+      note: row?.note ?? null,
+      idempotency_key: `${run.id}:${name}`,
+      started_at: row?.started_at ?? null,
+      finished_at: row?.finished_at ?? null,
+    };
+  });
+  return { ...run, steps, events: events.rows };
+}
+
+export interface RunFilter {
+  type?: string;
+  status?: RunStatus;
+  subjectRef?: string;
+  ownerRef?: string;
+  failedStep?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
+      return value as [string, string];
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInputError([{ field: 'cursor', message: 'not a cursor returned by this list' }]);
+}
+
+/** Newest first, keyset-paginated on (created_at, id) so deep pages cost the same as the first. */
+export async function listRuns(
+  q: Queryable,
+  filter: RunFilter,
+  page: { limit?: number; cursor?: string } = {},
+): Promise<Page<RunSummary>> {
+  const limit = page.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+    throw new InvalidInputError([{ field: 'limit', message: 'must be an integer from 1 to 500' }]);
+  }
+  if (filter.status && !RUN_STATUSES.includes(filter.status)) {
+    throw new InvalidInputError([{ field: 'status', message: `must be one of ${RUN_STATUSES.join(', ')}` }]);
+  }
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replaceAll('?', `$${params.length}`));
+  };
+  if (filter.type) add('type = ?', filter.type);
+  if (filter.status) add('status = ?', filter.status);
+  if (filter.subjectRef) add('subject_ref = ?', filter.subjectRef);
+  if (filter.ownerRef) add('owner_ref = ?', filter.ownerRef);
+  if (filter.failedStep) add(`status = 'failed' AND failed_step = ?`, filter.failedStep);
+  if (filter.createdAfter) add('created_at >= ?', filter.createdAfter);
+  if (filter.createdBefore) add('created_at < ?', filter.createdBefore);
+  if (page.cursor) {
+    const [createdAt, id] = decodeCursor(page.cursor);
+    params.push(createdAt, id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  params.push(limit + 1);
+  const { rows } = await q.query<RunSummary & { cursor_at: string }>(
+    `SELECT ${SUMMARY_COLUMNS}, created_at::text AS cursor_at FROM workflow_runs
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(({ cursor_at: _, ...run }) => run),
+    next_cursor: rows.length > limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+  };
+}
+
+/** Runs per type and status, for menus and badges. */
+export async function countRuns(q: Queryable): Promise<{ type: string; status: RunStatus; count: number }[]> {
+  const { rows } = await q.query<{ type: string; status: RunStatus; count: number }>(
+    `SELECT type, status, count(*)::int AS count FROM workflow_runs GROUP BY type, status ORDER BY type, status`,
+  );
+  return rows;
+}

@@ -1,0 +1,14 @@
+// The engine's public surface: durable runs and steps; it knows nothing of billing.
+export * from './define.ts';
+export { startWorkflow } from './start.ts';
+export type { StartRequest, StartResult } from './start.ts';
+export { createWorker, RUNS_CHANNEL } from './worker.ts';
+export type { Worker, WorkerOptions } from './worker.ts';
+export { restartRun, cancelRun, skipFailedStep, runNow } from './actions.ts';
+export type { ActionResult, OperatorAction } from './actions.ts';
+export { bulkRestart, advanceOperations, getOperation } from './bulk.ts';
+export type { BulkRestartRequest, BulkRestartResult, FailedRunFilter, OperationStatus } from './bulk.ts';
+export { getRun, listRuns, countRuns, RUN_STATUSES } from './history.ts';
+export type { RunDetail, RunSummary, RunFilter, RunStatus, StepView, Page, RunEvent } from './history.ts';
+export type { EngineHooks, Logger, RunCompletedEvent, RunFailedEvent, StepFailedEvent } from './hooks.ts';
+export { serializeError } from './execute.ts';

@@ -1,0 +1,59 @@
+import type { Queryable } from '../../db/types.ts';
+
+export interface NewRun {
+  id: string;
+  type: string;
+  steps: string[];
+  input: unknown;
+  idempotencyKey: string | null;
+  subjectRef: string | null;
+  ownerRef: string | null;
+  /** When it may start; null = now (DB clock, or the engine's clock when given). */
+  runAt: Date | null;
+  now: Date | null;
+  /** Set when the first step already ran inside the caller's transaction. */
+  firstStepDone: boolean;
+}
+
+export interface InsertedRun {
+  id: string;
+  type: string;
+  status: string;
+  created: boolean;
+}
+
+/**
+ * Inserts a run unless one with the same idempotency key exists, and wakes the workers (NOTIFY is
+ * delivered at commit, so a run started inside a caller's transaction is seen when it commits).
+ * Returns no row on a key conflict; the caller then reads the existing run.
+ */
+export async function insertRun(q: Queryable, run: NewRun): Promise<InsertedRun | undefined> {
+  const { rows } = await q.query<InsertedRun>(
+    `WITH ins AS (
+       INSERT INTO workflow_runs (id, type, steps, input, idempotency_key, subject_ref, owner_ref,
+                                  run_at, created_at, updated_at, step_index, status, started_at)
+       VALUES ($1, $2, $3::text[], $4::jsonb, $5, $6, $7,
+               coalesce($8::timestamptz, $9::timestamptz, now()), coalesce($9::timestamptz, now()),
+               coalesce($9::timestamptz, now()),
+               CASE WHEN $10::boolean THEN 1 ELSE 0 END,
+               CASE WHEN $10::boolean AND cardinality($3::text[]) = 1 THEN 'completed'
+                    WHEN $10::boolean THEN 'in_progress' ELSE 'pending' END,
+               CASE WHEN $10::boolean THEN coalesce($9::timestamptz, now()) END)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING id, type, status)
+     SELECT id, type, status, true AS created, pg_notify('billflow_runs', type) IS NULL AS notified FROM ins`,
+    [
+      run.id,
+      run.type,
+      run.steps,
+      JSON.stringify(run.input ?? null),
+      run.idempotencyKey,
+      run.subjectRef,
+      run.ownerRef,
+      run.runAt,
+      run.now,
+      run.firstStepDone,
+    ],
+  );
+  return rows[0];
+}

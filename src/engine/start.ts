@@ -1,0 +1,142 @@
+import type { Db, Queryable } from '../db/types.ts';
+import { ConflictError, InvalidInputError, PermanentError } from '../errors.ts';
+import type { DbStepContext, Registry, StepDefinition, WorkflowDefinition } from './define.ts';
+import { newId } from './ids.ts';
+import { insertRun } from './sql/insertRun.ts';
+import { resolveStep } from './steps.ts';
+
+export interface StartRequest {
+  type: string;
+  input: unknown;
+  /** Same key → the same run, never two (e.g. a provider's event id or an Idempotency-Key). */
+  idempotencyKey?: string;
+  /** The record the run is about, for look-ups ("runs of inv_123"). */
+  subjectRef?: string;
+  /** Who the record belongs to, for look-ups ("runs of cus_42"). */
+  ownerRef?: string;
+  /** Start later instead of now. */
+  runAt?: Date;
+  /**
+   * Run the first step (it must be a db step) right now, inside the same transaction as the
+   * insert, so the caller can answer with what it created. If it throws, nothing is created.
+   */
+  runFirstStep?: boolean;
+  now?: Date;
+}
+
+export interface StartResult {
+  runId: string;
+  type: string;
+  status: string;
+  /** False when the idempotency key matched an existing run. */
+  created: boolean;
+  /** Output of the first step when `runFirstStep` was asked (also on a repeated key). */
+  firstStepOutput?: unknown;
+}
+
+function isDb(q: Queryable): q is Db {
+  return typeof (q as Partial<Db>).transaction === 'function';
+}
+
+/**
+ * Starts a workflow run. Pass a transaction to make the run commit with the caller's own
+ * writes; pass the database to run on its own.
+ */
+export async function startWorkflow(q: Queryable, registry: Registry, request: StartRequest): Promise<StartResult> {
+  const definition = registry.get(request.type) as WorkflowDefinition<unknown> | undefined;
+  if (!definition) {
+    throw new InvalidInputError([{ field: 'type', message: `unknown workflow type "${request.type}"` }]);
+  }
+  if (request.idempotencyKey !== undefined && request.idempotencyKey.length > 255) {
+    throw new InvalidInputError([{ field: 'idempotency_key', message: 'must be at most 255 characters' }]);
+  }
+  const input = definition.parseInput ? definition.parseInput(request.input) : request.input;
+  if (request.runFirstStep && isDb(q)) {
+    return q.transaction((tx) => start(tx, definition, request, input));
+  }
+  return start(q, definition, request, input);
+}
+
+async function start(
+  q: Queryable,
+  definition: WorkflowDefinition<unknown>,
+  request: StartRequest,
+  input: unknown,
+): Promise<StartResult> {
+  const steps = definition.plan ? await definition.plan(input, q) : definition.steps.map((s) => s.name);
+  if (steps.length === 0 || new Set(steps).size !== steps.length) {
+    throw new Error(`workflow ${definition.type} planned an empty or repeated step list: ${steps.join(', ')}`);
+  }
+  let first: StepDefinition<unknown> | undefined;
+  if (request.runFirstStep) {
+    first = await resolveStep(definition, steps[0] as string, q);
+    if (first?.kind !== 'db') throw new Error(`the first step of ${definition.type} is not a db step`);
+  }
+  const runId = newId('run');
+  const inserted = await insertRun(q, {
+    id: runId,
+    type: definition.type,
+    steps,
+    input,
+    idempotencyKey: request.idempotencyKey ?? null,
+    subjectRef: request.subjectRef ?? null,
+    ownerRef: request.ownerRef ?? null,
+    runAt: request.runAt ?? null,
+    now: request.now ?? null,
+    firstStepDone: first !== undefined,
+  });
+  if (!inserted) return existingRun(q, definition.type, request);
+  if (first?.kind !== 'db') return { runId, type: inserted.type, status: inserted.status, created: true };
+
+  const now = request.now ?? new Date();
+  const ctx: DbStepContext<unknown> = {
+    runId,
+    type: definition.type,
+    step: first.name,
+    stepIndex: 0,
+    input,
+    outputs: {},
+    attempt: 1,
+    state: undefined,
+    interrupted: false,
+    idempotencyKey: `${runId}:${first.name}`,
+    signal: new AbortController().signal,
+    now: () => request.now ?? new Date(),
+    tx: q,
+  };
+  const output = await first.run(ctx);
+  await q.query(
+    `INSERT INTO workflow_steps (run_id, step_index, name, status, output, attempts, started_at, finished_at)
+     VALUES ($1, 0, $2, 'completed', $3::jsonb, $4::jsonb, $5, coalesce($6::timestamptz, now()))`,
+    [
+      runId,
+      first.name,
+      JSON.stringify(output ?? null),
+      JSON.stringify([{ attempt: 1, started_at: now, ended_at: new Date(), outcome: 'completed', inline: true }]),
+      now,
+      request.now ?? null,
+    ],
+  );
+  return { runId, type: inserted.type, status: inserted.status, created: true, firstStepOutput: output };
+}
+
+async function existingRun(q: Queryable, type: string, request: StartRequest): Promise<StartResult> {
+  const { rows } = await q.query<{ id: string; type: string; status: string; output: unknown }>(
+    `SELECT r.id, r.type, r.status, s.output
+     FROM workflow_runs r LEFT JOIN workflow_steps s ON s.run_id = r.id AND s.step_index = 0
+     WHERE r.idempotency_key = $1`,
+    [request.idempotencyKey],
+  );
+  const row = rows[0];
+  if (!row) throw new PermanentError('idempotency key conflict, but the existing run is not visible');
+  if (row.type !== type) {
+    throw new ConflictError(`idempotency key already used for a ${row.type} run`, { run_id: row.id });
+  }
+  return {
+    runId: row.id,
+    type: row.type,
+    status: row.status,
+    created: false,
+    ...(request.runFirstStep ? { firstStepOutput: row.output } : {}),
+  };
+}

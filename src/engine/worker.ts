@@ -1,0 +1,343 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Db } from '../db/types.ts';
+import { PermanentError } from '../errors.ts';
+import { createBatcher } from './batcher.ts';
+import type { Registry, StepDefinition, StepContext, DbStepContext, WorkflowDefinition } from './define.ts';
+import type { EngineHooks, Logger } from './hooks.ts';
+import { fireHook, silentLogger } from './hooks.ts';
+import { advanceOperations } from './bulk.ts';
+import { outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './execute.ts';
+import type { HeldRunState } from './execute.ts';
+import { claimRuns } from './sql/claimRuns.ts';
+import type { ClaimedRun } from './sql/claimRuns.ts';
+import { extendLeases, releaseRuns } from './sql/leases.ts';
+import { recordOutcomes } from './sql/recordOutcomes.ts';
+import type { RecordedOutcome, StepOutcome } from './sql/recordOutcomes.ts';
+import { resolveStep } from './steps.ts';
+
+export const RUNS_CHANNEL = 'billflow_runs';
+
+export interface WorkerOptions {
+  registry: Registry;
+  /** Unique per process; the default names the host and a random suffix. */
+  workerId?: string;
+  /** Runs executing at once in this process. */
+  concurrency?: number;
+  /** How long a claim lasts without renewal; a crashed worker's runs are taken over after it. */
+  leaseMs?: number;
+  /** Fallback polling for due timers and missed notifications. */
+  pollIntervalMs?: number;
+  /** Step results written per statement at most. */
+  maxBatch?: number;
+  /** Result-writing statements in flight at once. */
+  maxInFlight?: number;
+  /** Injectable clock for tests; by default every due time uses the database clock. */
+  clock?: () => Date;
+  hooks?: EngineHooks;
+  logger?: Logger;
+  /** Bulk-operation items processed per poll tick (throttle). */
+  bulkBatchSize?: number;
+}
+
+export interface Worker {
+  readonly id: string;
+  /** Starts listening and polling. */
+  start(): Promise<void>;
+  /** Stops claiming, lets running steps finish for up to `graceMs`, then gives the rest back. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** Works until nothing is due (tests and one-shot use; no timers needed). */
+  drain(): Promise<void>;
+  /** Runs executing right now. */
+  activeCount(): number;
+}
+
+class LeaseLost extends Error {}
+
+export function createWorker(db: Db, options: WorkerOptions): Worker {
+  const id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const registry = options.registry;
+  const types = [...registry.keys()];
+  const concurrency = options.concurrency ?? 64;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const logger = options.logger ?? silentLogger;
+  const hooks = options.hooks ?? {};
+  const clock = options.clock;
+  const dbNow = () => (clock ? clock() : null);
+  const appNow = () => (clock ? clock() : new Date());
+
+  const active = new Map<string, HeldRunState>();
+  const loops = new Set<Promise<void>>();
+  let stopping = false;
+  let claiming: Promise<void> | undefined;
+  let wakeAgain = false;
+  let mayHaveMore = true;
+  let claimedTotal = 0;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  const wakeTimers = new Set<NodeJS.Timeout>();
+  let unlisten: (() => Promise<void>) | undefined;
+
+  const batcher = createBatcher<StepOutcome, RecordedOutcome>(
+    async (outcomes) => {
+      const rows = await recordOutcomes(db, outcomes, { leaseMs, now: dbNow() });
+      const byRun = new Map(rows.map((r) => [r.id, r]));
+      return new Map(outcomes.map((o) => [o, byRun.get(o.runId)] as [StepOutcome, RecordedOutcome]).filter(([, r]) => r));
+    },
+    { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2 },
+  );
+
+  function wake(): void {
+    if (stopping) return;
+    if (claiming) {
+      wakeAgain = true;
+      return;
+    }
+    claiming = claimLoop().finally(() => {
+      claiming = undefined;
+      if (wakeAgain) {
+        wakeAgain = false;
+        wake();
+      }
+    });
+  }
+
+  async function claimLoop(): Promise<void> {
+    while (!stopping && mayHaveMore) {
+      const room = concurrency - active.size;
+      if (room <= 0) return;
+      let rows: ClaimedRun[];
+      try {
+        rows = await claimRuns(db, { workerId: id, types, limit: room, leaseMs, now: dbNow() });
+      } catch (error) {
+        logger.error({ err: error }, 'claiming runs failed; retrying at the next poll');
+        return;
+      }
+      for (const row of rows) launch(row);
+      if (rows.length < room) mayHaveMore = false;
+    }
+  }
+
+  function launch(row: ClaimedRun): void {
+    claimedTotal++;
+    const run: HeldRunState = {
+      id: row.id,
+      type: row.type,
+      steps: row.steps,
+      stepIndex: row.step_index,
+      attempt: row.attempt,
+      input: row.input,
+      version: row.version,
+      outputs: row.outputs ?? {},
+      state: row.state,
+      interrupted: row.previous_owner !== null,
+      previousOwner: row.previous_owner,
+      claimedAt: appNow(),
+      leaseDeadline: performance.now() + row.lease_left_ms,
+      abort: new AbortController(),
+      lost: false,
+    };
+    active.set(run.id, run);
+    const loop: Promise<void> = runLoop(run)
+      .catch((error: unknown) => logger.error({ err: error, runId: run.id }, 'run loop crashed'))
+      .finally(() => {
+        active.delete(run.id);
+        loops.delete(loop);
+        if (mayHaveMore) wake();
+      });
+    loops.add(loop);
+  }
+
+  async function runLoop(run: HeldRunState): Promise<void> {
+    const definition = registry.get(run.type) as WorkflowDefinition<unknown> | undefined;
+    for (;;) {
+      const name = run.steps[run.stepIndex] as string;
+      const startedAt = appNow();
+      let outcome: StepOutcome;
+      let recorded: RecordedOutcome | undefined;
+      try {
+        const step = definition ? await resolveStep(definition, name, db) : undefined;
+        if (!step) {
+          const error = new PermanentError(
+            `step "${name}" of ${run.type} is not defined in this version (the run pinned it at start)`,
+          );
+          outcome = outcomeOfError({ run, step: name, startedAt, endedAt: appNow() }, undefined, error);
+          recorded = await batcher.add(outcome);
+        } else if (step.kind === 'db') {
+          ({ outcome, recorded } = await executeDbStep(run, step, startedAt));
+        } else {
+          outcome = await executeExternalStep(run, step, startedAt);
+          recorded = await batcher.add(outcome);
+        }
+      } catch (error) {
+        // The database did not answer: we cannot know whether the result landed. Give the run
+        // back so that whoever claims it next reads the truth from the database.
+        logger.error({ err: error, runId: run.id, step: name }, 'recording a step result failed; releasing the run');
+        releaseLater(run);
+        return;
+      }
+      if (!recorded) {
+        logger.warn({ runId: run.id, step: name }, 'step result rejected: the run was taken over or changed meanwhile');
+        return;
+      }
+      afterRecorded(run, outcome, recorded);
+      if (!recorded.continues) return;
+      run.outputs = { ...run.outputs, [name]: outcome.output ?? null };
+      run.stepIndex = recorded.step_index;
+      run.attempt = 0;
+      run.state = undefined;
+      run.interrupted = false;
+      run.leaseDeadline = performance.now() + recorded.lease_left_ms;
+      if (stopping) {
+        await releaseRuns(db, [run], { workerId: id, now: dbNow() }).catch(() => {});
+        return;
+      }
+    }
+  }
+
+  async function executeExternalStep(run: HeldRunState, step: StepDefinition<never>, startedAt: Date) {
+    const ctx = stepContext(run, step, appNow);
+    try {
+      const value = await runWithTimeout(run, step, () => step.run(ctx as StepContext<never> & DbStepContext<never>));
+      return outcomeOfValue({ run, step: step.name, startedAt, endedAt: appNow() }, value);
+    } catch (error) {
+      return outcomeOfError({ run, step: step.name, startedAt, endedAt: appNow() }, step, error);
+    }
+  }
+
+  async function executeDbStep(run: HeldRunState, step: StepDefinition<never>, startedAt: Date) {
+    try {
+      return await db.transaction(async (tx) => {
+        const ctx = { ...stepContext(run, step, appNow), tx };
+        const value = await runWithTimeout(run, step, () => step.run(ctx as DbStepContext<never>));
+        const outcome = outcomeOfValue({ run, step: step.name, startedAt, endedAt: appNow() }, value);
+        // The step's writes and its checkpoint commit together, or neither does.
+        const [recorded] = await recordOutcomes(tx, [outcome], { leaseMs, now: dbNow() });
+        if (!recorded) throw new LeaseLost();
+        return { outcome, recorded: recorded as RecordedOutcome | undefined };
+      });
+    } catch (error) {
+      if (error instanceof LeaseLost) return { outcome: undefined as never, recorded: undefined };
+      const outcome = outcomeOfError({ run, step: step.name, startedAt, endedAt: appNow() }, step, error);
+      return { outcome, recorded: await batcher.add(outcome) };
+    }
+  }
+
+  function afterRecorded(run: HeldRunState, outcome: StepOutcome, recorded: RecordedOutcome): void {
+    const base = { runId: run.id, type: run.type, step: outcome.step };
+    if (outcome.kind === 'retry' || outcome.kind === 'fail') {
+      fireHook(logger, hooks.onStepFailed, {
+        ...base,
+        attempt: run.attempt + 1,
+        error: outcome.error,
+        retryAt: outcome.kind === 'retry' ? recorded.run_at : undefined,
+      });
+    }
+    if (outcome.kind === 'fail') fireHook(logger, hooks.onRunFailed, { ...base, error: outcome.error });
+    if (recorded.status === 'completed') {
+      fireHook(logger, hooks.onRunCompleted, { runId: run.id, type: run.type, outcome: outcome.outcome ?? 'completed' });
+    }
+    if (outcome.kind === 'retry' || outcome.kind === 'wait') wakeAt(recorded.run_at);
+  }
+
+  /** A timer of our own for a retry or wait that falls before the next poll. */
+  function wakeAt(at: Date): void {
+    const delay = at.getTime() - appNow().getTime();
+    if (clock || delay > pollIntervalMs || stopping) return;
+    const timer = setTimeout(() => {
+      wakeTimers.delete(timer);
+      mayHaveMore = true;
+      wake();
+    }, Math.max(0, delay));
+    timer.unref();
+    wakeTimers.add(timer);
+  }
+
+  function releaseLater(run: HeldRunState, tries = 0): void {
+    releaseRuns(db, [run], { workerId: id, now: dbNow() }).catch(() => {
+      // Past the lease the run is free anyway; stop trying then.
+      if ((tries + 1) * 1000 < leaseMs) setTimeout(() => releaseLater(run, tries + 1), 1000).unref();
+    });
+  }
+
+  async function heartbeat(): Promise<void> {
+    const soon = performance.now() + (leaseMs * 2) / 3;
+    const due = [...active.values()].filter((r) => !r.lost && r.leaseDeadline < soon);
+    if (due.length === 0) return;
+    const sentAt = performance.now();
+    const kept = new Set(await extendLeases(db, due, { workerId: id, leaseMs, now: dbNow() }));
+    for (const run of due) {
+      if (kept.has(run.id)) {
+        run.leaseDeadline = sentAt + leaseMs;
+      } else {
+        run.lost = true;
+        run.abort.abort(new Error('lease lost: the run was taken over or changed'));
+        logger.warn({ runId: run.id }, 'lease lost while a step was running');
+      }
+    }
+  }
+
+  function poll(): void {
+    mayHaveMore = true;
+    wake();
+    advanceOperations(db, { limit: options.bulkBatchSize ?? 50, now: dbNow() }).catch((error: unknown) =>
+      logger.error({ err: error }, 'advancing bulk operations failed'),
+    );
+  }
+
+  return {
+    id,
+    activeCount: () => active.size,
+    async start() {
+      stopping = false;
+      try {
+        unlisten = await db.listen(RUNS_CHANNEL, (payload) => {
+          if (payload === '' || registry.has(payload)) {
+            mayHaveMore = true;
+            wake();
+          }
+        });
+      } catch (error) {
+        logger.warn({ err: error }, 'LISTEN unavailable; relying on polling');
+      }
+      pollTimer = setInterval(poll, pollIntervalMs);
+      heartbeatTimer = setInterval(() => {
+        heartbeat().catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
+      }, leaseMs / 3);
+      poll();
+    },
+    async stop(stopOptions = {}) {
+      stopping = true;
+      clearInterval(pollTimer);
+      for (const timer of wakeTimers) clearTimeout(timer);
+      await unlisten?.().catch(() => {});
+      await claiming;
+      const all = Promise.all(loops);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, stopOptions.graceMs ?? 10_000)));
+      await Promise.race([all, grace]);
+      clearTimeout(timer);
+      clearInterval(heartbeatTimer);
+      const stuck = [...active.values()];
+      for (const run of stuck) run.abort.abort(new Error('worker shutting down'));
+      await releaseRuns(db, stuck, { workerId: id, now: dbNow() }).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not release runs at shutdown; their leases will expire'),
+      );
+    },
+    async drain() {
+      for (;;) {
+        const before = claimedTotal;
+        mayHaveMore = true;
+        wake();
+        while (claiming || loops.size > 0) {
+          await claiming;
+          await Promise.all(loops);
+        }
+        await advanceOperations(db, { limit: options.bulkBatchSize ?? 50, now: dbNow() });
+        if (claimedTotal === before) return;
+      }
+    },
+  };
+}

@@ -71,6 +71,8 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
   const active = new Map<string, HeldRunState>();
   const loops = new Set<Promise<void>>();
   let stopping = false;
+  // Between start() and stop(): listening, polling and keeping timers. drain() works without.
+  let live = false;
   let claiming: Promise<void> | undefined;
   let wakeAgain = false;
   let mayHaveMore = true;
@@ -245,7 +247,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
   /** A timer of our own for a retry or wait that falls before the next poll. */
   function wakeAt(at: Date): void {
     const delay = at.getTime() - appNow().getTime();
-    if (clock || delay > pollIntervalMs || stopping) return;
+    if (!live || clock || delay > pollIntervalMs || stopping) return;
     const timer = setTimeout(() => {
       wakeTimers.delete(timer);
       mayHaveMore = true;
@@ -292,6 +294,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     activeCount: () => active.size,
     async start() {
       stopping = false;
+      live = true;
       try {
         unlisten = await db.listen(RUNS_CHANNEL, (payload) => {
           if (payload === '' || registry.has(payload)) {
@@ -310,6 +313,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     },
     async stop(stopOptions = {}) {
       stopping = true;
+      live = false;
       clearInterval(pollTimer);
       for (const timer of wakeTimers) clearTimeout(timer);
       await unlisten?.().catch(() => {});

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { connectPostgres } from './postgres.ts';
 import { openPglite } from './pglite.ts';
+import { DataDirInUseError, lockDataDir } from './lock.ts';
 import type { Db } from './types.ts';
 
 export class DatabaseConfigError extends Error {}
@@ -53,10 +54,27 @@ export async function openDatabase(config: DatabaseConfig): Promise<Db> {
     }
     return db;
   }
-  if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  let unlock = () => {};
+  if (config.dataDir) {
+    await mkdir(config.dataDir, { recursive: true });
+    try {
+      unlock = lockDataDir(config.dataDir);
+    } catch (error) {
+      if (error instanceof DataDirInUseError) throw new DatabaseConfigError(error.message);
+      throw error;
+    }
+  }
   try {
-    return await openPglite(config.dataDir);
+    const db = await openPglite(config.dataDir);
+    return {
+      ...db,
+      async close() {
+        await db.close();
+        unlock();
+      },
+    };
   } catch (error) {
+    unlock();
     const reason = error instanceof Error ? error.message : String(error);
     throw new DatabaseConfigError(`cannot open ${describeDatabase(config)}: ${reason}`);
   }

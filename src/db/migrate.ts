@@ -30,15 +30,19 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 export async function migrate(db: Db, migrations?: Migration[]): Promise<string[]> {
   const all = migrations ?? (await loadMigrations());
   const applied: string[] = [];
-  await db.exec(`CREATE TABLE IF NOT EXISTS billflow_migrations (
+  await db
+    .exec(
+      `CREATE TABLE IF NOT EXISTS billflow_migrations (
       version int PRIMARY KEY,
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
-    )`).catch(async (error: unknown) => {
-    // Two processes creating the table at once: one wins, the other sees a duplicate.
-    const done = await db.query(`SELECT to_regclass('billflow_migrations') AS t`);
-    if (!done.rows[0]?.t) throw error;
-  });
+    )`,
+    )
+    .catch(async (error: unknown) => {
+      // Two processes creating the table at once: one wins, the other sees a duplicate.
+      const done = await db.query(`SELECT to_regclass('billflow_migrations') AS t`);
+      if (!done.rows[0]?.t) throw error;
+    });
   for (const migration of all) {
     const ran = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);

@@ -52,7 +52,8 @@ async function act(
     [action.runId, name, action.actor, action.reason.trim(), action.now ?? null],
   );
   const row = rows[0];
-  if (row) return { runId: row.id, action: name, previousStatus: row.previous_status, status: row.status, detail: row.detail };
+  if (row)
+    return { runId: row.id, action: name, previousStatus: row.previous_status, status: row.status, detail: row.detail };
   const current = await q.query<{ status: string; wait_reason: string | null; lease_owner: string | null }>(
     'SELECT status, wait_reason, lease_owner FROM workflow_runs WHERE id = $1',
     [action.runId],

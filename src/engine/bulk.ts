@@ -47,7 +47,10 @@ export async function bulkRestart(db: Db, request: BulkRestartRequest): Promise<
   const params: unknown[] = [];
   const where = filterSql(request.filter, params);
   if (request.dryRun) {
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE ${where}`, params);
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM workflow_runs WHERE ${where}`,
+      params,
+    );
     return { matched: rows[0]?.n ?? 0 };
   }
   const id = newId('op');
@@ -61,7 +64,13 @@ export async function bulkRestart(db: Db, request: BulkRestartRequest): Promise<
     await tx.query(
       `INSERT INTO workflow_operations (id, kind, name, filter, reason, actor, matched)
        VALUES ($1, 'bulk_restart', $2, $3::jsonb, $4, $5, 0)`,
-      [id, request.name?.trim() || `bulk restart by ${request.actor}`, JSON.stringify(filter), request.reason.trim(), request.actor],
+      [
+        id,
+        request.name?.trim() || `bulk restart by ${request.actor}`,
+        JSON.stringify(filter),
+        request.reason.trim(),
+        request.actor,
+      ],
     );
     const n = params.length;
     const { rowCount } = await tx.query(

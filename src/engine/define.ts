@@ -105,7 +105,10 @@ export interface WorkflowDefinition<I = unknown> {
   resolveStep?(name: string, db: Queryable): Promise<StepDefinition<I> | undefined>;
 }
 
-export type Registry = ReadonlyMap<string, WorkflowDefinition<never>>;
+/** A definition with its input type erased, so definitions of different inputs share a registry. */
+export type AnyWorkflow = Omit<WorkflowDefinition<never>, 'parseInput'> & { parseInput?(input: unknown): unknown };
+
+export type Registry = ReadonlyMap<string, AnyWorkflow>;
 
 const NAME = /^[a-z][a-z0-9_:.-]{0,99}$/;
 
@@ -121,8 +124,8 @@ export function defineWorkflow<I>(definition: WorkflowDefinition<I>): WorkflowDe
   return definition;
 }
 
-export function createRegistry(definitions: WorkflowDefinition<never>[]): Registry {
-  const registry = new Map<string, WorkflowDefinition<never>>();
+export function createRegistry(definitions: AnyWorkflow[]): Registry {
+  const registry = new Map<string, AnyWorkflow>();
   for (const definition of definitions) {
     if (registry.has(definition.type)) throw new Error(`workflow type ${definition.type} defined twice`);
     registry.set(definition.type, definition);

@@ -142,7 +142,11 @@ export function outcomeOfValue(base: OutcomeBase, value: unknown): StepOutcome {
 }
 
 /** A thrown error: retry later if it may pass and attempts remain, otherwise fail the run. */
-export function outcomeOfError(base: OutcomeBase, step: StepDefinition<never> | undefined, error: unknown): StepOutcome {
+export function outcomeOfError(
+  base: OutcomeBase,
+  step: StepDefinition<never> | undefined,
+  error: unknown,
+): StepOutcome {
   const serialized = serializeError(error);
   const policy = step ? retryPolicy(step) : undefined;
   const attempt = base.run.attempt + 1;

@@ -86,7 +86,9 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     async (outcomes) => {
       const rows = await recordOutcomes(db, outcomes, { leaseMs, now: dbNow() });
       const byRun = new Map(rows.map((r) => [r.id, r]));
-      return new Map(outcomes.map((o) => [o, byRun.get(o.runId)] as [StepOutcome, RecordedOutcome]).filter(([, r]) => r));
+      return new Map(
+        outcomes.map((o) => [o, byRun.get(o.runId)] as [StepOutcome, RecordedOutcome]).filter(([, r]) => r),
+      );
     },
     { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2 },
   );
@@ -239,7 +241,11 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     }
     if (outcome.kind === 'fail') fireHook(logger, hooks.onRunFailed, { ...base, error: outcome.error });
     if (recorded.status === 'completed') {
-      fireHook(logger, hooks.onRunCompleted, { runId: run.id, type: run.type, outcome: outcome.outcome ?? 'completed' });
+      fireHook(logger, hooks.onRunCompleted, {
+        runId: run.id,
+        type: run.type,
+        outcome: outcome.outcome ?? 'completed',
+      });
     }
     if (outcome.kind === 'retry' || outcome.kind === 'wait') wakeAt(recorded.run_at);
   }
@@ -248,11 +254,14 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
   function wakeAt(at: Date): void {
     const delay = at.getTime() - appNow().getTime();
     if (!live || clock || delay > pollIntervalMs || stopping) return;
-    const timer = setTimeout(() => {
-      wakeTimers.delete(timer);
-      mayHaveMore = true;
-      wake();
-    }, Math.max(0, delay));
+    const timer = setTimeout(
+      () => {
+        wakeTimers.delete(timer);
+        mayHaveMore = true;
+        wake();
+      },
+      Math.max(0, delay),
+    );
     timer.unref();
     wakeTimers.add(timer);
   }

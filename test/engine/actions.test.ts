@@ -96,7 +96,13 @@ eachDatabase((kind) => {
     const clock = testClock();
     const flow = defineWorkflow({
       type: 'waiter',
-      steps: [{ name: 'await_payment', kind: 'external', run: async (ctx) => waitUntil(new Date(ctx.now().getTime() + 60_000)) }],
+      steps: [
+        {
+          name: 'await_payment',
+          kind: 'external',
+          run: async (ctx) => waitUntil(new Date(ctx.now().getTime() + 60_000)),
+        },
+      ],
     });
     const { runId } = await startWorkflow(db, createRegistry([flow]), { type: 'waiter', input: {}, now: clock.now() });
     const worker = testWorker(db, [flow], { clock: clock.now });
@@ -158,7 +164,16 @@ eachDatabase((kind) => {
     const flow = flows(calls, failing);
     const other = defineWorkflow({
       type: 'other',
-      steps: [{ name: 'email', kind: 'external', retry: { maxAttempts: 1 }, run: async () => { throw new PermanentError('x'); } }],
+      steps: [
+        {
+          name: 'email',
+          kind: 'external',
+          retry: { maxAttempts: 1 },
+          run: async () => {
+            throw new PermanentError('x');
+          },
+        },
+      ],
     });
     const registry = createRegistry([flow, other]);
     for (let i = 0; i < 7; i++) await startWorkflow(db, registry, { type: 'billing_like', input: { n: i } });
@@ -173,7 +188,13 @@ eachDatabase((kind) => {
     failing.clear();
     // One of them is restarted by hand first: the operation must skip it, not restart it twice.
     const { items } = await import('../../src/engine/index.ts').then((m) => m.listRuns(db, { type: 'billing_like' }));
-    const real = await bulkRestart(db, { filter, dryRun: false, reason: 'smtp fixed', actor: 'user:ops', name: 'SMTP outage' });
+    const real = await bulkRestart(db, {
+      filter,
+      dryRun: false,
+      reason: 'smtp fixed',
+      actor: 'user:ops',
+      name: 'SMTP outage',
+    });
     assert.equal(real.matched, 7);
     await restartRun(db, { runId: items[0]?.id as string, actor: 'user:ana', reason: 'urgent one' });
     await worker.drain();

@@ -19,10 +19,9 @@ const recordAndNotify = defineWorkflow<{ email: string }>({
       name: 'create_record',
       kind: 'db',
       async run(ctx) {
-        const { rows } = await ctx.tx.query<{ id: number }>(
-          'INSERT INTO signups (email) VALUES ($1) RETURNING id',
-          [ctx.input.email],
-        );
+        const { rows } = await ctx.tx.query<{ id: number }>('INSERT INTO signups (email) VALUES ($1) RETURNING id', [
+          ctx.input.email,
+        ]);
         return { signup_id: rows[0]?.id };
       },
     },

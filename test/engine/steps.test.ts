@@ -10,7 +10,7 @@ import {
   waitUntil,
   createRegistry,
 } from '../../src/engine/index.ts';
-import type { StepDefinition } from '../../src/engine/index.ts';
+import type { StepContext, StepDefinition } from '../../src/engine/index.ts';
 import { eachDatabase, freshDatabase, testClock } from '../helpers/databases.ts';
 import { callCounter, testWorker } from '../helpers/engine.ts';
 
@@ -23,7 +23,7 @@ eachDatabase((kind) => {
       steps: ['a', 'b', 'c'].map((name) => ({
         name,
         kind: 'external' as const,
-        async run(ctx) {
+        async run(ctx: StepContext<{ n: number }>) {
           seen.push(`${name}:${JSON.stringify(ctx.outputs)}`);
           return { [name]: ctx.input.n + Object.keys(ctx.outputs).length };
         },

@@ -1,10 +1,10 @@
 import { after } from 'node:test';
 import type { Db } from '../../src/db/types.ts';
 import { createRegistry, createWorker } from '../../src/engine/index.ts';
-import type { WorkerOptions, WorkflowDefinition } from '../../src/engine/index.ts';
+import type { AnyWorkflow, WorkerOptions } from '../../src/engine/index.ts';
 
 /** A worker for one test, stopped when the test file ends. */
-export function testWorker(db: Db, definitions: WorkflowDefinition<never>[], options: Partial<WorkerOptions> = {}) {
+export function testWorker(db: Db, definitions: AnyWorkflow[], options: Partial<WorkerOptions> = {}) {
   const worker = createWorker(db, { registry: createRegistry(definitions), pollIntervalMs: 50, ...options });
   after(() => worker.stop({ graceMs: 1000 }));
   return worker;

@@ -1,0 +1,58 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Layers, lowest first: db ← engine ← providers/notify ← billing ← http/web ← main/cli.
+// A module may import from its own layer and those below, never above.
+const layers = {
+  db: ['engine', 'providers', 'notify', 'billing', 'http', 'web'],
+  engine: ['providers', 'notify', 'billing', 'http', 'web'],
+  providers: ['billing', 'http', 'web'],
+  notify: ['billing', 'http', 'web'],
+  billing: ['http', 'web'],
+  http: ['web'],
+  web: ['http'],
+};
+
+const forbid = (above) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        ...above.map((layer) => ({
+          group: [`**/${layer}/*`, `**/${layer}/**`, `./${layer}/*`],
+          message: `a lower layer must not import from src/${layer} (layers: db ← engine ← billing ← http/web)`,
+        })),
+        { group: ['**/main.ts', '**/cli.ts'], message: 'only the entry points wire things together' },
+      ],
+    },
+  ],
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'bench/node_modules/', 'dist/', 'coverage/', 'test-artifacts/', '.billflow/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-empty-function': 'off',
+    },
+  },
+  ...Object.entries(layers).map(([layer, above]) => ({ files: [`src/${layer}/**/*.ts`], rules: forbid(above) })),
+  {
+    // Everything else in src (errors.ts, config.ts) sits below the layers.
+    files: ['src/*.ts'],
+    ignores: ['src/main.ts', 'src/cli.ts'],
+    rules: forbid(['db', 'engine', 'providers', 'notify', 'billing', 'http', 'web']),
+  },
+);

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import { DatabaseConfigError } from './db/connect.ts';
+import { migrate } from './db/migrate.ts';
+import { createLogger, openConfiguredDatabase, startService } from './main.ts';
+
+const USAGE = `Usage: billflow <command> [options]
+
+Commands:
+  start [--port N]   API and workers (embedded database in BILLFLOW_DATA_DIR unless DATABASE_URL is set)
+  worker             workers only, to scale out on PostgreSQL (needs DATABASE_URL)
+  migrate            apply database migrations and exit
+  help               this text
+
+Environment: DATABASE_URL, BILLFLOW_DATA_DIR (default ./.billflow), PORT (default 3000), HOST,
+LOG_LEVEL, BILLFLOW_WORKER_CONCURRENCY, BILLFLOW_LEASE_MS, BILLFLOW_POLL_INTERVAL_MS,
+BILLFLOW_SHUTDOWN_GRACE_MS. See README.md.`;
+
+class UsageError extends Error {}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be an integer from 0 to 65535 (got "${value}")`);
+  }
+  return port;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const command = positionals[0] ?? (values.version ? 'version' : 'help');
+  if (values.help || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command === 'version') {
+    console.log(version());
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  if (values.port !== undefined && command !== 'start') throw new UsageError('--port goes with start');
+
+  const config = loadConfig(process.env, { port: parsePort(values.port) });
+  const logger = createLogger(config);
+
+  if (command === 'migrate') {
+    const db = await openConfiguredDatabase(config, logger);
+    try {
+      const applied = await migrate(db);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    } finally {
+      await db.close();
+    }
+    return 0;
+  }
+  if (command !== 'start' && command !== 'worker') throw new UsageError(`unknown command "${command}"`);
+  if (command === 'worker' && !config.databaseUrl) {
+    throw new UsageError(
+      'billflow worker needs DATABASE_URL: the embedded database serves a single process (use billflow start)',
+    );
+  }
+  const service = await startService(config, logger, { api: command === 'start', workers: true });
+  if (service.url) logger.info({ url: service.url }, `Billflow is running at ${service.url}`);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'shutting down: finishing running steps');
+      service.close().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  return 0;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof UsageError || error instanceof ConfigError || error instanceof DatabaseConfigError;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`billflow: ${known ? message : ((error as Error).stack ?? message)}`);
+    if (error instanceof UsageError) console.error('Run "billflow help" for usage.');
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

@@ -4,8 +4,8 @@ import { InvalidInputError, NotFoundError } from '../errors.ts';
 export const RUN_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** What an in_progress run is doing right now. */
-export type RunActivity = 'running' | 'retrying' | 'waiting' | null;
+/** What an in_progress run is doing right now ('queued': due, waiting for a worker). */
+export type RunActivity = 'running' | 'retrying' | 'waiting' | 'queued' | null;
 
 export interface RunSummary {
   id: string;
@@ -64,7 +64,8 @@ const SUMMARY_COLUMNS = `
   CASE WHEN status <> 'in_progress' THEN NULL
        WHEN lease_owner IS NOT NULL THEN 'running'
        WHEN wait_reason = 'retry' THEN 'retrying'
-       WHEN wait_reason = 'timer' THEN 'waiting' END AS activity,
+       WHEN wait_reason = 'timer' THEN 'waiting'
+       ELSE 'queued' END AS activity,
   CASE WHEN status IN ('in_progress', 'pending') THEN run_at END AS activity_until,
   steps[step_index + 1] AS current_step, step_index, cardinality(steps) AS step_count, attempt,
   subject_ref, owner_ref, outcome, failed_step, error, created_at, started_at, updated_at, finished_at`;

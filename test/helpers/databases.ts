@@ -84,7 +84,8 @@ export interface TestDatabase {
 }
 
 /** A migrated, empty database for one test: a new schema in this file's database. */
-export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+export async function freshDatabase(kind: DatabaseKind, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const migrated = options.migrate ?? true;
   const schema = `t_${randomBytes(5).toString('hex')}`;
   if (kind === 'postgres') {
     const base = await postgresFileDatabase();
@@ -95,7 +96,7 @@ export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
     const url = withSchema(base, schema);
     const db = connectPostgres({ connectionString: url, maxConnections: 10 });
     toClose.push(db);
-    await migrate(db);
+    if (migrated) await migrate(db);
     return { db, kind, url };
   }
   // PGlite takes seconds to boot: one instance per file, a schema per test.
@@ -103,7 +104,7 @@ export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   const pglite = await sharedPglite;
   await pglite.exec(`CREATE SCHEMA ${schema}; SET search_path TO ${schema};`);
   const db = { ...wrapPglite(pglite), close: async () => {} };
-  await migrate(db);
+  if (migrated) await migrate(db);
   return { db, kind };
 }
 

@@ -36,7 +36,9 @@ CREATE INDEX workflow_runs_created ON workflow_runs (created_at DESC, id DESC);
 --;
 CREATE INDEX workflow_runs_type_created ON workflow_runs (type, created_at DESC, id DESC);
 --;
-CREATE INDEX workflow_runs_status_created ON workflow_runs (status, type, created_at DESC, id DESC);
+CREATE INDEX workflow_runs_status_created ON workflow_runs (status, created_at DESC, id DESC);
+--;
+CREATE INDEX workflow_runs_type_status_created ON workflow_runs (type, status, created_at DESC, id DESC);
 --;
 CREATE INDEX workflow_runs_failed_step ON workflow_runs (failed_step, created_at DESC, id DESC)
   WHERE status = 'failed';

@@ -34,6 +34,15 @@ export function connectPostgres(options: PostgresOptions): Db {
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;
+      // A checked-out client has no pool listener: a connection lost between two queries of the
+      // transaction (terminated backend, server restart) would emit an unhandled 'error' and
+      // crash the process. The caller learns of it from its next query; here it only marks the
+      // client as not reusable.
+      const onClientError = (error: Error) => {
+        broken = true;
+        onError(error);
+      };
+      client.on('error', onClientError);
       const tx: Queryable = {
         async query<R>(sql: string, params?: readonly unknown[]) {
           const result = await client.query(sql, params as unknown[] | undefined);
@@ -53,6 +62,7 @@ export function connectPostgres(options: PostgresOptions): Db {
         }
         throw error;
       } finally {
+        client.off('error', onClientError);
         client.release(broken);
       }
     },

@@ -75,7 +75,10 @@ export function controlKind(control: StepControl): 'wait' | 'finish' {
 interface StepCommon {
   name: string;
   retry?: Partial<RetryPolicy>;
-  /** An attempt running longer than this fails as a transient error (and is retried). */
+  /**
+   * An attempt running longer than this fails as a transient error (and is retried), so a hung
+   * call cannot hold a run forever. Default 5 minutes; 0 turns it off.
+   */
   timeoutMs?: number;
 }
 
@@ -132,6 +135,8 @@ export function createRegistry(definitions: AnyWorkflow[]): Registry {
   }
   return registry;
 }
+
+export const DEFAULT_STEP_TIMEOUT_MS = 5 * 60_000;
 
 export function retryPolicy(step: StepDefinition<never>): RetryPolicy {
   return { ...DEFAULT_RETRY, ...step.retry };

@@ -1,6 +1,6 @@
 import { RetryableError, isRetryable } from '../errors.ts';
 import { retryDelayMs } from './backoff.ts';
-import { asStepControl, controlKind, retryPolicy } from './define.ts';
+import { DEFAULT_STEP_TIMEOUT_MS, asStepControl, controlKind, retryPolicy } from './define.ts';
 import type { StepContext, StepDefinition } from './define.ts';
 import type { StepOutcome } from './sql/recordOutcomes.ts';
 
@@ -62,14 +62,15 @@ export async function runWithTimeout<T>(
   step: StepDefinition<never>,
   call: () => Promise<T>,
 ): Promise<T> {
-  if (!step.timeoutMs) return call();
+  const timeoutMs = step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  if (!timeoutMs) return call();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const error = new RetryableError(`step ${step.name} timed out after ${step.timeoutMs} ms`);
+      const error = new RetryableError(`step ${step.name} timed out after ${timeoutMs} ms`);
       run.abort.abort(error);
       reject(error);
-    }, step.timeoutMs);
+    }, timeoutMs);
   });
   try {
     return await Promise.race([call(), timeout]);

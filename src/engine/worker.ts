@@ -195,7 +195,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       run.interrupted = false;
       run.leaseDeadline = performance.now() + recorded.lease_left_ms;
       if (stopping) {
-        await releaseRuns(db, [run], { workerId: id, now: dbNow() }).catch(() => {});
+        await releaseRuns(db, [run], { workerId: id, now: dbNow(), interrupted: false }).catch(() => {});
         return;
       }
     }
@@ -267,7 +267,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
   }
 
   function releaseLater(run: HeldRunState, tries = 0): void {
-    releaseRuns(db, [run], { workerId: id, now: dbNow() }).catch(() => {
+    releaseRuns(db, [run], { workerId: id, now: dbNow(), interrupted: true }).catch(() => {
       // Past the lease the run is free anyway; stop trying then.
       if ((tries + 1) * 1000 < leaseMs) setTimeout(() => releaseLater(run, tries + 1), 1000).unref();
     });
@@ -335,7 +335,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       clearInterval(heartbeatTimer);
       const stuck = [...active.values()];
       for (const run of stuck) run.abort.abort(new Error('worker shutting down'));
-      await releaseRuns(db, stuck, { workerId: id, now: dbNow() }).catch((error: unknown) =>
+      await releaseRuns(db, stuck, { workerId: id, now: dbNow(), interrupted: true }).catch((error: unknown) =>
         logger.warn({ err: error }, 'could not release runs at shutdown; their leases will expire'),
       );
     },

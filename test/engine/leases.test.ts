@@ -191,4 +191,39 @@ eachDatabase((kind) => {
     assert.equal(run.status, 'completed');
     assert.deepEqual(calls, ['first', 'second']);
   });
+
+  test('a step still running when the grace period ends is handed back as interrupted', async () => {
+    const { db } = await freshDatabase(kind);
+    const started = deferred();
+    const attempts: { attempt: number; interrupted: boolean }[] = [];
+    const flow = defineWorkflow({
+      type: 'stuck',
+      steps: [
+        {
+          name: 'send_customer_email',
+          kind: 'external',
+          async run(ctx) {
+            attempts.push({ attempt: ctx.attempt, interrupted: ctx.interrupted });
+            if (attempts.length === 1) {
+              started.resolve();
+              await new Promise((r) => setTimeout(r, 2_000));
+            }
+            return 'sent';
+          },
+        },
+      ],
+    });
+    const worker = testWorker(db, [flow], { pollIntervalMs: 100_000 });
+    await worker.start();
+    const { runId } = await startWorkflow(db, createRegistry([flow]), { type: 'stuck', input: {} });
+    await started.promise;
+    await worker.stop({ graceMs: 50 });
+    await testWorker(db, [flow]).drain();
+    const run = await getRun(db, runId);
+    assert.equal(run.status, 'completed');
+    assert.deepEqual(attempts, [
+      { attempt: 1, interrupted: false },
+      { attempt: 2, interrupted: true },
+    ]);
+  });
 });

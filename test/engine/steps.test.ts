@@ -294,3 +294,35 @@ eachDatabase((kind) => {
     assert.match((run.error as { message: string }).message, /not defined/);
   });
 });
+
+eachDatabase((kind) => {
+  test('an attempt past its timeout is aborted and retried', async () => {
+    const { db } = await freshDatabase(kind);
+    const signals: AbortSignal[] = [];
+    const flow = defineWorkflow({
+      type: 'hangs',
+      steps: [
+        {
+          name: 'call_provider',
+          kind: 'external',
+          timeoutMs: 50,
+          retry: { maxAttempts: 2, initialDelayMs: 0, jitter: 0 },
+          async run(ctx) {
+            signals.push(ctx.signal);
+            if (ctx.attempt === 1) await new Promise(() => {}); // never answers
+            return 'answered';
+          },
+        },
+      ],
+    });
+    const { runId } = await startWorkflow(db, createRegistry([flow]), { type: 'hangs', input: {} });
+    await testWorker(db, [flow]).drain();
+    const run = await getRun(db, runId);
+    assert.equal(run.status, 'completed');
+    assert.equal(signals[0]?.aborted, true);
+    assert.equal(signals[1]?.aborted, false);
+    const first = run.steps[0]?.attempts[0] as { outcome: string; error: { message: string } };
+    assert.equal(first.outcome, 'retrying');
+    assert.match(first.error.message, /timed out after 50 ms/);
+  });
+});

@@ -32,17 +32,24 @@ export function connectPostgres(options: PostgresOptions): Db {
     kind: 'postgres',
     query,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
       let broken = false;
       // A checked-out client has no pool listener: a connection lost between two queries of the
       // transaction (terminated backend, server restart) would emit an unhandled 'error' and
       // crash the process. The caller learns of it from its next query; here it only marks the
-      // client as not reusable.
+      // client as not reusable. The listener goes on inside the connect callback, synchronously:
+      // awaiting the promise form leaves a gap in which an error arriving in the same socket
+      // read as the connection's ready message is emitted with no listener.
       const onClientError = (error: Error) => {
         broken = true;
         onError(error);
       };
-      client.on('error', onClientError);
+      const client = await new Promise<pg.PoolClient>((resolve, reject) => {
+        pool.connect((error, connected) => {
+          if (error || !connected) return reject(error ?? new Error('no client from the pool'));
+          connected.on('error', onClientError);
+          resolve(connected);
+        });
+      });
       const tx: Queryable = {
         async query<R>(sql: string, params?: readonly unknown[]) {
           const result = await client.query(sql, params as unknown[] | undefined);

@@ -95,6 +95,10 @@ export async function bulkRestart(db: Db, request: BulkRestartRequest): Promise<
  * operation when nothing is left. Safe to call from any number of workers at once.
  */
 export async function advanceOperations(db: Db, args: { limit: number; now: Date | null }): Promise<number> {
+  // Every worker calls this on every poll: answer the common case (nothing running) with one
+  // index-only read instead of a write transaction.
+  const running = await db.query(`SELECT 1 FROM workflow_operations WHERE status = 'running' LIMIT 1`);
+  if (running.rows.length === 0) return 0;
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ operation_id: string; run_id: string; restarted: boolean }>(
       `WITH items AS (

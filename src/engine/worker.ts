@@ -274,7 +274,9 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
   }
 
   async function heartbeat(): Promise<void> {
-    const soon = performance.now() + (leaseMs * 2) / 3;
+    // Renew anything with less than 3/4 of its lease left, every 1/4 lease: a run gets about
+    // three chances to renew before it could expire, so one failed heartbeat loses nothing.
+    const soon = performance.now() + (leaseMs * 3) / 4;
     const due = [...active.values()].filter((r) => !r.lost && r.leaseDeadline < soon);
     if (due.length === 0) return;
     const sentAt = performance.now();
@@ -282,7 +284,9 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     for (const run of due) {
       if (kept.has(run.id)) {
         run.leaseDeadline = sentAt + leaseMs;
-      } else {
+      } else if (active.get(run.id) === run) {
+        // Not for a run whose step result was recorded meanwhile (completed, waiting, retrying):
+        // it gave its lease up itself, and nothing is running to be stopped or reported.
         run.lost = true;
         run.abort.abort(new Error('lease lost: the run was taken over or changed'));
         logger.warn({ runId: run.id }, 'lease lost while a step was running');
@@ -317,7 +321,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       pollTimer = setInterval(poll, pollIntervalMs);
       heartbeatTimer = setInterval(() => {
         heartbeat().catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
-      }, leaseMs / 3);
+      }, leaseMs / 4);
       poll();
     },
     async stop(stopOptions = {}) {

@@ -53,7 +53,10 @@ export async function recordOutcomes(
                             $12::text[], $13::timestamptz[])
          AS t(run_id, version, step_index, step, kind, output, state, error, outcome, run_at,
               delay_ms, attempts, started_at)),
-     now AS (SELECT coalesce($14::timestamptz, now()) AS t),
+     -- clock_timestamp(), not now(): for a db step this runs at the end of the step's own
+     -- transaction, where now() is when the step began; a lease counted from then is shorter
+     -- than the worker believes, and another worker could take over a step still running.
+     now AS (SELECT coalesce($14::timestamptz, clock_timestamp()) AS t),
      runs AS (
        UPDATE workflow_runs r
        SET step_index = CASE o.kind WHEN 'done' THEN r.step_index + 1

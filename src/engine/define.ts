@@ -36,6 +36,12 @@ export interface StepContext<I = unknown> {
    * lost its lease). A step that sends messages uses it to flag a possible duplicate.
    */
   readonly interrupted: boolean;
+  /**
+   * True only when no attempt of this step was ever made before — none failed, none was cut
+   * off, none happened before an operator restart. Only then may a step skip looking up what
+   * an earlier attempt did at a provider.
+   */
+  readonly firstAttempt: boolean;
   /** Stable for this run and step: the key to give a provider so a re-run never acts twice. */
   readonly idempotencyKey: string;
   /** Aborted when the step times out or the worker loses the run. */

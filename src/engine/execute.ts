@@ -17,6 +17,8 @@ export interface HeldRunState {
   outputs: Record<string, unknown>;
   state: unknown;
   interrupted: boolean;
+  /** Attempts recorded on the current step before this worker claimed it. */
+  priorAttempts: number;
   previousOwner: string | null;
   claimedAt: Date;
   /** performance.now() at which the lease is known to expire. */
@@ -50,6 +52,7 @@ export function stepContext(run: HeldRunState, step: StepDefinition<never>, now:
     attempt: run.attempt + 1,
     state: run.state ?? undefined,
     interrupted: run.interrupted,
+    firstAttempt: run.priorAttempts === 0 && !run.interrupted && run.attempt === 0,
     idempotencyKey: `${run.id}:${step.name}`,
     signal: run.abort.signal,
     now,

@@ -99,6 +99,7 @@ async function start(
     attempt: 1,
     state: undefined,
     interrupted: false,
+    firstAttempt: true,
     idempotencyKey: `${runId}:${first.name}`,
     signal: new AbortController().signal,
     now: () => request.now ?? new Date(),

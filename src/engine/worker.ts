@@ -137,6 +137,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       outputs: row.outputs ?? {},
       state: row.state,
       interrupted: row.previous_owner !== null,
+      priorAttempts: row.prior_attempts,
       previousOwner: row.previous_owner,
       claimedAt: appNow(),
       leaseDeadline: performance.now() + row.lease_left_ms,
@@ -193,6 +194,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       run.attempt = 0;
       run.state = undefined;
       run.interrupted = false;
+      run.priorAttempts = 0;
       run.leaseDeadline = performance.now() + recorded.lease_left_ms;
       if (stopping) {
         await releaseRuns(db, [run], { workerId: id, now: dbNow(), interrupted: false }).catch(() => {});

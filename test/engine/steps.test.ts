@@ -326,3 +326,41 @@ eachDatabase((kind) => {
     assert.match(first.error.message, /timed out after 50 ms/);
   });
 });
+
+eachDatabase((kind) => {
+  test('firstAttempt is true only for a step never tried before, even across a restart', async () => {
+    const { db } = await freshDatabase(kind);
+    const seen: [string, number, boolean][] = [];
+    let fail = true;
+    const flow = defineWorkflow({
+      type: 'charges',
+      steps: [
+        { name: 'record', kind: 'db', run: async (ctx) => void seen.push(['record', ctx.attempt, ctx.firstAttempt]) },
+        {
+          name: 'charge',
+          kind: 'external',
+          retry: { maxAttempts: 2, initialDelayMs: 0, jitter: 0 },
+          async run(ctx) {
+            seen.push(['charge', ctx.attempt, ctx.firstAttempt]);
+            if (fail) throw new Error('provider timeout');
+            return 'charged';
+          },
+        },
+      ],
+    });
+    const { runId } = await startWorkflow(db, createRegistry([flow]), { type: 'charges', input: {} });
+    const worker = testWorker(db, [flow]);
+    await worker.drain();
+    fail = false;
+    await restartRun(db, { runId, actor: 'test', reason: 'provider back' });
+    await worker.drain();
+    assert.equal((await getRun(db, runId)).status, 'completed');
+    // After a restart the attempt count starts over, but the step has been tried: look up first.
+    assert.deepEqual(seen, [
+      ['record', 1, true],
+      ['charge', 1, true],
+      ['charge', 2, false],
+      ['charge', 1, false],
+    ]);
+  });
+});

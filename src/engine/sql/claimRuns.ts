@@ -13,6 +13,8 @@ export interface ClaimedRun {
   outputs: Record<string, unknown> | null;
   state: unknown;
   lease_left_ms: number;
+  /** Attempts recorded on the current step so far, across restarts. */
+  prior_attempts: number;
 }
 
 /**
@@ -46,7 +48,9 @@ export async function claimRuns(
        CASE WHEN r.step_index > 0 THEN
          (SELECT jsonb_object_agg(s.name, s.output) FROM workflow_steps s
           WHERE s.run_id = r.id AND s.step_index < r.step_index AND s.status = 'completed') END AS outputs,
-       (SELECT s.state FROM workflow_steps s WHERE s.run_id = r.id AND s.step_index = r.step_index) AS state`,
+       (SELECT s.state FROM workflow_steps s WHERE s.run_id = r.id AND s.step_index = r.step_index) AS state,
+       coalesce((SELECT jsonb_array_length(s.attempts) FROM workflow_steps s
+                 WHERE s.run_id = r.id AND s.step_index = r.step_index), 0) AS prior_attempts`,
     [args.workerId, args.types, args.limit, args.now, args.leaseMs],
   );
   return rows;

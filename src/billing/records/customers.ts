@@ -1,0 +1,186 @@
+import type { Queryable } from '../../db/types.ts';
+import { newId } from '../../engine/ids.ts';
+import { InvalidInputError, NotFoundError } from '../../errors.ts';
+import { InputReader } from './validate.ts';
+
+export const CUSTOMER_STATUSES = ['new', 'active', 'trial_active', 'churned', 'reactivated', 'disabled'] as const;
+export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
+
+export interface Customer {
+  id: string;
+  email: string;
+  name: string | null;
+  locale: string;
+  currency: string | null;
+  status: CustomerStatus;
+  provider_customer_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface CustomerInput {
+  email: string;
+  name?: string;
+  locale?: string;
+  currency?: string;
+  provider_customer_id?: string;
+}
+
+/** Options every insert takes: the time to stamp (a step's `ctx.now()`, a provider event's time). */
+export interface At {
+  /** Defaults to the database clock (the transaction's start). */
+  at?: Date;
+}
+
+const COLUMNS = 'id, email, name, locale, currency, status, provider_customer_id, created_at, updated_at';
+// BCP 47 language tags as mail templates are chosen by them: en, pt-BR, zh-Hant-TW.
+const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+export function parseCustomerInput(raw: unknown): CustomerInput {
+  const r = new InputReader(raw);
+  const input: CustomerInput = {
+    email: r.email('email'),
+    name: r.string('name', { max: 200 }),
+    locale: r.string('locale', { max: 35, pattern: LOCALE, hint: 'must be a language tag such as en or pt-BR' }),
+    currency: r.currency('currency'),
+    provider_customer_id: r.string('provider_customer_id', { max: 255 }),
+  };
+  r.done();
+  return input;
+}
+
+/**
+ * Inserts a customer. With a provider customer id the insert is idempotent on it: a customer
+ * already known by that id is returned as it is (an inbound event for a known customer).
+ * Conflicts never raise inside the caller's transaction (which would abort it).
+ */
+export async function createCustomer(q: Queryable, input: CustomerInput, options: At = {}): Promise<Customer> {
+  const { rows } = await q.query<Customer>(
+    `INSERT INTO customers (id, email, name, locale, currency, provider_customer_id, created_at, updated_at)
+     VALUES ($1, $2, $3, coalesce($4, 'en'), $5, $6, coalesce($7::timestamptz, now()), coalesce($7::timestamptz, now()))
+     ON CONFLICT (provider_customer_id) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [
+      newId('cus'),
+      input.email,
+      input.name ?? null,
+      input.locale ?? null,
+      input.currency ?? null,
+      input.provider_customer_id ?? null,
+      options.at ?? null,
+    ],
+  );
+  if (rows[0]) return rows[0];
+  const existing = await findCustomerByProviderId(q, input.provider_customer_id as string);
+  if (!existing) throw new Error('customer insert conflicted but no customer has that provider id');
+  return existing;
+}
+
+export async function findCustomer(q: Queryable, id: string): Promise<Customer | undefined> {
+  const { rows } = await q.query<Customer>(`SELECT ${COLUMNS} FROM customers WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+export async function getCustomer(q: Queryable, id: string): Promise<Customer> {
+  const customer = await findCustomer(q, id);
+  if (!customer) throw new NotFoundError(`customer ${id} not found`);
+  return customer;
+}
+
+/**
+ * For a record that names its customer: a missing customer is the caller's mistake in that field
+ * (422), not a missing resource (404), and is found before anything is written.
+ */
+export async function requireCustomer(q: Queryable, id: string, field = 'customer_id'): Promise<Customer> {
+  const customer = await findCustomer(q, id);
+  if (!customer) throw new InvalidInputError([{ field, message: `no customer ${id}` }]);
+  return customer;
+}
+
+/** Emails are not unique (a provider may hold two customers with one address): the oldest wins. */
+export async function findCustomerByEmail(q: Queryable, email: string): Promise<Customer | undefined> {
+  const { rows } = await q.query<Customer>(
+    `SELECT ${COLUMNS} FROM customers WHERE lower(email) = lower($1) ORDER BY id LIMIT 1`,
+    [email.trim()],
+  );
+  return rows[0];
+}
+
+export async function findCustomerByProviderId(
+  q: Queryable,
+  providerCustomerId: string,
+): Promise<Customer | undefined> {
+  const { rows } = await q.query<Customer>(`SELECT ${COLUMNS} FROM customers WHERE provider_customer_id = $1`, [
+    providerCustomerId,
+  ]);
+  return rows[0];
+}
+
+/** Newest first; pass the last id of a page as `before` for the next one. */
+export async function listCustomers(
+  q: Queryable,
+  options: { status?: CustomerStatus; before?: string; limit?: number } = {},
+): Promise<Customer[]> {
+  const { rows } = await q.query<Customer>(
+    `SELECT ${COLUMNS} FROM customers
+     WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR id < $2)
+     ORDER BY id DESC LIMIT $3`,
+    [options.status ?? null, options.before ?? null, Math.min(options.limit ?? 50, 500)],
+  );
+  return rows;
+}
+
+export async function setCustomerStatus(
+  q: Queryable,
+  id: string,
+  status: CustomerStatus,
+  options: At = {},
+): Promise<Customer> {
+  if (!CUSTOMER_STATUSES.includes(status)) {
+    throw new InvalidInputError([{ field: 'status', message: `must be one of ${CUSTOMER_STATUSES.join(', ')}` }]);
+  }
+  const { rows } = await q.query<Customer>(
+    `UPDATE customers SET status = $2, updated_at = coalesce($3::timestamptz, now())
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, status, options.at ?? null],
+  );
+  if (!rows[0]) throw new NotFoundError(`customer ${id} not found`);
+  return rows[0];
+}
+
+/** Records the provider's id for a customer created here first (the sync step's result). */
+export async function setProviderCustomerId(q: Queryable, id: string, providerCustomerId: string): Promise<Customer> {
+  const { rows } = await q.query<Customer>(
+    `UPDATE customers SET provider_customer_id = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, providerCustomerId],
+  );
+  if (!rows[0]) throw new NotFoundError(`customer ${id} not found`);
+  return rows[0];
+}
+
+/**
+ * A customer is billed in one currency. The first priced record sets it; a record in another
+ * currency is refused, naming `field`. Writes only the first time, so later records do not
+ * contend for the customer row.
+ */
+export async function useCustomerCurrency(
+  q: Queryable,
+  customer: Customer,
+  currency: string,
+  field = 'currency',
+): Promise<void> {
+  if (customer.currency === currency) return;
+  let billed = customer.currency;
+  if (billed === null) {
+    // coalesce: another transaction may have set it since the customer was read.
+    const { rows } = await q.query<{ currency: string }>(
+      `UPDATE customers SET currency = coalesce(currency, $2), updated_at = now() WHERE id = $1 RETURNING currency`,
+      [customer.id, currency],
+    );
+    billed = rows[0]?.currency ?? null;
+    if (billed === currency) return;
+  }
+  throw new InvalidInputError([
+    { field, message: `customer ${customer.id} is billed in ${billed ?? '?'}, not ${currency}` },
+  ]);
+}

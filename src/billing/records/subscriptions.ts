@@ -1,0 +1,281 @@
+import type { Queryable } from '../../db/types.ts';
+import { newId } from '../../engine/ids.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts';
+import { requireCustomer, useCustomerCurrency } from './customers.ts';
+import type { At } from './customers.ts';
+import { toAmount } from './money.ts';
+import { requirePlan } from './plans.ts';
+import type { Interval } from './plans.ts';
+import { InputReader, idPattern } from './validate.ts';
+
+export const SUBSCRIPTION_STATUSES = ['trialing', 'active', 'cancel_scheduled', 'cancelled'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/**
+ * A subscription keeps a copy of its plan's price. `status` is what was last written; whether it
+ * pays at a given instant follows from its timestamps (see stats/recurring.ts), so MRR stays right
+ * even before `settleSubscriptions` flips an ended trial or a due cancellation.
+ */
+export interface Subscription {
+  id: string;
+  customer_id: string;
+  plan_id: string;
+  amount: number;
+  currency: string;
+  interval: Interval;
+  status: SubscriptionStatus;
+  started_at: Date;
+  trial_end: Date | null;
+  current_period_start: Date;
+  current_period_end: Date;
+  cancel_requested_at: Date | null;
+  cancel_at: Date | null;
+  cancelled_at: Date | null;
+  cancel_reason: string | null;
+  provider_subscription_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface SubscriptionInput {
+  customer_id: string;
+  plan_code: string;
+  /** Overrides the plan's trial length; 0 starts paying at once. */
+  trial_days?: number;
+  /** ISO timestamp; defaults to the creation time (a provider's subscription may start earlier). */
+  started_at?: string;
+  provider_subscription_id?: string;
+}
+
+export const CANCEL_MODES = ['at_period_end', 'immediately', 'on_date'] as const;
+export type CancelMode = (typeof CANCEL_MODES)[number];
+export const REFUND_MODES = ['none', 'prorated', 'full'] as const;
+export type RefundMode = (typeof REFUND_MODES)[number];
+
+export interface CancellationInput {
+  subscription_id: string;
+  mode: CancelMode;
+  /** ISO timestamp, for `on_date` only. */
+  cancel_at?: string;
+  refund: RefundMode;
+  reason?: string;
+}
+
+const COLUMNS = `id, customer_id, plan_id, amount, currency, interval, status, started_at, trial_end,
+  current_period_start, current_period_end, cancel_requested_at, cancel_at, cancelled_at, cancel_reason,
+  provider_subscription_id, created_at, updated_at`;
+
+function toSubscription(row: Subscription): Subscription {
+  return { ...row, amount: toAmount(row.amount) };
+}
+
+export function parseSubscriptionInput(raw: unknown): SubscriptionInput {
+  const r = new InputReader(raw);
+  const input: SubscriptionInput = {
+    customer_id: r.string('customer_id', { required: true, pattern: idPattern('cus'), hint: 'must be a cus_ id' }),
+    plan_code: r.string('plan_code', { required: true, max: 64 }),
+    trial_days: r.integer('trial_days', { min: 0, max: 730 }),
+    started_at: r.timestamp('started_at'),
+    provider_subscription_id: r.string('provider_subscription_id'),
+  };
+  r.done();
+  return input;
+}
+
+/** `now` is the request time: a cancellation date must be after it. */
+export function parseCancellationInput(raw: unknown, now: Date = new Date()): CancellationInput {
+  const r = new InputReader(raw);
+  const input: CancellationInput = {
+    subscription_id: r.string('subscription_id', {
+      required: true,
+      pattern: idPattern('sub'),
+      hint: 'must be a sub_ id',
+    }),
+    mode: r.oneOf('mode', CANCEL_MODES, { fallback: 'at_period_end' }),
+    cancel_at: r.timestamp('cancel_at'),
+    refund: r.oneOf('refund', REFUND_MODES, { fallback: 'none' }),
+    reason: r.string('reason', { max: 500 }),
+  };
+  if (r.ok('mode') && input.mode === 'on_date' && !r.has('cancel_at')) {
+    r.fail('cancel_at', 'is required when mode is on_date');
+  }
+  if (r.ok('mode') && input.mode !== 'on_date' && r.has('cancel_at')) {
+    r.fail('cancel_at', 'is only allowed when mode is on_date');
+  }
+  if (input.cancel_at && new Date(input.cancel_at) <= now) r.fail('cancel_at', 'must be in the future');
+  r.done();
+  return input;
+}
+
+/**
+ * Creates a subscription to a plan, trialing when the plan (or `trial_days`) gives a trial. The
+ * first period ends at the trial's end or one interval after the start, in UTC calendar terms
+ * (Jan 31 + 1 month = Feb 28). With a provider id the insert is idempotent on it.
+ */
+export async function createSubscription(
+  q: Queryable,
+  input: SubscriptionInput,
+  options: At = {},
+): Promise<Subscription> {
+  const customer = await requireCustomer(q, input.customer_id);
+  if (customer.status === 'disabled') {
+    throw new InvalidInputError([{ field: 'customer_id', message: `customer ${customer.id} is disabled` }]);
+  }
+  const plan = await requirePlan(q, input.plan_code);
+  await useCustomerCurrency(q, customer, plan.currency, 'plan_code');
+  const trialDays = input.trial_days ?? plan.trial_days;
+  const { rows } = await q.query<Subscription>(
+    `WITH t AS (
+       SELECT coalesce($9::timestamptz, now()) AS created, coalesce($7::timestamptz, $9::timestamptz, now()) AS started
+     ), p AS (
+       SELECT created, started,
+         CASE WHEN $8::int > 0 THEN ((started AT TIME ZONE 'UTC') + make_interval(days => $8::int)) AT TIME ZONE 'UTC' END
+           AS trial_end,
+         ((started AT TIME ZONE 'UTC') + ('1 ' || $6)::interval) AT TIME ZONE 'UTC' AS first_period_end
+       FROM t
+     )
+     INSERT INTO subscriptions (id, customer_id, plan_id, amount, currency, interval, status, started_at, trial_end,
+       current_period_start, current_period_end, provider_subscription_id, created_at, updated_at)
+     SELECT $1, $2, $3, $4, $5, $6, CASE WHEN trial_end IS NULL THEN 'active' ELSE 'trialing' END, started, trial_end,
+       started, coalesce(trial_end, first_period_end), $10, created, created
+     FROM p
+     ON CONFLICT (provider_subscription_id) DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [
+      newId('sub'),
+      customer.id,
+      plan.id,
+      plan.amount,
+      plan.currency,
+      plan.interval,
+      input.started_at ?? null,
+      trialDays,
+      options.at ?? null,
+      input.provider_subscription_id ?? null,
+    ],
+  );
+  if (rows[0]) return toSubscription(rows[0]);
+  const existing = await findSubscriptionByProviderId(q, input.provider_subscription_id as string);
+  if (!existing || existing.customer_id !== customer.id || existing.plan_id !== plan.id) {
+    throw new ConflictError(`provider subscription ${input.provider_subscription_id} is another subscription`, {
+      field: 'provider_subscription_id',
+      subscription_id: existing?.id,
+    });
+  }
+  return existing;
+}
+
+export async function findSubscription(q: Queryable, id: string): Promise<Subscription | undefined> {
+  const { rows } = await q.query<Subscription>(`SELECT ${COLUMNS} FROM subscriptions WHERE id = $1`, [id]);
+  return rows[0] && toSubscription(rows[0]);
+}
+
+export async function getSubscription(q: Queryable, id: string): Promise<Subscription> {
+  const subscription = await findSubscription(q, id);
+  if (!subscription) throw new NotFoundError(`subscription ${id} not found`);
+  return subscription;
+}
+
+export async function findSubscriptionByProviderId(q: Queryable, ref: string): Promise<Subscription | undefined> {
+  const { rows } = await q.query<Subscription>(
+    `SELECT ${COLUMNS} FROM subscriptions WHERE provider_subscription_id = $1`,
+    [ref],
+  );
+  return rows[0] && toSubscription(rows[0]);
+}
+
+/** Newest first; `live` keeps those not cancelled yet (what dunning exhaustion must cancel). */
+export async function listCustomerSubscriptions(
+  q: Queryable,
+  customerId: string,
+  options: { live?: boolean; before?: string; limit?: number } = {},
+): Promise<Subscription[]> {
+  const { rows } = await q.query<Subscription>(
+    `SELECT ${COLUMNS} FROM subscriptions
+     WHERE customer_id = $1 AND ($2::text IS NULL OR id < $2) AND (NOT $3 OR status <> 'cancelled')
+     ORDER BY id DESC LIMIT $4`,
+    [customerId, options.before ?? null, options.live ?? false, Math.min(options.limit ?? 100, 500)],
+  );
+  return rows.map(toSubscription);
+}
+
+export async function setProviderSubscriptionId(q: Queryable, id: string, ref: string): Promise<Subscription> {
+  const { rows } = await q.query<Subscription>(
+    `UPDATE subscriptions SET provider_subscription_id = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, ref],
+  );
+  if (!rows[0]) throw new NotFoundError(`subscription ${id} not found`);
+  return toSubscription(rows[0]);
+}
+
+/**
+ * Cancels at the period's end, at once, or on a date (a date already past takes effect at that
+ * date). A subscription is cancelled once: its cancellation date is what the statistics counted,
+ * so a second request is a conflict rather than a silent change of history.
+ */
+export async function cancelSubscription(
+  q: Queryable,
+  id: string,
+  request: { mode: CancelMode; cancel_at?: string; reason?: string },
+  options: At = {},
+): Promise<Subscription> {
+  const { rows } = await q.query<Subscription>(`SELECT ${COLUMNS} FROM subscriptions WHERE id = $1 FOR NO KEY UPDATE`, [
+    id,
+  ]);
+  const current = rows[0] && toSubscription(rows[0]);
+  if (!current) throw new NotFoundError(`subscription ${id} not found`);
+  if (current.cancel_at !== null) {
+    throw new ConflictError(`subscription ${id} is already ${current.status}`, {
+      status: current.status,
+      cancel_at: current.cancel_at.toISOString(),
+    });
+  }
+  if (request.mode === 'on_date' && !request.cancel_at) {
+    throw new InvalidInputError([{ field: 'cancel_at', message: 'is required when mode is on_date' }]);
+  }
+  if (request.cancel_at && new Date(request.cancel_at) < current.started_at) {
+    throw new InvalidInputError([{ field: 'cancel_at', message: 'must not be before the subscription started' }]);
+  }
+  const updated = await q.query<Subscription>(
+    `WITH c AS (
+       SELECT id AS sub_id, coalesce($2::timestamptz, now()) AS requested,
+         CASE $3 WHEN 'immediately' THEN coalesce($2::timestamptz, now())
+                 WHEN 'on_date' THEN $4::timestamptz
+                 ELSE current_period_end END AS effective
+       FROM subscriptions WHERE id = $1
+     )
+     UPDATE subscriptions SET
+       cancel_requested_at = requested,
+       cancel_at = effective,
+       status = CASE WHEN effective <= requested THEN 'cancelled' ELSE 'cancel_scheduled' END,
+       cancelled_at = CASE WHEN effective <= requested THEN effective END,
+       cancel_reason = $5,
+       updated_at = requested
+     FROM c WHERE id = sub_id
+     RETURNING ${COLUMNS}`,
+    [id, options.at ?? null, request.mode, request.cancel_at ?? null, request.reason ?? null],
+  );
+  return toSubscription(updated.rows[0] as Subscription);
+}
+
+/**
+ * Writes down what time has already decided: trials that ended become active (their first paid
+ * period starts at the trial's end) and scheduled cancellations that are due become cancelled.
+ * Returns the subscriptions changed, so the caller can refresh their customers' status.
+ */
+export async function settleSubscriptions(q: Queryable, now: Date): Promise<Subscription[]> {
+  const { rows } = await q.query<Subscription>(
+    `UPDATE subscriptions SET
+       status = CASE WHEN cancel_at <= $1 THEN 'cancelled' ELSE 'active' END,
+       cancelled_at = CASE WHEN cancel_at <= $1 THEN cancel_at END,
+       current_period_start = CASE WHEN status = 'trialing' THEN trial_end ELSE current_period_start END,
+       current_period_end = CASE WHEN status = 'trialing'
+         THEN ((trial_end AT TIME ZONE 'UTC') + ('1 ' || interval)::interval) AT TIME ZONE 'UTC'
+         ELSE current_period_end END,
+       updated_at = now()
+     WHERE (status = 'cancel_scheduled' AND cancel_at <= $1) OR (status = 'trialing' AND trial_end <= $1)
+     RETURNING ${COLUMNS}`,
+    [now],
+  );
+  return rows.map(toSubscription);
+}

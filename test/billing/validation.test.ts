@@ -1,0 +1,195 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InvalidInputError } from '../../src/errors.ts';
+import type { Queryable } from '../../src/db/types.ts';
+import {
+  createChargeback,
+  createInvoice,
+  createRefund,
+  createSubscription,
+  getCustomer,
+  parseCancellationInput,
+  parseChargebackInput,
+  parseCustomerInput,
+  parseInvoiceInput,
+  parsePaymentInput,
+  parsePlanInput,
+  parseRefundInput,
+  parseSubscriptionInput,
+  recordPayment,
+  setCustomerStatus,
+} from '../../src/billing/records/index.ts';
+import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
+import { seedCustomer, seedPaidSubscription, seedPlan } from './helpers.ts';
+
+/** The fields an InvalidInputError names, in order. */
+async function badFields(fn: () => unknown): Promise<string[]> {
+  try {
+    await fn();
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.errors.map((e) => e.field);
+    throw error;
+  }
+  assert.fail('expected an InvalidInputError');
+}
+
+const TABLES = [
+  'customers',
+  'plans',
+  'subscriptions',
+  'invoices',
+  'invoice_lines',
+  'payments',
+  'refunds',
+  'chargebacks',
+];
+
+async function rowCounts(q: Queryable): Promise<Record<string, number>> {
+  const { rows } = await q.query<Record<string, number>>(
+    `SELECT ${TABLES.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')},
+       (SELECT sum(last_value)::int FROM document_counters) AS numbers_used`,
+  );
+  return rows[0] as Record<string, number>;
+}
+
+test('parsing names every bad field with the API’s snake_case names', async () => {
+  assert.deepEqual(
+    await badFields(() => parseCustomerInput({ email: 'x', locale: 'English!', currency: 'usdollar' })),
+    ['email', 'locale', 'currency'],
+  );
+  assert.deepEqual(await badFields(() => parsePlanInput({ code: 'has space', amount: -1, interval: 'day' })), [
+    'code',
+    'name',
+    'amount',
+    'currency',
+    'interval',
+  ]);
+  assert.deepEqual(await badFields(() => parseSubscriptionInput({ customer_id: 'sub_1', trial_days: 1.5 })), [
+    'customer_id',
+    'plan_code',
+    'trial_days',
+  ]);
+  assert.deepEqual(
+    await badFields(() =>
+      parseInvoiceInput({
+        customer_id: 'cus_1',
+        currency: 'EUR',
+        lines: [
+          { description: 'ok', unit_amount: 100 },
+          { description: '', unit_amount: '100' },
+          { description: 'many', quantity: 0, unit_amount: 1 },
+        ],
+        due_at: 'soon',
+      }),
+    ),
+    ['lines[1].description', 'lines[1].unit_amount', 'lines[2].quantity', 'due_at'],
+  );
+  assert.deepEqual(await badFields(() => parseInvoiceInput({ customer_id: 'cus_1', currency: 'EUR', lines: [] })), [
+    'lines',
+  ]);
+  assert.deepEqual(
+    await badFields(() => parsePaymentInput({ customer_id: 'cus_1', amount: 0, currency: 'USD', status: 'failed' })),
+    ['amount', 'failure_code'],
+  );
+  assert.deepEqual(
+    await badFields(() =>
+      parsePaymentInput({ customer_id: 'cus_1', amount: 10.5, currency: 'USD', status: 'ok', failure_code: 'x' }),
+    ),
+    ['amount', 'status'],
+  );
+  assert.deepEqual(await badFields(() => parseRefundInput({ payment_id: 'inv_1', amount: 0 })), [
+    'payment_id',
+    'amount',
+  ]);
+  assert.deepEqual(await badFields(() => parseChargebackInput({ payment_id: 'pay_1', status: 'open' })), ['status']);
+  const now = new Date('2026-02-01T00:00:00Z');
+  assert.deepEqual(
+    await badFields(() => parseCancellationInput({ subscription_id: 'sub_1', mode: 'on_date', refund: 'half' }, now)),
+    ['refund', 'cancel_at'],
+  );
+  assert.deepEqual(
+    await badFields(() =>
+      parseCancellationInput({ subscription_id: 'sub_1', mode: 'on_date', cancel_at: '2026-01-01T00:00:00Z' }, now),
+    ),
+    ['cancel_at'],
+  );
+  assert.deepEqual(parseCancellationInput({ subscription_id: 'sub_1' }, now), {
+    subscription_id: 'sub_1',
+    mode: 'at_period_end',
+    cancel_at: undefined,
+    refund: 'none',
+    reason: undefined,
+  });
+});
+
+eachDatabase((kind) => {
+  test('references that do not hold are refused, naming the field, before anything is written', async () => {
+    const { db } = await freshDatabase(kind);
+    const { customer, subscription, paymentId } = await seedPaidSubscription(db, { currency: 'EUR' });
+    const stranger = await seedCustomer(db);
+    const disabled = await seedCustomer(db);
+    await setCustomerStatus(db, disabled.id, 'disabled');
+    const plan = await seedPlan(db, { currency: 'USD' });
+    const before = await rowCounts(db);
+    const inTx = (fn: (tx: Queryable) => Promise<unknown>) => badFields(() => db.transaction(fn));
+
+    assert.deepEqual(await inTx((tx) => createSubscription(tx, { customer_id: 'cus_nobody', plan_code: plan.code })), [
+      'customer_id',
+    ]);
+    assert.deepEqual(await inTx((tx) => createSubscription(tx, { customer_id: stranger.id, plan_code: 'nope' })), [
+      'plan_code',
+    ]);
+    assert.deepEqual(await inTx((tx) => createSubscription(tx, { customer_id: disabled.id, plan_code: plan.code })), [
+      'customer_id',
+    ]);
+    // The customer is billed in EUR: a USD plan is refused.
+    assert.deepEqual(await inTx((tx) => createSubscription(tx, { customer_id: customer.id, plan_code: plan.code })), [
+      'plan_code',
+    ]);
+    const line = { description: 'x', quantity: 1, unit_amount: 1 };
+    assert.deepEqual(
+      await inTx((tx) =>
+        createInvoice(tx, {
+          customer_id: stranger.id,
+          subscription_id: subscription.id,
+          currency: 'EUR',
+          lines: [line],
+        }),
+      ),
+      ['subscription_id'],
+    );
+    assert.deepEqual(
+      await inTx((tx) =>
+        createInvoice(tx, {
+          customer_id: customer.id,
+          subscription_id: subscription.id,
+          currency: 'USD',
+          lines: [line],
+        }),
+      ),
+      ['currency'],
+    );
+    assert.deepEqual(
+      await inTx((tx) =>
+        recordPayment(tx, {
+          customer_id: stranger.id,
+          subscription_id: subscription.id,
+          retry_of: paymentId,
+          amount: 100,
+          currency: 'EUR',
+          status: 'succeeded',
+        }),
+      ),
+      ['subscription_id', 'retry_of'],
+    );
+    assert.deepEqual(await inTx((tx) => createRefund(tx, { payment_id: 'pay_nothing' })), ['payment_id']);
+    assert.deepEqual(await inTx((tx) => createRefund(tx, { payment_id: paymentId, amount: 1_000_000 })), ['amount']);
+    assert.deepEqual(await inTx((tx) => createChargeback(tx, { payment_id: paymentId, amount: 1_000_000 })), [
+      'amount',
+    ]);
+
+    assert.deepEqual(await rowCounts(db), before);
+    // The stranger's currency was not claimed by the refused records either.
+    assert.equal((await getCustomer(db, stranger.id)).currency, null);
+  });
+});

@@ -1,9 +1,23 @@
 import { randomBytes } from 'node:crypto';
 
+let lastMs = 0;
+let sequence = 0;
+
 /**
- * `prefix_` + 12 hex digits of milliseconds + 16 random hex digits: unique without coordination,
- * and roughly time-ordered so new rows land at the end of the primary-key index.
+ * `prefix_` + 12 hex digits of milliseconds + 4 hex digits of a per-process sequence + 12 random
+ * hex digits: unique without coordination, and time-ordered — strictly so for ids made by one
+ * process, even within one millisecond — so "newest first" lists are stable when timestamps tie
+ * and new rows land at the end of the primary-key index.
  */
 export function newId(prefix: string): string {
-  return `${prefix}_${Date.now().toString(16).padStart(12, '0')}${randomBytes(8).toString('hex')}`;
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    sequence = 0;
+  } else if (++sequence > 0xffff) {
+    // More than 65 536 ids in one millisecond: borrow the next millisecond.
+    lastMs++;
+    sequence = 0;
+  }
+  return `${prefix}_${lastMs.toString(16).padStart(12, '0')}${sequence.toString(16).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
 }

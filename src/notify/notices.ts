@@ -1,0 +1,170 @@
+import type { Queryable } from '../db/types.ts';
+import { InvalidInputError, PermanentError, RetryableError, isRetryable } from '../errors.ts';
+import type { NotifyDeps } from './deps.ts';
+import { withCompany } from './deps.ts';
+import { sendEmail } from './email.ts';
+import type { EmailAttachment } from './email.ts';
+import { INTERNAL_ONLY_EVENTS } from './events.ts';
+import type { NotificationEvent } from './events.ts';
+import { createNotification } from './inbox.ts';
+import { sendKey } from './sends.ts';
+import type { SendOutcome } from './sends.ts';
+import { getNotificationSettings } from './settings.ts';
+import { postSlack } from './slack.ts';
+import { enabledSlackTargets } from './slack-endpoints.ts';
+import { renderTemplate } from './templates.ts';
+
+export interface Skipped {
+  status: 'skipped';
+  reason: string;
+}
+
+export interface CustomerEmailRequest {
+  event: NotificationEvent;
+  /** The step's `ctx.idempotencyKey`: every attempt of the step sends under the same key. */
+  idempotencyKey: string;
+  runId?: string | null;
+  to: string;
+  locale?: string;
+  data: Record<string, unknown>;
+  attachments?: EmailAttachment[];
+  signal?: AbortSignal;
+}
+
+/** The customer email of an event (send_customer_email), unless switched off for the event. */
+export async function sendCustomerEmail(
+  q: Queryable,
+  deps: NotifyDeps,
+  request: CustomerEmailRequest,
+): Promise<SendOutcome | Skipped> {
+  if (INTERNAL_ONLY_EVENTS.includes(request.event)) {
+    throw new InvalidInputError([{ field: 'event', message: `${request.event} is never sent to customers` }]);
+  }
+  const settings = await getNotificationSettings(q, request.event);
+  if (!settings.customer_email) return { status: 'skipped', reason: `customer emails for ${request.event} are off` };
+  const message = await renderTemplate(q, {
+    event: request.event,
+    channel: 'email',
+    locale: request.locale,
+    data: withCompany(deps, request.data),
+  });
+  return sendEmail(q, deps.email, {
+    sendKey: sendKey(request.idempotencyKey, 'customer_email'),
+    kind: 'customer_email',
+    runId: request.runId,
+    to: request.to,
+    subject: message.subject,
+    text: message.body,
+    html: message.html,
+    attachments: request.attachments,
+    signal: request.signal,
+  });
+}
+
+export interface TeamNoticeRequest {
+  event: NotificationEvent;
+  idempotencyKey: string;
+  runId?: string | null;
+  data: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+export interface TeamNoticeResult {
+  in_app: { id: string } | Skipped;
+  slack: SendOutcome[] | Skipped;
+  team_email: SendOutcome | Skipped;
+}
+
+/**
+ * The internal notice of an event (send_internal_notice): in-app feed, Slack, team email, each
+ * per the event's settings. Every channel is tried before failing, and each is idempotent on
+ * its own (dedupe key, send keys), so a retry only repeats what did not go out.
+ */
+export async function sendTeamNotice(
+  q: Queryable,
+  deps: NotifyDeps,
+  request: TeamNoticeRequest,
+): Promise<TeamNoticeResult> {
+  const settings = await getNotificationSettings(q, request.event);
+  const data = withCompany(deps, request.data);
+  const targets = settings.slack ? await enabledSlackTargets(q) : [];
+  const needsText = settings.in_app || (settings.team_email && settings.team_emails.length > 0);
+  const text = needsText ? await renderTemplate(q, { event: request.event, channel: 'internal', data }) : undefined;
+  const failures: unknown[] = [];
+  const attempt = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (error) {
+      failures.push(error);
+      return undefined;
+    }
+  };
+  const off = (what: string): Skipped => ({ status: 'skipped', reason: `${what} for ${request.event} is off` });
+
+  let inApp: TeamNoticeResult['in_app'] = off('in-app');
+  if (settings.in_app && text) {
+    const created = await createNotification(q, {
+      kind: 'notice',
+      event: request.event,
+      title: text.subject,
+      body: text.body,
+      runId: request.runId,
+      dedupeKey: sendKey(request.idempotencyKey, 'in_app'),
+    });
+    inApp = { id: created.id };
+  }
+
+  let slack: TeamNoticeResult['slack'] = settings.slack
+    ? { status: 'skipped', reason: 'no Slack endpoint enabled' }
+    : off('Slack');
+  if (targets.length > 0) {
+    const slackText = await renderTemplate(q, { event: request.event, channel: 'slack', data });
+    const sent: SendOutcome[] = [];
+    for (const endpoint of targets) {
+      const kind = `team_slack:${endpoint.id}`;
+      const outcome = await attempt(() =>
+        postSlack(
+          q,
+          { fetch: deps.fetch, timeoutMs: deps.slackTimeoutMs },
+          {
+            sendKey: sendKey(request.idempotencyKey, kind),
+            kind,
+            runId: request.runId,
+            endpoint,
+            text: slackText.body,
+            signal: request.signal,
+          },
+        ),
+      );
+      if (outcome) sent.push(outcome);
+    }
+    slack = sent;
+  }
+
+  let teamEmail: TeamNoticeResult['team_email'] = off('team email');
+  if (settings.team_email && settings.team_emails.length > 0 && text) {
+    const outcome = await attempt(() =>
+      sendEmail(q, deps.email, {
+        sendKey: sendKey(request.idempotencyKey, 'team_email'),
+        kind: 'team_email',
+        runId: request.runId,
+        to: settings.team_emails,
+        subject: text.subject,
+        text: text.body,
+        signal: request.signal,
+      }),
+    );
+    if (outcome) teamEmail = outcome;
+  }
+
+  if (failures.length > 0) throw combine(failures);
+  return { in_app: inApp, slack, team_email: teamEmail };
+}
+
+/** One error for the step: retryable if any part may pass on retry (the rest are deduplicated). */
+export function combine(failures: unknown[]): Error {
+  const message = failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; ');
+  return failures.some(isRetryable)
+    ? new RetryableError(message, { cause: failures[0] })
+    : new PermanentError(message, { cause: failures[0] });
+}

@@ -1,0 +1,105 @@
+import type { NotificationEvent } from '../events.ts';
+import type { TemplateSource } from '../liquid.ts';
+
+const who = '{{ customer.name | default: customer.email }}';
+
+/**
+ * Team-facing texts: `subject` is the in-app title and team email subject, `body` the in-app
+ * text and team email body.
+ */
+export const INTERNAL_EN: Record<NotificationEvent, TemplateSource> = {
+  subscription_created: {
+    subject: `New subscription: ${who} on {{ subscription.plan_name }}`,
+    body: '{{ customer.email }} subscribed to {{ subscription.plan_name }} at {{ subscription.amount | money: subscription.currency }} per {{ subscription.interval }}.',
+  },
+  subscription_cancelled: {
+    subject: `Cancelled: ${who} on {{ subscription.plan_name }}`,
+    body: '{{ customer.email }} cancelled {{ subscription.plan_name }}{% if subscription.ends_at %}, ending {{ subscription.ends_at | localdate }}{% endif %}.{% if refund %} Refund: {{ refund.amount | money: refund.currency }}.{% endif %}',
+  },
+  payment_succeeded: {
+    subject: `Payment received: {{ payment.amount | money: payment.currency }} from ${who}`,
+    body: 'Payment {{ payment.id }} of {{ payment.amount | money: payment.currency }} succeeded; receipt {{ receipt.number }}.',
+  },
+  payment_failed: {
+    subject: `Payment failed: {{ payment.amount | money: payment.currency }} from ${who}`,
+    body: 'Payment {{ payment.id }} failed{% if payment.failure_reason %} ({{ payment.failure_reason }}){% endif %}.{% if next_retry_at %} Next retry {{ next_retry_at | localdate: "medium" }}.{% endif %}',
+  },
+  payment_recovered: {
+    subject: `Payment recovered: {{ payment.amount | money: payment.currency }} from ${who}`,
+    body: 'Payment {{ payment.id }} succeeded on retry{% if attempts %} after {{ attempts }} attempts{% endif %}.',
+  },
+  invoice_created: {
+    subject: `Invoice {{ invoice.number }} for ${who}`,
+    body: 'Invoice {{ invoice.number }} of {{ invoice.total | money: invoice.currency }} sent, due {{ invoice.due_date | localdate: "medium" }}.',
+  },
+  invoice_overdue: {
+    subject: `Overdue: invoice {{ invoice.number }} of ${who}`,
+    body: 'Invoice {{ invoice.number }} of {{ invoice.total | money: invoice.currency }} was due {{ invoice.due_date | localdate: "medium" }}.{% if grace_period_ends %} Customer is disabled after {{ grace_period_ends | localdate: "medium" }}.{% endif %}',
+  },
+  refund_created: {
+    subject: `Refund: {{ refund.amount | money: refund.currency }} to ${who}`,
+    body: 'Refund {{ refund.id }} of {{ refund.amount | money: refund.currency }}{% if refund.reason %} ({{ refund.reason }}){% endif %}.',
+  },
+  chargeback_created: {
+    subject: `Chargeback: {{ chargeback.amount | money: chargeback.currency }} from ${who}`,
+    body: 'Chargeback {{ chargeback.id }} of {{ chargeback.amount | money: chargeback.currency }}{% if chargeback.reason %} ({{ chargeback.reason }}){% endif %}. Respond in the payment provider before the deadline.',
+  },
+  customer_disabled: {
+    subject: `Customer disabled: ${who}`,
+    body: '{{ customer.email }} was disabled: invoice {{ invoice.number }} of {{ invoice.total | money: invoice.currency }} is unpaid past the grace period.',
+  },
+  run_failed: {
+    subject: 'Run failed: {{ run.type }} at {{ run.step }}',
+    body: 'Run {{ run.id }} ({{ run.type }}) stopped at step {{ run.step }}: {{ run.error }}{% if run.url %}\n{{ run.url }}{% endif %}',
+  },
+  alert_digest: {
+    subject: '{{ count }} more runs failed',
+    body: `{{ count }} more runs failed while alerts were capped:
+{% for s in by_step %}- {{ s.count }} at {{ s.step }}
+{% endfor %}{% for a in alerts %}
+{{ a.run_id }} ({{ a.type }}) at {{ a.step }}: {{ a.error }}{% endfor %}{% if more > 0 %}
+… and {{ more }} more.{% endif %}`,
+  },
+};
+
+/** Slack messages (mrkdwn; data is escaped so a customer name cannot ping a channel). */
+export const SLACK_EN: Record<NotificationEvent, TemplateSource> = {
+  subscription_created: {
+    body: `:tada: *New subscription* — ${who} on {{ subscription.plan_name }} ({{ subscription.amount | money: subscription.currency }}/{{ subscription.interval }})`,
+  },
+  subscription_cancelled: {
+    body: `:wave: *Cancelled* — ${who} on {{ subscription.plan_name }}{% if refund %}, refund {{ refund.amount | money: refund.currency }}{% endif %}`,
+  },
+  payment_succeeded: {
+    body: `:white_check_mark: *Payment received* — {{ payment.amount | money: payment.currency }} from ${who}`,
+  },
+  payment_failed: {
+    body: `:warning: *Payment failed* — {{ payment.amount | money: payment.currency }} from ${who}{% if payment.failure_reason %} ({{ payment.failure_reason }}){% endif %}`,
+  },
+  payment_recovered: {
+    body: `:repeat: *Payment recovered* — {{ payment.amount | money: payment.currency }} from ${who}`,
+  },
+  invoice_created: {
+    body: `:page_facing_up: *Invoice {{ invoice.number }}* — {{ invoice.total | money: invoice.currency }} to ${who}, due {{ invoice.due_date | localdate: "medium" }}`,
+  },
+  invoice_overdue: {
+    body: `:hourglass: *Overdue* — invoice {{ invoice.number }} ({{ invoice.total | money: invoice.currency }}) of ${who}`,
+  },
+  refund_created: {
+    body: `:leftwards_arrow_with_hook: *Refund* — {{ refund.amount | money: refund.currency }} to ${who}`,
+  },
+  chargeback_created: {
+    body: `:rotating_light: *Chargeback* — {{ chargeback.amount | money: chargeback.currency }} from ${who}{% if chargeback.reason %} ({{ chargeback.reason }}){% endif %}`,
+  },
+  customer_disabled: { body: `:no_entry: *Customer disabled* — ${who}, invoice {{ invoice.number }} unpaid` },
+  run_failed: {
+    body: ':x: *Run failed* — `{{ run.type }}` at `{{ run.step }}`: {{ run.error }}{% if run.url %} (<{{ run.url }}|{{ run.id }}>){% else %} ({{ run.id }}){% endif %}',
+  },
+  alert_digest: {
+    body: `:x: *{{ count }} more runs failed* while alerts were capped
+{% for s in by_step %}• {{ s.count }} at \`{{ s.step }}\`
+{% endfor %}{% for a in alerts %}
+{{ a.run_id }} ({{ a.type }}): {{ a.error }}{% endfor %}{% if more > 0 %}
+… and {{ more }} more{% endif %}`,
+  },
+};

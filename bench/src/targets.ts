@@ -1,0 +1,58 @@
+import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { DatabaseName, EngineName } from './protocol.ts';
+
+/** A fresh place for one engine's data, and how to remove it afterwards. */
+export interface Target {
+  location: string;
+  dispose(): Promise<void>;
+}
+
+async function admin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new PostgreSQL database on the server of `adminUrl`, dropped (even if still in use) at dispose. */
+async function freshPostgres(adminUrl: string, engine: EngineName): Promise<Target> {
+  const name = `bench_${engine.replace(/\W/g, '_')}_${process.pid}_${Date.now().toString(36)}`;
+  const quoted = pg.escapeIdentifier(name);
+  await admin(adminUrl, (c) => c.query(`CREATE DATABASE ${quoted}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    location: url.toString(),
+    dispose: () => admin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`)).then(() => {}),
+  };
+}
+
+/** A new, initialized PGlite data folder on disk (the OS temp dir). */
+async function freshPgliteDir(engine: EngineName, tsx: string): Promise<Target> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `billflow-bench-${engine}-`));
+  const init = fileURLToPath(new URL('./init-pglite.ts', import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    const child = fork(init, [dir], { execArgv: ['--import', tsx], stdio: ['ignore', 2, 2, 'ipc'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initializing PGlite in ${dir} failed`))));
+  });
+  return { location: dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** `tsx` is the loader URL the child processes run TypeScript with. */
+export function freshTarget(
+  database: DatabaseName,
+  engine: EngineName,
+  adminUrl: string,
+  tsx: string,
+): Promise<Target> {
+  return database === 'postgres' ? freshPostgres(adminUrl, engine) : freshPgliteDir(engine, tsx);
+}

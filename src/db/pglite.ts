@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, QueryResult, Queryable } from './types.ts';
+import { coalescedNotify } from './notify.ts';
 
 /**
  * The embedded database: PostgreSQL compiled to WASM, in this process. One connection, so
@@ -18,6 +19,12 @@ export function wrapPglite(pglite: PGlite): Db {
   });
   return {
     kind: 'pglite',
+    notify: coalescedNotify(
+      async (channel, payload) => {
+        await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
+      },
+      () => {},
+    ),
     async query<R>(sql: string, params?: readonly unknown[]) {
       return toResult<R>(await pglite.query(sql, params as unknown[] | undefined));
     },

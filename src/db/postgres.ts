@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { Db, QueryResult, Queryable } from './types.ts';
+import type { Db, QueryOptions, QueryResult, Queryable } from './types.ts';
+import { coalescedNotify } from './notify.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -23,14 +24,20 @@ export function connectPostgres(options: PostgresOptions): Db {
 
   const listeners = new Set<{ close: () => Promise<void> }>();
 
-  async function query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const result = await pool.query(sql, params as unknown[] | undefined);
+  async function query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    const values = params as unknown[] | undefined;
+    const result = options?.name
+      ? await pool.query({ name: options.name, text: sql, values })
+      : await pool.query(sql, values);
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
   }
 
   return {
     kind: 'postgres',
     query,
+    notify: coalescedNotify(async (channel, payload) => {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    }, onError),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       let broken = false;
       // A checked-out client has no pool listener: a connection lost between two queries of the
@@ -51,8 +58,11 @@ export function connectPostgres(options: PostgresOptions): Db {
         });
       });
       const tx: Queryable = {
-        async query<R>(sql: string, params?: readonly unknown[]) {
-          const result = await client.query(sql, params as unknown[] | undefined);
+        async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
+          const values = params as unknown[] | undefined;
+          const result = options?.name
+            ? await client.query({ name: options.name, text: sql, values })
+            : await client.query(sql, values);
           return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
         },
       };

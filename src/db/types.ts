@@ -4,8 +4,20 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Names a hot statement so PostgreSQL parses and plans it once per connection instead of on
+   * every call. Only for fixed SQL text; the embedded database ignores it.
+   */
+  name?: string;
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>>;
 }
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -16,6 +28,11 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * Sends NOTIFY outside any transaction, coalescing identical ones made in the same tick into
+   * one. Fire and forget: listeners also poll, so a lost notification only delays a wake-up.
+   */
+  notify(channel: string, payload: string): void;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

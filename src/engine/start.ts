@@ -3,6 +3,7 @@ import { ConflictError, InvalidInputError, PermanentError } from '../errors.ts';
 import type { DbStepContext, Registry, StepDefinition, WorkflowDefinition } from './define.ts';
 import { newId } from './ids.ts';
 import { insertRun } from './sql/insertRun.ts';
+import { RUNS_CHANNEL } from './channel.ts';
 import { resolveStep } from './steps.ts';
 
 export interface StartRequest {
@@ -51,10 +52,13 @@ export async function startWorkflow(q: Queryable, registry: Registry, request: S
     throw new InvalidInputError([{ field: 'idempotency_key', message: 'must be at most 255 characters' }]);
   }
   const input = definition.parseInput ? definition.parseInput(request.input) : request.input;
-  if (request.runFirstStep && isDb(q)) {
-    return q.transaction((tx) => start(tx, definition, request, input));
-  }
-  return start(q, definition, request, input);
+  if (!isDb(q)) return start(q, definition, request, input, true);
+  const db = q;
+  const result = request.runFirstStep
+    ? await db.transaction((tx) => start(tx, definition, request, input, false))
+    : await start(db, definition, request, input, false);
+  if (result.created) db.notify(RUNS_CHANNEL, result.type);
+  return result;
 }
 
 async function start(
@@ -62,6 +66,7 @@ async function start(
   definition: WorkflowDefinition<unknown>,
   request: StartRequest,
   input: unknown,
+  notifyInStatement: boolean,
 ): Promise<StartResult> {
   const steps = definition.plan ? await definition.plan(input, q) : definition.steps.map((s) => s.name);
   if (steps.length === 0 || new Set(steps).size !== steps.length) {
@@ -84,6 +89,7 @@ async function start(
     runAt: request.runAt ?? null,
     now: request.now ?? null,
     firstStepDone: first !== undefined,
+    notifyInStatement,
   });
   if (!inserted) return existingRun(q, definition.type, request);
   if (first?.kind !== 'db') return { runId, type: inserted.type, status: inserted.status, created: true };

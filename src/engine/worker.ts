@@ -16,8 +16,9 @@ import { extendLeases, releaseRuns } from './sql/leases.ts';
 import { recordOutcomes } from './sql/recordOutcomes.ts';
 import type { RecordedOutcome, StepOutcome } from './sql/recordOutcomes.ts';
 import { resolveStep } from './steps.ts';
+import { RUNS_CHANNEL } from './channel.ts';
 
-export const RUNS_CHANNEL = 'billflow_runs';
+export { RUNS_CHANNEL };
 
 export interface WorkerOptions {
   registry: Registry;

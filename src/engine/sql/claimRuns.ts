@@ -52,6 +52,7 @@ export async function claimRuns(
        coalesce((SELECT jsonb_array_length(s.attempts) FROM workflow_steps s
                  WHERE s.run_id = r.id AND s.step_index = r.step_index), 0) AS prior_attempts`,
     [args.workerId, args.types, args.limit, args.now, args.leaseMs],
+    { name: 'billflow_claim_runs' },
   );
   return rows;
 }

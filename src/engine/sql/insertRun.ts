@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/types.ts';
+import { RUNS_CHANNEL } from '../channel.ts';
 
 export interface NewRun {
   id: string;
@@ -13,6 +14,12 @@ export interface NewRun {
   now: Date | null;
   /** Set when the first step already ran inside the caller's transaction. */
   firstStepDone: boolean;
+  /**
+   * NOTIFY from the statement itself (delivered at commit): needed when the caller owns the
+   * transaction. Otherwise the caller notifies after commit, coalesced, which keeps NOTIFY's
+   * commit-time lock from serializing concurrent starts.
+   */
+  notifyInStatement: boolean;
 }
 
 export interface InsertedRun {
@@ -41,7 +48,9 @@ export async function insertRun(q: Queryable, run: NewRun): Promise<InsertedRun 
                CASE WHEN $10::boolean THEN coalesce($9::timestamptz, now()) END)
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING id, type, status)
-     SELECT id, type, status, true AS created, pg_notify('billflow_runs', type) IS NULL AS notified FROM ins`,
+     SELECT id, type, status, true AS created,
+            CASE WHEN $11::boolean THEN pg_notify('${RUNS_CHANNEL}', type) IS NULL END AS notified
+     FROM ins`,
     [
       run.id,
       run.type,
@@ -53,7 +62,9 @@ export async function insertRun(q: Queryable, run: NewRun): Promise<InsertedRun 
       run.runAt,
       run.now,
       run.firstStepDone,
+      run.notifyInStatement,
     ],
+    { name: 'billflow_insert_run' },
   );
   return rows[0];
 }

@@ -19,6 +19,7 @@ export async function extendLeases(
      WHERE r.id = h.id AND r.version = h.version AND r.lease_owner = $3 AND r.status = 'in_progress'
      RETURNING r.id`,
     [held.map((h) => h.id), held.map((h) => h.version), args.workerId, args.now, args.leaseMs],
+    { name: 'billflow_extend_leases' },
   );
   return rows.map((r) => r.id);
 }

@@ -135,6 +135,7 @@ export async function recordOutcomes(
       args.now,
       args.leaseMs,
     ],
+    { name: 'billflow_record_outcomes' },
   );
   return rows;
 }

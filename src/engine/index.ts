@@ -2,6 +2,8 @@
 export * from './define.ts';
 export { startWorkflow } from './start.ts';
 export type { StartRequest, StartResult } from './start.ts';
+export { createStarter } from './starter.ts';
+export type { Starter } from './starter.ts';
 export { createWorker, RUNS_CHANNEL } from './worker.ts';
 export type { Worker, WorkerOptions } from './worker.ts';
 export { restartRun, cancelRun, skipFailedStep, runNow } from './actions.ts';

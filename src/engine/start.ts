@@ -44,14 +44,7 @@ function isDb(q: Queryable): q is Db {
  * writes; pass the database to run on its own.
  */
 export async function startWorkflow(q: Queryable, registry: Registry, request: StartRequest): Promise<StartResult> {
-  const definition = registry.get(request.type) as WorkflowDefinition<unknown> | undefined;
-  if (!definition) {
-    throw new InvalidInputError([{ field: 'type', message: `unknown workflow type "${request.type}"` }]);
-  }
-  if (request.idempotencyKey !== undefined && request.idempotencyKey.length > 255) {
-    throw new InvalidInputError([{ field: 'idempotency_key', message: 'must be at most 255 characters' }]);
-  }
-  const input = definition.parseInput ? definition.parseInput(request.input) : request.input;
+  const { definition, input } = checkRequest(registry, request);
   if (!isDb(q)) return start(q, definition, request, input, true);
   const db = q;
   const result = request.runFirstStep
@@ -61,6 +54,28 @@ export async function startWorkflow(q: Queryable, registry: Registry, request: S
   return result;
 }
 
+/** The definition and parsed input for a request, or an InvalidInputError naming the field. */
+export function checkRequest(registry: Registry, request: StartRequest) {
+  const definition = registry.get(request.type) as WorkflowDefinition<unknown> | undefined;
+  if (!definition) {
+    throw new InvalidInputError([{ field: 'type', message: `unknown workflow type "${request.type}"` }]);
+  }
+  if (request.idempotencyKey !== undefined && request.idempotencyKey.length > 255) {
+    throw new InvalidInputError([{ field: 'idempotency_key', message: 'must be at most 255 characters' }]);
+  }
+  const input = definition.parseInput ? definition.parseInput(request.input) : request.input;
+  return { definition, input };
+}
+
+/** The step names a new run pins. */
+export async function planSteps(definition: WorkflowDefinition<unknown>, input: unknown, q: Queryable) {
+  const steps = definition.plan ? await definition.plan(input, q) : definition.steps.map((s) => s.name);
+  if (steps.length === 0 || new Set(steps).size !== steps.length) {
+    throw new Error(`workflow ${definition.type} planned an empty or repeated step list: ${steps.join(', ')}`);
+  }
+  return steps;
+}
+
 async function start(
   q: Queryable,
   definition: WorkflowDefinition<unknown>,
@@ -68,10 +83,7 @@ async function start(
   input: unknown,
   notifyInStatement: boolean,
 ): Promise<StartResult> {
-  const steps = definition.plan ? await definition.plan(input, q) : definition.steps.map((s) => s.name);
-  if (steps.length === 0 || new Set(steps).size !== steps.length) {
-    throw new Error(`workflow ${definition.type} planned an empty or repeated step list: ${steps.join(', ')}`);
-  }
+  const steps = await planSteps(definition, input, q);
   let first: StepDefinition<unknown> | undefined;
   if (request.runFirstStep) {
     first = await resolveStep(definition, steps[0] as string, q);
@@ -127,7 +139,7 @@ async function start(
   return { runId, type: inserted.type, status: inserted.status, created: true, firstStepOutput: output };
 }
 
-async function existingRun(q: Queryable, type: string, request: StartRequest): Promise<StartResult> {
+export async function existingRun(q: Queryable, type: string, request: StartRequest): Promise<StartResult> {
   const { rows } = await q.query<{ id: string; type: string; status: string; output: unknown }>(
     `SELECT r.id, r.type, r.status, s.output
      FROM workflow_runs r LEFT JOIN workflow_steps s ON s.run_id = r.id AND s.step_index = 0

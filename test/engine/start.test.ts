@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError, InvalidInputError } from '../../src/errors.ts';
-import { createRegistry, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
+import { createRegistry, createStarter, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
 import { testWorker } from '../helpers/engine.ts';
 
@@ -112,5 +112,40 @@ eachDatabase((kind) => {
       startWorkflow(db, both, { type: 'signup', input: { email: 'd@example.com' }, idempotencyKey: 'shared' }),
       ConflictError,
     );
+  });
+});
+
+eachDatabase((kind) => {
+  test('a starter batches a burst of starts and keeps them idempotent', async () => {
+    const { db } = await freshDatabase(kind);
+    await db.exec('CREATE TABLE signups (id serial PRIMARY KEY, email text NOT NULL)');
+    const starter = createStarter(db, registry);
+    const distinct = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        starter.start({ type: 'signup', input: { email: `u${i}@example.com` }, idempotencyKey: `evt_${i}` }),
+      ),
+    );
+    assert.equal(new Set(distinct.map((r) => r.runId)).size, 30);
+    assert.ok(distinct.every((r) => r.created && r.status === 'pending'));
+    const repeated = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        starter.start({
+          type: 'signup',
+          input: { email: 'same@example.com' },
+          idempotencyKey: i < 10 ? 'evt_3' : 'dup',
+        }),
+      ),
+    );
+    assert.ok(repeated.slice(0, 10).every((r) => r.runId === distinct[3]?.runId && !r.created));
+    assert.equal(new Set(repeated.slice(10).map((r) => r.runId)).size, 1);
+    assert.equal(repeated.slice(10).filter((r) => r.created).length, 1);
+    await assert.rejects(starter.start({ type: 'signup', input: { email: 'nope' } }), InvalidInputError);
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM workflow_runs');
+    assert.equal(rows[0]?.n, 31);
+    await testWorker(db, [recordAndNotify]).drain();
+    const done = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'completed'`,
+    );
+    assert.equal(done.rows[0]?.n, 31);
   });
 });

@@ -2,7 +2,7 @@ import { connectPostgres } from '../../../src/db/postgres.ts';
 import { openPglite } from '../../../src/db/pglite.ts';
 import { migrate } from '../../../src/db/migrate.ts';
 import type { Db } from '../../../src/db/types.ts';
-import { createRegistry, createWorker, defineWorkflow, startWorkflow } from '../../../src/engine/index.ts';
+import { createRegistry, createStarter, createWorker, defineWorkflow } from '../../../src/engine/index.ts';
 import type { StepDefinition } from '../../../src/engine/index.ts';
 import type { AdapterFactory } from '../harness.ts';
 import { STEP_NAMES, trivialStep } from './work.ts';
@@ -17,7 +17,7 @@ const steps: StepDefinition<BenchInput>[] = STEP_NAMES.map((name, index) => ({
 
 const workflow = defineWorkflow<BenchInput>({ type: 'bench.five_steps', steps });
 
-/** Billflow through its public API only: startWorkflow, createWorker, the completion hook. */
+/** Billflow through its public API only: createStarter, createWorker, the completion hook. */
 export const billflow: AdapterFactory = async (task, onCompleted) => {
   const db: Db =
     task.database === 'postgres'
@@ -25,6 +25,8 @@ export const billflow: AdapterFactory = async (task, onCompleted) => {
       : await openPglite(task.target);
   await migrate(db);
   const registry = createRegistry([workflow]);
+  // Starts arriving together share one insert; each caller still waits for its own commit.
+  const starter = createStarter(db, registry);
   const worker = createWorker(db, {
     registry,
     concurrency: task.tuning.concurrency,
@@ -39,7 +41,7 @@ export const billflow: AdapterFactory = async (task, onCompleted) => {
   return {
     notes: `concurrency ${t.concurrency}, poll ${t.billflowPollIntervalMs} ms, pool ${task.database === 'postgres' ? t.pool : 1}, maxBatch ${t.maxBatch}, maxInFlight ${t.maxInFlight}`,
     async start(n) {
-      const started = await startWorkflow(db, registry, { type: workflow.type, input: { n } });
+      const started = await starter.start({ type: workflow.type, input: { n } });
       return started.runId;
     },
     async stop() {

@@ -3,6 +3,7 @@ import { ConflictError, InvalidInputError, PermanentError } from '../errors.ts';
 import type { DbStepContext, Registry, StepDefinition, WorkflowDefinition } from './define.ts';
 import { newId } from './ids.ts';
 import { insertRun } from './sql/insertRun.ts';
+import type { NewRun } from './sql/insertRun.ts';
 import { RUNS_CHANNEL } from './channel.ts';
 import { resolveStep } from './steps.ts';
 
@@ -67,6 +68,28 @@ export function checkRequest(registry: Registry, request: StartRequest) {
   return { definition, input };
 }
 
+/** The row a start inserts, with a new id. */
+export function newRunRow(
+  type: string,
+  request: StartRequest,
+  input: unknown,
+  steps: string[],
+  flags: Pick<NewRun, 'firstStepDone' | 'notifyInStatement'>,
+): NewRun {
+  return {
+    id: newId('run'),
+    type,
+    steps,
+    input,
+    idempotencyKey: request.idempotencyKey ?? null,
+    subjectRef: request.subjectRef ?? null,
+    ownerRef: request.ownerRef ?? null,
+    runAt: request.runAt ?? null,
+    now: request.now ?? null,
+    ...flags,
+  };
+}
+
 /** The step names a new run pins. */
 export async function planSteps(definition: WorkflowDefinition<unknown>, input: unknown, q: Queryable) {
   const steps = definition.plan ? await definition.plan(input, q) : definition.steps.map((s) => s.name);
@@ -89,20 +112,12 @@ async function start(
     first = await resolveStep(definition, steps[0] as string, q);
     if (first?.kind !== 'db') throw new Error(`the first step of ${definition.type} is not a db step`);
   }
-  const runId = newId('run');
-  const inserted = await insertRun(q, {
-    id: runId,
-    type: definition.type,
-    steps,
-    input,
-    idempotencyKey: request.idempotencyKey ?? null,
-    subjectRef: request.subjectRef ?? null,
-    ownerRef: request.ownerRef ?? null,
-    runAt: request.runAt ?? null,
-    now: request.now ?? null,
+  const row = newRunRow(definition.type, request, input, steps, {
     firstStepDone: first !== undefined,
     notifyInStatement,
   });
+  const runId = row.id;
+  const inserted = await insertRun(q, row);
   if (!inserted) return existingRun(q, definition.type, request);
   if (first?.kind !== 'db') return { runId, type: inserted.type, status: inserted.status, created: true };
 

@@ -2,10 +2,9 @@ import type { Db } from '../db/types.ts';
 import { createBatcher } from './batcher.ts';
 import { RUNS_CHANNEL } from './channel.ts';
 import type { Registry } from './define.ts';
-import { newId } from './ids.ts';
 import type { NewRun } from './sql/insertRun.ts';
 import { insertRuns } from './sql/insertRuns.ts';
-import { checkRequest, existingRun, planSteps, startWorkflow } from './start.ts';
+import { checkRequest, existingRun, newRunRow, planSteps, startWorkflow } from './start.ts';
 import type { StartRequest, StartResult } from './start.ts';
 
 export interface Starter {
@@ -40,19 +39,10 @@ export function createStarter(db: Db, registry: Registry, options: { maxBatch?: 
       if (request.runFirstStep) return startWorkflow(db, registry, request);
       const { definition, input } = checkRequest(registry, request);
       const steps = await planSteps(definition, input, db);
-      const run: NewRun = {
-        id: newId('run'),
-        type: definition.type,
-        steps,
-        input,
-        idempotencyKey: request.idempotencyKey ?? null,
-        subjectRef: request.subjectRef ?? null,
-        ownerRef: request.ownerRef ?? null,
-        runAt: request.runAt ?? null,
-        now: request.now ?? null,
+      const run = newRunRow(definition.type, request, input, steps, {
         firstStepDone: false,
         notifyInStatement: false,
-      };
+      });
       const row = await batcher.add(run);
       if (row) return { runId: run.id, type: row.type, status: row.status, created: true };
       return existingRun(db, definition.type, request);

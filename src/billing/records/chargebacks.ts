@@ -74,7 +74,7 @@ export async function createChargeback(q: Queryable, input: ChargebackInput, opt
      ON CONFLICT (provider_reference) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
-      newId('cb'),
+      options.id ?? newId('cb'),
       payment.id,
       payment.customer_id,
       amount,

@@ -30,6 +30,11 @@ export interface CustomerInput {
 export interface At {
   /** Defaults to the database clock (the transaction's start). */
   at?: Date;
+  /**
+   * The new record's id, when the caller picked it first (an operation names the record as its
+   * run's subject before the run's first step creates it). Defaults to a new id.
+   */
+  id?: string;
 }
 
 const COLUMNS = 'id, email, name, locale, currency, status, provider_customer_id, created_at, updated_at';
@@ -61,7 +66,7 @@ export async function createCustomer(q: Queryable, input: CustomerInput, options
      ON CONFLICT (provider_customer_id) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
-      newId('cus'),
+      options.id ?? newId('cus'),
       input.email,
       input.name ?? null,
       input.locale ?? null,

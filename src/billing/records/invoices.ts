@@ -124,7 +124,7 @@ export async function createInvoice(q: Queryable, input: InvoiceInput, options: 
       return existing;
     }
   }
-  const id = newId('inv');
+  const id = options.id ?? newId('inv');
   const number = await nextDocumentNumber(q, 'invoice');
   const lines = input.lines.map((line, position) => ({ position, ...line, amount: lineAmount(line) }));
   const { rows } = await q.query<InvoiceSummary>(

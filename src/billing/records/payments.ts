@@ -91,7 +91,7 @@ export async function recordPayment(q: Queryable, input: PaymentInput, options: 
      ON CONFLICT (provider_reference) DO NOTHING
      RETURNING ${PAYMENT_COLUMNS}`,
     [
-      newId('pay'),
+      options.id ?? newId('pay'),
       customer.id,
       input.invoice_id ?? null,
       input.subscription_id ?? null,

@@ -65,7 +65,7 @@ export async function createPlan(q: Queryable, input: PlanInput, options: At = {
      ON CONFLICT (code) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
-      newId('plan'),
+      options.id ?? newId('plan'),
       input.code,
       input.name,
       input.amount,

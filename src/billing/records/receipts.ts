@@ -35,7 +35,7 @@ export async function createReceipt(q: Queryable, paymentId: string, options: At
   const { rows } = await q.query<Receipt>(
     `INSERT INTO receipts (id, payment_id, number, created_at) VALUES ($1, $2, $3, coalesce($4::timestamptz, now()))
      RETURNING ${COLUMNS}`,
-    [newId('rcpt'), paymentId, number, options.at ?? null],
+    [options.id ?? newId('rcpt'), paymentId, number, options.at ?? null],
   );
   return rows[0] as Receipt;
 }

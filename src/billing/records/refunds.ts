@@ -105,7 +105,7 @@ export async function createRefund(q: Queryable, input: RefundInput, options: At
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::timestamptz, now()), coalesce($9::timestamptz, now()))
      RETURNING ${COLUMNS}`,
     [
-      newId('re'),
+      options.id ?? newId('re'),
       payment.id,
       payment.customer_id,
       amount,

@@ -142,7 +142,7 @@ export async function createSubscription(
      ON CONFLICT (provider_subscription_id) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
-      newId('sub'),
+      options.id ?? newId('sub'),
       customer.id,
       plan.id,
       plan.amount,

@@ -1,0 +1,31 @@
+// The seven billing workflow types, built from their dependencies by closure.
+import { createRegistry, startWorkflow } from '../../engine/index.ts';
+import type { Registry } from '../../engine/index.ts';
+import type { BillingDeps, WorkflowDeps } from './deps.ts';
+import { subscriptionCreation } from './subscription-creation.ts';
+import { subscriptionCancellation } from './subscription-cancellation.ts';
+import { paymentSuccess } from './payment-success.ts';
+import { paymentFailure } from './payment-failure.ts';
+import { invoiceCreation } from './invoice-creation.ts';
+import { refundCreation } from './refund-creation.ts';
+import { chargebackCreation } from './chargeback-creation.ts';
+
+export * from './deps.ts';
+export { WORKFLOW_TYPES } from './types.ts';
+export type { WorkflowType } from './types.ts';
+
+/** The registry of the seven billing workflows; runs they start go through the same registry. */
+export function billingRegistry(deps: BillingDeps): Registry {
+  // Steps call startRun only while runs execute, long after the registry below exists.
+  const full: WorkflowDeps = { ...deps, startRun: (q, request) => startWorkflow(q, registry, request) };
+  const registry = createRegistry([
+    subscriptionCreation(full),
+    subscriptionCancellation(full),
+    paymentSuccess(full),
+    paymentFailure(full),
+    invoiceCreation(full),
+    refundCreation(full),
+    chargebackCreation(full),
+  ]);
+  return registry;
+}

@@ -62,3 +62,26 @@ export function isRetryable(error: unknown): boolean {
   }
   return true;
 }
+
+/** No valid credentials (HTTP 401). */
+export class AuthenticationError extends BillflowError {
+  constructor(message = 'authentication required') {
+    super(message, { retryable: false });
+  }
+}
+
+/** Valid credentials whose role does not allow the action (HTTP 403). */
+export class PermissionError extends BillflowError {
+  constructor(message: string) {
+    super(message, { retryable: false });
+  }
+}
+
+/** Too many attempts; try again after `retryAfterSeconds` (HTTP 429). */
+export class RateLimitedError extends BillflowError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, { retryable: true });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

@@ -1,0 +1,19 @@
+import type { Role } from './roles.ts';
+
+/** Who is calling: a signed-in user (session cookie) or a machine (API key). */
+export type Principal =
+  | {
+      kind: 'user';
+      userId: string;
+      email: string;
+      role: Role;
+      sessionId: string;
+      /** Cookie-authenticated writes must echo it in the `X-CSRF-Token` header. */
+      csrfToken: string;
+    }
+  | { kind: 'api_key'; apiKeyId: string; name: string; role: Role };
+
+/** How the audit log names the actor: `user:<id>` or `api_key:<id>`. */
+export function actorOf(principal: Principal): string {
+  return principal.kind === 'user' ? `user:${principal.userId}` : `api_key:${principal.apiKeyId}`;
+}

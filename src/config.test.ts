@@ -23,3 +23,28 @@ test('a bad value is refused with the variable named', () => {
 test('--port wins over PORT', () => {
   assert.equal(loadConfig({ PORT: '4000' }, { port: 5000 }).port, 5000);
 });
+
+test('billing and email settings: defaults and refusals by name', () => {
+  const config = loadConfig({});
+  assert.deepEqual(config.billing, { dunningDays: [1, 3, 5, 7], graceDays: 30 });
+  assert.equal(config.email.smtpUrl, undefined);
+  assert.equal(config.publicUrl, 'http://127.0.0.1:3000');
+  const custom = loadConfig({
+    BILLFLOW_DUNNING_DAYS: '2, 4,10',
+    BILLFLOW_INVOICE_GRACE_DAYS: '14',
+    SMTP_URL: 'smtp://mail.test:2525',
+    BILLFLOW_PUBLIC_URL: 'https://billing.acme.test/',
+  });
+  assert.deepEqual(custom.billing, { dunningDays: [2, 4, 10], graceDays: 14 });
+  assert.equal(custom.email.smtpUrl, 'smtp://mail.test:2525');
+  assert.equal(custom.publicUrl, 'https://billing.acme.test');
+  assert.throws(() => loadConfig({ BILLFLOW_DUNNING_DAYS: '3,1' }), /BILLFLOW_DUNNING_DAYS/);
+  assert.throws(() => loadConfig({ BILLFLOW_DUNNING_DAYS: '1,x' }), /BILLFLOW_DUNNING_DAYS/);
+  assert.throws(
+    () => loadConfig({ SMTP_URL: 'http://user:secret@mail.test' }),
+    (e: unknown) => {
+      return e instanceof ConfigError && /SMTP_URL/.test(e.message) && !e.message.includes('secret');
+    },
+  );
+  assert.throws(() => loadConfig({ BILLFLOW_PUBLIC_URL: 'ftp://x' }), /BILLFLOW_PUBLIC_URL/);
+});

@@ -13,6 +13,22 @@ export interface Config {
     pollIntervalMs: number;
     shutdownGraceMs: number;
   };
+  email: {
+    /** SMTP_URL; without it customer and team emails go to the outbox table. */
+    smtpUrl?: string;
+    from: string;
+  };
+  /** Where operators reach the admin UI; links in alerts and notices point here. */
+  publicUrl: string;
+  companyName: string;
+  billing: {
+    /** Days after a failed payment on which dunning charges again, ascending. */
+    dunningDays: number[];
+    /** Days after an invoice's due date before its customer is disabled. */
+    graceDays: number;
+  };
+  /** How often the maintenance loop runs (failure alerts, digests, due subscriptions). */
+  maintenanceIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -29,6 +45,31 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+function dayList(env: Env, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const days = raw.split(',').map((part) => Number(part.trim()));
+  const ascending = days.every(
+    (d, i) => Number.isInteger(d) && d >= 1 && d <= 365 && (i === 0 || d > (days[i - 1] ?? 0)),
+  );
+  if (!ascending || days.length > 20) {
+    throw new ConfigError(`${name} must be up to 20 ascending whole days from 1 to 365, like "1,3,5,7" (got "${raw}")`);
+  }
+  return days;
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return raw.replace(/\/+$/, '');
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(`${name} must be an http(s) URL, like https://billing.example.com (got "${raw}")`);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads the configuration from the environment; every bad value is refused by name. */
@@ -37,11 +78,19 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   }
+  const host = env.HOST || '127.0.0.1';
+  const port = overrides.port ?? integer(env, 'PORT', 3000, 0, 65535);
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) {
+    throw new ConfigError(
+      `SMTP_URL must start with smtp:// or smtps:// (got "${smtpUrl.replace(/\/\/[^@]*@/, '//…@')}")`,
+    );
+  }
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.BILLFLOW_DATA_DIR || '.billflow'),
-    host: env.HOST || '127.0.0.1',
-    port: overrides.port ?? integer(env, 'PORT', 3000, 0, 65535),
+    host,
+    port,
     logLevel,
     worker: {
       concurrency: integer(env, 'BILLFLOW_WORKER_CONCURRENCY', 64, 1, 10_000),
@@ -49,5 +98,13 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
       pollIntervalMs: integer(env, 'BILLFLOW_POLL_INTERVAL_MS', 1_000, 10, 600_000),
       shutdownGraceMs: integer(env, 'BILLFLOW_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     },
+    email: { smtpUrl, from: env.EMAIL_FROM || 'Billflow <billing@localhost>' },
+    publicUrl: url(env, 'BILLFLOW_PUBLIC_URL', `http://${host.includes(':') ? `[${host}]` : host}:${port}`),
+    companyName: env.BILLFLOW_COMPANY_NAME || 'Billflow',
+    billing: {
+      dunningDays: dayList(env, 'BILLFLOW_DUNNING_DAYS', [1, 3, 5, 7]),
+      graceDays: integer(env, 'BILLFLOW_INVOICE_GRACE_DAYS', 30, 0, 365),
+    },
+    maintenanceIntervalMs: integer(env, 'BILLFLOW_MAINTENANCE_INTERVAL_MS', 5_000, 100, 3_600_000),
   };
 }

@@ -1,0 +1,126 @@
+import type { Db } from '../db/types.ts';
+import { flushAlertDigest, raiseFailureAlert } from '../notify/index.ts';
+import type { AlertDeps } from '../notify/index.ts';
+import { settleSubscriptions } from './records/index.ts';
+import { refreshCustomerStatus } from './stats/index.ts';
+
+interface FailedRun {
+  id: string;
+  type: string;
+  failed_step: string;
+  error: unknown;
+  /** `<run id>:<failure time in µs>` */
+  failure_key: string;
+}
+
+// One alert per failure: a run restarted and failed again is a new failure with a new time.
+const FAILED_WITHOUT_ALERT = `
+  SELECT id, type, failed_step, error, failure_key
+  FROM (SELECT r.*, r.id || ':' || (extract(epoch FROM r.updated_at) * 1000000)::bigint AS failure_key
+        FROM workflow_runs r
+        WHERE r.status = 'failed' AND r.updated_at > $1) f
+  WHERE NOT EXISTS (SELECT 1 FROM failure_alerts a WHERE a.dedupe_key = f.failure_key)
+  ORDER BY updated_at
+  LIMIT $2`;
+
+/**
+ * Raises the failure alert of every run that reached `failed` within `lookbackMs` and has none
+ * yet. Alerts come from the database, not from the worker that saw the failure, so a crash right
+ * after a failure delays its alert by one sweep instead of losing it; the dedupe key makes
+ * concurrent sweeps in several processes raise each alert once.
+ */
+export async function alertFailedRuns(
+  db: Db,
+  deps: AlertDeps,
+  options: { lookbackMs?: number; limit?: number } = {},
+): Promise<number> {
+  const since = new Date(deps.clock().getTime() - (options.lookbackMs ?? 24 * 3_600_000));
+  const { rows } = await db.query<FailedRun>(FAILED_WITHOUT_ALERT, [since, options.limit ?? 100], {
+    name: 'billflow_failed_without_alert',
+  });
+  let raised = 0;
+  for (const run of rows) {
+    const result = await raiseFailureAlert(db, deps, {
+      runId: run.id,
+      type: run.type,
+      step: run.failed_step,
+      error: run.error,
+      dedupeKey: run.failure_key,
+    });
+    if (result.delivery !== 'duplicate') raised++;
+  }
+  return raised;
+}
+
+/**
+ * Writes down what time decided (trials that ended, scheduled cancellations now due) and refreshes
+ * the lifecycle status of the customers concerned, in one transaction.
+ */
+export async function settleDueSubscriptions(db: Db, now: Date): Promise<number> {
+  return db.transaction(async (tx) => {
+    const changed = await settleSubscriptions(tx, now);
+    for (const customerId of new Set(changed.map((s) => s.customer_id))) {
+      await refreshCustomerStatus(tx, customerId, now);
+    }
+    return changed.length;
+  });
+}
+
+export interface MaintenanceLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+export interface Maintenance {
+  /** One pass of every job, e.g. from a test or after a failure was seen. */
+  runOnce(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The periodic jobs of a worker process: failure alerts and their digests, due subscriptions.
+ * Each job's error is logged and retried on the next pass, never fatal.
+ */
+export function startMaintenance(
+  db: Db,
+  deps: { alerts: AlertDeps; intervalMs: number; logger: MaintenanceLogger },
+): Maintenance {
+  const jobs: [string, () => Promise<unknown>][] = [
+    ['failure alerts', () => alertFailedRuns(db, deps.alerts)],
+    ['alert digest', () => flushAlertDigest(db, deps.alerts)],
+    ['due subscriptions', () => settleDueSubscriptions(db, deps.alerts.clock())],
+  ];
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const pass = async () => {
+    for (const [name, job] of jobs) {
+      if (stopped) return;
+      try {
+        await job();
+      } catch (error) {
+        deps.logger.warn({ err: error, job: name }, 'maintenance job failed; retrying on the next pass');
+      }
+    }
+  };
+  const runOnce = () => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => void runOnce().then(schedule), deps.intervalMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -5,9 +5,16 @@ import type { Config } from './config.ts';
 import { describeDatabase, openDatabase } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import type { Db } from './db/types.ts';
-import { createRegistry, createWorker } from './engine/index.ts';
+import { createWorker } from './engine/index.ts';
 import type { Registry, Worker } from './engine/index.ts';
 import { buildServer } from './http/server.ts';
+import { billingRegistry } from './billing/workflows/index.ts';
+import type { BillingDeps } from './billing/workflows/index.ts';
+import { startMaintenance } from './billing/maintenance.ts';
+import type { Maintenance } from './billing/maintenance.ts';
+import { createEmailTransport } from './notify/index.ts';
+import type { NotifyDeps } from './notify/index.ts';
+import { createProvider, readProviderConfig } from './providers/index.ts';
 
 export interface Service {
   db: Db;
@@ -23,9 +30,31 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { service: 'billflow' } });
 }
 
-/** The workflow types this build runs. The billing workflows register here. */
-export function workflowRegistry(): Registry {
-  return createRegistry([]);
+/** What messages out need: the mail transport (SMTP or the outbox), HTTP, links to the UI. */
+export function notifyDeps(config: Config): NotifyDeps {
+  return {
+    email: createEmailTransport({ smtpUrl: config.email.smtpUrl, from: config.email.from }),
+    fetch: globalThis.fetch,
+    clock: () => new Date(),
+    adminUrl: config.publicUrl,
+    company: { name: config.companyName },
+  };
+}
+
+/** The billing workflows' dependencies: the configured provider, messages, schedules. */
+export function billingDeps(config: Config, db: Db, env: NodeJS.ProcessEnv = process.env): BillingDeps {
+  return {
+    db,
+    provider: createProvider(readProviderConfig(env), { db }),
+    notify: notifyDeps(config),
+    dunningDays: config.billing.dunningDays,
+    graceDays: config.billing.graceDays,
+  };
+}
+
+/** The workflow types this build runs: the seven billing workflows. */
+export function workflowRegistry(deps: BillingDeps): Registry {
+  return billingRegistry(deps);
 }
 
 export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<Db> {
@@ -57,7 +86,15 @@ export async function startService(
     await db.close();
     throw error;
   }
-  const registry = workflowRegistry();
+  let deps: BillingDeps;
+  try {
+    deps = billingDeps(config, db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const registry = workflowRegistry(deps);
+  let maintenance: Maintenance | undefined;
   const worker = parts.workers
     ? createWorker(db, {
         registry,
@@ -65,8 +102,17 @@ export async function startService(
         leaseMs: config.worker.leaseMs,
         pollIntervalMs: config.worker.pollIntervalMs,
         logger: logger.child({ component: 'worker' }),
+        // The sweep raises the alert from the database; the hook only makes it immediate.
+        hooks: { onRunFailed: () => maintenance?.runOnce() },
       })
     : undefined;
+  if (worker) {
+    maintenance = startMaintenance(db, {
+      alerts: deps.notify,
+      intervalMs: config.maintenanceIntervalMs,
+      logger: logger.child({ component: 'maintenance' }),
+    });
+  }
   await worker?.start();
   let url: string | undefined;
   const server = parts.api ? buildServer({ db, logger: logger.child({ component: 'http' }) }) : undefined;
@@ -82,6 +128,7 @@ export async function startService(
       // Stop taking work first, let running steps finish, then close the database.
       closing ??= (async () => {
         await server?.close();
+        await maintenance?.stop();
         await worker?.stop({ graceMs: config.worker.shutdownGraceMs });
         await db.close();
       })();

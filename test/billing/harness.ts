@@ -64,6 +64,7 @@ export async function billingHarness(kind: DatabaseKind, options: HarnessOptions
   };
   const provider = options.provider ? options.provider(db, clock.now) : createSandboxProvider({ db, now: clock.now });
   const registry = billingRegistry({
+    db,
     provider,
     notify,
     dunningDays: options.dunningDays,

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/types.ts';
+import type { Db, Queryable } from '../../db/types.ts';
 import type { StartRequest, StartResult } from '../../engine/index.ts';
 import type { NotifyDeps } from '../../notify/index.ts';
 import type { PaymentProvider } from '../../providers/index.ts';
@@ -10,6 +10,8 @@ export const DEFAULT_GRACE_DAYS = 30;
 
 /** What the billing workflows need from the outside world, built once by main.ts. */
 export interface BillingDeps {
+  /** For external steps (emails, notices, provider look-ups): db steps use their `ctx.tx`. */
+  db: Db;
   provider: PaymentProvider;
   notify: NotifyDeps;
   dunningDays?: readonly number[];

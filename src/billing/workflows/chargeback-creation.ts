@@ -1,12 +1,78 @@
+// chargeback_creation: record → stats → customer email → team notice.
 import { defineWorkflow } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
+import { createChargeback, getChargeback, parseChargebackInput, InputReader } from '../records/index.ts';
+import type { Chargeback, ChargebackInput } from '../records/index.ts';
+import { idPattern } from '../records/validate.ts';
+import { countChargeback } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { DB_RETRY, outputOf } from './steps-common.ts';
+import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
-// Placeholder until the workflow is built: one step that does nothing.
+export interface ChargebackCreationInput extends ChargebackInput {
+  chargeback_id: string;
+}
+
+function parseInput(raw: unknown): ChargebackCreationInput {
+  const request = parseChargebackInput(raw);
+  const r = new InputReader(raw);
+  const chargeback_id = r.string('chargeback_id', {
+    required: true,
+    pattern: idPattern('cb'),
+    hint: 'must be a cb_ id',
+  });
+  r.done();
+  return { ...request, chargeback_id };
+}
+
+function chargebackView(chargeback: Chargeback) {
+  return {
+    id: chargeback.id,
+    payment_id: chargeback.payment_id,
+    amount: chargeback.amount,
+    currency: chargeback.currency,
+    reason: chargeback.reason,
+  };
+}
+
 export function chargebackCreation(deps: WorkflowDeps): AnyWorkflow {
-  void deps;
-  return defineWorkflow<unknown>({
+  const chargebackId = (ctx: Parameters<typeof outputOf>[0]) =>
+    outputOf<{ chargeback_id: string }>(ctx, 'record_chargeback').chargeback_id;
+  const data = async (ctx: Parameters<typeof outputOf>[0], q: Parameters<typeof getChargeback>[0]) => {
+    const chargeback = await getChargeback(q, chargebackId(ctx));
+    return { customerId: chargeback.customer_id, data: { chargeback: chargebackView(chargeback) } };
+  };
+  return defineWorkflow<ChargebackCreationInput>({
     type: 'chargeback_creation',
-    steps: [{ name: 'todo', kind: 'external', run: async () => null }],
+    parseInput,
+    steps: [
+      {
+        name: 'record_chargeback',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          const { chargeback_id, ...input } = ctx.input;
+          const chargeback = await createChargeback(ctx.tx, input, { id: chargeback_id, at: ctx.now() });
+          return {
+            chargeback_id: chargeback.id,
+            payment_id: chargeback.payment_id,
+            customer_id: chargeback.customer_id,
+            amount: chargeback.amount,
+            currency: chargeback.currency,
+            status: chargeback.status,
+          };
+        },
+      },
+      {
+        name: 'update_stats',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          return { counted: await countChargeback(ctx.tx, chargebackId(ctx)) };
+        },
+      },
+      customerEmailStep<ChargebackCreationInput>(deps, 'chargeback_created', data),
+      internalNoticeStep<ChargebackCreationInput>(deps, 'chargeback_created', data),
+    ],
   }) as AnyWorkflow;
 }

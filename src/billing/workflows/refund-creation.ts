@@ -1,12 +1,170 @@
+// refund_creation: record → provider refund → stats → customer email → team notice.
 import { defineWorkflow } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
+import { PermanentError } from '../../errors.ts';
+import { createRefund, getPayment, getRefund, setRefundOutcome, InputReader } from '../records/index.ts';
+import type { Refund } from '../records/index.ts';
+import { idPattern } from '../records/validate.ts';
+import type { RefundInput as ProviderRefundInput } from '../../providers/index.ts';
+import { countRefund } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { DB_RETRY, PROVIDER_RETRY, outputOf } from './steps-common.ts';
+import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
-// Placeholder until the workflow is built: one step that does nothing.
+export interface RefundRequest {
+  payment_id: string;
+  /** Defaults to everything still refundable. */
+  amount?: number;
+  reason?: string;
+  /** Already refunded at the provider (an inbound event): the run links it, never refunds again. */
+  provider_refund_id?: string;
+}
+
+export interface RefundCreationInput extends RefundRequest {
+  refund_id: string;
+}
+
+export function parseRefundRequest(raw: unknown): RefundRequest {
+  const r = new InputReader(raw);
+  const request: RefundRequest = {
+    payment_id: r.string('payment_id', { required: true, pattern: idPattern('pay'), hint: 'must be a pay_ id' }),
+    amount: r.amount('amount'),
+    reason: r.string('reason', { max: 500 }),
+    provider_refund_id: r.string('provider_refund_id'),
+  };
+  r.done();
+  return request;
+}
+
+function parseInput(raw: unknown): RefundCreationInput {
+  const request = parseRefundRequest(raw);
+  const r = new InputReader(raw);
+  const refund_id = r.string('refund_id', { required: true, pattern: idPattern('re'), hint: 'must be a re_ id' });
+  r.done();
+  return { ...request, refund_id };
+}
+
+const PROVIDER_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
+
+function providerReason(reason: string | null): ProviderRefundInput['reason'] {
+  const known = PROVIDER_REASONS.find((r) => r === reason);
+  return known ?? 'requested_by_customer';
+}
+
+interface Executed {
+  status: Refund['status'];
+}
+
+function refundView(refund: Refund) {
+  return { id: refund.id, amount: refund.amount, currency: refund.currency, reason: refund.reason };
+}
+
 export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
-  void deps;
-  return defineWorkflow<unknown>({
+  const refundId = (ctx: Parameters<typeof outputOf>[0]) =>
+    outputOf<{ refund_id: string }>(ctx, 'record_refund').refund_id;
+  return defineWorkflow<RefundCreationInput>({
     type: 'refund_creation',
-    steps: [{ name: 'todo', kind: 'external', run: async () => null }],
+    parseInput,
+    steps: [
+      {
+        name: 'record_refund',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          const { refund_id, payment_id, amount, reason, provider_refund_id } = ctx.input;
+          const refund = await createRefund(
+            ctx.tx,
+            {
+              payment_id,
+              amount,
+              reason,
+              status: provider_refund_id ? 'succeeded' : 'pending',
+              provider_reference: provider_refund_id,
+            },
+            { id: refund_id, at: ctx.now() },
+          );
+          return {
+            refund_id: refund.id,
+            payment_id: refund.payment_id,
+            customer_id: refund.customer_id,
+            amount: refund.amount,
+            currency: refund.currency,
+            status: refund.status,
+          };
+        },
+      },
+      {
+        name: 'execute_provider_refund',
+        kind: 'external',
+        retry: PROVIDER_RETRY,
+        async run(ctx) {
+          const refund = await getRefund(deps.db, refundId(ctx));
+          if (refund.status !== 'pending') {
+            // Recorded from the provider's own event, or settled by an earlier attempt.
+            return {
+              provider: deps.provider.name,
+              action: 'linked',
+              status: refund.status,
+              provider_refund_id: refund.provider_reference,
+            };
+          }
+          const payment = await getPayment(deps.db, refund.payment_id);
+          if (!payment.provider_reference) {
+            throw new PermanentError(
+              `payment ${payment.id} has no provider reference: nothing to refund at the provider`,
+            );
+          }
+          // A PermanentError (the provider's 4xx) leaves the refund pending and fails the run at
+          // once; the operator fixes the cause and restarts, and the key makes the retry safe.
+          const result = await deps.provider.refund({
+            idempotencyKey: ctx.idempotencyKey,
+            firstAttempt: ctx.firstAttempt,
+            chargeReference: payment.provider_reference,
+            amount: refund.amount,
+            reason: providerReason(refund.reason),
+            metadata: { billflow_refund_id: refund.id },
+          });
+          if (result.status === 'pending') {
+            // Accepted, money not back yet: the provider's event settles it later.
+            await deps.db.query(
+              'UPDATE refunds SET provider_reference = coalesce(provider_reference, $2) WHERE id = $1',
+              [refund.id, result.provider_reference],
+            );
+          } else {
+            await setRefundOutcome(deps.db, refund.id, {
+              status: result.status,
+              provider_reference: result.provider_reference,
+              failure_reason: result.failure_code ?? undefined,
+            });
+          }
+          return {
+            provider: deps.provider.name,
+            action: 'refunded',
+            status: result.status,
+            provider_refund_id: result.provider_reference,
+            amount: result.amount,
+            failure_code: result.failure_code,
+          };
+        },
+      },
+      {
+        name: 'update_stats',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          return { counted: await countRefund(ctx.tx, refundId(ctx)) };
+        },
+      },
+      customerEmailStep<RefundCreationInput>(deps, 'refund_created', async (ctx, q) => {
+        const executed = outputOf<Executed>(ctx, 'execute_provider_refund');
+        if (executed.status === 'failed') return { skip: 'the provider refused the refund' };
+        const refund = await getRefund(q, refundId(ctx));
+        return { customerId: refund.customer_id, data: { refund: refundView(refund) } };
+      }),
+      internalNoticeStep<RefundCreationInput>(deps, 'refund_created', async (ctx, q) => {
+        const refund = await getRefund(q, refundId(ctx));
+        return { customerId: refund.customer_id, data: { refund: { ...refundView(refund), status: refund.status } } };
+      }),
+    ],
   }) as AnyWorkflow;
 }

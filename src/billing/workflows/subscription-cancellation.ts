@@ -1,12 +1,177 @@
+// subscription_cancellation: cancel → refund (its own refund_creation run) → provider → stats →
+// customer email → team notice.
 import { defineWorkflow } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
+import { newId } from '../../engine/ids.ts';
+import {
+  cancelSubscription,
+  cancellationRefundAmount,
+  getSubscription,
+  lastSucceededPayment,
+  parseCancellationInput,
+} from '../records/index.ts';
+import type { CancellationInput, Subscription } from '../records/index.ts';
+import type { CancelWhen } from '../../providers/index.ts';
+import { countSubscriptionCancelled, refreshCustomerStatus } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { DB_RETRY, PROVIDER_RETRY, iso, outputOf } from './steps-common.ts';
+import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
+import { subscriptionView } from './subscription-creation.ts';
 
-// Placeholder until the workflow is built: one step that does nothing.
+interface Cancelled {
+  subscription_id: string;
+  customer_id: string;
+}
+
+export interface IssuedRefund {
+  refund: CancellationInput['refund'];
+  amount: number;
+  currency: string;
+  payment_id?: string;
+  refund_id?: string;
+  refund_run_id?: string;
+}
+
+// The request time was checked by the operation; a run re-reading its stored input later must
+// not refuse a date that was in the future when the request came.
+const parseInput = (raw: unknown): CancellationInput => parseCancellationInput(raw, new Date(0));
+
+function providerWhen(input: CancellationInput, subscription: Subscription): CancelWhen {
+  if (input.mode === 'immediately') return 'now';
+  if (input.mode === 'at_period_end') return 'period_end';
+  return subscription.cancel_at ?? 'now';
+}
+
+async function cancellationData(q: Parameters<typeof getSubscription>[0], id: string, issued: IssuedRefund) {
+  const subscription = await getSubscription(q, id);
+  const view = await subscriptionView(q, subscription);
+  return {
+    customerId: subscription.customer_id,
+    data: {
+      subscription: { ...view, ends_at: iso(subscription.cancel_at) },
+      ...(issued.amount > 0
+        ? { refund: { id: issued.refund_id, amount: issued.amount, currency: issued.currency } }
+        : {}),
+    },
+  };
+}
+
 export function subscriptionCancellation(deps: WorkflowDeps): AnyWorkflow {
-  void deps;
-  return defineWorkflow<unknown>({
+  const cancelled = (ctx: Parameters<typeof outputOf>[0]) => outputOf<Cancelled>(ctx, 'cancel_subscription');
+  const issued = (ctx: Parameters<typeof outputOf>[0]) => outputOf<IssuedRefund>(ctx, 'issue_refund');
+  return defineWorkflow<CancellationInput>({
     type: 'subscription_cancellation',
-    steps: [{ name: 'todo', kind: 'external', run: async () => null }],
+    parseInput,
+    steps: [
+      {
+        name: 'cancel_subscription',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          const { subscription_id, mode, cancel_at, reason } = ctx.input;
+          const subscription = await cancelSubscription(
+            ctx.tx,
+            subscription_id,
+            { mode, cancel_at, reason },
+            {
+              at: ctx.now(),
+            },
+          );
+          return {
+            subscription_id: subscription.id,
+            customer_id: subscription.customer_id,
+            mode,
+            status: subscription.status,
+            cancel_at: iso(subscription.cancel_at),
+          };
+        },
+      },
+      {
+        name: 'issue_refund',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx): Promise<IssuedRefund> {
+          const subscription = await getSubscription(ctx.tx, cancelled(ctx).subscription_id);
+          const mode = ctx.input.refund;
+          const base = { refund: mode, amount: 0, currency: subscription.currency };
+          if (mode === 'none') return base;
+          const payment = await lastSucceededPayment(ctx.tx, subscription.id);
+          if (!payment) return base;
+          const amount = cancellationRefundAmount({
+            refund: mode,
+            cancelAt: subscription.cancel_at ?? ctx.now(),
+            subscription,
+            payment,
+          });
+          if (amount <= 0) return { ...base, payment_id: payment.id };
+          // The refund is a run of its own (provider call, stats, emails), started exactly once
+          // with this step; its record is written in the same transaction.
+          const refundId = newId('re');
+          const started = await deps.startRun(ctx.tx, {
+            type: 'refund_creation',
+            input: {
+              refund_id: refundId,
+              payment_id: payment.id,
+              amount,
+              reason: mode === 'full' ? 'cancellation' : 'prorated cancellation',
+            },
+            idempotencyKey: `${ctx.runId}:refund`,
+            subjectRef: refundId,
+            ownerRef: subscription.customer_id,
+            runFirstStep: true,
+            now: ctx.now(),
+          });
+          const output = started.firstStepOutput as { refund_id?: string } | undefined;
+          return {
+            ...base,
+            amount,
+            payment_id: payment.id,
+            refund_id: output?.refund_id ?? refundId,
+            refund_run_id: started.runId,
+          };
+        },
+      },
+      {
+        name: 'sync_payment_provider',
+        kind: 'external',
+        retry: PROVIDER_RETRY,
+        async run(ctx) {
+          const subscription = await getSubscription(deps.db, cancelled(ctx).subscription_id);
+          if (!subscription.provider_subscription_id) {
+            return { provider: deps.provider.name, action: 'none', reason: 'not at the provider' };
+          }
+          const result = await deps.provider.cancelSubscription({
+            idempotencyKey: ctx.idempotencyKey,
+            providerReference: subscription.provider_subscription_id,
+            when: providerWhen(ctx.input, subscription),
+          });
+          return {
+            provider: deps.provider.name,
+            action: 'cancelled',
+            subscription: result.provider_reference,
+            status: result.status,
+            cancel_at: result.cancel_at,
+            canceled_at: result.canceled_at,
+          };
+        },
+      },
+      {
+        name: 'update_stats',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          const { subscription_id, customer_id } = cancelled(ctx);
+          const counted = await countSubscriptionCancelled(ctx.tx, subscription_id);
+          const status = await refreshCustomerStatus(ctx.tx, customer_id, ctx.now());
+          return { counted, customer_status: status.after };
+        },
+      },
+      customerEmailStep<CancellationInput>(deps, 'subscription_cancelled', (ctx, q) =>
+        cancellationData(q, cancelled(ctx).subscription_id, issued(ctx)),
+      ),
+      internalNoticeStep<CancellationInput>(deps, 'subscription_cancelled', (ctx, q) =>
+        cancellationData(q, cancelled(ctx).subscription_id, issued(ctx)),
+      ),
+    ],
   }) as AnyWorkflow;
 }

@@ -1,12 +1,176 @@
+// subscription_creation: record → provider → stats → customer email → team notice.
 import { defineWorkflow } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
+import {
+  createSubscription,
+  getCustomer,
+  getPlan,
+  getSubscription,
+  parseSubscriptionInput,
+  setProviderCustomerId,
+  setProviderSubscriptionId,
+  InputReader,
+} from '../records/index.ts';
+import type { Subscription, SubscriptionInput } from '../records/index.ts';
+import { idPattern } from '../records/validate.ts';
+import { countSubscriptionCreated, refreshCustomerStatus } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { DB_RETRY, PROVIDER_RETRY, iso, outputOf } from './steps-common.ts';
+import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
-// Placeholder until the workflow is built: one step that does nothing.
+export interface SubscriptionCreationInput extends SubscriptionInput {
+  /** Chosen by the operation before the run starts, so the run names its record. */
+  subscription_id: string;
+  /** Stored with the run: the provider charges it for the subscription. */
+  payment_method?: string;
+}
+
+/** What the operation accepts (no id yet). */
+export function parseSubscriptionRequest(raw: unknown): Omit<SubscriptionCreationInput, 'subscription_id'> {
+  const base = parseSubscriptionInput(raw);
+  const r = new InputReader(raw);
+  const payment_method = r.string('payment_method', { max: 255 });
+  r.done();
+  return payment_method === undefined ? base : { ...base, payment_method };
+}
+
+function parseInput(raw: unknown): SubscriptionCreationInput {
+  const request = parseSubscriptionRequest(raw);
+  const r = new InputReader(raw);
+  const subscription_id = r.string('subscription_id', { required: true, pattern: idPattern('sub') });
+  r.done();
+  return { ...request, subscription_id };
+}
+
+interface Recorded {
+  subscription_id: string;
+  customer_id: string;
+}
+
+/** The subscription as the subscription_* templates show it. */
+export async function subscriptionView(
+  q: Parameters<typeof getPlan>[0],
+  subscription: Subscription,
+): Promise<Record<string, unknown>> {
+  const plan = await getPlan(q, subscription.plan_id);
+  return {
+    id: subscription.id,
+    plan_name: plan.name,
+    amount: subscription.amount,
+    currency: subscription.currency,
+    interval: subscription.interval,
+    current_period_end: iso(subscription.current_period_end),
+    trial_end: iso(subscription.trial_end),
+  };
+}
+
 export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
-  void deps;
-  return defineWorkflow<unknown>({
+  const recorded = (ctx: Parameters<typeof outputOf>[0]) => outputOf<Recorded>(ctx, 'create_subscription_record');
+  return defineWorkflow<SubscriptionCreationInput>({
     type: 'subscription_creation',
-    steps: [{ name: 'todo', kind: 'external', run: async () => null }],
+    parseInput,
+    steps: [
+      {
+        name: 'create_subscription_record',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          const subscription = await createSubscription(ctx.tx, ctx.input, {
+            id: ctx.input.subscription_id,
+            at: ctx.now(),
+          });
+          return {
+            subscription_id: subscription.id,
+            customer_id: subscription.customer_id,
+            status: subscription.status,
+            amount: subscription.amount,
+            currency: subscription.currency,
+            interval: subscription.interval,
+            current_period_end: iso(subscription.current_period_end),
+          };
+        },
+      },
+      {
+        name: 'sync_payment_provider',
+        kind: 'external',
+        retry: PROVIDER_RETRY,
+        async run(ctx) {
+          const subscription = await getSubscription(deps.db, recorded(ctx).subscription_id);
+          const customer = await getCustomer(deps.db, subscription.customer_id);
+          // Created at the provider first (an inbound event): link, never create a second one.
+          if (ctx.input.provider_subscription_id) {
+            return {
+              provider: deps.provider.name,
+              action: 'linked',
+              customer: customer.provider_customer_id,
+              subscription: subscription.provider_subscription_id,
+            };
+          }
+          const providerCustomer = customer.provider_customer_id
+            ? customer.provider_customer_id
+            : (
+                await deps.provider.ensureCustomer({
+                  idempotencyKey: `${ctx.idempotencyKey}:customer`,
+                  customerId: customer.id,
+                  email: customer.email,
+                  name: customer.name ?? undefined,
+                })
+              ).provider_reference;
+          if (customer.provider_customer_id !== providerCustomer) {
+            await setProviderCustomerId(deps.db, customer.id, providerCustomer);
+          }
+          const plan = await getPlan(deps.db, subscription.plan_id);
+          const created = await deps.provider.createSubscription({
+            idempotencyKey: `${ctx.idempotencyKey}:subscription`,
+            firstAttempt: ctx.firstAttempt,
+            subscriptionId: subscription.id,
+            customer: providerCustomer,
+            plan: {
+              code: plan.code,
+              name: plan.name,
+              amount: subscription.amount,
+              currency: subscription.currency,
+              interval: subscription.interval,
+            },
+            paymentMethod: ctx.input.payment_method,
+          });
+          if (subscription.provider_subscription_id !== created.provider_reference) {
+            await setProviderSubscriptionId(deps.db, subscription.id, created.provider_reference);
+          }
+          return {
+            provider: deps.provider.name,
+            action: 'created',
+            customer: providerCustomer,
+            subscription: created.provider_reference,
+            status: created.status,
+          };
+        },
+      },
+      {
+        name: 'update_stats',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          const { subscription_id, customer_id } = recorded(ctx);
+          const counted = await countSubscriptionCreated(ctx.tx, subscription_id);
+          const status = await refreshCustomerStatus(ctx.tx, customer_id, ctx.now());
+          return { counted, customer_status: status.after };
+        },
+      },
+      customerEmailStep<SubscriptionCreationInput>(deps, 'subscription_created', async (ctx, q) => {
+        const subscription = await getSubscription(q, recorded(ctx).subscription_id);
+        return {
+          customerId: subscription.customer_id,
+          data: { subscription: await subscriptionView(q, subscription) },
+        };
+      }),
+      internalNoticeStep<SubscriptionCreationInput>(deps, 'subscription_created', async (ctx, q) => {
+        const subscription = await getSubscription(q, recorded(ctx).subscription_id);
+        return {
+          customerId: subscription.customer_id,
+          data: { subscription: await subscriptionView(q, subscription) },
+        };
+      }),
+    ],
   }) as AnyWorkflow;
 }

@@ -1,0 +1,44 @@
+import type { Db } from '../../db/types.ts';
+import { newId } from '../../engine/ids.ts';
+import type { Registry } from '../../engine/index.ts';
+import { InvalidInputError } from '../../errors.ts';
+import { findPayment, findRefundByProviderReference, getRefund } from '../records/index.ts';
+import type { Refund } from '../records/index.ts';
+import { parseRefundRequest } from '../workflows/refund-creation.ts';
+import type { OperationOptions, OperationResult } from './options.ts';
+import { existingRecordRun, startRecordRun } from './started.ts';
+
+/**
+ * Records a refund of a payment (the whole refundable rest unless `amount`) and starts its
+ * refund_creation run. With `provider_refund_id` the refund already happened at the provider:
+ * the run links it instead of refunding again.
+ */
+export async function startRefund(
+  db: Db,
+  registry: Registry,
+  raw: unknown,
+  options: OperationOptions = {},
+): Promise<OperationResult<Refund>> {
+  const input = parseRefundRequest(raw);
+  if (input.provider_refund_id) {
+    const known = await findRefundByProviderReference(db, input.provider_refund_id);
+    const existing = known && (await existingRecordRun(db, 'refund_creation', known));
+    if (existing) return existing;
+  }
+  const payment = await findPayment(db, input.payment_id);
+  if (!payment) throw new InvalidInputError([{ field: 'payment_id', message: `no payment ${input.payment_id}` }]);
+  const id = newId('re');
+  return startRecordRun(
+    db,
+    registry,
+    {
+      type: 'refund_creation',
+      input: { ...input, refund_id: id },
+      recordId: id,
+      idField: 'refund_id',
+      ownerRef: payment.customer_id,
+    },
+    options,
+    getRefund,
+  );
+}

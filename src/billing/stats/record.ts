@@ -75,7 +75,8 @@ async function countRecord(q: Queryable, kind: CountedKind, id: string): Promise
   );
   const row = rows[0];
   if (!row) throw new NotFoundError(`${table.replace(/s$/, '')} ${id} not found`);
-  if (!row.counted && !row.countable) throw new ConflictError(`${id} has nothing to count yet (not cancelled)`);
+  if (!row.counted && !row.countable)
+    throw new ConflictError(`${id} has nothing to count (${countable} does not hold)`);
   return false;
 }
 

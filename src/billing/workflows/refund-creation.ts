@@ -152,6 +152,10 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
+          // A refused refund moved no money: it is not counted (the recount skips it too).
+          if (outputOf<Executed>(ctx, 'execute_provider_refund').status === 'failed') {
+            return { counted: false, reason: 'the provider refused the refund' };
+          }
           return { counted: await countRefund(ctx.tx, refundId(ctx)) };
         },
       },

@@ -7,6 +7,7 @@ export type { Starter } from './starter.ts';
 export { createWorker, RUNS_CHANNEL } from './worker.ts';
 export type { Worker, WorkerOptions } from './worker.ts';
 export { restartRun, cancelRun, skipFailedStep, runNow } from './actions.ts';
+export { wakeWaitingRuns, type WakeRequest, type WokenRun } from './wake.ts';
 export type { ActionResult, OperatorAction } from './actions.ts';
 export { bulkRestart, advanceOperations, getOperation } from './bulk.ts';
 export type { BulkRestartRequest, BulkRestartResult, FailedRunFilter, OperationStatus } from './bulk.ts';

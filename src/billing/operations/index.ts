@@ -3,3 +3,5 @@ export * from './options.ts';
 export * from './subscriptions.ts';
 export * from './refunds.ts';
 export * from './chargebacks.ts';
+export * from './payments.ts';
+export * from './invoices.ts';

@@ -91,7 +91,8 @@ export async function recordOutcomes(
        WHERE r.id = o.run_id AND r.version = o.version AND r.step_index = o.step_index
          AND r.status = 'in_progress'
        RETURNING r.id, r.status, r.step_index, r.run_at, r.lease_owner IS NOT NULL AS continues,
-         (extract(epoch FROM r.run_at - now.t) * 1000)::int AS lease_left_ms),
+         -- Capped: for a wait, run_at is the wake-up time, and one past ~24.8 days overflows int.
+         least(extract(epoch FROM r.run_at - now.t) * 1000, 2147483647)::int AS lease_left_ms),
      steps AS (
        INSERT INTO workflow_steps AS s (run_id, step_index, name, status, output, state, error, note,
                                         attempts, started_at, finished_at, updated_at)

@@ -1,0 +1,127 @@
+// Payments recorded from elsewhere (POST /payments, provider events) and charges of invoices.
+import { createHash } from 'node:crypto';
+import type { Db } from '../../db/types.ts';
+import { newId } from '../../engine/ids.ts';
+import type { Registry } from '../../engine/index.ts';
+import { ConflictError } from '../../errors.ts';
+import type { ChargeResult, PaymentProvider } from '../../providers/index.ts';
+import { InputReader, findPaymentByProviderReference, getCustomer, getInvoice, getPayment } from '../records/index.ts';
+import type { Payment } from '../records/index.ts';
+import { parsePaymentRunInput } from '../workflows/payment-success.ts';
+import type { OperationOptions, OperationResult } from './options.ts';
+import { existingRecordRun, startRecordRun } from './started.ts';
+
+function isObject(raw: unknown): raw is Record<string, unknown> {
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+}
+
+/**
+ * Records a payment processed elsewhere and starts payment_success or payment_failure by its
+ * status, in one transaction. raw: { customer_id, amount, currency, status, invoice_id?,
+ * subscription_id?, failure_code?, failure_message?, provider_reference?, payment_method? }. A
+ * payment for an open invoice marks it paid. The same provider payment seen again (another key,
+ * another event for it) answers with the first record and run.
+ */
+export async function startPayment(
+  db: Db,
+  registry: Registry,
+  raw: unknown,
+  options: OperationOptions = {},
+): Promise<OperationResult<Payment>> {
+  const id = newId('pay');
+  const status = isObject(raw) && raw.status === 'failed' ? 'failed' : 'succeeded';
+  const input = parsePaymentRunInput(isObject(raw) ? { ...raw, payment_id: id } : raw, status);
+  const type = status === 'failed' ? 'payment_failure' : 'payment_success';
+  if (input.provider_reference) {
+    const known = await findPaymentByProviderReference(db, input.provider_reference);
+    const existing = known && (await existingRecordRun(db, type, known));
+    if (existing) return existing;
+  }
+  return startRecordRun(
+    db,
+    registry,
+    { type, input: { ...input }, recordId: id, idField: 'payment_id', ownerRef: input.customer_id },
+    options,
+    getPayment,
+  );
+}
+
+/** The caller's key as part of a provider key (which is limited to 255 characters). */
+function callerKey(key: string | undefined): string {
+  if (key === undefined) return 'default';
+  return key.length <= 100 ? key : createHash('sha256').update(key).digest('hex');
+}
+
+export interface ChargeInvoiceDeps {
+  registry: Registry;
+  provider: PaymentProvider;
+}
+
+export interface ChargeInvoiceOptions extends OperationOptions {
+  /** The provider payment method to charge (pm_…); dunning charges it again after a decline. */
+  payment_method?: string;
+}
+
+/**
+ * Charges an open invoice through the provider, then records the payment and starts
+ * payment_success (which marks the invoice paid and ends its run) or payment_failure (dunning).
+ * The provider key is derived from the invoice and the caller's idempotency key and looked up
+ * first, so a repeated request never charges twice; without a key, an invoice is charged under
+ * one key only (a second call replays the first answer — pass a new key to charge again).
+ */
+export async function chargeInvoice(
+  db: Db,
+  deps: ChargeInvoiceDeps,
+  invoiceId: string,
+  options: ChargeInvoiceOptions = {},
+): Promise<OperationResult<Payment>> {
+  const r = new InputReader(options);
+  const paymentMethod = r.string('payment_method', { required: true, max: 255 });
+  r.done();
+  const invoice = await getInvoice(db, invoiceId);
+  const key = `invoice:${invoice.id}:charge:${callerKey(options.idempotencyKey)}`;
+  // A repeated request returns what the first one recorded, even after the invoice was paid by it.
+  const earlier = await deps.provider.findCharge({ idempotencyKey: key });
+  if (invoice.status !== 'open' && !earlier) {
+    throw new ConflictError(`invoice ${invoice.number} is ${invoice.status}`, { status: invoice.status });
+  }
+  if (invoice.total < 1) {
+    throw new ConflictError(`invoice ${invoice.number} totals 0: mark it paid instead`, { status: invoice.status });
+  }
+  const customer = await getCustomer(db, invoice.customer_id);
+  let result: ChargeResult | null = earlier;
+  if (!result) {
+    const providerCustomer = await deps.provider.ensureCustomer({
+      idempotencyKey: `${key}:customer`,
+      customerId: customer.id,
+      email: customer.email,
+      ...(customer.name && { name: customer.name }),
+    });
+    result = await deps.provider.charge({
+      idempotencyKey: key,
+      firstAttempt: true,
+      amount: invoice.total,
+      currency: invoice.currency,
+      customer: providerCustomer.provider_reference,
+      paymentMethod,
+      description: `Invoice ${invoice.number}`,
+      metadata: { invoice_id: invoice.id, customer_id: customer.id },
+    });
+  }
+  if (result.amount !== invoice.total || result.currency !== invoice.currency) {
+    throw new ConflictError(`the provider's charge under ${key} does not match invoice ${invoice.number}`);
+  }
+  const raw = {
+    customer_id: customer.id,
+    invoice_id: invoice.id,
+    subscription_id: invoice.subscription_id ?? undefined,
+    amount: invoice.total,
+    currency: invoice.currency,
+    status: result.status,
+    failure_code: result.status === 'failed' ? (result.failure_code ?? 'declined') : undefined,
+    failure_message: result.status === 'failed' ? (result.failure_message ?? undefined) : undefined,
+    provider_reference: result.provider_reference ?? undefined,
+    payment_method: paymentMethod,
+  };
+  return startPayment(db, deps.registry, raw, { ...options, idempotencyKey: `${key}:payment` });
+}

@@ -4,6 +4,9 @@ import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseConfigError } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { createLogger, openConfiguredDatabase, startService } from './main.ts';
+import { describeAdminError, executeAdminCommand } from './http/admin-socket.ts';
+import type { AdminCommand } from './http/admin-commands.ts';
+import { readPassword } from './http/password-prompt.ts';
 
 const USAGE = `Usage: billflow <command> [options]
 
@@ -11,6 +14,10 @@ Commands:
   start [--port N]   API and workers (embedded database in BILLFLOW_DATA_DIR unless DATABASE_URL is set)
   worker             workers only, to scale out on PostgreSQL (needs DATABASE_URL)
   migrate            apply database migrations and exit
+  user create --email E --role R
+                     create a user; the password is asked for (or read from stdin), never an argument
+  api-key create --name N --role R [--expires-at ISO-8601]
+                     create an API key and print it (shown once)
   help               this text
 
 Environment: DATABASE_URL, BILLFLOW_DATA_DIR (default ./.billflow), PORT (default 3000), HOST,
@@ -41,6 +48,10 @@ async function run(argv: string[]): Promise<number> {
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
+      email: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      'expires-at': { type: 'string' },
     },
   });
   const command = positionals[0] ?? (values.version ? 'version' : 'help');
@@ -52,6 +63,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
+  if (command === 'user' || command === 'api-key') return adminCommand(command, positionals.slice(1), values);
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   if (values.port !== undefined && command !== 'start') throw new UsageError('--port goes with start');
 
@@ -87,6 +99,65 @@ async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+  return 0;
+}
+
+interface AdminOptions {
+  email?: string;
+  role?: string;
+  name?: string;
+  'expires-at'?: string;
+  port?: string;
+}
+
+/** `billflow user create …` / `billflow api-key create …`, with or without a running server. */
+async function adminCommand(noun: 'user' | 'api-key', rest: string[], values: AdminOptions): Promise<number> {
+  if (rest[0] !== 'create' || rest.length > 1) throw new UsageError(`usage: billflow ${noun} create …`);
+  if (values.port !== undefined) throw new UsageError('--port goes with start');
+  const need = (name: 'email' | 'role' | 'name') => {
+    const value = values[name];
+    if (!value) throw new UsageError(`billflow ${noun} create needs --${name}`);
+    return value;
+  };
+  let command: AdminCommand;
+  if (noun === 'user') {
+    const email = need('email');
+    const role = need('role');
+    const password = await readPassword();
+    command = { command: 'user.create', email, role, password };
+  } else {
+    command = {
+      command: 'api_key.create',
+      name: need('name'),
+      role: need('role'),
+      expiresAt: values['expires-at'] ?? null,
+    };
+  }
+  const config = loadConfig(process.env);
+  const logger = createLogger(config);
+  let result;
+  try {
+    result = await executeAdminCommand({
+      command,
+      dataDir: config.dataDir,
+      embedded: !config.databaseUrl,
+      openDb: () => openConfiguredDatabase(config, logger),
+    });
+  } catch (error) {
+    const message = describeAdminError(error);
+    if (message === null) throw error;
+    console.error(`billflow: ${message}`);
+    return 1;
+  }
+  if (result.kind === 'user') {
+    console.log(`created user ${result.user.email} (${result.user.role}), id ${result.user.id}`);
+  } else {
+    // The key alone on stdout, so `KEY=$(billflow api-key create …)` works; the rest on stderr.
+    console.error(
+      `created API key "${result.apiKey.name}" (${result.apiKey.role}), id ${result.apiKey.id}; it is shown only now:`,
+    );
+    console.log(result.key);
+  }
   return 0;
 }
 

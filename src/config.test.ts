@@ -48,3 +48,13 @@ test('billing and email settings: defaults and refusals by name', () => {
   );
   assert.throws(() => loadConfig({ BILLFLOW_PUBLIC_URL: 'ftp://x' }), /BILLFLOW_PUBLIC_URL/);
 });
+
+test('trust proxy: off by default, true, or a list of proxy addresses', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ BILLFLOW_TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.deepEqual(loadConfig({ BILLFLOW_TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }).trustProxy, [
+    '10.0.0.1',
+    '10.1.0.0/16',
+  ]);
+  assert.throws(() => loadConfig({ BILLFLOW_TRUST_PROXY: 'yes please' }), /BILLFLOW_TRUST_PROXY/);
+});

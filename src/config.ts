@@ -29,6 +29,11 @@ export interface Config {
   };
   /** How often the maintenance loop runs (failure alerts, digests, due subscriptions). */
   maintenanceIntervalMs: number;
+  /**
+   * Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers are believed for the
+   * client address and HTTPS. Off unless Billflow runs behind a proxy you control.
+   */
+  trustProxy: boolean | string[];
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +75,18 @@ function url(env: Env, name: string, fallback: string): string {
   throw new ConfigError(`${name} must be an http(s) URL, like https://billing.example.com (got "${raw}")`);
 }
 
+function trustProxy(raw: string | undefined): boolean | string[] {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  const addresses = raw.split(',').map((a) => a.trim());
+  if (addresses.some((a) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(a))) {
+    throw new ConfigError(
+      `BILLFLOW_TRUST_PROXY must be true, false or a comma-separated list of proxy addresses/CIDRs (got "${raw}")`,
+    );
+  }
+  return addresses;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads the configuration from the environment; every bad value is refused by name. */
@@ -106,5 +123,6 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
       graceDays: integer(env, 'BILLFLOW_INVOICE_GRACE_DAYS', 30, 0, 365),
     },
     maintenanceIntervalMs: integer(env, 'BILLFLOW_MAINTENANCE_INTERVAL_MS', 5_000, 100, 3_600_000),
+    trustProxy: trustProxy(env.BILLFLOW_TRUST_PROXY),
   };
 }

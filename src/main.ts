@@ -8,6 +8,9 @@ import type { Db } from './db/types.ts';
 import { createWorker } from './engine/index.ts';
 import type { Registry, Worker } from './engine/index.ts';
 import { buildServer } from './http/server.ts';
+import { startLocalAdminSocket } from './http/admin-socket.ts';
+import { setupLink } from './http/auth/setup.ts';
+import { readStripeWebhookConfig, stripeWebhookRoutes } from './http/stripe-webhook.ts';
 import { billingRegistry } from './billing/workflows/index.ts';
 import type { BillingDeps } from './billing/workflows/index.ts';
 import { startMaintenance } from './billing/maintenance.ts';
@@ -74,6 +77,7 @@ export async function startService(
   logger: Logger,
   parts: { api: boolean; workers: boolean },
 ): Promise<Service> {
+  const stripeWebhook = readStripeWebhookConfig(process.env);
   const db = await openConfiguredDatabase(config, logger);
   logger.info(
     { database: describeDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'data') }) },
@@ -115,8 +119,30 @@ export async function startService(
   }
   await worker?.start();
   let url: string | undefined;
-  const server = parts.api ? buildServer({ db, logger: logger.child({ component: 'http' }) }) : undefined;
-  if (server) url = await server.listen({ host: config.host, port: config.port });
+  const server = parts.api
+    ? buildServer({
+        db,
+        logger: logger.child({ component: 'http' }),
+        publicUrl: config.publicUrl,
+        trustProxy: config.trustProxy,
+        billing: { registry, provider: deps.provider, notify: deps.notify },
+      })
+    : undefined;
+  if (server) {
+    await server.register(stripeWebhookRoutes, {
+      db,
+      registry,
+      webhookSecret: stripeWebhook?.webhookSecret,
+    });
+    url = await server.listen({ host: config.host, port: config.port });
+    // Until the first user exists, the only way in is this one-time link.
+    const link = await setupLink(db, config.publicUrl);
+    if (link) logger.warn({ setup_link: link }, `No user yet: create the first admin at ${link}`);
+  }
+  // The embedded database admits one process: `billflow user create` and friends come in here.
+  const adminSocket = config.databaseUrl
+    ? undefined
+    : await startLocalAdminSocket({ dataDir: config.dataDir, db, logger: logger.child({ component: 'admin' }) });
   if (worker) logger.info({ worker: worker.id, types: [...registry.keys()] }, 'worker started');
 
   let closing: Promise<void> | undefined;
@@ -130,6 +156,7 @@ export async function startService(
         await server?.close();
         await maintenance?.stop();
         await worker?.stop({ graceMs: config.worker.shutdownGraceMs });
+        await adminSocket?.close();
         await db.close();
       })();
       return closing;

@@ -1,61 +1,119 @@
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Db } from '../db/types.ts';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import { pendingMigrations } from '../db/migrate.ts';
+import { SESSION_COOKIE } from './auth/sessions.ts';
+import type { ApiDeps } from './deps.ts';
+import { installProblemHandlers, sendProblem } from './problem.ts';
+import { registerRoute } from './register.ts';
+import type { RouteSpec } from './route.ts';
+import { apiRoutes } from './routes/index.ts';
 
-export interface ServerOptions {
-  db: Db;
+export type ServerOptions = Omit<ApiDeps, 'clock' | 'logger'> & {
+  clock?: () => Date;
   /** Shared with the rest of the service so every log line has one shape. */
   logger?: FastifyBaseLogger;
-}
+  /** The route table; defaults to `apiRoutes(deps)`. */
+  routes?: (deps: ApiDeps) => RouteSpec[];
+};
 
-/** The HTTP surface. For now: liveness and readiness; the REST API mounts here. */
+const healthSchema = { type: 'object', properties: { status: { type: 'string' } } };
+
+/** The HTTP surface: health, readiness, the REST API under /api/v1 and its OpenAPI document. */
 export function buildServer(options: ServerOptions): FastifyInstance {
-  const app = options.logger ? Fastify({ loggerInstance: options.logger }) : Fastify();
+  const app = Fastify({
+    loggerInstance: options.logger,
+    trustProxy: options.trustProxy ?? false,
+    // Errors the router raises before any route runs (bad URL encoding, over-long path parameter).
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(reply, error);
+    },
+    ajv: {
+      // Unknown fields are refused by name rather than silently dropped; every bad field is reported.
+      customOptions: { removeAdditional: false, allErrors: true },
+    },
+  });
+  const deps: ApiDeps = { ...options, clock: options.clock ?? (() => new Date()), logger: app.log };
+  const routes = (options.routes ?? apiRoutes)(deps);
 
-  app.get(
-    '/healthz',
-    { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
-    async () => ({ status: 'ok' }),
-  );
-
-  app.get(
-    '/readyz',
-    {
-      schema: {
-        response: {
-          '2xx': {
-            type: 'object',
-            properties: { status: { type: 'string' }, database: { type: 'string' } },
+  installProblemHandlers(app);
+  void app.register(cookie);
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Billflow API',
+        version: '1',
+        description:
+          'Errors are application/problem+json. Cookie-authenticated writes need the X-CSRF-Token header ' +
+          '(from GET /api/v1/auth/session). Lists are keyset-paged: pass next_cursor back as cursor.',
+      },
+      components: {
+        securitySchemes: {
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: SESSION_COOKIE,
+            description: 'Set by POST /api/v1/auth/login',
           },
-          503: {
-            type: 'object',
-            properties: {
-              status: { type: 'string' },
-              database: { type: 'string' },
-              detail: { type: 'string' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer bf_…' },
+        },
+      },
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  // Registered after swagger has loaded, so every route lands in the document.
+  void app.register(async (api) => {
+    // JSON only: a text/plain body is a 415, not something to validate.
+    api.removeContentTypeParser('text/plain');
+    api.get('/api/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+    for (const spec of routes) registerRoute(api, deps, spec);
+    api.get('/healthz', { schema: { tags: ['Health'], response: { 200: healthSchema } } }, async () => ({
+      status: 'ok',
+    }));
+
+    api.get(
+      '/readyz',
+      {
+        schema: {
+          tags: ['Health'],
+          response: {
+            '2xx': {
+              type: 'object',
+              properties: { status: { type: 'string' }, database: { type: 'string' } },
+            },
+            503: {
+              type: 'object',
+              properties: {
+                status: { type: 'string' },
+                database: { type: 'string' },
+                detail: { type: 'string' },
+              },
             },
           },
         },
       },
-    },
-    async (_request, reply) => {
-      try {
-        const pending = await pendingMigrations(options.db);
-        if (pending.length > 0) {
-          return reply.code(503).send({
-            status: 'unavailable',
-            database: options.db.kind,
-            detail: `pending migrations: ${pending.join(', ')}`,
-          });
+      async (_request, reply) => {
+        try {
+          const pending = await pendingMigrations(options.db);
+          if (pending.length > 0) {
+            return reply.code(503).send({
+              status: 'unavailable',
+              database: options.db.kind,
+              detail: `pending migrations: ${pending.join(', ')}`,
+            });
+          }
+          return { status: 'ready', database: options.db.kind };
+        } catch (error) {
+          const detail = error instanceof Error ? error.message : String(error);
+          return reply.code(503).send({ status: 'unavailable', database: options.db.kind, detail });
         }
-        return { status: 'ready', database: options.db.kind };
-      } catch (error) {
-        const detail = error instanceof Error ? error.message : String(error);
-        return reply.code(503).send({ status: 'unavailable', database: options.db.kind, detail });
-      }
-    },
-  );
+      },
+    );
+  });
 
   return app;
 }

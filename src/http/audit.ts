@@ -1,0 +1,106 @@
+import type { Queryable } from '../db/types.ts';
+import { newId } from '../engine/ids.ts';
+import { decodeCursor, iso, toPage } from './pagination.ts';
+import type { Page } from './pagination.ts';
+
+export interface AuditEntry {
+  /** `user:<id>`, `api_key:<id>` (see actorOf), `cli`, or `anonymous`. */
+  actor: string;
+  /** Dotted verb: `workflow.restart`, `user.create`, `auth.login_failed`. */
+  action: string;
+  target?: string | null;
+  reason?: string | null;
+  sourceIp?: string | null;
+  details?: Record<string, unknown>;
+  at: Date;
+}
+
+export interface AuditView {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  reason: string | null;
+  source_ip: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Appends to the audit log; pass the action's own transaction so both commit or neither. */
+export async function recordAudit(q: Queryable, entry: AuditEntry): Promise<string> {
+  const id = newId('aud');
+  await q.query(
+    `INSERT INTO audit_log (id, at, actor, action, target, reason, source_ip, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      id,
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.target ?? null,
+      entry.reason ?? null,
+      entry.sourceIp ?? null,
+      JSON.stringify(entry.details ?? {}),
+    ],
+  );
+  return id;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  target?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  cursor?: string;
+}
+
+interface AuditRow {
+  id: string;
+  at: Date | string;
+  actor: string;
+  action: string;
+  target: string | null;
+  reason: string | null;
+  source_ip: string | null;
+  details: Record<string, unknown> | string;
+}
+
+/** Newest first, keyset-paged by id (ids are time-ordered). `from` inclusive, `to` exclusive. */
+export async function listAudit(q: Queryable, filter: AuditFilter): Promise<Page<AuditView>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.actor !== undefined) add('actor = ?', filter.actor);
+  if (filter.action !== undefined) add('action = ?', filter.action);
+  if (filter.target !== undefined) add('target = ?', filter.target);
+  if (filter.from !== undefined) add('at >= ?', filter.from);
+  if (filter.to !== undefined) add('at < ?', filter.to);
+  const after = decodeCursor(filter.cursor, ['string']);
+  if (after) add('id < ?', after[0]);
+  params.push(filter.limit + 1);
+  const { rows } = await q.query<AuditRow>(
+    `SELECT id, at, actor, action, target, reason, source_ip, details FROM audit_log
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return toPage(
+    rows,
+    filter.limit,
+    (r) => [r.id],
+    (r) => ({
+      id: r.id,
+      at: iso(r.at) as string,
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      reason: r.reason,
+      source_ip: r.source_ip,
+      details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
+    }),
+  );
+}

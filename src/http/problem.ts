@@ -1,0 +1,119 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  AuthenticationError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  PermissionError,
+  RateLimitedError,
+} from '../errors.ts';
+import type { FieldError } from '../errors.ts';
+import { titleOf } from './schemas.ts';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: FieldError[];
+  [extra: string]: unknown;
+}
+
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'errors']);
+const TYPE_BASE = 'https://billflow.dev/problems/';
+
+export function problem(status: number, detail: string, extra: Partial<Problem> = {}): Problem {
+  const title = titleOf(status);
+  return { type: `${TYPE_BASE}${title.toLowerCase().replace(/\s+/g, '-')}`, title, status, detail, ...extra };
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** `/lines/0/amount` + missing `currency` → `lines[0].amount.currency`. */
+function fieldOf(issue: AjvIssue, context: string | undefined): string {
+  const parts = (issue.instancePath ?? '')
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const extra = issue.params?.missingProperty ?? issue.params?.additionalProperty;
+  if (typeof extra === 'string') parts.push(extra);
+  const path = parts.reduce(
+    (acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part),
+    '',
+  );
+  if (path) return path;
+  return context === 'body' ? 'body' : (context ?? 'request');
+}
+
+function validationProblem(error: FastifyError): Problem {
+  const issues = (error.validation ?? []) as AjvIssue[];
+  const errors = issues.map((issue) => {
+    let message = issue.message ?? 'is invalid';
+    if (issue.keyword === 'required') message = 'is required';
+    else if (issue.keyword === 'additionalProperties') message = 'is not a known field';
+    else if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues)) {
+      message = `must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}`;
+    }
+    return { field: fieldOf(issue, error.validationContext), message };
+  });
+  return problem(400, errors.map((e) => `${e.field}: ${e.message}`).join('; ') || error.message, { errors });
+}
+
+/** Maps any error to problem details; the one place status codes for error types are decided. */
+export function toProblem(error: unknown): { problem: Problem; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (error instanceof InvalidInputError) {
+    return { problem: problem(400, error.message, { errors: error.errors }), headers };
+  }
+  if (error instanceof AuthenticationError) return { problem: problem(401, error.message), headers };
+  if (error instanceof PermissionError) return { problem: problem(403, error.message), headers };
+  if (error instanceof NotFoundError) return { problem: problem(404, error.message), headers };
+  if (error instanceof ConflictError) {
+    const { field, ...details } = error.details;
+    const errors = typeof field === 'string' ? [{ field, message: error.message }] : undefined;
+    // Details never shadow the problem's own members: a run's `status` becomes `current_status`.
+    const extra = Object.fromEntries(
+      Object.entries(details).map(([k, v]) => [RESERVED.has(k) ? `current_${k}` : k, v]),
+    );
+    return { problem: problem(409, error.message, { ...extra, ...(errors ? { errors } : {}) }), headers };
+  }
+  if (error instanceof RateLimitedError) {
+    headers['retry-after'] = String(error.retryAfterSeconds);
+    return { problem: problem(429, error.message, { retry_after: error.retryAfterSeconds }), headers };
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (Array.isArray(fastifyError.validation)) {
+    return { problem: validationProblem(fastifyError as FastifyError), headers };
+  }
+  // Fastify's own 4xx: bad JSON, empty body, too large, unsupported media type...
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const detail = fastifyError.message ?? 'bad request';
+    const errors = status === 400 || status === 415 ? [{ field: 'body', message: detail }] : undefined;
+    return { problem: problem(status, detail, errors ? { errors } : {}), headers };
+  }
+  return { problem: problem(500, 'internal error'), headers };
+}
+
+export function sendProblem(reply: FastifyReply, error: unknown): FastifyReply {
+  const { problem: body, headers } = toProblem(error);
+  return reply.code(body.status).headers(headers).type('application/problem+json').send(body);
+}
+
+/** Installs the error and not-found handlers on `app` (and its children). */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { problem: body } = toProblem(error);
+    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, error);
+  });
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const body = problem(404, `no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(404).type('application/problem+json').send(body);
+  });
+}

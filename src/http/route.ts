@@ -1,0 +1,74 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Queryable } from '../db/types.ts';
+import type { Principal } from './auth/principal.ts';
+import type { Role } from './auth/roles.ts';
+
+export type JsonSchema = Record<string, unknown>;
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** What an audited action records besides what the framework knows (actor, action, time, IP). */
+export interface AuditDetail {
+  /** Defaults to the caller; set when the actor only exists after the action (first-run setup). */
+  actor?: string;
+  target?: string | null;
+  reason?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface RouteContext<P = unknown, Q = unknown, B = unknown> {
+  /** Null only on public routes. */
+  principal: Principal | null;
+  params: P;
+  query: Q;
+  body: B;
+  /** The source address (honours X-Forwarded-For only when trust proxy is configured). */
+  ip: string;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  /**
+   * Records the route's `audit` action, ideally with the action's own transaction as `q`.
+   * When a successful handler did not call it, the framework records it after the handler.
+   */
+  audit(q: Queryable, entry?: AuditDetail): Promise<void>;
+}
+
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Target and reason for the audit entry the framework records when the handler did not. */
+  audit?: AuditDetail;
+}
+
+/** One API route: everything the framework, the role matrix, the fuzzer and OpenAPI need. */
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+  method: HttpMethod;
+  /** Under /api/v1, Fastify syntax: `/users/:id`. */
+  url: string;
+  /** The lowest role allowed, or 'public' (no credentials needed). */
+  access: Role | 'public';
+  /** Only a signed-in user (session cookie), not an API key: password change, own sessions. */
+  sessionOnly?: boolean;
+  summary: string;
+  description?: string;
+  tags: string[];
+  params?: JsonSchema;
+  querystring?: JsonSchema;
+  body?: JsonSchema;
+  /** Every status the route answers with, errors included (see `problemResponses`). */
+  response: Record<number, JsonSchema>;
+  /** The audit action recorded when it succeeds (operator actions). */
+  audit?: string;
+  /** A POST that creates something: honours `Idempotency-Key`. */
+  creates?: boolean;
+  /** Top-level response fields shown once (keys, tokens): never stored for idempotent replay. */
+  secretFields?: string[];
+  handler(ctx: RouteContext<P, Q, B>): Promise<RouteResult>;
+}
+
+/** A spec with its handler typed for its own params/query/body, erased for the route table. */
+export function route<P = unknown, Q = unknown, B = unknown>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return { ...spec, handler: (ctx) => spec.handler(ctx as RouteContext<P, Q, B>) };
+}
+
+export const API_PREFIX = '/api/v1';

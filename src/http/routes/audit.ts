@@ -1,0 +1,63 @@
+import { listAudit } from '../audit.ts';
+import type { ApiDeps } from '../deps.ts';
+import { pageLimit, parseTimestamp } from '../pagination.ts';
+import type { PageQuery } from '../pagination.ts';
+import { route } from '../route.ts';
+import type { RouteSpec } from '../route.ts';
+import { pageOf, pageQueryProperties, problemResponses, timestamp } from '../schemas.ts';
+
+export const auditEntrySchema = {
+  type: 'object',
+  required: ['id', 'at', 'actor', 'action', 'target', 'reason', 'source_ip', 'details'],
+  properties: {
+    id: { type: 'string' },
+    at: timestamp,
+    actor: { type: 'string', description: '`user:<id>`, `api_key:<id>`, `cli` or `anonymous`' },
+    action: { type: 'string' },
+    target: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'] },
+    source_ip: { type: ['string', 'null'] },
+    details: { type: 'object', additionalProperties: true },
+  },
+};
+
+const filterString = { type: 'string', minLength: 1, maxLength: 200 };
+
+export function auditRoutes(deps: ApiDeps): RouteSpec[] {
+  return [
+    route<unknown, PageQuery & { actor?: string; action?: string; target?: string; from?: string; to?: string }>({
+      method: 'GET',
+      url: '/audit',
+      access: 'admin',
+      summary: 'The audit log, newest first',
+      description: 'Filters combine; `from` is inclusive, `to` exclusive.',
+      tags: ['Audit'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ...pageQueryProperties,
+          actor: filterString,
+          action: filterString,
+          target: filterString,
+          from: { type: 'string', format: 'date-time' },
+          to: { type: 'string', format: 'date-time' },
+        },
+      },
+      response: { 200: pageOf(auditEntrySchema), ...problemResponses() },
+      async handler(ctx) {
+        const q = ctx.query;
+        const page = await listAudit(deps.db, {
+          actor: q.actor,
+          action: q.action,
+          target: q.target,
+          from: q.from === undefined ? undefined : parseTimestamp(q.from, 'from'),
+          to: q.to === undefined ? undefined : parseTimestamp(q.to, 'to'),
+          limit: pageLimit(q),
+          cursor: q.cursor,
+        });
+        return { status: 200, body: page };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,134 @@
+// Customers: create, look up by email, and one customer with everything that belongs to them.
+import {
+  createCustomer,
+  getCustomer,
+  listCustomerInvoices,
+  listCustomerPayments,
+  listCustomerSubscriptions,
+  parseCustomerInput,
+} from '../../billing/records/index.ts';
+import type { Customer } from '../../billing/records/index.ts';
+import { listRuns } from '../../engine/index.ts';
+import type { ApiDeps } from '../deps.ts';
+import { decodeCursor, toPage } from '../pagination.ts';
+import { route } from '../route.ts';
+import type { RouteSpec } from '../route.ts';
+import { emailSchema, idParams, pageOf, pageQueryProperties, problemResponses } from '../schemas.ts';
+import {
+  currencyInput,
+  customerSchema,
+  externalRef,
+  invoiceSummarySchema,
+  paymentSchema,
+  recordView,
+  subscriptionSchema,
+} from '../schemas/billing.ts';
+import { runSummarySchema, runSummaryView } from '../schemas/run.ts';
+
+export const BILLING_TAGS = ['Billing records'];
+
+interface ListQuery {
+  email?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export function customerRoutes(deps: ApiDeps): RouteSpec[] {
+  const { db } = deps;
+  return [
+    route<unknown, unknown, Record<string, unknown>>({
+      method: 'POST',
+      url: '/customers',
+      access: 'customer_support',
+      summary: 'Create a customer',
+      tags: BILLING_TAGS,
+      creates: true,
+      body: {
+        type: 'object',
+        required: ['email'],
+        additionalProperties: false,
+        properties: {
+          email: emailSchema,
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          locale: { type: 'string', maxLength: 35, description: 'Language tag for emails: en, de, pt-BR.' },
+          currency: currencyInput,
+          provider_customer_id: externalRef,
+        },
+      },
+      response: {
+        201: { type: 'object', required: ['customer'], properties: { customer: customerSchema } },
+        ...problemResponses(409),
+      },
+      async handler({ body }) {
+        const customer = await createCustomer(db, parseCustomerInput(body), { at: deps.clock() });
+        return { status: 201, body: { customer: recordView(customer) } };
+      },
+    }),
+    route<unknown, ListQuery>({
+      method: 'GET',
+      url: '/customers',
+      access: 'viewer',
+      summary: 'List customers, newest first (optionally by email, case-insensitive)',
+      tags: BILLING_TAGS,
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, ...pageQueryProperties },
+      },
+      response: { 200: pageOf(customerSchema), ...problemResponses() },
+      async handler({ query }) {
+        const limit = query.limit ?? 50;
+        const after = decodeCursor(query.cursor, ['string']);
+        const { rows } = await db.query<Customer>(
+          `SELECT id, email, name, locale, currency, status, provider_customer_id, created_at, updated_at
+           FROM customers
+           WHERE ($1::text IS NULL OR lower(email) = lower($1)) AND ($2::text IS NULL OR id < $2)
+           ORDER BY id DESC LIMIT $3`,
+          [query.email?.trim() ?? null, after?.[0] ?? null, limit + 1],
+        );
+        return { status: 200, body: toPage(rows, limit, (c) => [c.id], recordView) };
+      },
+    }),
+    route<{ id: string }>({
+      method: 'GET',
+      url: '/customers/:id',
+      access: 'viewer',
+      summary: 'A customer with their subscriptions, recent invoices and payments, and recent runs',
+      tags: BILLING_TAGS,
+      params: idParams('cus'),
+      response: {
+        200: {
+          type: 'object',
+          required: ['customer', 'subscriptions', 'invoices', 'payments', 'runs'],
+          properties: {
+            customer: customerSchema,
+            subscriptions: { type: 'array', items: subscriptionSchema },
+            invoices: { type: 'array', items: invoiceSummarySchema, description: 'The 50 newest.' },
+            payments: { type: 'array', items: paymentSchema, description: 'The 50 newest.' },
+            runs: { type: 'array', items: runSummarySchema, description: 'The 20 newest workflow runs.' },
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler({ params }) {
+        const customer = await getCustomer(db, params.id);
+        const [subscriptions, invoices, payments, runs] = await Promise.all([
+          listCustomerSubscriptions(db, customer.id, { limit: 100 }),
+          listCustomerInvoices(db, customer.id, { limit: 50 }),
+          listCustomerPayments(db, customer.id, { limit: 50 }),
+          listRuns(db, { ownerRef: customer.id }, { limit: 20 }),
+        ]);
+        return {
+          status: 200,
+          body: {
+            customer: recordView(customer),
+            subscriptions: subscriptions.map(recordView),
+            invoices: invoices.map(recordView),
+            payments: payments.map(recordView),
+            runs: runs.items.map(runSummaryView),
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,163 @@
+// Invoices: create one (its invoice_creation run), read it, charge it, or mark it paid.
+import { chargeInvoice, payInvoice, startInvoice } from '../../billing/operations/index.ts';
+import { MAX_AMOUNT, getInvoice } from '../../billing/records/index.ts';
+import { ConflictError, InvalidInputError, PermanentError } from '../../errors.ts';
+import type { ApiDeps } from '../deps.ts';
+import { route } from '../route.ts';
+import type { RouteSpec } from '../route.ts';
+import { idParams, idString, problemResponses } from '../schemas.ts';
+import { actorFrom, operationKey } from '../schemas/common.ts';
+import {
+  currencyInput,
+  externalRef,
+  invoiceSchema,
+  paymentSchema,
+  recordView,
+  startedSchema,
+  timestampInput,
+} from '../schemas/billing.ts';
+import { BILLING_TAGS } from './customers.ts';
+
+/**
+ * The provider refusing a charge request (not declining a card: that is a failed payment) is the
+ * caller's to fix, never a 5xx: an unknown payment method names the field.
+ */
+function providerRefusal(error: unknown): never {
+  if (!(error instanceof PermanentError)) throw error;
+  if (/payment method/i.test(error.message)) {
+    throw new InvalidInputError([{ field: 'payment_method', message: error.message }]);
+  }
+  throw new ConflictError(`the payment provider refused the charge: ${error.message}`);
+}
+
+export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
+  const { db } = deps;
+  const routes: RouteSpec[] = [
+    route<{ id: string }>({
+      method: 'GET',
+      url: '/invoices/:id',
+      access: 'viewer',
+      summary: 'An invoice with its lines',
+      tags: BILLING_TAGS,
+      params: idParams('inv'),
+      response: { 200: invoiceSchema, ...problemResponses() },
+      async handler({ params }) {
+        return { status: 200, body: recordView(await getInvoice(db, params.id)) };
+      },
+    }),
+  ];
+  const billing = deps.billing;
+  if (!billing) return routes;
+  routes.push(
+    route<unknown, unknown, Record<string, unknown>>({
+      method: 'POST',
+      url: '/invoices',
+      access: 'customer_support',
+      summary: 'Create an invoice (starts invoice_creation: PDF, email, then waits for payment)',
+      description: 'The total is the sum of the lines (amount × quantity), never taken from the caller.',
+      tags: BILLING_TAGS,
+      creates: true,
+      body: {
+        type: 'object',
+        required: ['customer_id', 'currency', 'lines'],
+        additionalProperties: false,
+        properties: {
+          customer_id: idString('cus'),
+          subscription_id: idString('sub'),
+          currency: currencyInput,
+          lines: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 100,
+            items: {
+              type: 'object',
+              required: ['description', 'amount'],
+              additionalProperties: false,
+              properties: {
+                description: { type: 'string', minLength: 1, maxLength: 500 },
+                amount: { type: 'integer', minimum: 0, maximum: MAX_AMOUNT, description: 'Per unit, minor units.' },
+                quantity: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+              },
+            },
+          },
+          due_at: timestampInput,
+          provider_invoice_id: externalRef,
+        },
+      },
+      response: { 201: startedSchema('invoice', invoiceSchema), ...problemResponses(409) },
+      async handler({ body, principal, request }) {
+        const started = await startInvoice(db, billing.registry, body, {
+          idempotencyKey: operationKey(actorFrom(principal), request.headers['idempotency-key']),
+          now: deps.clock(),
+        });
+        return { status: 201, body: { invoice: recordView(started.record), workflow_run_id: started.runId } };
+      },
+    }),
+    route<{ id: string }, unknown, { payment_method: string }>({
+      method: 'POST',
+      url: '/invoices/:id/charge',
+      access: 'customer_support',
+      summary: 'Charge an open invoice through the payment provider',
+      description:
+        'Records the payment and starts payment_success or payment_failure. A paid or void invoice is a 409 ' +
+        'with `current_status`.',
+      tags: BILLING_TAGS,
+      audit: 'invoice.charge',
+      creates: true,
+      params: idParams('inv'),
+      body: {
+        type: 'object',
+        required: ['payment_method'],
+        additionalProperties: false,
+        properties: {
+          payment_method: { ...externalRef, description: 'The provider payment method (sandbox: pm_card_ok, …).' },
+        },
+      },
+      response: { 201: startedSchema('payment', paymentSchema), ...problemResponses(409) },
+      async handler({ params, body, principal, request }) {
+        const started = await chargeInvoice(db, { registry: billing.registry, provider: billing.provider }, params.id, {
+          idempotencyKey: operationKey(actorFrom(principal), request.headers['idempotency-key']),
+          now: deps.clock(),
+          payment_method: body.payment_method,
+        }).catch(providerRefusal);
+        return {
+          status: 201,
+          body: { payment: recordView(started.record), workflow_run_id: started.runId },
+          audit: {
+            target: params.id,
+            details: { payment_id: started.record.id, status: started.record.status, workflow_run_id: started.runId },
+          },
+        };
+      },
+    }),
+    route<{ id: string }, unknown, { note?: string } | undefined>({
+      method: 'POST',
+      url: '/invoices/:id/mark-paid',
+      access: 'customer_support',
+      summary: 'Mark an invoice paid (paid outside Billflow); its run ends early',
+      description: 'The body is a JSON object, `{}` or with a `note` (bank transfer ref…) kept in the run history.',
+      tags: BILLING_TAGS,
+      audit: 'invoice.mark_paid',
+      params: idParams('inv'),
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { note: { type: 'string', minLength: 1, maxLength: 500 } },
+      },
+      response: { 200: invoiceSchema, ...problemResponses(409) },
+      async handler({ params, body, principal }) {
+        const paid = await payInvoice(db, params.id, {
+          now: deps.clock(),
+          note: body?.note,
+          actor: actorFrom(principal),
+        });
+        return {
+          status: 200,
+          body: recordView(paid.record),
+          audit: { target: params.id, reason: body?.note ?? null },
+        };
+      },
+    }),
+  );
+  return routes;
+}

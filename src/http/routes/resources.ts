@@ -1,0 +1,62 @@
+// The resource routes: workflows, statistics, notifications and billing records.
+import { ConflictError } from '../../errors.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { RouteSpec } from '../route.ts';
+import { chargebackRoutes } from './chargebacks.ts';
+import { customerRoutes } from './customers.ts';
+import { invoiceRoutes } from './invoices.ts';
+import { notificationRoutes } from './notifications.ts';
+import { notificationSettingsRoutes } from './notification-settings.ts';
+import { outboxRoutes } from './outbox.ts';
+import { paymentRoutes } from './payments.ts';
+import { planRoutes } from './plans.ts';
+import { refundRoutes } from './refunds.ts';
+import { slackEndpointRoutes } from './slack-endpoints.ts';
+import { statsRoutes } from './stats.ts';
+import { subscriptionRoutes } from './subscriptions.ts';
+import { templateRoutes } from './templates.ts';
+import { workflowActionRoutes } from './workflow-actions.ts';
+import { workflowRoutes } from './workflows.ts';
+
+/**
+ * Engine and billing conflicts name the record's state `status`, which in a problem body is the
+ * HTTP status: it is passed on as `current_status` instead.
+ */
+export function withCurrentStatus(error: unknown): unknown {
+  if (!(error instanceof ConflictError) || !('status' in error.details)) return error;
+  const { status, ...rest } = error.details;
+  return new ConflictError(error.message, { ...rest, current_status: status });
+}
+
+function mapConflicts(spec: RouteSpec): RouteSpec {
+  return {
+    ...spec,
+    async handler(ctx) {
+      try {
+        return await spec.handler(ctx);
+      } catch (error) {
+        throw withCurrentStatus(error);
+      }
+    },
+  };
+}
+
+export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
+  return [
+    ...workflowRoutes(deps),
+    ...workflowActionRoutes(deps),
+    ...statsRoutes(deps),
+    ...customerRoutes(deps),
+    ...planRoutes(deps),
+    ...subscriptionRoutes(deps),
+    ...invoiceRoutes(deps),
+    ...paymentRoutes(deps),
+    ...refundRoutes(deps),
+    ...chargebackRoutes(deps),
+    ...notificationSettingsRoutes(deps),
+    ...templateRoutes(deps),
+    ...slackEndpointRoutes(deps),
+    ...outboxRoutes(deps),
+    ...notificationRoutes(deps),
+  ].map(mapConflicts);
+}

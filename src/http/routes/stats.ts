@@ -1,0 +1,132 @@
+// Billing statistics: the dashboard summary and one metric per day.
+import { SERIES_METRICS, statsSummary, timeseries } from '../../billing/stats/index.ts';
+import type { SeriesMetric } from '../../billing/stats/index.ts';
+import { normalizeCurrency } from '../../billing/records/index.ts';
+import { InvalidInputError } from '../../errors.ts';
+import type { ApiDeps } from '../deps.ts';
+import { iso } from '../pagination.ts';
+import { route } from '../route.ts';
+import type { RouteSpec } from '../route.ts';
+import { problemResponses, timestamp } from '../schemas.ts';
+import { dayInput } from '../schemas/common.ts';
+
+const TAGS = ['Statistics'];
+const day = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'UTC day, YYYY-MM-DD' };
+const currency = { type: 'string', pattern: '^[A-Za-z]{3}$' };
+
+const currencySummary = {
+  type: 'object',
+  properties: Object.fromEntries(
+    [
+      'mrr',
+      'arr',
+      'active_subscriptions',
+      'trialing_subscriptions',
+      'revenue',
+      'refunds',
+      'chargebacks',
+      'net_revenue',
+      'payment_failures',
+      'subscriptions_created',
+      'subscriptions_cancelled',
+    ]
+      .map((k) => [k, { type: 'integer' }] as [string, unknown])
+      .concat([['currency', { type: 'string' }]]),
+  ),
+};
+
+interface SummaryQuery {
+  since?: string;
+}
+
+interface SeriesQuery {
+  metric: SeriesMetric;
+  from: string;
+  to: string;
+  currency?: string;
+}
+
+export function statsRoutes(deps: ApiDeps): RouteSpec[] {
+  const { db } = deps;
+  return [
+    route<unknown, SummaryQuery>({
+      method: 'GET',
+      url: '/stats/summary',
+      access: 'viewer',
+      summary: 'MRR, ARR, active subscriptions and revenue per currency; customers per status',
+      description:
+        'Amounts in minor units, never added across currencies. Flow totals since `since` (default: all time).',
+      tags: TAGS,
+      querystring: { type: 'object', additionalProperties: false, properties: { since: day } },
+      response: {
+        200: {
+          type: 'object',
+          required: ['as_of', 'active_subscriptions', 'currencies', 'customers'],
+          properties: {
+            as_of: timestamp,
+            since: { type: ['string', 'null'] },
+            active_subscriptions: { type: 'integer' },
+            currencies: { type: 'array', items: currencySummary },
+            customers: { type: 'object', additionalProperties: { type: 'integer' } },
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler({ query }) {
+        const since = query.since === undefined ? undefined : new Date(`${dayInput(query.since, 'since')}T00:00:00Z`);
+        const summary = await statsSummary(db, { now: deps.clock(), since });
+        return { status: 200, body: { ...summary, as_of: iso(summary.as_of) } };
+      },
+    }),
+    route<unknown, SeriesQuery>({
+      method: 'GET',
+      url: '/stats/timeseries',
+      access: 'viewer',
+      summary: 'One metric per UTC day over [from, to]',
+      description:
+        "Flow metrics give each day's total; subscriptions_active, arr and mrr the level at the end of each day.",
+      tags: TAGS,
+      querystring: {
+        type: 'object',
+        required: ['metric', 'from', 'to'],
+        additionalProperties: false,
+        properties: { metric: { type: 'string', enum: [...SERIES_METRICS] }, from: day, to: day, currency },
+      },
+      response: {
+        200: {
+          type: 'object',
+          required: ['metric', 'from', 'to', 'series'],
+          properties: {
+            metric: { type: 'string' },
+            from: { type: 'string' },
+            to: { type: 'string' },
+            series: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  currency: { type: 'string' },
+                  points: {
+                    type: 'array',
+                    items: { type: 'object', properties: { day: { type: 'string' }, value: { type: 'integer' } } },
+                  },
+                },
+              },
+            },
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler({ query }) {
+        const from = dayInput(query.from, 'from');
+        const to = dayInput(query.to, 'to');
+        let code: string | undefined;
+        if (query.currency !== undefined) {
+          code = normalizeCurrency(query.currency);
+          if (!code) throw new InvalidInputError([{ field: 'currency', message: 'is not a known ISO 4217 currency' }]);
+        }
+        return { status: 200, body: await timeseries(db, query.metric, from, to, { currency: code }) };
+      },
+    }),
+  ];
+}

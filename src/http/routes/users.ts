@@ -1,0 +1,181 @@
+import { ConflictError } from '../../errors.ts';
+import type { Role } from '../auth/roles.ts';
+import { hashPassword } from '../auth/secrets.ts';
+import { revokeUserSessions } from '../auth/sessions.ts';
+import { createInvite } from '../auth/setup.ts';
+import { assertAnotherActiveAdmin, checkPassword, getUser, insertUser, userView, USER_COLUMNS } from '../auth/users.ts';
+import type { UserRow } from '../auth/users.ts';
+import type { ApiDeps } from '../deps.ts';
+import { decodeCursor, pageLimit, toPage } from '../pagination.ts';
+import type { PageQuery } from '../pagination.ts';
+import { route } from '../route.ts';
+import type { RouteSpec } from '../route.ts';
+import {
+  emailSchema,
+  idParams,
+  idString,
+  pageOf,
+  pageQueryProperties,
+  passwordSchema,
+  problemResponses,
+  reasonSchema,
+  roleSchema,
+  timestamp,
+} from '../schemas.ts';
+
+const TAGS = ['Users'];
+
+export const userSchema = {
+  type: 'object',
+  required: ['id', 'email', 'role', 'active', 'password_set', 'created_at', 'updated_at'],
+  properties: {
+    id: idString('usr'),
+    email: { type: 'string' },
+    role: roleSchema,
+    active: { type: 'boolean' },
+    password_set: { type: 'boolean', description: 'false for an invited user who has not set one yet' },
+    created_at: timestamp,
+    updated_at: timestamp,
+  },
+};
+
+function inviteUrl(deps: ApiDeps, token: string): string {
+  return `${(deps.publicUrl ?? '').replace(/\/+$/, '')}/invitation?token=${encodeURIComponent(token)}`;
+}
+
+export function userRoutes(deps: ApiDeps): RouteSpec[] {
+  return [
+    route<unknown, PageQuery & { role?: Role; active?: boolean }>({
+      method: 'GET',
+      url: '/users',
+      access: 'admin',
+      summary: 'List users',
+      tags: TAGS,
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { ...pageQueryProperties, role: roleSchema, active: { type: 'boolean' } },
+      },
+      response: { 200: pageOf(userSchema), ...problemResponses() },
+      async handler(ctx) {
+        const limit = pageLimit(ctx.query);
+        const after = decodeCursor(ctx.query.cursor, ['string']);
+        const { rows } = await deps.db.query<UserRow>(
+          `SELECT ${USER_COLUMNS} FROM users
+            WHERE ($1::text IS NULL OR id > $1) AND ($2::text IS NULL OR role = $2) AND ($3::boolean IS NULL OR active = $3)
+            ORDER BY id LIMIT $4`,
+          [after?.[0] ?? null, ctx.query.role ?? null, ctx.query.active ?? null, limit + 1],
+        );
+        return { status: 200, body: toPage(rows, limit, (r) => [r.id], userView) };
+      },
+    }),
+    route<unknown, unknown, { email: string; role: Role; password?: string; reason?: string }>({
+      method: 'POST',
+      url: '/users',
+      access: 'admin',
+      summary: 'Create a user, or invite one',
+      description:
+        'With a password the user can sign in at once. Without one, the answer carries a one-time ' +
+        'invitation token and link (shown once; an idempotent replay returns them as null).',
+      tags: TAGS,
+      body: {
+        type: 'object',
+        required: ['email', 'role'],
+        additionalProperties: false,
+        properties: { email: emailSchema, role: roleSchema, password: passwordSchema, reason: reasonSchema },
+      },
+      response: {
+        201: {
+          type: 'object',
+          required: ['user', 'invite_token', 'invite_url'],
+          properties: {
+            user: userSchema,
+            invite_token: { type: ['string', 'null'] },
+            invite_url: { type: ['string', 'null'] },
+          },
+        },
+        ...problemResponses(409),
+      },
+      audit: 'user.create',
+      creates: true,
+      secretFields: ['invite_token', 'invite_url'],
+      async handler(ctx) {
+        const { password } = ctx.body;
+        if (password !== undefined) checkPassword(password);
+        const passwordHash = password === undefined ? null : await hashPassword(password);
+        const now = deps.clock();
+        return deps.db.transaction(async (tx) => {
+          const user = await insertUser(tx, { email: ctx.body.email, role: ctx.body.role, passwordHash, now });
+          const token = passwordHash === null ? await createInvite(tx, user.id, now) : null;
+          await ctx.audit(tx, { target: `user:${user.id}`, details: { role: user.role, invited: token !== null } });
+          return {
+            status: 201,
+            body: { user: userView(user), invite_token: token, invite_url: token && inviteUrl(deps, token) },
+          };
+        });
+      },
+    }),
+    route<{ id: string }>({
+      method: 'GET',
+      url: '/users/:id',
+      access: 'admin',
+      summary: 'One user',
+      tags: TAGS,
+      params: idParams('usr'),
+      response: { 200: userSchema, ...problemResponses() },
+      async handler(ctx) {
+        return { status: 200, body: userView(await getUser(deps.db, ctx.params.id)) };
+      },
+    }),
+    route<{ id: string }, unknown, { role?: Role; active?: boolean; reason?: string }>({
+      method: 'PATCH',
+      url: '/users/:id',
+      access: 'admin',
+      summary: "Change a user's role, or deactivate / reactivate them",
+      description: 'Deactivating ends their sessions. The last active admin cannot be demoted or deactivated (409).',
+      tags: TAGS,
+      params: idParams('usr'),
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        anyOf: [{ required: ['role'] }, { required: ['active'] }],
+        properties: { role: roleSchema, active: { type: 'boolean' }, reason: reasonSchema },
+      },
+      response: { 200: userSchema, ...problemResponses(409) },
+      audit: 'user.update',
+      async handler(ctx) {
+        const now = deps.clock();
+        return deps.db.transaction(async (tx) => {
+          const { rows } = await tx.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [
+            ctx.params.id,
+          ]);
+          const before = rows[0] ?? (await getUser(tx, ctx.params.id));
+          const role = ctx.body.role ?? before.role;
+          const active = ctx.body.active ?? before.active;
+          if (before.role === 'admin' && before.active && (role !== 'admin' || !active)) {
+            // Serializes concurrent demotions so two admins cannot remove each other at once.
+            await tx.query(`SELECT id FROM users WHERE role = 'admin' AND active FOR UPDATE`);
+            await assertAnotherActiveAdmin(tx, before.id);
+          }
+          if (role === before.role && active === before.active) {
+            throw new ConflictError('nothing to change', { field: ctx.body.role !== undefined ? 'role' : 'active' });
+          }
+          const updated = await tx.query<UserRow>(
+            `UPDATE users SET role = $2, active = $3, updated_at = $4 WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+            [before.id, role, active, now],
+          );
+          const ended = active ? 0 : await revokeUserSessions(tx, before.id, now);
+          await ctx.audit(tx, {
+            target: `user:${before.id}`,
+            details: {
+              from: { role: before.role, active: before.active },
+              to: { role, active },
+              sessions_revoked: ended,
+            },
+          });
+          return { status: 200, body: userView(updated.rows[0] as UserRow) };
+        });
+      },
+    }),
+  ];
+}

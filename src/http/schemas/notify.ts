@@ -1,0 +1,143 @@
+// Notification settings, templates, Slack endpoints, outbox and the in-app feed: API schemas.
+import { NOTIFICATION_EVENTS, SETTINGS_EVENTS, TEMPLATE_CHANNELS } from '../../notify/index.ts';
+import type { JsonSchema } from '../route.ts';
+import { nullableTimestamp, timestamp } from '../schemas.ts';
+
+const str: JsonSchema = { type: 'string' };
+const nullableStr: JsonSchema = { type: ['string', 'null'] };
+
+export const settingsEventSchema: JsonSchema = { type: 'string', enum: [...SETTINGS_EVENTS] };
+export const eventSchema: JsonSchema = { type: 'string', enum: [...NOTIFICATION_EVENTS] };
+export const channelSchema: JsonSchema = { type: 'string', enum: [...TEMPLATE_CHANNELS] };
+export const localeSchema: JsonSchema = {
+  type: 'string',
+  pattern: '^[a-z]{2,3}(-[A-Z][a-zA-Z0-9]{1,7})?$',
+  maxLength: 12,
+  description: 'en, de, de-AT, …',
+};
+
+export const settingsSchema: JsonSchema = {
+  type: 'object',
+  required: ['event', 'customer_email', 'slack', 'in_app', 'team_email', 'team_emails', 'customized'],
+  properties: {
+    event: str,
+    customer_email: { type: 'boolean' },
+    slack: { type: 'boolean' },
+    in_app: { type: 'boolean' },
+    team_email: { type: 'boolean' },
+    team_emails: { type: 'array', items: str },
+    customized: { type: 'boolean', description: 'False while the shipped defaults apply.' },
+    updated_by: nullableStr,
+    updated_at: nullableTimestamp,
+  },
+};
+
+const sourceProperties = { subject: nullableStr, body: str, html: nullableStr };
+
+export const templateSchema: JsonSchema = {
+  type: 'object',
+  required: ['event', 'channel', 'locale', 'body', 'is_override'],
+  properties: {
+    event: str,
+    channel: str,
+    locale: str,
+    ...sourceProperties,
+    is_override: { type: 'boolean' },
+    default: {
+      type: ['object', 'null'],
+      properties: sourceProperties,
+      description: 'What deleting the override restores; null where nothing ships for this locale.',
+    },
+    updated_by: nullableStr,
+    updated_at: nullableTimestamp,
+  },
+};
+
+export const templateListItemSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    event: str,
+    channel: str,
+    locale: str,
+    is_override: { type: 'boolean' },
+    has_default: { type: 'boolean' },
+    updated_at: nullableTimestamp,
+  },
+};
+
+export const renderedSchema: JsonSchema = {
+  type: 'object',
+  required: ['subject', 'body', 'html'],
+  properties: { subject: str, body: str, html: nullableStr },
+};
+
+export const slackEndpointSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'name', 'url_hint', 'enabled'],
+  properties: {
+    id: str,
+    name: str,
+    url_hint: { type: 'string', description: 'The webhook URL is a credential: only its host and last characters.' },
+    enabled: { type: 'boolean' },
+    created_at: timestamp,
+    updated_at: timestamp,
+  },
+};
+
+const outboxProperties = {
+  id: str,
+  send_key: str,
+  run_id: nullableStr,
+  kind: str,
+  from_address: str,
+  to_addresses: { type: 'array', items: str },
+  reply_to: nullableStr,
+  subject: str,
+  created_at: timestamp,
+  attachment_count: { type: 'integer' },
+};
+
+export const outboxEmailSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'subject'],
+  properties: outboxProperties,
+};
+
+export const outboxDetailSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'subject', 'text_body', 'attachments'],
+  properties: {
+    ...outboxProperties,
+    text_body: str,
+    html_body: nullableStr,
+    attachments: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          position: { type: 'integer' },
+          filename: str,
+          content_type: str,
+          size: { type: 'integer' },
+        },
+      },
+    },
+  },
+};
+
+export const notificationSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'kind', 'event', 'severity', 'title', 'created_at'],
+  properties: {
+    id: str,
+    kind: { type: 'string', enum: ['notice', 'alert'] },
+    event: str,
+    severity: { type: 'string', enum: ['info', 'warning', 'error'] },
+    title: str,
+    body: str,
+    run_id: nullableStr,
+    data: { type: 'object', additionalProperties: true },
+    read_at: nullableTimestamp,
+    created_at: timestamp,
+  },
+};

@@ -1,0 +1,198 @@
+// Workflow runs as the API shows them: schemas and the mapping from the engine's views.
+import type { OperationStatus, RunDetail, RunSummary } from '../../engine/index.ts';
+import { RUN_STATUSES } from '../../engine/index.ts';
+import { iso } from '../pagination.ts';
+import { nullableTimestamp, timestamp } from '../schemas.ts';
+import type { JsonSchema } from '../route.ts';
+
+/** Any JSON value (step outputs, errors, inputs). */
+const anyJson: JsonSchema = {};
+const nullableString: JsonSchema = { type: ['string', 'null'] };
+
+export const runStatusSchema: JsonSchema = { type: 'string', enum: [...RUN_STATUSES] };
+export const runTypeSchema: JsonSchema = { type: 'string', pattern: '^[a-z][a-z0-9_:.-]{0,99}$', maxLength: 100 };
+export const stepNameSchema: JsonSchema = { type: 'string', pattern: '^[a-z][a-z0-9_:.-]{0,99}$', maxLength: 100 };
+/** Any record id: `cus_…`, `inv_…`, `sub_…`. */
+export const recordIdSchema: JsonSchema = { type: 'string', pattern: '^[a-z]{1,10}_[a-z0-9]{1,64}$', maxLength: 80 };
+
+const summaryProperties = {
+  id: { type: 'string' },
+  type: { type: 'string' },
+  status: runStatusSchema,
+  activity: {
+    type: ['string', 'null'],
+    enum: ['running', 'retrying', 'waiting', 'queued', null],
+    description: 'What an in_progress run is doing: running a step, waiting for a retry or a timer, or queued.',
+  },
+  activity_until: { ...nullableTimestamp, description: 'When a waiting run is due again, or a running lease ends.' },
+  current_step: nullableString,
+  step_index: { type: 'integer' },
+  step_count: { type: 'integer' },
+  attempt: { type: 'integer' },
+  subject_ref: nullableString,
+  owner_ref: nullableString,
+  outcome: nullableString,
+  failed_step: nullableString,
+  error: anyJson,
+  created_at: timestamp,
+  started_at: nullableTimestamp,
+  updated_at: timestamp,
+  finished_at: nullableTimestamp,
+};
+
+export const runSummarySchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'type', 'status', 'step_index', 'step_count', 'created_at'],
+  properties: summaryProperties,
+};
+
+const stepSchema: JsonSchema = {
+  type: 'object',
+  required: ['index', 'name', 'status', 'attempts', 'idempotency_key'],
+  properties: {
+    index: { type: 'integer' },
+    name: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'retrying', 'waiting', 'skipped'] },
+    attempts: { type: 'array', items: anyJson, description: 'Each attempt with its start, end, outcome and error.' },
+    output: anyJson,
+    state: anyJson,
+    error: anyJson,
+    note: nullableString,
+    idempotency_key: { type: 'string' },
+    started_at: nullableTimestamp,
+    finished_at: nullableTimestamp,
+  },
+};
+
+const eventSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'action', 'actor', 'created_at'],
+  properties: {
+    id: { type: 'integer' },
+    action: { type: 'string' },
+    actor: { type: 'string' },
+    reason: nullableString,
+    detail: { type: 'object', additionalProperties: true },
+    created_at: timestamp,
+  },
+};
+
+const auditItemSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'at', 'actor', 'action'],
+  properties: {
+    id: { type: 'string' },
+    at: timestamp,
+    actor: { type: 'string' },
+    action: { type: 'string' },
+    reason: nullableString,
+    source_ip: nullableString,
+  },
+};
+
+export const runDetailSchema: JsonSchema = {
+  type: 'object',
+  required: [...(runSummarySchema.required as string[]), 'steps', 'events', 'links', 'audit'],
+  properties: {
+    ...summaryProperties,
+    input: anyJson,
+    idempotency_key: nullableString,
+    steps: { type: 'array', items: stepSchema },
+    events: { type: 'array', items: eventSchema, description: 'Operator actions on this run, oldest first.' },
+    audit: { type: 'array', items: auditItemSchema, description: 'Audit log entries that target this run.' },
+    links: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'API paths of the records the run is about, by kind: { customer: "/api/v1/customers/cus_…" }.',
+    },
+  },
+};
+
+export const actionResultSchema: JsonSchema = {
+  type: 'object',
+  required: ['run_id', 'action', 'previous_status', 'status', 'detail'],
+  properties: {
+    run_id: { type: 'string' },
+    action: { type: 'string', enum: ['restart', 'cancel', 'skip_step', 'run_now'] },
+    previous_status: { type: 'string' },
+    status: { type: 'string' },
+    detail: { type: 'object', additionalProperties: true },
+  },
+};
+
+export const operationSchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'kind', 'name', 'status', 'matched', 'processed', 'restarted', 'skipped', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string' },
+    name: { type: 'string' },
+    filter: { type: 'object', additionalProperties: true },
+    reason: { type: 'string' },
+    actor: { type: 'string' },
+    status: { type: 'string', enum: ['running', 'completed'] },
+    matched: { type: 'integer' },
+    processed: { type: 'integer' },
+    restarted: { type: 'integer' },
+    skipped: { type: 'integer' },
+    in_progress: { type: 'integer', description: 'Restarted runs still on their way.' },
+    completed: { type: 'integer', description: 'Restarted runs that completed since.' },
+    failed_again: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { run_id: { type: 'string' }, failed_step: nullableString, error: anyJson },
+      },
+    },
+    created_at: timestamp,
+    finished_at: nullableTimestamp,
+  },
+};
+
+/** Record prefixes and the collection their records live under. */
+const RECORD_KINDS: Record<string, { kind: string; path: string }> = {
+  cus: { kind: 'customer', path: 'customers' },
+  sub: { kind: 'subscription', path: 'subscriptions' },
+  inv: { kind: 'invoice', path: 'invoices' },
+  pay: { kind: 'payment', path: 'payments' },
+  re: { kind: 'refund', path: 'refunds' },
+  cb: { kind: 'chargeback', path: 'chargebacks' },
+};
+
+/** Links to the records a run is about, from the prefixes of its subject and owner refs. */
+export function recordLinks(refs: (string | null)[]): Record<string, string> {
+  const links: Record<string, string> = {};
+  for (const ref of refs) {
+    if (!ref) continue;
+    const known = RECORD_KINDS[ref.slice(0, ref.indexOf('_'))];
+    if (known && !(known.kind in links)) links[known.kind] = `/api/v1/${known.path}/${encodeURIComponent(ref)}`;
+  }
+  return links;
+}
+
+export function runSummaryView(run: RunSummary) {
+  return {
+    ...run,
+    activity_until: iso(run.activity_until),
+    created_at: iso(run.created_at),
+    started_at: iso(run.started_at),
+    updated_at: iso(run.updated_at),
+    finished_at: iso(run.finished_at),
+  };
+}
+
+export function runDetailView(run: RunDetail, audit: { id: string; at: string; actor: string; action: string }[]) {
+  return {
+    ...runSummaryView(run),
+    input: run.input,
+    idempotency_key: run.idempotency_key,
+    steps: run.steps.map((s) => ({ ...s, started_at: iso(s.started_at), finished_at: iso(s.finished_at) })),
+    events: run.events.map((e) => ({ ...e, created_at: iso(e.created_at) })),
+    audit,
+    links: recordLinks([run.subject_ref, run.owner_ref]),
+  };
+}
+
+export function operationView(op: OperationStatus) {
+  return { ...op, created_at: iso(op.created_at), finished_at: iso(op.finished_at) };
+}

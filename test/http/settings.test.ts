@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { createNotification, sendEmail } from '../../src/notify/index.ts';
+import { eachDatabase } from '../helpers/databases.ts';
+import { apiHarness, json } from './resource-harness.ts';
+import type { ApiHarness } from './resource-harness.ts';
+
+type Body = Record<string, unknown>;
+const fieldOf = (res: { json(): unknown }) => (res.json() as { errors?: { field: string }[] }).errors?.[0]?.field;
+
+eachDatabase((kind) => {
+  describe('notification settings, templates, Slack, outbox and feed routes', () => {
+    let h: ApiHarness;
+    const setup = apiHarness(kind, { startWorker: false });
+    before(async () => {
+      h = await setup;
+    });
+    const auditOf = async (action: string) =>
+      (
+        await h.db.query<{ actor: string; target: string; reason: string | null }>(
+          'SELECT actor, target, reason FROM audit_log WHERE action = $1 ORDER BY id',
+          [action],
+        )
+      ).rows;
+
+    it('reads, patches and resets settings per event; audited; bad input names the field', async () => {
+      const list = json<{ items: { event: string; customized: boolean }[] }>(
+        await h.call('account_manager', 'GET', '/notification-settings'),
+      );
+      assert.ok(list.items.some((s) => s.event === 'payment_failed' && !s.customized));
+      assert.equal((await h.call('customer_support', 'GET', '/notification-settings')).statusCode, 403);
+      const unknown = await h.call('account_manager', 'GET', '/notification-settings/lunch_time');
+      assert.equal(fieldOf(unknown), 'event');
+
+      const noAddress = await h.call('account_manager', 'PATCH', '/notification-settings/payment_failed', {
+        team_email: true,
+      });
+      assert.equal(noAddress.statusCode, 400);
+      assert.equal(fieldOf(noAddress), 'team_emails');
+      const badAddress = await h.call('account_manager', 'PATCH', '/notification-settings/payment_failed', {
+        team_emails: ['ops@example.com', 'not an address'],
+      });
+      assert.equal(badAddress.statusCode, 400);
+      assert.equal(fieldOf(badAddress), 'team_emails[1]');
+      const internal = await h.call('account_manager', 'PATCH', '/notification-settings/run_failed', {
+        customer_email: true,
+      });
+      assert.equal(fieldOf(internal), 'customer_email');
+      assert.equal((await auditOf('notification_settings.update')).length, 0, 'refused changes are not audited');
+
+      const patched = await h.call('account_manager', 'PATCH', '/notification-settings/payment_failed', {
+        team_email: true,
+        team_emails: ['ops@example.com'],
+        slack: false,
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      const saved = json<Body>(await h.call('account_manager', 'GET', '/notification-settings/payment_failed'));
+      assert.equal(saved.customized, true);
+      assert.equal(saved.team_email, true);
+      assert.deepEqual(saved.team_emails, ['ops@example.com']);
+      assert.equal(saved.slack, false);
+      assert.equal(saved.customer_email, true, 'untouched settings keep their value');
+      assert.equal(saved.updated_by, `api_key:${h.keys.account_manager.id}`);
+
+      const reset = await h.call('account_manager', 'POST', '/notification-settings/payment_failed/reset');
+      assert.equal(reset.statusCode, 200, reset.body);
+      assert.equal(json(reset).customized, false);
+      assert.equal(json(reset).slack, true);
+      const actor = `api_key:${h.keys.account_manager.id}`;
+      assert.deepEqual(await auditOf('notification_settings.update'), [
+        { actor, target: 'notification_settings:payment_failed', reason: null },
+      ]);
+      assert.deepEqual(await auditOf('notification_settings.reset'), [
+        { actor, target: 'notification_settings:payment_failed', reason: null },
+      ]);
+    });
+
+    it('templates: list, open, save an override (syntax checked), preview, test-send, delete', async () => {
+      const list = json<{ items: { event: string; channel: string; locale: string }[] }>(
+        await h.call('account_manager', 'GET', '/templates'),
+      );
+      assert.ok(list.items.some((t) => t.event === 'payment_failed' && t.channel === 'email' && t.locale === 'en'));
+      const url = '/templates/payment_failed/email/en';
+      const shipped = json<{ body: string; is_override: boolean }>(await h.call('account_manager', 'GET', url));
+      assert.equal(shipped.is_override, false);
+
+      const broken = await h.call('account_manager', 'PUT', url, { subject: 'Oops', body: 'Hi {{ customer.name ' });
+      assert.equal(broken.statusCode, 400, broken.body);
+      assert.equal(fieldOf(broken), 'body');
+      const noSubject = await h.call('account_manager', 'PUT', url, { body: 'Hello' });
+      assert.equal(fieldOf(noSubject), 'subject');
+
+      const saved = await h.call('account_manager', 'PUT', url, {
+        subject: 'Payment problem for {{ customer.name }}',
+        body: 'Hello {{ customer.name }}, your payment failed.',
+      });
+      assert.equal(saved.statusCode, 200, saved.body);
+      assert.equal(json(saved).is_override, true);
+      const opened = json<Body>(await h.call('account_manager', 'GET', url));
+      assert.equal(opened.subject, 'Payment problem for {{ customer.name }}');
+      assert.ok(opened.default, 'the shipped text stays available for a reset');
+
+      const preview = await h.call('account_manager', 'POST', '/templates/preview', {
+        event: 'payment_failed',
+        channel: 'email',
+        subject: 'To {{ customer.name }}',
+        body: 'Dear {{ customer.name }}',
+        data: { customer: { name: 'Grace' } },
+      });
+      assert.equal(preview.statusCode, 200, preview.body);
+      assert.deepEqual(json(preview), { subject: 'To Grace', body: 'Dear Grace', html: null });
+      const sample = json<{ body: string }>(
+        await h.call('account_manager', 'POST', '/templates/preview', {
+          event: 'payment_failed',
+          channel: 'email',
+          subject: 'x',
+          body: 'Dear {{ customer.name }}',
+        }),
+      );
+      assert.match(sample.body, /^Dear \S/, 'sample data fills the template');
+      const badPreview = await h.call('account_manager', 'POST', '/templates/preview', {
+        event: 'payment_failed',
+        channel: 'email',
+        subject: '{% if %}',
+        body: 'x',
+      });
+      assert.equal(fieldOf(badPreview), 'subject');
+
+      const sent = await h.call('account_manager', 'POST', `${url}/test-send`, {
+        to: 'tester@example.com',
+        data: { customer: { name: 'Ada' } },
+      });
+      assert.equal(sent.statusCode, 200, sent.body);
+      assert.equal(json(sent).delivered, true);
+      const mail = h.smtp.received.find((m) => m.to.includes('tester@example.com'));
+      assert.ok(mail, 'the SMTP server received the test');
+      assert.equal(mail.mail.subject, '[Test] Payment problem for Ada');
+      assert.match(mail.mail.text ?? '', /Hello Ada, your payment failed\./);
+      const slackSend = await h.call('account_manager', 'POST', '/templates/payment_failed/slack/en/test-send', {
+        to: 'tester@example.com',
+      });
+      assert.equal(fieldOf(slackSend), 'channel');
+
+      assert.equal((await h.call('account_manager', 'DELETE', url)).statusCode, 204);
+      assert.equal(json(await h.call('account_manager', 'GET', url)).is_override, false);
+      assert.equal((await h.call('account_manager', 'DELETE', url)).statusCode, 404);
+      const target = 'template:payment_failed/email/en';
+      assert.deepEqual(
+        (await auditOf('template.save')).map((a) => a.target),
+        [target],
+      );
+      assert.deepEqual(
+        (await auditOf('template.delete')).map((a) => a.target),
+        [target],
+      );
+      assert.equal((await auditOf('template.test_send')).length, 1);
+    });
+
+    it('Slack endpoints: developer only, URL never shown after creation, names unique', async () => {
+      const body = { name: 'ops-alerts', url: 'https://hooks.slack.example/services/T000/B000/secretsecret1234' };
+      assert.equal((await h.call('account_manager', 'POST', '/slack-endpoints', body)).statusCode, 403);
+      const created = await h.call('developer', 'POST', '/slack-endpoints', body);
+      assert.equal(created.statusCode, 201, created.body);
+      assert.ok(!created.body.includes('secretsecret'), 'the webhook URL is not echoed');
+      const id = json<{ id: string; url_hint: string }>(created).id;
+      assert.match(json<{ url_hint: string }>(created).url_hint, /1234$/);
+      const dup = await h.call('developer', 'POST', '/slack-endpoints', body);
+      assert.equal(dup.statusCode, 409);
+      assert.equal(fieldOf(dup), 'name');
+      const badUrl = await h.call('developer', 'POST', '/slack-endpoints', { name: 'x', url: 'ftp://nope' });
+      assert.equal(fieldOf(badUrl), 'url');
+
+      const listed = await h.call('developer', 'GET', '/slack-endpoints');
+      assert.ok(!listed.body.includes('secretsecret'));
+      assert.ok(json<{ items: { id: string }[] }>(listed).items.some((e) => e.id === id));
+      const disabled = await h.call('developer', 'PATCH', `/slack-endpoints/${id}`, { enabled: false });
+      assert.equal(disabled.statusCode, 200);
+      assert.equal(json(disabled).enabled, false);
+      assert.equal((await h.call('developer', 'DELETE', `/slack-endpoints/${id}`)).statusCode, 204);
+      assert.equal((await h.call('developer', 'DELETE', `/slack-endpoints/${id}`)).statusCode, 404);
+      const audit = await h.db.query<{ action: string; details: unknown }>(
+        `SELECT action, details FROM audit_log WHERE target = $1 ORDER BY id`,
+        [id],
+      );
+      assert.deepEqual(
+        audit.rows.map((a) => a.action),
+        ['slack_endpoint.create', 'slack_endpoint.update', 'slack_endpoint.delete'],
+      );
+      assert.ok(!JSON.stringify(audit.rows).includes('secretsecret'));
+    });
+
+    it('outbox: list, read and download an attachment byte for byte', async () => {
+      const pdf = Buffer.from('%PDF-1.7 test bytes \u00ff');
+      await sendEmail(
+        h.db,
+        { kind: 'outbox', from: 'Billing <billing@example.com>' },
+        {
+          sendKey: 'test:outbox:1',
+          kind: 'customer_email',
+          to: 'buyer@example.com',
+          subject: 'Your invoice',
+          text: 'Attached.',
+          attachments: [{ filename: 'Rechnung März.pdf', content: pdf, contentType: 'application/pdf' }],
+        },
+      );
+      const page = json<{ items: { id: string; subject: string; attachment_count: number }[] }>(
+        await h.call('customer_support', 'GET', '/outbox'),
+      );
+      const email = page.items.find((e) => e.subject === 'Your invoice');
+      assert.ok(email);
+      assert.equal(email.attachment_count, 1);
+      const detail = json<{ text_body: string; attachments: { position: number; filename: string }[] }>(
+        await h.call('customer_support', 'GET', `/outbox/${email.id}`),
+      );
+      assert.equal(detail.text_body, 'Attached.');
+      const position = detail.attachments[0]?.position;
+      const file = await h.call('customer_support', 'GET', `/outbox/${email.id}/attachments/${position}`);
+      assert.equal(file.statusCode, 200);
+      assert.equal(file.headers['content-type'], 'application/pdf');
+      assert.match(String(file.headers['content-disposition']), /filename\*=UTF-8''Rechnung%20M%C3%A4rz\.pdf/);
+      assert.deepEqual(file.rawPayload, pdf);
+      const missing = await h.call('customer_support', 'GET', `/outbox/${email.id}/attachments/7`);
+      assert.equal(missing.statusCode, 404);
+      assert.equal((await h.call('viewer', 'GET', '/outbox')).statusCode, 403);
+    });
+
+    it('in-app feed: list, unread count, mark read, mark all read', async () => {
+      const a = await createNotification(h.db, { kind: 'notice', event: 'payment_succeeded', title: 'Paid', body: '' });
+      await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Run failed', body: 'x' });
+      await createNotification(h.db, { kind: 'notice', event: 'refund_created', title: 'Refund', body: '' });
+      const unread = () => h.call('viewer', 'GET', '/notifications/unread-count').then((r) => json(r).unread);
+      assert.equal(await unread(), 3);
+      const alerts = json<{ items: { title: string }[] }>(await h.call('viewer', 'GET', '/notifications?kind=alert'));
+      assert.deepEqual(
+        alerts.items.map((n) => n.title),
+        ['Run failed'],
+      );
+      const paged = json<{ items: unknown[]; next_cursor: string }>(
+        await h.call('viewer', 'GET', '/notifications?limit=2'),
+      );
+      assert.equal(paged.items.length, 2);
+      const rest = json<{ items: unknown[]; next_cursor: string | null }>(
+        await h.call('viewer', 'GET', `/notifications?limit=2&cursor=${paged.next_cursor}`),
+      );
+      assert.equal(rest.items.length, 1);
+      assert.equal(rest.next_cursor, null);
+
+      const read = await h.call('viewer', 'POST', '/notifications/read', { ids: [a.id] });
+      assert.deepEqual(json(read), { updated: 1 });
+      assert.equal(await unread(), 2);
+      const badIds = await h.call('viewer', 'POST', '/notifications/read', { ids: ['x'] });
+      assert.equal(fieldOf(badIds), 'ids[0]');
+      const later = await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Later', body: '' });
+      const upTo = new Date(new Date(later.created_at).getTime() - 1).toISOString();
+      const seen = await h.call('viewer', 'POST', `/notifications/read-all?up_to=${encodeURIComponent(upTo)}`);
+      assert.deepEqual(json(seen), { updated: 2 }, 'an entry newer than up_to stays unread');
+      assert.equal(await unread(), 1);
+      const all = await h.call('viewer', 'POST', '/notifications/read-all');
+      assert.deepEqual(json(all), { updated: 1 });
+      assert.equal(await unread(), 0);
+    });
+  });
+});

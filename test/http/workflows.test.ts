@@ -1,0 +1,324 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createRegistry, createWorker, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
+import type { AnyWorkflow, Worker } from '../../src/engine/index.ts';
+import { PermanentError } from '../../src/errors.ts';
+import { eachDatabase } from '../helpers/databases.ts';
+import { apiHarness, json } from './resource-harness.ts';
+import type { ApiHarness } from './resource-harness.ts';
+
+interface Page {
+  items: { id: string; status: string; owner_ref: string | null }[];
+  next_cursor: string | null;
+}
+
+eachDatabase((kind) => {
+  describe('workflow routes', () => {
+    let h: ApiHarness;
+    let worker: Worker;
+    // The one step of `test_flaky` fails for good while this is set; restarts succeed once cleared.
+    let broken = true;
+    const flaky = defineWorkflow<unknown>({
+      type: 'test_flaky',
+      steps: [
+        { name: 'prepare', kind: 'db', run: async () => ({ ok: true }) },
+        {
+          name: 'flaky',
+          kind: 'external',
+          async run() {
+            if (broken) throw new PermanentError('the test endpoint is down');
+            return { delivered: true };
+          },
+        },
+      ],
+    }) as AnyWorkflow;
+
+    async function startFlaky(n: number, owner: string, subject = 'inv_0abc') {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const started = await startWorkflow(h.db, registryWithTest(), {
+          type: 'test_flaky',
+          input: {},
+          ownerRef: owner,
+          subjectRef: subject,
+          now: h.clock.now(),
+        });
+        ids.push(started.runId);
+      }
+      for (const id of ids) await h.settle(id);
+      return ids;
+    }
+    let combined: ReturnType<typeof createRegistry> | undefined;
+    const registryWithTest = () => (combined ??= createRegistry([...h.registry.values(), flaky]));
+
+    // Built while the suite is declared, so the harness's own clean-up belongs to the suite.
+    const setup = apiHarness(kind, { startWorker: false });
+    before(async () => {
+      h = await setup;
+      worker = createWorker(h.db, { registry: registryWithTest(), pollIntervalMs: 20, clock: h.clock.now });
+      await worker.start();
+    });
+    after(() => worker.stop({ graceMs: 1000 }));
+
+    it('lists runs keyset-paged with filters, counts them and shows one in full', async () => {
+      broken = true;
+      const mine = await startFlaky(23, 'cus_0paging');
+      await startFlaky(2, 'cus_0other');
+      for (const id of mine) assert.equal((await getRun(h.db, id)).status, 'failed');
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const q: string = `/workflows?customer_id=cus_0paging&limit=5${cursor ? `&cursor=${cursor}` : ''}`;
+        const res = await h.call('account_manager', 'GET', q);
+        assert.equal(res.statusCode, 200, res.body);
+        const page = json<Page>(res);
+        assert.ok(page.items.length <= 5);
+        seen.push(...page.items.map((r) => r.id));
+        for (const r of page.items) assert.equal(r.owner_ref, 'cus_0paging');
+        cursor = page.next_cursor;
+        pages++;
+      } while (cursor);
+      assert.equal(pages, 5);
+      assert.equal(new Set(seen).size, seen.length, 'no duplicates');
+      assert.deepEqual([...seen].sort(), [...mine].sort(), 'no gaps');
+
+      const failed = json<Page>(
+        await h.call('account_manager', 'GET', '/workflows?type=test_flaky&failed_step=flaky&limit=200'),
+      );
+      assert.equal(failed.items.length, 25);
+      const none = json<Page>(await h.call('account_manager', 'GET', '/workflows?type=test_flaky&status=completed'));
+      assert.equal(none.items.length, 0);
+      const future = json<Page>(
+        await h.call(
+          'account_manager',
+          'GET',
+          `/workflows?created_after=${encodeURIComponent('2999-01-01T00:00:00Z')}`,
+        ),
+      );
+      assert.equal(future.items.length, 0);
+
+      const counts = json<{ items: { type: string; status: string; count: number }[] }>(
+        await h.call('account_manager', 'GET', '/workflows/counts'),
+      );
+      assert.deepEqual(
+        counts.items.filter((c) => c.type === 'test_flaky'),
+        [{ type: 'test_flaky', status: 'failed', count: 25 }],
+      );
+
+      const detail = json<{
+        id: string;
+        status: string;
+        failed_step: string;
+        steps: {
+          name: string;
+          status: string;
+          attempts: { error?: { message?: string } }[];
+          idempotency_key: string;
+        }[];
+        links: Record<string, string>;
+      }>(await h.call('account_manager', 'GET', `/workflows/${mine[0]}`));
+      assert.equal(detail.status, 'failed');
+      assert.equal(detail.failed_step, 'flaky');
+      assert.deepEqual(
+        detail.steps.map((s) => [s.name, s.status]),
+        [
+          ['prepare', 'completed'],
+          ['flaky', 'failed'],
+        ],
+      );
+      assert.equal(detail.steps[1]?.idempotency_key, `${mine[0]}:flaky`);
+      assert.match(JSON.stringify(detail.steps[1]?.attempts), /the test endpoint is down/);
+      assert.deepEqual(detail.links, {
+        invoice: '/api/v1/invoices/inv_0abc',
+        customer: '/api/v1/customers/cus_0paging',
+      });
+    });
+
+    it('refuses bad list input naming the field, unknown runs and too low roles', async () => {
+      const bad = await h.call('account_manager', 'GET', '/workflows?status=broken');
+      assert.equal(bad.statusCode, 400);
+      assert.equal(json<{ errors: { field: string }[] }>(bad).errors[0]?.field, 'status');
+      const cursor = await h.call(
+        'account_manager',
+        'GET',
+        `/workflows?cursor=${Buffer.from('["x","y"]').toString('base64url')}`,
+      );
+      assert.equal(cursor.statusCode, 400);
+      assert.equal(json<{ errors: { field: string }[] }>(cursor).errors[0]?.field, 'cursor');
+      const limit = await h.call('account_manager', 'GET', '/workflows?limit=0');
+      assert.equal(json<{ errors: { field: string }[] }>(limit).errors[0]?.field, 'limit');
+      const missing = await h.call('account_manager', 'GET', '/workflows/run_0000000000000000000000000000');
+      assert.equal(missing.statusCode, 404);
+      assert.equal((await h.call('customer_support', 'GET', '/workflows')).statusCode, 403);
+      assert.equal((await h.call('viewer', 'GET', '/workflows/counts')).statusCode, 403);
+    });
+
+    it('restarts, skips, cancels and runs now; audited with actor and reason; 409 with the current status', async () => {
+      broken = true;
+      const [a, b, c] = await startFlaky(3, 'cus_0actions');
+      assert.ok(a && b && c);
+
+      const noReason = await h.call('account_manager', 'POST', `/workflows/${a}/restart`, {});
+      assert.equal(noReason.statusCode, 400);
+      assert.equal(json<{ errors: { field: string }[] }>(noReason).errors[0]?.field, 'reason');
+      const blank = await h.call('account_manager', 'POST', `/workflows/${a}/restart`, { reason: '   ' });
+      assert.equal(blank.statusCode, 400);
+      assert.equal(json<{ errors: { field: string }[] }>(blank).errors[0]?.field, 'reason');
+      const refused = await h.call('customer_support', 'POST', `/workflows/${a}/restart`, { reason: 'try' });
+      assert.equal(refused.statusCode, 403);
+      assert.equal((await getRun(h.db, a)).status, 'failed', 'nothing changed on refusal');
+
+      broken = false;
+      const restarted = await h.call('account_manager', 'POST', `/workflows/${a}/restart`, {
+        reason: 'endpoint fixed',
+      });
+      assert.equal(restarted.statusCode, 200, restarted.body);
+      assert.deepEqual(
+        { ...json<Record<string, unknown>>(restarted), detail: undefined },
+        { run_id: a, action: 'restart', previous_status: 'failed', status: 'in_progress', detail: undefined },
+      );
+      assert.equal((await h.settle(a)).status, 'completed');
+
+      const again = await h.call('account_manager', 'POST', `/workflows/${a}/restart`, { reason: 'twice' });
+      assert.equal(again.statusCode, 409);
+      const problem = json<{ status: number; current_status: string; detail: string }>(again);
+      assert.equal(problem.status, 409);
+      assert.equal(problem.current_status, 'completed');
+      assert.match(again.headers['content-type'] as string, /application\/problem\+json/);
+
+      const skipped = await h.call('account_manager', 'POST', `/workflows/${b}/skip-step`, { reason: 'sent by hand' });
+      assert.equal(skipped.statusCode, 200, skipped.body);
+      assert.equal(json(skipped).status, 'completed');
+      const run = await getRun(h.db, b);
+      assert.equal(run.steps[1]?.status, 'skipped');
+      assert.match(run.steps[1]?.note ?? '', /sent by hand/);
+
+      const cancelled = await h.call('account_manager', 'POST', `/workflows/${c}/cancel`, { reason: 'duplicate' });
+      assert.equal(cancelled.statusCode, 200);
+      assert.equal((await getRun(h.db, c)).status, 'cancelled');
+      const cancelAgain = await h.call('account_manager', 'POST', `/workflows/${c}/cancel`, { reason: 'again' });
+      assert.equal(cancelAgain.statusCode, 409);
+      assert.equal(json(cancelAgain).current_status, 'cancelled');
+
+      const later = await startWorkflow(h.db, registryWithTest(), {
+        type: 'test_flaky',
+        input: {},
+        runAt: new Date(h.clock.now().getTime() + 86_400_000),
+        now: h.clock.now(),
+      });
+      const runNowRes = await h.call('account_manager', 'POST', `/workflows/${later.runId}/run-now`, {
+        reason: 'do it now',
+      });
+      assert.equal(runNowRes.statusCode, 200, runNowRes.body);
+      assert.equal((await h.settle(later.runId)).status, 'completed');
+
+      const missing = await h.call('account_manager', 'POST', '/workflows/run_0000000000000000000000000000/cancel', {
+        reason: 'x',
+      });
+      assert.equal(missing.statusCode, 404);
+
+      const audit = await h.db.query<{ actor: string; action: string; target: string; reason: string }>(
+        `SELECT actor, action, target, reason FROM audit_log WHERE target = ANY($1::text[]) ORDER BY id`,
+        [[a, b, c, later.runId]],
+      );
+      const actor = `api_key:${h.keys.account_manager.id}`;
+      assert.deepEqual(audit.rows, [
+        { actor, action: 'workflow.restart', target: a, reason: 'endpoint fixed' },
+        { actor, action: 'workflow.skip_step', target: b, reason: 'sent by hand' },
+        { actor, action: 'workflow.cancel', target: c, reason: 'duplicate' },
+        { actor, action: 'workflow.run_now', target: later.runId, reason: 'do it now' },
+      ]);
+      const detail = json<{ events: { action: string; actor: string; reason: string }[]; audit: { action: string }[] }>(
+        await h.call('account_manager', 'GET', `/workflows/${a}`),
+      );
+      assert.deepEqual(
+        detail.events.map((e) => [e.action, e.actor, e.reason]),
+        [['restart', actor, 'endpoint fixed']],
+      );
+      assert.deepEqual(
+        detail.audit.map((e) => e.action),
+        ['workflow.restart'],
+      );
+    });
+
+    it('two operators restarting the same run at once restart it once', async () => {
+      broken = true;
+      const [id] = await startFlaky(1, 'cus_0race');
+      assert.ok(id);
+      broken = false;
+      const answers = await Promise.all(
+        ['first', 'second'].map((reason) => h.call('account_manager', 'POST', `/workflows/${id}/restart`, { reason })),
+      );
+      assert.deepEqual(answers.map((r) => r.statusCode).sort(), [200, 409]);
+      assert.equal((await h.settle(id)).status, 'completed');
+      const events = (await getRun(h.db, id)).events.filter((e) => e.action === 'restart');
+      assert.equal(events.length, 1);
+      const audit = await h.db.query(`SELECT 1 FROM audit_log WHERE target = $1`, [id]);
+      assert.equal(audit.rows.length, 1, 'only the restart that happened is audited');
+    });
+
+    it('bulk-restarts by filter: a dry run counts, a real one restarts every match to the end', async () => {
+      broken = true;
+      const runs = await startFlaky(6, 'cus_0bulk');
+      const before = json<Page>(
+        await h.call('account_manager', 'GET', '/workflows?type=test_flaky&status=failed&limit=200'),
+      );
+      const failedNow = before.items.length;
+      assert.ok(failedNow >= 6);
+
+      const badDate = await h.call('account_manager', 'POST', '/workflows/bulk-restart', {
+        filter: { created_after: 'yesterday' },
+        dry_run: true,
+        reason: 'x',
+      });
+      assert.equal(badDate.statusCode, 400);
+      assert.equal(json<{ errors: { field: string }[] }>(badDate).errors[0]?.field, 'filter.created_after');
+
+      const dry = await h.call('account_manager', 'POST', '/workflows/bulk-restart', {
+        filter: { type: 'test_flaky', failed_step: 'flaky' },
+        dry_run: true,
+        reason: 'count first',
+      });
+      assert.equal(dry.statusCode, 200, dry.body);
+      assert.deepEqual(json(dry), { matched: failedNow, operation_id: null });
+      for (const id of runs) assert.equal((await getRun(h.db, id)).status, 'failed', 'a dry run changes nothing');
+
+      broken = false;
+      const real = await h.call('account_manager', 'POST', '/workflows/bulk-restart', {
+        filter: { type: 'test_flaky', failed_step: 'flaky' },
+        dry_run: false,
+        reason: 'endpoint back',
+        name: 'test outage',
+      });
+      assert.equal(real.statusCode, 200, real.body);
+      const { matched, operation_id } = json<{ matched: number; operation_id: string }>(real);
+      assert.equal(matched, failedNow);
+      assert.match(operation_id, /^op_/);
+
+      let op: Record<string, unknown> = {};
+      const deadline = Date.now() + 20_000;
+      do {
+        op = json(await h.call('account_manager', 'GET', `/workflows/operations/${operation_id}`));
+        if (op.status === 'completed' && op.completed === matched) break;
+        await new Promise((r) => setTimeout(r, 25));
+      } while (Date.now() < deadline);
+      assert.equal(op.status, 'completed');
+      assert.equal(op.processed, matched);
+      assert.equal(op.restarted, matched);
+      assert.equal(op.completed, matched);
+      assert.equal(op.name, 'test outage');
+      for (const id of runs) assert.equal((await getRun(h.db, id)).status, 'completed');
+
+      const audit = await h.db.query<{ target: string | null; reason: string; details: unknown }>(
+        `SELECT target, reason, details FROM audit_log WHERE action = 'workflow.bulk_restart' ORDER BY id`,
+      );
+      assert.equal(audit.rows.length, 2);
+      assert.equal(audit.rows[1]?.target, operation_id);
+      assert.equal(audit.rows[1]?.reason, 'endpoint back');
+      const unknown = await h.call('account_manager', 'GET', '/workflows/operations/op_00000000000000000000');
+      assert.equal(unknown.statusCode, 404);
+    });
+  });
+});

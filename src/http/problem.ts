@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import {
   AuthenticationError,
   ConflictError,
+  RetryableError,
   InvalidInputError,
   NotFoundError,
   PermissionError,
@@ -85,6 +86,11 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   if (error instanceof RateLimitedError) {
     headers['retry-after'] = String(error.retryAfterSeconds);
     return { problem: problem(429, error.message, { retry_after: error.retryAfterSeconds }), headers };
+  }
+  if (error instanceof RetryableError) {
+    // A dependency is down (payment provider, mail server): nothing was done; try again later.
+    headers['retry-after'] = '30';
+    return { problem: problem(503, error.message), headers };
   }
   const fastifyError = error as Partial<FastifyError>;
   if (Array.isArray(fastifyError.validation)) {

@@ -425,6 +425,26 @@ eachDatabase((kind) => {
       assert.equal(paymentRun.type, 'payment_success');
       assert.equal(paymentRun.status, 'completed');
       assert.equal(json(await h.call('viewer', 'GET', `/payments/${p.payment.id}`)).amount, 700);
+
+      // A payment known by its provider reference: a manual payment_success run finds it again.
+      const wrongStatus = await h.call('account_manager', 'POST', '/workflows', {
+        type: 'payment_failure',
+        subject_id: p.payment.id,
+        reason: 'x',
+      });
+      assert.equal(fieldOf(wrongStatus), 'subject_id');
+      const retrigger = await h.call('account_manager', 'POST', '/workflows', {
+        type: 'payment_success',
+        subject_id: p.payment.id,
+        reason: 'receipt lost',
+      });
+      assert.equal(retrigger.statusCode, 201, retrigger.body);
+      const again2 = await h.settle(json<{ workflow_run_id: string }>(retrigger).workflow_run_id);
+      assert.equal(again2.status, 'completed');
+      assert.equal(
+        (await h.db.query('SELECT 1 FROM payments WHERE provider_reference = $1', ['ext_1'])).rows.length,
+        1,
+      );
     });
   });
 });

@@ -152,63 +152,70 @@ function paramsFor(spec: RouteSpec, value: unknown): Record<string, unknown> {
 }
 
 eachDatabase((kind) => {
-  test('fuzz: every route of the table, with generated good and bad input: no 5xx, no change on 4xx', async () => {
-    const h = await apiHarness(kind);
-    const stats = { requests: 0, byStatus: new Map<number, number>() };
-    let session = await h.session('admin');
-    let before = await snapshot(h.db);
-    for (const spec of h.routes) {
-      await fc.assert(
-        fc.asyncProperty(requestOf(spec), async (req) => {
-          const headers: Record<string, string> =
-            req.auth === 'session' || spec.sessionOnly ? { ...session } : { ...h.apiKey('admin') };
-          if (req.idempotencyKey !== null) headers['idempotency-key'] = req.idempotencyKey;
-          let payload: string | undefined;
-          if (req.rawBody !== null && spec.method !== 'GET') payload = req.rawBody;
-          else if (req.body !== undefined && req.body !== null && spec.method !== 'GET')
-            payload = JSON.stringify(req.body);
-          if (payload !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
-          const query =
-            req.query !== null && typeof req.query === 'object' ? (req.query as Record<string, unknown>) : undefined;
-          let url: string;
-          try {
-            url = urlOf(spec, paramsFor(spec, req.params), query);
-          } catch {
-            return; // a lone surrogate cannot be URL-encoded: nothing to send
-          }
-          const response = await h.app.inject({
-            method: spec.method,
-            url,
-            headers,
-            ...(payload === undefined ? {} : { payload }),
-          });
-          stats.requests++;
-          stats.byStatus.set(response.statusCode, (stats.byStatus.get(response.statusCode) ?? 0) + 1);
-          const where = `${spec.method} ${url.slice(0, 300)} ${payload?.slice(0, 300) ?? ''} → ${response.statusCode} ${response.body.slice(0, 500)}`;
-          assert.ok(response.statusCode < 500, where);
-          const after = await snapshot(h.db);
-          if (response.statusCode >= 400) {
-            assert.match(String(response.headers['content-type']), /application\/problem\+json/, where);
-            assert.deepEqual(after, before, `state changed on ${where}`);
-          }
-          before = after;
-          // Logging out or ending a session must not end the fuzzing.
-          if (spec.sessionOnly && response.statusCode < 300 && spec.method !== 'GET') {
-            session = await h.newSession('admin');
-            before = await snapshot(h.db);
-          }
-        }),
-        { numRuns: perRoute(kind, h.routes.length), seed: Number(process.env.FUZZ_SEED ?? 4242) },
+  // Thousands of requests, each followed by a snapshot of every table: longer than the suite's
+  // default per-test limit on a busy 2-core machine.
+  const options = { timeout: 900_000 };
+  test(
+    'fuzz: every route of the table, with generated good and bad input: no 5xx, no change on 4xx',
+    options,
+    async () => {
+      const h = await apiHarness(kind);
+      const stats = { requests: 0, byStatus: new Map<number, number>() };
+      let session = await h.session('admin');
+      let before = await snapshot(h.db);
+      for (const spec of h.routes) {
+        await fc.assert(
+          fc.asyncProperty(requestOf(spec), async (req) => {
+            const headers: Record<string, string> =
+              req.auth === 'session' || spec.sessionOnly ? { ...session } : { ...h.apiKey('admin') };
+            if (req.idempotencyKey !== null) headers['idempotency-key'] = req.idempotencyKey;
+            let payload: string | undefined;
+            if (req.rawBody !== null && spec.method !== 'GET') payload = req.rawBody;
+            else if (req.body !== undefined && req.body !== null && spec.method !== 'GET')
+              payload = JSON.stringify(req.body);
+            if (payload !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
+            const query =
+              req.query !== null && typeof req.query === 'object' ? (req.query as Record<string, unknown>) : undefined;
+            let url: string;
+            try {
+              url = urlOf(spec, paramsFor(spec, req.params), query);
+            } catch {
+              return; // a lone surrogate cannot be URL-encoded: nothing to send
+            }
+            const response = await h.app.inject({
+              method: spec.method,
+              url,
+              headers,
+              ...(payload === undefined ? {} : { payload }),
+            });
+            stats.requests++;
+            stats.byStatus.set(response.statusCode, (stats.byStatus.get(response.statusCode) ?? 0) + 1);
+            const where = `${spec.method} ${url.slice(0, 300)} ${payload?.slice(0, 300) ?? ''} → ${response.statusCode} ${response.body.slice(0, 500)}`;
+            assert.ok(response.statusCode < 500, where);
+            const after = await snapshot(h.db);
+            if (response.statusCode >= 400) {
+              assert.match(String(response.headers['content-type']), /application\/problem\+json/, where);
+              assert.deepEqual(after, before, `state changed on ${where}`);
+            }
+            before = after;
+            // Logging out or ending a session must not end the fuzzing.
+            if (spec.sessionOnly && response.statusCode < 300 && spec.method !== 'GET') {
+              session = await h.newSession('admin');
+              before = await snapshot(h.db);
+            }
+          }),
+          { numRuns: perRoute(kind, h.routes.length), seed: Number(process.env.FUZZ_SEED ?? 4242) },
+        );
+      }
+      const statuses = [...stats.byStatus.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}:${n}`)
+        .join(' ');
+      console.log(
+        `# fuzz (${kind}): ${stats.requests} requests over ${h.routes.length} routes, zero 5xx; statuses ${statuses}`,
       );
-    }
-    const statuses = [...stats.byStatus.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([s, n]) => `${s}:${n}`)
-      .join(' ');
-    console.log(
-      `# fuzz (${kind}): ${stats.requests} requests over ${h.routes.length} routes, zero 5xx; statuses ${statuses}`,
-    );
-    assert.ok(stats.requests >= BUDGET[kind] * 0.95);
-    await h.app.close();
-  });
+      assert.ok(stats.requests >= BUDGET[kind] * 0.95);
+      await h.app.close();
+    },
+  );
 });

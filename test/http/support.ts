@@ -13,6 +13,10 @@ import { buildServer } from '../../src/http/server.ts';
 import type { ApiDeps } from '../../src/http/deps.ts';
 import type { Db, DatabaseKind } from '../../src/db/types.ts';
 import { freshDatabase, testClock } from '../helpers/databases.ts';
+import { billingRegistry } from '../../src/billing/workflows/index.ts';
+import { createEmailTransport } from '../../src/notify/index.ts';
+import type { NotifyDeps } from '../../src/notify/index.ts';
+import { createSandboxProvider } from '../../src/providers/index.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -42,9 +46,17 @@ export interface Harness {
 export async function apiHarness(kind: DatabaseKind, options: Partial<ApiDeps> = {}): Promise<Harness> {
   const { db } = await freshDatabase(kind);
   const clock = testClock(new Date('2026-03-01T10:00:00Z'));
-  const app = buildServer({ db, clock: clock.now, publicUrl: 'http://billflow.test', ...options });
+  // Every route is served, those that start runs included (no worker: runs stay pending).
+  const notify: NotifyDeps = {
+    email: createEmailTransport({ from: 'billing@example.com' }),
+    fetch: globalThis.fetch,
+    clock: clock.now,
+  };
+  const provider = createSandboxProvider({ db, now: clock.now });
+  const billing = { registry: billingRegistry({ db, provider, notify }), provider, notify };
+  const app = buildServer({ db, clock: clock.now, publicUrl: 'http://billflow.test', billing, ...options });
   await app.ready();
-  const deps: ApiDeps = { db, clock: clock.now, logger: app.log };
+  const deps: ApiDeps = { db, clock: clock.now, logger: app.log, billing };
   const users = {} as Record<Role, { id: string; email: string }>;
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) {

@@ -4,6 +4,7 @@ import { ConflictError } from '../../errors.ts';
 import {
   createCustomer,
   createPlan,
+  fillCustomerName,
   findCustomer,
   findCustomerByEmail,
   findCustomerByProviderId,
@@ -33,7 +34,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export async function resolveCustomer(q: Queryable, hint: CustomerHint): Promise<Resolved<Customer>> {
   if (hint.providerId) {
     const known = await findCustomerByProviderId(q, hint.providerId);
-    if (known) return { found: known };
+    // Events about one customer race; the one that created it may not have carried the name.
+    if (known) return { found: await fillCustomerName(q, known, hint.name ?? undefined) };
   }
   if (hint.billflowId) {
     const ours = await findCustomer(q, hint.billflowId);

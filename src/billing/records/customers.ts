@@ -163,6 +163,16 @@ export async function setProviderCustomerId(q: Queryable, id: string, providerCu
   return rows[0];
 }
 
+/** Gives a customer known without a name the name a later source brings; a name is never replaced. */
+export async function fillCustomerName(q: Queryable, customer: Customer, name: string | undefined): Promise<Customer> {
+  if (customer.name !== null || !name?.trim()) return customer;
+  const { rows } = await q.query<Customer>(
+    `UPDATE customers SET name = $2, updated_at = now() WHERE id = $1 AND name IS NULL RETURNING ${COLUMNS}`,
+    [customer.id, name.trim()],
+  );
+  return rows[0] ?? customer;
+}
+
 /**
  * A customer is billed in one currency. The first priced record sets it; a record in another
  * currency is refused, naming `field`. Writes only the first time, so later records do not

@@ -1,5 +1,4 @@
 // The resource routes: workflows, statistics, notifications and billing records.
-import { ConflictError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { RouteSpec } from '../route.ts';
 import { chargebackRoutes } from './chargebacks.ts';
@@ -18,29 +17,6 @@ import { templateRoutes } from './templates.ts';
 import { workflowActionRoutes } from './workflow-actions.ts';
 import { workflowRoutes } from './workflows.ts';
 
-/**
- * Engine and billing conflicts name the record's state `status`, which in a problem body is the
- * HTTP status: it is passed on as `current_status` instead.
- */
-export function withCurrentStatus(error: unknown): unknown {
-  if (!(error instanceof ConflictError) || !('status' in error.details)) return error;
-  const { status, ...rest } = error.details;
-  return new ConflictError(error.message, { ...rest, current_status: status });
-}
-
-function mapConflicts(spec: RouteSpec): RouteSpec {
-  return {
-    ...spec,
-    async handler(ctx) {
-      try {
-        return await spec.handler(ctx);
-      } catch (error) {
-        throw withCurrentStatus(error);
-      }
-    },
-  };
-}
-
 export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...workflowRoutes(deps),
@@ -58,5 +34,5 @@ export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
     ...slackEndpointRoutes(deps),
     ...outboxRoutes(deps),
     ...notificationRoutes(deps),
-  ].map(mapConflicts);
+  ];
 }

@@ -6,7 +6,7 @@ import { toProblem } from './problem.ts';
 test('a dependency that is down is a 503 with Retry-After, not a 500', () => {
   const { problem, headers } = toProblem(new RetryableError('payment provider unreachable: ECONNREFUSED'));
   assert.equal(problem.status, 503);
-  assert.match(problem.detail, /payment provider unreachable/);
+  assert.match(problem.detail ?? '', /payment provider unreachable/);
   assert.equal(headers['retry-after'], '30');
 });
 
@@ -21,5 +21,5 @@ test('unknown errors are a 500 that says nothing of their insides', () => {
   assert.equal(toProblem(new NotFoundError('customer cus_1 not found')).problem.status, 404);
   const { problem } = toProblem(new Error('password=hunter2 in a connection string'));
   assert.equal(problem.status, 500);
-  assert.doesNotMatch(problem.detail, /hunter2/);
+  assert.doesNotMatch(problem.detail ?? '', /hunter2/);
 });

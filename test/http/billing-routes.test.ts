@@ -190,19 +190,27 @@ eachDatabase((kind) => {
       ]);
     });
 
-    it('a trigger whose record step would duplicate the record is a 409 naming subject_id, leaving nothing', async () => {
-      // Known only here (no provider id): subscription_creation's record step inserts by id and
-      // cannot reuse it, so the trigger refuses rather than failing a run.
+    it('a trigger for a record known only here reuses it: one run, no second record, its steps done', async () => {
+      // No provider id yet: the record step finds the record by its id; the provider step creates it there.
       const local = await createSubscription(h.db, { customer_id: customerId, plan_code: 'pro-monthly' });
-      const runsBefore = await h.db.query('SELECT id FROM workflow_runs');
       const res = await h.call('account_manager', 'POST', '/workflows', {
         type: 'subscription_creation',
         subject_id: local.id,
-        reason: 'resend',
+        reason: 'created by a data import, never synced',
       });
-      assert.equal(res.statusCode, 409, res.body);
-      assert.equal(fieldOf(res), 'subject_id');
-      assert.equal((await h.db.query('SELECT id FROM workflow_runs')).rows.length, runsBefore.rows.length);
+      assert.equal(res.statusCode, 201, res.body);
+      const run = await h.settle(json<{ workflow_run_id: string }>(res).workflow_run_id);
+      assert.equal(run.status, 'completed', JSON.stringify(run.error));
+      assert.equal(run.subject_ref, local.id);
+      const { rows } = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM subscriptions WHERE id = $1', [
+        local.id,
+      ]);
+      assert.equal(rows[0]?.n, 1);
+      const synced = await h.db.query<{ provider_subscription_id: string | null }>(
+        'SELECT provider_subscription_id FROM subscriptions WHERE id = $1',
+        [local.id],
+      );
+      assert.ok(synced.rows[0]?.provider_subscription_id, 'synced to the provider by the run');
     });
 
     it('cancels a subscription: fields named, 202 with its run, 409 with the current status once cancelled', async () => {

@@ -170,9 +170,9 @@ function isUniqueViolation(error: unknown): boolean {
 
 /**
  * Starts a workflow of `type` for the existing record `subjectId`, with the input built from the
- * record and its id, so the run's record step finds the record instead of making another. When
- * the first step is a db step it runs right away: a record step that refuses the existing record
- * leaves nothing behind and answers 409.
+ * record and its id, so the run's record step finds the record instead of making another. The
+ * first (db) step runs right away; should it still refuse the record, nothing is left behind and
+ * the answer is a 409.
  */
 export async function triggerWorkflow(db: Db, registry: Registry, request: TriggerRequest): Promise<TriggerResult> {
   if (!(WORKFLOW_TYPES as readonly string[]).includes(request.type) || !registry.has(request.type)) {

@@ -1,7 +1,13 @@
 // chargeback_creation: record → stats → customer email → team notice.
 import { defineWorkflow } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
-import { createChargeback, getChargeback, parseChargebackInput, InputReader } from '../records/index.ts';
+import {
+  createChargeback,
+  getChargeback,
+  parseChargebackInput,
+  InputReader,
+  findChargeback,
+} from '../records/index.ts';
 import type { Chargeback, ChargebackInput } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import { countChargeback } from '../stats/index.ts';
@@ -52,7 +58,9 @@ export function chargebackCreation(deps: WorkflowDeps): AnyWorkflow {
         retry: DB_RETRY,
         async run(ctx) {
           const { chargeback_id, ...input } = ctx.input;
-          const chargeback = await createChargeback(ctx.tx, input, { id: chargeback_id, at: ctx.now() });
+          const chargeback =
+            (await findChargeback(ctx.tx, chargeback_id)) ??
+            (await createChargeback(ctx.tx, input, { id: chargeback_id, at: ctx.now() }));
           return {
             chargeback_id: chargeback.id,
             payment_id: chargeback.payment_id,

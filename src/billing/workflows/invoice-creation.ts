@@ -14,6 +14,7 @@ import {
   getInvoice,
   parseInvoiceInput,
   setCustomerStatus,
+  findInvoice,
 } from '../records/index.ts';
 import type { InvoiceInput } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
@@ -137,7 +138,9 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
         retry: DB_RETRY,
         async run(ctx): Promise<RecordInvoiceOutput> {
           const { invoice_id, ...input } = ctx.input;
-          const invoice = await createInvoice(ctx.tx, input, { id: invoice_id, at: ctx.now() });
+          const invoice =
+            (await findInvoice(ctx.tx, invoice_id)) ??
+            (await createInvoice(ctx.tx, input, { id: invoice_id, at: ctx.now() }));
           return {
             invoice_id: invoice.id,
             number: invoice.number,

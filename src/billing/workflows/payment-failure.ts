@@ -5,7 +5,7 @@ import type { Queryable } from '../../db/types.ts';
 import { defineWorkflow } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
 import { classifyDecline } from '../../providers/index.ts';
-import { getCustomer, getPayment, recordPayment } from '../records/index.ts';
+import { getCustomer, getPayment, recordPayment, findPayment } from '../records/index.ts';
 import { countPayment } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { attemptDueAt, dunningSchedule, retryBlocker, retryPaymentStep } from './dunning.ts';
@@ -50,7 +50,9 @@ export function paymentFailure(deps: WorkflowDeps): AnyWorkflow {
         async run(ctx): Promise<RecordFailureOutput> {
           const { payment_id, payment_method, ...facts } = ctx.input;
           void payment_method;
-          const payment = await recordPayment(ctx.tx, facts, { id: payment_id, at: ctx.now() });
+          const payment =
+            (await findPayment(ctx.tx, payment_id)) ??
+            (await recordPayment(ctx.tx, facts, { id: payment_id, at: ctx.now() }));
           const counted = await countPayment(ctx.tx, payment.id);
           const failureCode = payment.failure_code ?? 'unknown';
           const decline = classifyDecline(failureCode);

@@ -15,6 +15,7 @@ import {
   markInvoicePaid,
   parsePaymentInput,
   recordPayment,
+  findPayment,
 } from '../records/index.ts';
 import type { Payment, PaymentInput, PaymentStatus } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
@@ -79,7 +80,9 @@ export async function recordPaymentStep(
 ): Promise<RecordPaymentOutput> {
   const { payment_id, payment_method, ...facts } = input;
   void payment_method;
-  const payment = await recordPayment(ctx.tx, facts, { id: payment_id, at: ctx.now() });
+  // An existing payment (a manual trigger for it) is taken as it is.
+  const payment =
+    (await findPayment(ctx.tx, payment_id)) ?? (await recordPayment(ctx.tx, facts, { id: payment_id, at: ctx.now() }));
   const output: RecordPaymentOutput = {
     payment_id: payment.id,
     customer_id: payment.customer_id,

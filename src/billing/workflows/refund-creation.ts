@@ -2,7 +2,7 @@
 import { defineWorkflow } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
 import { PermanentError } from '../../errors.ts';
-import { createRefund, getPayment, getRefund, setRefundOutcome, InputReader } from '../records/index.ts';
+import { createRefund, getPayment, getRefund, setRefundOutcome, InputReader, findRefund } from '../records/index.ts';
 import type { Refund } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import type { RefundInput as ProviderRefundInput } from '../../providers/index.ts';
@@ -72,17 +72,19 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         retry: DB_RETRY,
         async run(ctx) {
           const { refund_id, payment_id, amount, reason, provider_refund_id } = ctx.input;
-          const refund = await createRefund(
-            ctx.tx,
-            {
-              payment_id,
-              amount,
-              reason,
-              status: provider_refund_id ? 'succeeded' : 'pending',
-              provider_reference: provider_refund_id,
-            },
-            { id: refund_id, at: ctx.now() },
-          );
+          const refund =
+            (await findRefund(ctx.tx, refund_id)) ??
+            (await createRefund(
+              ctx.tx,
+              {
+                payment_id,
+                amount,
+                reason,
+                status: provider_refund_id ? 'succeeded' : 'pending',
+                provider_reference: provider_refund_id,
+              },
+              { id: refund_id, at: ctx.now() },
+            ));
           return {
             refund_id: refund.id,
             payment_id: refund.payment_id,

@@ -10,6 +10,7 @@ import {
   setProviderCustomerId,
   setProviderSubscriptionId,
   InputReader,
+  findSubscription,
 } from '../records/index.ts';
 import type { Subscription, SubscriptionInput } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
@@ -75,10 +76,9 @@ export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
-          const subscription = await createSubscription(ctx.tx, ctx.input, {
-            id: ctx.input.subscription_id,
-            at: ctx.now(),
-          });
+          const subscription =
+            (await findSubscription(ctx.tx, ctx.input.subscription_id)) ??
+            (await createSubscription(ctx.tx, ctx.input, { id: ctx.input.subscription_id, at: ctx.now() }));
           return {
             subscription_id: subscription.id,
             customer_id: subscription.customer_id,

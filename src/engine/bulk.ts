@@ -7,6 +7,8 @@ export interface FailedRunFilter {
   failedStep?: string;
   createdAfter?: Date;
   createdBefore?: Date;
+  /** Runs of one owner (the `ownerRef` they were started with). */
+  ownerRef?: string;
 }
 
 export interface BulkRestartRequest {
@@ -34,6 +36,7 @@ function filterSql(filter: FailedRunFilter, params: unknown[]): string {
   if (filter.failedStep) add('failed_step = ?', filter.failedStep);
   if (filter.createdAfter) add('created_at >= ?', filter.createdAfter);
   if (filter.createdBefore) add('created_at < ?', filter.createdBefore);
+  if (filter.ownerRef) add('owner_ref = ?', filter.ownerRef);
   return where.join(' AND ');
 }
 
@@ -59,6 +62,7 @@ export async function bulkRestart(db: Db, request: BulkRestartRequest): Promise<
     failed_step: request.filter.failedStep ?? null,
     created_after: request.filter.createdAfter ?? null,
     created_before: request.filter.createdBefore ?? null,
+    owner_ref: request.filter.ownerRef ?? null,
   };
   return db.transaction(async (tx) => {
     await tx.query(

@@ -284,6 +284,16 @@ eachDatabase((kind) => {
       assert.equal(dry.statusCode, 200, dry.body);
       assert.deepEqual(json(dry), { matched: failedNow, operation_id: null });
       for (const id of runs) assert.equal((await getRun(h.db, id)).status, 'failed', 'a dry run changes nothing');
+      const ofCustomer = async (customer_id: string) =>
+        json<{ matched: number }>(
+          await h.call('account_manager', 'POST', '/workflows/bulk-restart', {
+            filter: { type: 'test_flaky', customer_id },
+            dry_run: true,
+            reason: 'one customer',
+          }),
+        ).matched;
+      assert.equal(await ofCustomer('cus_0bulk'), 6);
+      assert.equal(await ofCustomer('cus_0nobody'), 0);
 
       broken = false;
       const real = await h.call('account_manager', 'POST', '/workflows/bulk-restart', {
@@ -314,9 +324,9 @@ eachDatabase((kind) => {
       const audit = await h.db.query<{ target: string | null; reason: string; details: unknown }>(
         `SELECT target, reason, details FROM audit_log WHERE action = 'workflow.bulk_restart' ORDER BY id`,
       );
-      assert.equal(audit.rows.length, 2);
-      assert.equal(audit.rows[1]?.target, operation_id);
-      assert.equal(audit.rows[1]?.reason, 'endpoint back');
+      assert.equal(audit.rows.length, 4, 'three dry runs and the real one');
+      assert.equal(audit.rows[3]?.target, operation_id);
+      assert.equal(audit.rows[3]?.reason, 'endpoint back');
       const unknown = await h.call('account_manager', 'GET', '/workflows/operations/op_00000000000000000000');
       assert.equal(unknown.statusCode, 404);
     });

@@ -36,7 +36,13 @@ interface ListQuery {
 }
 
 interface BulkBody {
-  filter: { type?: string; failed_step?: string; created_after?: string; created_before?: string };
+  filter: {
+    type?: string;
+    failed_step?: string;
+    created_after?: string;
+    created_before?: string;
+    customer_id?: string;
+  };
   dry_run: boolean;
   reason: string;
   name?: string;
@@ -150,6 +156,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
               failed_step: stepNameSchema,
               created_after: dateTime,
               created_before: dateTime,
+              customer_id: idString('cus'),
             },
           },
           dry_run: { type: 'boolean' },
@@ -175,6 +182,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
             failedStep: body.filter.failed_step,
             createdAfter: dateInput(body.filter.created_after, 'filter.created_after'),
             createdBefore: dateInput(body.filter.created_before, 'filter.created_before'),
+            ownerRef: body.filter.customer_id,
           },
           dryRun: body.dry_run,
           name: body.name,

@@ -11,6 +11,7 @@ import {
   startSubscription,
 } from '../operations/index.ts';
 import type { OperationResult } from '../operations/options.ts';
+import { existingRecordRun } from '../operations/started.ts';
 import { eventsWaitingFor, recordDelivery, settleEvent, stripeEventPayload } from './ledger.ts';
 import type { EventOutcome, LedgerEvent, StripeEventOutcome } from './ledger.ts';
 import { mapStripeEvent } from './map.ts';
@@ -194,6 +195,9 @@ async function applyPayment(db: Db, deps: StripeInboundDeps, intent: PaymentInte
   // Recorded by another path: Billflow's own charge (a dunning attempt) or the REST API.
   const known = await resolvePayment(db, intent.stripeIds);
   if ('found' in known) {
+    // Another event about the same payment started its run a moment ago: that run, not a new one.
+    const started = await existingRecordRun(db, intent.runType, known.found);
+    if (started) return duplicate(intent, { id: started.runId }, intent.stripeIds);
     return {
       outcome: {
         outcome: 'ignored',

@@ -48,6 +48,32 @@ export default tseslint.config(
       '@typescript-eslint/no-empty-function': 'off',
     },
   },
+  {
+    // The admin UI runs in the browser.
+    files: ['src/web/app/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        navigator: 'readonly',
+        fetch: 'readonly',
+        history: 'readonly',
+        location: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        clearTimeout: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLDialogElement: 'readonly',
+        HTMLInputElement: 'readonly',
+        KeyboardEvent: 'readonly',
+        MouseEvent: 'readonly',
+        PopStateEvent: 'readonly',
+        Response: 'readonly',
+        RequestInit: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
+  },
   ...Object.entries(layers).map(([layer, above]) => ({ files: [`src/${layer}/**/*.ts`], rules: forbid(above) })),
   {
     // Everything else in src (errors.ts, config.ts) sits below the layers.

@@ -11,6 +11,7 @@ import { buildServer } from './http/server.ts';
 import { startLocalAdminSocket } from './http/admin-socket.ts';
 import { setupLink } from './http/auth/setup.ts';
 import { readStripeWebhookConfig, stripeWebhookRoutes } from './http/stripe-webhook.ts';
+import { webRoutes } from './web/serve.ts';
 import { billingRegistry } from './billing/workflows/index.ts';
 import type { BillingDeps } from './billing/workflows/index.ts';
 import { startMaintenance } from './billing/maintenance.ts';
@@ -134,6 +135,8 @@ export async function startService(
       registry,
       webhookSecret: stripeWebhook?.webhookSecret,
     });
+    // The admin UI, built by `npm start` (or `npm run build:web`) into dist/web.
+    await server.register(webRoutes, { distDir: path.resolve(import.meta.dirname, '../dist/web') });
     url = await server.listen({ host: config.host, port: config.port });
     // Until the first user exists, the only way in is this one-time link.
     const link = await setupLink(db, config.publicUrl);

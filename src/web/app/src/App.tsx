@@ -1,0 +1,153 @@
+// The app: the session probe, signed-out pages, and the signed-in routes inside the layout.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { ReactNode } from 'react';
+import { api, setCsrfToken, setUnauthorizedHandler } from './api.ts';
+import type { ApiError } from './api.ts';
+import { AuthContext } from './auth.tsx';
+import type { Auth } from './auth.tsx';
+import { Layout } from './components/Layout.tsx';
+import { ErrorNote, Loading } from './components/ui.tsx';
+import { match, navigate, useLocation } from './router.tsx';
+import type { Principal, Role, SignedIn } from './types.ts';
+import { roleAtLeast } from './types.ts';
+import { AccountPage } from './pages/Account.tsx';
+import { BulkRestartPage } from './pages/BulkRestart.tsx';
+import { CustomerPage, CustomersPage, RecordPage } from './pages/Customers.tsx';
+import { DashboardPage } from './pages/Dashboard.tsx';
+import { RunPage } from './pages/Run.tsx';
+import { SettingsPage } from './pages/Settings.tsx';
+import { InvitationPage, LoginPage, SetupPage } from './pages/SignIn.tsx';
+import { TriggerPage } from './pages/Trigger.tsx';
+import { WorkflowListPage } from './pages/Workflows.tsx';
+
+type State =
+  | { kind: 'probing' }
+  | { kind: 'signed_out' }
+  | { kind: 'error'; error: ApiError }
+  | { kind: 'in'; principal: Principal };
+
+interface RouteDef {
+  pattern: string;
+  min?: Role;
+  render: (params: Record<string, string>) => ReactNode;
+}
+
+const ROUTES: RouteDef[] = [
+  { pattern: '/', render: () => <DashboardPage /> },
+  { pattern: '/workflows/:type', min: 'account_manager', render: (p) => <WorkflowListPage type={p.type ?? ''} /> },
+  { pattern: '/runs/:id', min: 'account_manager', render: (p) => <RunPage id={p.id ?? ''} /> },
+  { pattern: '/bulk-restart', min: 'account_manager', render: () => <BulkRestartPage /> },
+  { pattern: '/trigger', min: 'account_manager', render: () => <TriggerPage /> },
+  { pattern: '/customers', render: () => <CustomersPage /> },
+  { pattern: '/customers/:id', render: (p) => <CustomerPage id={p.id ?? ''} /> },
+  { pattern: '/records/:kind/:id', render: (p) => <RecordPage kind={p.kind ?? ''} id={p.id ?? ''} /> },
+  { pattern: '/settings', render: () => <SettingsPage tab="" /> },
+  { pattern: '/settings/:tab', render: (p) => <SettingsPage tab={p.tab ?? ''} /> },
+  { pattern: '/account', render: () => <AccountPage /> },
+];
+
+function SignedInRoutes({ principal }: { principal: Principal }) {
+  const { path } = useLocation();
+  for (const route of ROUTES) {
+    const params = match(route.pattern, path);
+    if (!params) continue;
+    if (route.min && !roleAtLeast(principal.role, route.min)) {
+      return (
+        <div className="note note-error" role="alert">
+          <strong>Not allowed</strong>
+          <div>Your role does not give access to this page.</div>
+        </div>
+      );
+    }
+    return <>{route.render(params)}</>;
+  }
+  return (
+    <div className="empty">
+      <h1>Page not found</h1>
+      <p>
+        Nothing lives at <code>{path}</code>.
+      </p>
+    </div>
+  );
+}
+
+export function App() {
+  const [state, setState] = useState<State>({ kind: 'probing' });
+  const { path } = useLocation();
+
+  const probe = useCallback(async () => {
+    try {
+      const session = await api.get<{ principal: Principal; csrf_token: string | null }>('/auth/session', undefined, {
+        quiet401: true,
+      });
+      setCsrfToken(session.csrf_token);
+      setState({ kind: 'in', principal: session.principal });
+    } catch (error) {
+      const e = error as ApiError;
+      setState(e.status === 401 ? { kind: 'signed_out' } : { kind: 'error', error: e });
+    }
+  }, []);
+
+  useEffect(() => {
+    // The setup and invitation links are for people without a session: no probe needed.
+    if (path === '/setup' || path === '/invitation') setState({ kind: 'signed_out' });
+    else void probe();
+    setUnauthorizedHandler(() => {
+      setCsrfToken(null);
+      setState({ kind: 'signed_out' });
+    });
+    return () => setUnauthorizedHandler(null);
+  }, []);
+
+  const onSignedIn = useCallback(
+    (signed: SignedIn) => {
+      setCsrfToken(signed.csrf_token);
+      setState({
+        kind: 'in',
+        principal: { kind: 'user', id: signed.user.id, role: signed.user.role, email: signed.user.email, name: null },
+      });
+      if (path === '/login' || path === '/setup' || path === '/invitation') navigate('/', { replace: true });
+    },
+    [path],
+  );
+
+  const auth = useMemo<Auth | null>(
+    () =>
+      state.kind === 'in'
+        ? {
+            principal: state.principal,
+            signOut: async () => {
+              try {
+                await api.post('/auth/logout');
+              } finally {
+                setCsrfToken(null);
+                setState({ kind: 'signed_out' });
+                navigate('/login', { replace: true });
+              }
+            },
+          }
+        : null,
+    [state],
+  );
+
+  if (state.kind === 'probing') return <Loading />;
+  if (state.kind === 'error') {
+    return (
+      <main className="auth-page">
+        <ErrorNote error={state.error} />
+      </main>
+    );
+  }
+  if (state.kind === 'signed_out' || !auth) {
+    if (path === '/setup') return <SetupPage onSignedIn={onSignedIn} />;
+    if (path === '/invitation') return <InvitationPage onSignedIn={onSignedIn} />;
+    return <LoginPage onSignedIn={onSignedIn} />;
+  }
+  return (
+    <AuthContext.Provider value={auth}>
+      <Layout>
+        <SignedInRoutes principal={auth.principal} />
+      </Layout>
+    </AuthContext.Provider>
+  );
+}

@@ -1,0 +1,149 @@
+// The frame of every signed-in page: top bar (alerts, user menu) and the side menu.
+import { useEffect, useRef, useState } from 'react';
+import type { ReactNode } from 'react';
+import { api } from '../api.ts';
+import { useAuth, useCan } from '../auth.tsx';
+import { useApi } from '../hooks.ts';
+import { Link, navigate, useLocation } from '../router.tsx';
+import { ROLE_LABELS, WORKFLOW_LABELS, WORKFLOW_TYPES } from '../types.ts';
+import { Bell } from './Bell.tsx';
+
+function NavLink({ to, children, exact }: { to: string; children: ReactNode; exact?: boolean }) {
+  const { path } = useLocation();
+  const active = exact ? path === to : path === to || path.startsWith(`${to}/`);
+  return (
+    <Link to={to} className={active ? 'nav-link active' : 'nav-link'} aria-current={active ? 'page' : undefined}>
+      {children}
+    </Link>
+  );
+}
+
+function WorkflowNav() {
+  const counts = useApi(
+    'counts',
+    () => api.get<{ items: { type: string; status: string; count: number }[] }>('/workflows/counts'),
+    3000,
+  );
+  const failed = (type: string) =>
+    counts.data?.items.filter((c) => c.type === type && c.status === 'failed').reduce((s, c) => s + c.count, 0) ?? 0;
+  return (
+    <>
+      <div className="nav-section">Workflows</div>
+      {WORKFLOW_TYPES.map((type) => {
+        const n = failed(type);
+        return (
+          <NavLink key={type} to={`/workflows/${type}`}>
+            <span>{WORKFLOW_LABELS[type]}</span>
+            {n > 0 ? (
+              <span className="nav-badge" aria-label={`${n} failed`}>
+                {n}
+              </span>
+            ) : null}
+          </NavLink>
+        );
+      })}
+      <NavLink to="/bulk-restart">Bulk restart</NavLink>
+      <NavLink to="/trigger">Start a workflow</NavLink>
+    </>
+  );
+}
+
+function UserMenu() {
+  const { principal, signOut } = useAuth();
+  const [open, setOpen] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
+    const onClick = (e: MouseEvent) => {
+      if (box.current && e.target instanceof Node && !box.current.contains(e.target)) setOpen(false);
+    };
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('mousedown', onClick);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('mousedown', onClick);
+    };
+  }, [open]);
+  const who = principal.email ?? principal.name ?? principal.id;
+  return (
+    <div className="user-menu" ref={box}>
+      <button
+        type="button"
+        className="user-button"
+        aria-expanded={open}
+        aria-label={`Account: ${who}`}
+        onClick={() => setOpen(!open)}
+      >
+        <span className="avatar" aria-hidden="true">
+          {who.charAt(0).toUpperCase()}
+        </span>
+        <span className="user-text">
+          <span>{who}</span>
+          <small>{ROLE_LABELS[principal.role]}</small>
+        </span>
+      </button>
+      {open ? (
+        <div className="dropdown menu" role="menu">
+          <button
+            type="button"
+            role="menuitem"
+            onClick={() => {
+              setOpen(false);
+              navigate('/account');
+            }}
+          >
+            Change password
+          </button>
+          <button type="button" role="menuitem" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const can = useCan();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const loc = useLocation();
+  useEffect(() => setMenuOpen(false), [loc.href]);
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <button
+          type="button"
+          className="icon-button menu-toggle"
+          aria-label="Menu"
+          aria-expanded={menuOpen}
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          ☰
+        </button>
+        <Link to="/" className="brand">
+          Billflow
+        </Link>
+        <div className="topbar-right">
+          <Bell />
+          <UserMenu />
+        </div>
+      </header>
+      <div className="body">
+        <nav className={menuOpen ? 'sidebar open' : 'sidebar'} aria-label="Main">
+          <NavLink to="/" exact>
+            Dashboard
+          </NavLink>
+          {can('account_manager') ? <WorkflowNav /> : null}
+          <div className="nav-section">Records</div>
+          <NavLink to="/customers">Customers</NavLink>
+          <div className="nav-section">Configuration</div>
+          <NavLink to="/settings">Settings</NavLink>
+        </nav>
+        <main className="content" id="main">
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}

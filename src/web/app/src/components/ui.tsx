@@ -1,0 +1,178 @@
+// Small building blocks shared by every page.
+import { useEffect, useId, useRef } from 'react';
+import type { ReactNode } from 'react';
+import type { ApiError } from '../api.ts';
+import { humanize } from '../format.ts';
+
+export function ErrorNote({ error, title }: { error: ApiError | undefined; title?: string }) {
+  if (!error) return null;
+  return (
+    <div className="note note-error" role="alert">
+      <strong>{title ?? (error.status ? `${error.title} (${error.status})` : error.title)}</strong>
+      {error.detail && error.detail !== error.title ? <div>{error.detail}</div> : null}
+      {error.errors.length > 0 ? (
+        <ul>
+          {error.errors.map((e, i) => (
+            <li key={i}>
+              <code>{e.field}</code> {e.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <p className="muted" role="status">
+      {label}
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+const STATUS_CLASS: Record<string, string> = {
+  completed: 'ok',
+  succeeded: 'ok',
+  active: 'ok',
+  paid: 'ok',
+  failed: 'bad',
+  disabled: 'bad',
+  in_progress: 'info',
+  running: 'info',
+  retrying: 'warn',
+  waiting: 'info',
+  pending: 'neutral',
+  cancelled: 'neutral',
+  skipped: 'warn',
+};
+
+export function StatusBadge({ status, label }: { status: string; label?: string }) {
+  return <span className={`badge badge-${STATUS_CLASS[status] ?? 'neutral'}`}>{label ?? humanize(status)}</span>;
+}
+
+interface FieldProps {
+  label: string;
+  error?: string;
+  hint?: ReactNode;
+  children: (id: string, describedBy: string | undefined) => ReactNode;
+}
+
+/** A labelled control with its hint and error, wired for screen readers. */
+export function Field({ label, error, hint, children }: FieldProps) {
+  const id = useId();
+  const hintId = hint ? `${id}-hint` : undefined;
+  const errorId = error ? `${id}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children(id, describedBy)}
+      {hint ? (
+        <div className="hint" id={hintId}>
+          {hint}
+        </div>
+      ) : null}
+      {error ? (
+        <div className="field-error" id={errorId}>
+          {error}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+interface DialogProps {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  children: ReactNode;
+  wide?: boolean;
+}
+
+/** A modal <dialog>: focus moves in, Escape closes, focus returns to where it was. */
+export function Dialog({ title, open, onClose, children, wide }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const closeRef = useRef(onClose);
+  closeRef.current = onClose;
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog || !open) return;
+    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (!dialog.open) dialog.showModal();
+    dialog.querySelector<HTMLElement>('textarea, input, select, button:not(.dialog-close)')?.focus();
+    return () => {
+      if (dialog.open) dialog.close();
+      previous?.focus();
+    };
+  }, [open]);
+  return (
+    <dialog
+      ref={ref}
+      className={wide ? 'dialog dialog-wide' : 'dialog'}
+      aria-labelledby={titleId}
+      onCancel={(event) => {
+        event.preventDefault();
+        closeRef.current();
+      }}
+    >
+      {open ? (
+        <>
+          <header className="dialog-head">
+            <h2 id={titleId}>{title}</h2>
+            <button type="button" className="dialog-close ghost" aria-label="Close dialog" onClick={onClose}>
+              ×
+            </button>
+          </header>
+          <div className="dialog-body">{children}</div>
+        </>
+      ) : null}
+    </dialog>
+  );
+}
+
+export function JsonView({ value, label }: { value: unknown; label?: string }) {
+  if (value === undefined || value === null) return <span className="muted">none</span>;
+  return (
+    <pre className="json" aria-label={label}>
+      {JSON.stringify(value, null, 2)}
+    </pre>
+  );
+}
+
+export function PageHeader({ title, children }: { title: ReactNode; children?: ReactNode }) {
+  return (
+    <div className="page-head">
+      <h1>{title}</h1>
+      {children ? <div className="page-actions">{children}</div> : null}
+    </div>
+  );
+}
+
+export function Pager({
+  hasPrevious,
+  hasNext,
+  onPrevious,
+  onNext,
+}: {
+  hasPrevious: boolean;
+  hasNext: boolean;
+  onPrevious: () => void;
+  onNext: () => void;
+}) {
+  return (
+    <nav className="pager" aria-label="Pages">
+      <button type="button" onClick={onPrevious} disabled={!hasPrevious}>
+        ← Previous
+      </button>
+      <button type="button" onClick={onNext} disabled={!hasNext}>
+        Next →
+      </button>
+    </nav>
+  );
+}

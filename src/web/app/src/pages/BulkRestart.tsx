@@ -1,0 +1,219 @@
+// Bulk restart: a filter, its dry-run count, a reason, then the operation's progress to the end.
+import { useState } from 'react';
+import type { FormEvent } from 'react';
+import { api, newIdempotencyKey } from '../api.ts';
+import { ErrorNote, Field, PageHeader } from '../components/ui.tsx';
+import { errorText, fromLocalInput, toLocalInput } from '../format.ts';
+import { useAction, useApi } from '../hooks.ts';
+import { Link, navigate, useLocation, withParams } from '../router.tsx';
+import type { Operation } from '../types.ts';
+import { WORKFLOW_LABELS, WORKFLOW_STEPS, WORKFLOW_TYPES, isWorkflowType } from '../types.ts';
+
+interface BulkAnswer {
+  matched: number;
+  operation_id: string | null;
+}
+
+function Progress({ id }: { id: string }) {
+  const op = useApi(`op:${id}`, () => api.get<Operation>(`/workflows/operations/${id}`), 1500);
+  const o = op.data;
+  if (!o) return <ErrorNote error={op.error} />;
+  const done = o.status === 'completed' && (o.in_progress ?? 0) === 0;
+  const settled = (o.completed ?? 0) + (o.failed_again?.length ?? 0) + o.skipped;
+  const pct = o.matched === 0 ? 100 : Math.round((Math.min(settled, o.matched) / o.matched) * 100);
+  return (
+    <section className="card" aria-label="Progress">
+      <h2>{o.name}</h2>
+      <div
+        className="progress"
+        role="progressbar"
+        aria-label="Bulk restart progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={pct}
+      >
+        <div className="progress-bar" style={{ width: `${pct}%` }} />
+      </div>
+      <dl className="kv grid">
+        <dt>Matched</dt>
+        <dd>{o.matched}</dd>
+        <dt>Restarted</dt>
+        <dd>{o.restarted}</dd>
+        <dt>Skipped (no longer failed)</dt>
+        <dd>{o.skipped}</dd>
+        <dt>Still running</dt>
+        <dd>{o.in_progress ?? 0}</dd>
+        <dt>Completed</dt>
+        <dd>{o.completed ?? 0}</dd>
+        <dt>Failed again</dt>
+        <dd>{o.failed_again?.length ?? 0}</dd>
+      </dl>
+      <p role="status" className={done ? 'text-ok' : 'muted'}>
+        {done
+          ? `Finished: ${o.completed ?? 0} completed, ${o.failed_again?.length ?? 0} failed again.`
+          : 'Working… this page follows the operation until every restarted run settles.'}
+      </p>
+      {o.failed_again && o.failed_again.length > 0 ? (
+        <>
+          <h3>Failed again</h3>
+          <ul className="plain">
+            {o.failed_again.map((f) => (
+              <li key={f.run_id}>
+                <Link to={`/runs/${f.run_id}`} className="mono">
+                  {f.run_id}
+                </Link>{' '}
+                at {f.failed_step ?? '?'} <span className="muted">{errorText(f.error)}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+export function BulkRestartPage() {
+  const loc = useLocation();
+  const type = loc.search.get('type') ?? '';
+  const failedStep = loc.search.get('failed_step') ?? '';
+  const from = loc.search.get('from') ?? '';
+  const to = loc.search.get('to') ?? '';
+  const operation = loc.search.get('operation');
+  const [reason, setReason] = useState('');
+  const [name, setName] = useState('');
+  const filter = {
+    type: type || undefined,
+    failed_step: failedStep || undefined,
+    created_after: from || undefined,
+    created_before: to || undefined,
+  };
+  const dry = useApi(operation ? null : `dry:${JSON.stringify(filter)}`, () =>
+    api.post<BulkAnswer>('/workflows/bulk-restart', { filter, dry_run: true, reason: 'dry run (count only)' }),
+  );
+  const start = useAction(() =>
+    api.post<BulkAnswer>(
+      '/workflows/bulk-restart',
+      { filter, dry_run: false, reason, ...(name.trim() ? { name: name.trim() } : {}) },
+      { idempotencyKey: newIdempotencyKey() },
+    ),
+  );
+  const set = (changes: Record<string, string | null>) => navigate(withParams(loc, changes), { replace: true });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const answer = await start.run();
+    if (answer?.operation_id) navigate(withParams(loc, { operation: answer.operation_id }));
+  };
+  if (operation) {
+    return (
+      <>
+        <PageHeader title="Bulk restart">
+          <Link className="button" to="/bulk-restart">
+            New bulk restart
+          </Link>
+        </PageHeader>
+        <Progress id={operation} />
+      </>
+    );
+  }
+  const matched = dry.data?.matched;
+  return (
+    <>
+      <PageHeader title="Bulk restart" />
+      <p className="muted">
+        Restarts every failed run that matches, each from its failed step, in throttled batches. Completed steps never
+        run again.
+      </p>
+      <form className="card stack" onSubmit={(e) => void submit(e)}>
+        <h2>1. Choose the failed runs</h2>
+        <div className="filters">
+          <Field label="Workflow type">
+            {(id) => (
+              <select id={id} value={type} onChange={(e) => set({ type: e.target.value || null, failed_step: null })}>
+                <option value="">All types</option>
+                {WORKFLOW_TYPES.map((t) => (
+                  <option key={t} value={t}>
+                    {WORKFLOW_LABELS[t]}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Failed step">
+            {(id) => (
+              <select id={id} value={failedStep} onChange={(e) => set({ failed_step: e.target.value || null })}>
+                <option value="">Any step</option>
+                {(isWorkflowType(type) ? WORKFLOW_STEPS[type] : [...new Set(Object.values(WORKFLOW_STEPS).flat())]).map(
+                  (s) => (
+                    <option key={s} value={s}>
+                      {s}
+                    </option>
+                  ),
+                )}
+              </select>
+            )}
+          </Field>
+          <Field label="Created after">
+            {(id) => (
+              <input
+                id={id}
+                type="datetime-local"
+                value={toLocalInput(from || null)}
+                onChange={(e) => set({ from: fromLocalInput(e.target.value) })}
+              />
+            )}
+          </Field>
+          <Field label="Created before">
+            {(id) => (
+              <input
+                id={id}
+                type="datetime-local"
+                value={toLocalInput(to || null)}
+                onChange={(e) => set({ to: fromLocalInput(e.target.value) })}
+              />
+            )}
+          </Field>
+        </div>
+        <h2>2. Check the count</h2>
+        <ErrorNote error={dry.error} />
+        <p role="status" className="dry-count">
+          {dry.loading
+            ? 'Counting…'
+            : matched === undefined
+              ? ''
+              : matched === 1
+                ? '1 failed run matches.'
+                : `${matched} failed runs match.`}
+        </p>
+        <h2>3. Say why</h2>
+        <ErrorNote error={start.error} />
+        <Field label="Reason" hint="Recorded in the audit log." error={start.error?.fieldError('reason')}>
+          {(id, d) => (
+            <textarea
+              id={id}
+              aria-describedby={d}
+              rows={2}
+              required
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Name (optional)">
+          {(id) => (
+            <input
+              id={id}
+              value={name}
+              placeholder="e.g. SMTP outage 25 Nov"
+              onChange={(e) => setName(e.target.value)}
+            />
+          )}
+        </Field>
+        <div>
+          <button type="submit" className="primary" disabled={start.busy || !reason.trim() || !matched}>
+            {matched ? `Restart ${matched} ${matched === 1 ? 'run' : 'runs'}` : 'Restart'}
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,380 @@
+// Billing records: customers (search, detail with everything they have) and any record by id.
+import { useEffect, useState } from 'react';
+import { api } from '../api.ts';
+import { useCan } from '../auth.tsx';
+import { RunStatus, RunStep } from '../components/RunBits.tsx';
+import { Empty, ErrorNote, Loading, PageHeader, Pager, StatusBadge } from '../components/ui.tsx';
+import { dateTime, humanize, money, relative } from '../format.ts';
+import { useApi } from '../hooks.ts';
+import { Link, navigate, useLocation, withParams } from '../router.tsx';
+import type { Customer, Page, RunSummary } from '../types.ts';
+import { WORKFLOW_LABELS, isWorkflowType } from '../types.ts';
+
+type Rec = Record<string, unknown> & { id: string };
+
+export function CustomersPage() {
+  const loc = useLocation();
+  const email = loc.search.get('email') ?? '';
+  const cursor = loc.search.get('cursor') ?? '';
+  const back = loc.search.get('back') ? (loc.search.get('back') ?? '').split(' ') : [];
+  const [draft, setDraft] = useState(email);
+  useEffect(() => setDraft(email), [email]);
+  const list = useApi(`customers:${email}:${cursor}`, () =>
+    api.get<Page<Customer>>('/customers', { email, cursor, limit: 25 }),
+  );
+  return (
+    <>
+      <PageHeader title="Customers" />
+      <form
+        className="card filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          navigate(withParams(loc, { email: draft.trim() || null, cursor: null, back: null }));
+        }}
+      >
+        <div className="field">
+          <label htmlFor="customer-search">Search by email</label>
+          <div className="input-row">
+            <input
+              id="customer-search"
+              type="search"
+              value={draft}
+              placeholder="name@example.com"
+              onChange={(e) => setDraft(e.target.value)}
+            />
+            <button type="submit">Search</button>
+          </div>
+        </div>
+      </form>
+      <ErrorNote error={list.error} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data && list.data.items.length === 0 ? (
+        <Empty>{email ? `No customer has the email “${email}”.` : 'No customers yet.'}</Empty>
+      ) : null}
+      {list.data && list.data.items.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table" aria-label="Customers">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Name</th>
+                <th scope="col">Status</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((c) => (
+                <tr key={c.id}>
+                  <td>
+                    <Link to={`/customers/${c.id}`}>{c.email}</Link>
+                  </td>
+                  <td>{c.name ?? '—'}</td>
+                  <td>
+                    <StatusBadge status={c.status} />
+                  </td>
+                  <td title={dateTime(c.created_at)}>{relative(c.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {list.data && (cursor || list.data.next_cursor) ? (
+        <Pager
+          hasPrevious={!!cursor}
+          hasNext={!!list.data.next_cursor}
+          onPrevious={() => {
+            const previous = back[back.length - 1];
+            navigate(
+              withParams(loc, {
+                cursor: previous === '-' ? null : (previous ?? null),
+                back: back.slice(0, -1).join(' ') || null,
+              }),
+            );
+          }}
+          onNext={() =>
+            navigate(
+              withParams(loc, { cursor: list.data?.next_cursor ?? null, back: [...back, cursor || '-'].join(' ') }),
+            )
+          }
+        />
+      ) : null}
+    </>
+  );
+}
+
+interface CustomerDetail {
+  customer: Customer;
+  subscriptions: Rec[];
+  invoices: Rec[];
+  payments: Rec[];
+  runs: RunSummary[];
+}
+
+function str(v: unknown): string {
+  return v === null || v === undefined ? '—' : String(v);
+}
+
+export function CustomerPage({ id }: { id: string }) {
+  const can = useCan();
+  const detail = useApi(`customer:${id}`, () => api.get<CustomerDetail>(`/customers/${encodeURIComponent(id)}`), 5000);
+  if (detail.loading && !detail.data) return <Loading />;
+  if (!detail.data) return <ErrorNote error={detail.error} />;
+  const { customer, subscriptions, invoices, payments, runs } = detail.data;
+  return (
+    <>
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link to="/customers">Customers</Link> / <span>{customer.email}</span>
+      </nav>
+      <PageHeader
+        title={
+          <>
+            {customer.name ?? customer.email} <StatusBadge status={customer.status} />
+          </>
+        }
+      />
+      <section className="card">
+        <dl className="kv grid">
+          <dt>Email</dt>
+          <dd>{customer.email}</dd>
+          <dt>Id</dt>
+          <dd className="mono">{customer.id}</dd>
+          <dt>Locale</dt>
+          <dd>{customer.locale ?? '—'}</dd>
+          <dt>Currency</dt>
+          <dd>{customer.currency ?? '—'}</dd>
+          <dt>Created</dt>
+          <dd>{dateTime(customer.created_at)}</dd>
+        </dl>
+      </section>
+      <section className="card" aria-label="Subscriptions">
+        <h2>Subscriptions</h2>
+        {subscriptions.length === 0 ? (
+          <Empty>No subscriptions.</Empty>
+        ) : (
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">Subscription</th>
+                <th scope="col">Status</th>
+                <th scope="col">Price</th>
+                <th scope="col">Current period ends</th>
+              </tr>
+            </thead>
+            <tbody>
+              {subscriptions.map((s) => (
+                <tr key={s.id}>
+                  <td>
+                    <Link to={`/records/subscription/${s.id}`} className="mono">
+                      {s.id}
+                    </Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={str(s.status)} />
+                  </td>
+                  <td>
+                    {money(s.amount as number, s.currency as string)} / {str(s.interval)}
+                  </td>
+                  <td>{dateTime(s.current_period_end as string)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section className="card" aria-label="Invoices">
+        <h2>Invoices</h2>
+        {invoices.length === 0 ? (
+          <Empty>No invoices.</Empty>
+        ) : (
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">Number</th>
+                <th scope="col">Status</th>
+                <th scope="col">Total</th>
+                <th scope="col">Due</th>
+              </tr>
+            </thead>
+            <tbody>
+              {invoices.map((i) => (
+                <tr key={i.id}>
+                  <td>
+                    <Link to={`/records/invoice/${i.id}`}>{str(i.number)}</Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={str(i.status)} />
+                  </td>
+                  <td>{money(i.total as number, i.currency as string)}</td>
+                  <td>{dateTime(i.due_at as string)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section className="card" aria-label="Payments">
+        <h2>Payments</h2>
+        {payments.length === 0 ? (
+          <Empty>No payments.</Empty>
+        ) : (
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">Payment</th>
+                <th scope="col">Status</th>
+                <th scope="col">Amount</th>
+                <th scope="col">Date</th>
+              </tr>
+            </thead>
+            <tbody>
+              {payments.map((p) => (
+                <tr key={p.id}>
+                  <td>
+                    <Link to={`/records/payment/${p.id}`} className="mono">
+                      {p.id}
+                    </Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={str(p.status)} />
+                  </td>
+                  <td>{money(p.amount as number, p.currency as string)}</td>
+                  <td>{dateTime(p.created_at as string)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      {can('account_manager') ? (
+        <section className="card" aria-label="Workflow runs">
+          <h2>Workflow runs</h2>
+          {runs.length === 0 ? (
+            <Empty>No runs.</Empty>
+          ) : (
+            <table className="table compact">
+              <thead>
+                <tr>
+                  <th scope="col">Run</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Step</th>
+                  <th scope="col">Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                {runs.map((r) => (
+                  <tr key={r.id}>
+                    <td>
+                      <Link to={`/runs/${r.id}`} className="mono">
+                        {r.id}
+                      </Link>
+                    </td>
+                    <td>{isWorkflowType(r.type) ? WORKFLOW_LABELS[r.type] : r.type}</td>
+                    <td>
+                      <RunStatus run={r} />
+                    </td>
+                    <td>
+                      <RunStep run={r} />
+                    </td>
+                    <td>{relative(r.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      ) : null}
+    </>
+  );
+}
+
+const COLLECTIONS: Record<string, string> = {
+  subscription: 'subscriptions',
+  invoice: 'invoices',
+  payment: 'payments',
+  refund: 'refunds',
+  chargeback: 'chargebacks',
+};
+
+/** Any billing record by kind and id: its fields, with links to the customer and related records. */
+export function RecordPage({ kind, id }: { kind: string; id: string }) {
+  const collection = COLLECTIONS[kind];
+  const rec = useApi(collection ? `${kind}:${id}` : null, () =>
+    api.get<Rec>(`/${collection}/${encodeURIComponent(id)}`),
+  );
+  if (!collection) return <Empty>Unknown record kind “{kind}”.</Empty>;
+  if (rec.loading && !rec.data) return <Loading />;
+  if (!rec.data) return <ErrorNote error={rec.error} />;
+  const data = rec.data;
+  const linkFor = (key: string, value: unknown) => {
+    if (typeof value !== 'string') return null;
+    if (key === 'customer_id') return `/customers/${value}`;
+    const k = key.replace(/_id$/, '');
+    return COLLECTIONS[k] ? `/records/${k}/${value}` : null;
+  };
+  const currency = typeof data.currency === 'string' ? data.currency : null;
+  return (
+    <>
+      <PageHeader
+        title={
+          <>
+            {humanize(kind)} <span className="mono small">{id}</span>{' '}
+            {typeof data.status === 'string' ? <StatusBadge status={data.status} /> : null}
+          </>
+        }
+      />
+      <section className="card">
+        <dl className="kv grid">
+          {Object.entries(data)
+            .filter(([, v]) => typeof v !== 'object' || v === null)
+            .map(([k, v]) => {
+              const to = linkFor(k, v);
+              const isMoney = typeof v === 'number' && /amount|total|subtotal|tax/.test(k);
+              const isDate = typeof v === 'string' && /_at$|_end$|_start$/.test(k);
+              return [
+                <dt key={`${k}-t`}>{humanize(k)}</dt>,
+                <dd key={`${k}-d`}>
+                  {to ? (
+                    <Link to={to} className="mono">
+                      {String(v)}
+                    </Link>
+                  ) : isMoney ? (
+                    money(v, currency)
+                  ) : isDate ? (
+                    dateTime(v)
+                  ) : (
+                    str(v)
+                  )}
+                </dd>,
+              ];
+            })}
+        </dl>
+      </section>
+      {Array.isArray(data.lines) ? (
+        <section className="card" aria-label="Lines">
+          <h2>Lines</h2>
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">Description</th>
+                <th scope="col">Quantity</th>
+                <th scope="col">Amount</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(data.lines as Rec[]).map((l, i) => (
+                <tr key={i}>
+                  <td>{str(l.description)}</td>
+                  <td>{str(l.quantity)}</td>
+                  <td>{money(l.amount as number, currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
+    </>
+  );
+}

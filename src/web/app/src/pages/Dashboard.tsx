@@ -1,0 +1,216 @@
+// The dashboard: money (MRR, revenue), run activity by hour and status, failure rates per type.
+import { api } from '../api.ts';
+import { useCan } from '../auth.tsx';
+import { LineChart, StackedBarChart } from '../components/charts.tsx';
+import { Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
+import { money } from '../format.ts';
+import { useApi } from '../hooks.ts';
+import { Link } from '../router.tsx';
+import type { Page, RunSummary } from '../types.ts';
+import { WORKFLOW_LABELS, WORKFLOW_TYPES } from '../types.ts';
+
+interface Summary {
+  active_subscriptions: number;
+  currencies: {
+    currency: string;
+    mrr?: number;
+    arr?: number;
+    revenue?: number;
+    net_revenue?: number;
+    payment_failures?: number;
+  }[];
+  customers: Record<string, number>;
+}
+
+interface Series {
+  series: { currency?: string; points: { day: string; value: number }[] }[];
+}
+
+const STATUS_COLORS = [
+  { key: 'completed', label: 'Completed', color: '#2f9e6b' },
+  { key: 'in_progress', label: 'In progress', color: '#3b82c4' },
+  { key: 'pending', label: 'Pending', color: '#9aa5b1' },
+  { key: 'failed', label: 'Failed', color: '#d64545' },
+  { key: 'cancelled', label: 'Cancelled', color: '#c2a14d' },
+];
+const LINE_COLORS = ['#3b6fd4', '#2f9e6b', '#c2772e', '#8b5cc2'];
+
+function day(offset: number): string {
+  return new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10);
+}
+
+function MoneyCharts() {
+  const from = day(-29);
+  const to = day(0);
+  const mrr = useApi(`mrr:${from}`, () => api.get<Series>('/stats/timeseries', { metric: 'mrr', from, to }));
+  const revenue = useApi(`rev:${from}`, () => api.get<Series>('/stats/timeseries', { metric: 'revenue', from, to }));
+  const toLines = (s: Series | undefined) =>
+    (s?.series ?? []).map((x, i) => ({
+      label: x.currency ?? 'total',
+      color: LINE_COLORS[i % LINE_COLORS.length] ?? '#3b6fd4',
+      points: x.points.map((p) => ({ x: p.day.slice(5), y: p.value })),
+    }));
+  const fmt = (s: Series | undefined) => (n: number) => money(Math.round(n), s?.series[0]?.currency ?? 'EUR');
+  return (
+    <div className="grid-2">
+      <section className="card" aria-label="MRR over time">
+        <h2>MRR, last 30 days</h2>
+        <ErrorNote error={mrr.error} />
+        {mrr.data ? (
+          mrr.data.series.length === 0 ? (
+            <Empty>No subscriptions yet.</Empty>
+          ) : (
+            <LineChart title="MRR" series={toLines(mrr.data)} format={fmt(mrr.data)} />
+          )
+        ) : null}
+      </section>
+      <section className="card" aria-label="Revenue over time">
+        <h2>Revenue per day</h2>
+        <ErrorNote error={revenue.error} />
+        {revenue.data ? (
+          revenue.data.series.length === 0 ? (
+            <Empty>No payments yet.</Empty>
+          ) : (
+            <LineChart title="Revenue" series={toLines(revenue.data)} format={fmt(revenue.data)} />
+          )
+        ) : null}
+      </section>
+    </div>
+  );
+}
+
+function RunCharts() {
+  // The list API has no per-hour aggregate: the newest 200 runs of the last 24 hours are bucketed here.
+  const since = new Date(Date.now() - 23 * 3600_000);
+  since.setMinutes(0, 0, 0);
+  const recent = useApi(
+    'recent-runs',
+    () => api.get<Page<RunSummary>>('/workflows', { created_after: since.toISOString(), limit: 200 }),
+    10_000,
+  );
+  const counts = useApi(
+    'dash-counts',
+    () => api.get<{ items: { type: string; status: string; count: number }[] }>('/workflows/counts'),
+    10_000,
+  );
+  const hours = Array.from({ length: 24 }, (_, i) => new Date(since.getTime() + i * 3600_000));
+  const buckets = hours.map(() => ({}) as Record<string, number>);
+  for (const run of recent.data?.items ?? []) {
+    const i = Math.floor((new Date(run.created_at).getTime() - since.getTime()) / 3600_000);
+    const b = buckets[i];
+    if (b) b[run.status] = (b[run.status] ?? 0) + 1;
+  }
+  const labels = hours.map((h) => `${String(h.getHours()).padStart(2, '0')}h`);
+  const rate = buckets.map((b, i) => {
+    const total = Object.values(b).reduce((s, n) => s + n, 0);
+    return { x: labels[i] ?? '', y: total === 0 ? 0 : Math.round(((b.failed ?? 0) / total) * 100) };
+  });
+  const byType = WORKFLOW_TYPES.map((type) => {
+    const rows = counts.data?.items.filter((c) => c.type === type) ?? [];
+    const total = rows.reduce((s, c) => s + c.count, 0);
+    const failed = rows.filter((c) => c.status === 'failed').reduce((s, c) => s + c.count, 0);
+    return { type, total, failed };
+  });
+  return (
+    <>
+      <div className="grid-2">
+        <section className="card" aria-label="Runs per hour">
+          <h2>Runs per hour by status</h2>
+          <ErrorNote error={recent.error} />
+          {recent.loading && !recent.data ? <Loading /> : null}
+          {recent.data ? (
+            <StackedBarChart title="Runs per hour" labels={labels} series={STATUS_COLORS} values={buckets} />
+          ) : null}
+          {recent.data?.next_cursor ? (
+            <p className="muted small">Showing the newest 200 runs of the last 24 hours.</p>
+          ) : null}
+        </section>
+        <section className="card" aria-label="Failure rate">
+          <h2>Failure rate per hour</h2>
+          {recent.data ? (
+            <LineChart
+              title="Failure rate"
+              series={[{ label: 'failed %', color: '#d64545', points: rate }]}
+              format={(n) => `${Math.round(n)}%`}
+              max={100}
+            />
+          ) : null}
+        </section>
+      </div>
+      <section className="card" aria-label="Failed runs by type">
+        <h2>Failed runs by type</h2>
+        <ErrorNote error={counts.error} />
+        <table className="table compact">
+          <thead>
+            <tr>
+              <th scope="col">Workflow</th>
+              <th scope="col">Failed</th>
+              <th scope="col">All runs</th>
+              <th scope="col">Failure rate</th>
+            </tr>
+          </thead>
+          <tbody>
+            {byType.map((t) => (
+              <tr key={t.type}>
+                <td>
+                  <Link to={`/workflows/${t.type}`}>{WORKFLOW_LABELS[t.type]}</Link>
+                </td>
+                <td>
+                  {t.failed > 0 ? (
+                    <Link
+                      to={`/workflows/${t.type}?status=failed`}
+                      className="text-bad"
+                      aria-label={`${t.failed} failed ${WORKFLOW_LABELS[t.type]} runs`}
+                    >
+                      {t.failed} failed
+                    </Link>
+                  ) : (
+                    <span className="muted">0</span>
+                  )}
+                </td>
+                <td>{t.total}</td>
+                <td>
+                  <span className="rate-bar" aria-hidden="true">
+                    <span style={{ width: `${t.total ? (t.failed / t.total) * 100 : 0}%` }} />
+                  </span>{' '}
+                  {t.total ? `${((t.failed / t.total) * 100).toFixed(1)}%` : '—'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </>
+  );
+}
+
+export function DashboardPage() {
+  const can = useCan();
+  const summary = useApi('summary', () => api.get<Summary>('/stats/summary'), 15_000);
+  const s = summary.data;
+  return (
+    <>
+      <PageHeader title="Dashboard" />
+      <ErrorNote error={summary.error} />
+      <div className="tiles">
+        <div className="tile">
+          <div className="tile-label">Active subscriptions</div>
+          <div className="tile-value">{s ? s.active_subscriptions : '…'}</div>
+        </div>
+        {(s?.currencies ?? []).map((c) => (
+          <div className="tile" key={c.currency}>
+            <div className="tile-label">MRR ({c.currency})</div>
+            <div className="tile-value">{money(c.mrr ?? 0, c.currency)}</div>
+            <div className="tile-sub">Revenue {money(c.revenue ?? 0, c.currency)}</div>
+          </div>
+        ))}
+        <div className="tile">
+          <div className="tile-label">Customers</div>
+          <div className="tile-value">{s ? Object.values(s.customers).reduce((a, b) => a + b, 0) : '…'}</div>
+        </div>
+      </div>
+      {can('account_manager') ? <RunCharts /> : null}
+      <MoneyCharts />
+    </>
+  );
+}

@@ -1,0 +1,220 @@
+// The email outbox (where mail goes without SMTP) and the audit log.
+import { useState } from 'react';
+import { api } from '../api.ts';
+import { Dialog, Empty, ErrorNote, JsonView, Loading, Pager } from '../components/ui.tsx';
+import { dateTime } from '../format.ts';
+import { useApi } from '../hooks.ts';
+import { Link, navigate, useLocation, withParams } from '../router.tsx';
+import type { AuditEntry, Page } from '../types.ts';
+
+interface OutboxItem {
+  id: string;
+  run_id: string | null;
+  kind?: string;
+  to_addresses?: string[];
+  subject: string;
+  created_at?: string;
+  attachment_count?: number;
+}
+
+interface OutboxDetail extends OutboxItem {
+  text_body: string;
+  html_body: string | null;
+  attachments: { position: number; filename: string; content_type: string; size: number }[];
+}
+
+function usePaging(prefix: string) {
+  const loc = useLocation();
+  const cursor = loc.search.get(`${prefix}cursor`) ?? '';
+  const back = loc.search.get(`${prefix}back`) ? (loc.search.get(`${prefix}back`) ?? '').split(' ') : [];
+  return {
+    cursor,
+    pager: (next: string | null | undefined) =>
+      cursor || next ? (
+        <Pager
+          hasPrevious={!!cursor}
+          hasNext={!!next}
+          onPrevious={() => {
+            const previous = back[back.length - 1];
+            navigate(
+              withParams(loc, {
+                [`${prefix}cursor`]: previous === '-' ? null : (previous ?? null),
+                [`${prefix}back`]: back.slice(0, -1).join(' ') || null,
+              }),
+            );
+          }}
+          onNext={() =>
+            navigate(
+              withParams(loc, {
+                [`${prefix}cursor`]: next ?? null,
+                [`${prefix}back`]: [...back, cursor || '-'].join(' '),
+              }),
+            )
+          }
+        />
+      ) : null,
+  };
+}
+
+export function OutboxTab() {
+  const { cursor, pager } = usePaging('');
+  const list = useApi(`outbox:${cursor}`, () => api.get<Page<OutboxItem>>('/outbox', { cursor, limit: 25 }), 10_000);
+  const [open, setOpen] = useState<string>();
+  const detail = useApi(open ? `outbox-item:${open}` : null, () => api.get<OutboxDetail>(`/outbox/${open ?? ''}`));
+  return (
+    <section className="card" aria-label="Email outbox">
+      <h2>Email outbox</h2>
+      <p className="muted">Without an SMTP server (SMTP_URL), emails are kept here instead of sent.</p>
+      <ErrorNote error={list.error} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data && list.data.items.length === 0 ? <Empty>The outbox is empty.</Empty> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <table className="table compact">
+          <thead>
+            <tr>
+              <th scope="col">Subject</th>
+              <th scope="col">To</th>
+              <th scope="col">Run</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <button type="button" className="link-button" onClick={() => setOpen(m.id)}>
+                    {m.subject}
+                  </button>
+                </td>
+                <td>{m.to_addresses?.join(', ')}</td>
+                <td>
+                  {m.run_id ? (
+                    <Link to={`/runs/${m.run_id}`} className="mono small">
+                      {m.run_id}
+                    </Link>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+                <td>{dateTime(m.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {pager(list.data?.next_cursor)}
+      <Dialog title={detail.data?.subject ?? 'Email'} open={!!open} onClose={() => setOpen(undefined)} wide>
+        <ErrorNote error={detail.error} />
+        {detail.data ? (
+          <>
+            <p className="small muted">To {detail.data.to_addresses?.join(', ')}</p>
+            <pre className="preview-body">{detail.data.text_body}</pre>
+            {detail.data.attachments.length > 0 ? (
+              <ul className="plain">
+                {detail.data.attachments.map((a) => (
+                  <li key={a.position}>
+                    <a href={`/api/v1/outbox/${detail.data?.id}/attachments/${a.position}`}>{a.filename}</a> (
+                    {Math.round(a.size / 1024)} KB)
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </>
+        ) : (
+          <Loading />
+        )}
+      </Dialog>
+    </section>
+  );
+}
+
+export function AuditTab() {
+  const loc = useLocation();
+  const { cursor, pager } = usePaging('');
+  const actor = loc.search.get('actor') ?? '';
+  const action = loc.search.get('action') ?? '';
+  const target = loc.search.get('target') ?? '';
+  const list = useApi(`audit:${actor}:${action}:${target}:${cursor}`, () =>
+    api.get<Page<AuditEntry>>('/audit', { actor, action, target, cursor, limit: 50 }),
+  );
+  const [draft, setDraft] = useState({ actor, action, target });
+  return (
+    <section className="card" aria-label="Audit log">
+      <h2>Audit log</h2>
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          navigate(
+            withParams(loc, {
+              actor: draft.actor.trim() || null,
+              action: draft.action.trim() || null,
+              target: draft.target.trim() || null,
+              cursor: null,
+              back: null,
+            }),
+          );
+        }}
+      >
+        {(['actor', 'action', 'target'] as const).map((k) => (
+          <div className="field" key={k}>
+            <label htmlFor={`audit-${k}`}>{k.charAt(0).toUpperCase() + k.slice(1)}</label>
+            <input id={`audit-${k}`} value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value })} />
+          </div>
+        ))}
+        <div className="field">
+          <span className="label-spacer" aria-hidden="true">
+            &nbsp;
+          </span>
+          <button type="submit">Filter</button>
+        </div>
+      </form>
+      <ErrorNote error={list.error} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data && list.data.items.length === 0 ? <Empty>No entries match.</Empty> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Action</th>
+                <th scope="col">Target</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Source</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((a) => (
+                <tr key={a.id}>
+                  <td>{dateTime(a.at)}</td>
+                  <td className="mono small">{a.actor}</td>
+                  <td>{a.action}</td>
+                  <td className="mono small">
+                    {a.target?.startsWith('run_') ? (
+                      <Link to={`/runs/${a.target}`}>{a.target}</Link>
+                    ) : (
+                      (a.target ?? '—')
+                    )}
+                  </td>
+                  <td>
+                    {a.reason ?? '—'}
+                    {a.details && Object.keys(a.details).length > 0 ? (
+                      <details>
+                        <summary className="small">details</summary>
+                        <JsonView value={a.details} />
+                      </details>
+                    ) : null}
+                  </td>
+                  <td className="small">{a.source_ip ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {pager(list.data?.next_cursor)}
+    </section>
+  );
+}

@@ -1,0 +1,182 @@
+// Signed-out pages: sign in, first-run setup from the one-time link, accepting an invitation.
+import { useState } from 'react';
+import type { FormEvent, ReactNode } from 'react';
+import { api } from '../api.ts';
+import { ErrorNote, Field } from '../components/ui.tsx';
+import { useAction } from '../hooks.ts';
+import { useLocation } from '../router.tsx';
+import type { SignedIn } from '../types.ts';
+
+function Card({ title, intro, children }: { title: string; intro?: ReactNode; children: ReactNode }) {
+  return (
+    <main className="auth-page">
+      <div className="auth-card">
+        <div className="brand auth-brand">Billflow</div>
+        <h1>{title}</h1>
+        {intro ? <p className="muted">{intro}</p> : null}
+        {children}
+      </div>
+    </main>
+  );
+}
+
+export function LoginPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const action = useAction(() => api.post<SignedIn>('/auth/login', { email, password }, { quiet401: true }));
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const signed = await action.run();
+    if (signed) onSignedIn(signed);
+  };
+  return (
+    <Card title="Sign in">
+      <form onSubmit={(e) => void submit(e)} className="stack">
+        <ErrorNote error={action.error} title={action.error?.status === 401 ? 'Wrong email or password' : undefined} />
+        <Field label="Email" error={action.error?.fieldError('email')}>
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="email"
+              autoComplete="username"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Password" error={action.error?.fieldError('password')}>
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="primary" disabled={action.busy}>
+          {action.busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
+/** Shared by first-run setup and invitations: choose a password (twice) with a token from the link. */
+function PasswordForm({
+  withEmail,
+  submitLabel,
+  send,
+  onSignedIn,
+}: {
+  withEmail: boolean;
+  submitLabel: string;
+  send: (email: string, password: string) => Promise<SignedIn>;
+  onSignedIn: (s: SignedIn) => void;
+}) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [mismatch, setMismatch] = useState(false);
+  const action = useAction(() => send(email, password));
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setMismatch(password !== confirm);
+    if (password !== confirm) return;
+    const signed = await action.run();
+    if (signed) onSignedIn(signed);
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} className="stack">
+      <ErrorNote error={action.error} />
+      {withEmail ? (
+        <Field label="Email" error={action.error?.fieldError('email')}>
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="email"
+              autoComplete="username"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
+          )}
+        </Field>
+      ) : null}
+      <Field
+        label="Password"
+        hint="At least 12 characters; a passphrase is best."
+        error={action.error?.fieldError('password')}
+      >
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={12}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        )}
+      </Field>
+      <Field label="Confirm password" error={mismatch ? 'The two passwords differ' : undefined}>
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            type="password"
+            autoComplete="new-password"
+            required
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+          />
+        )}
+      </Field>
+      <button type="submit" className="primary" disabled={action.busy}>
+        {action.busy ? 'Working…' : submitLabel}
+      </button>
+    </form>
+  );
+}
+
+export function SetupPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }) {
+  const token = useLocation().search.get('token') ?? '';
+  return (
+    <Card title="Welcome to Billflow" intro="Create the first administrator account. This link works once.">
+      {token ? (
+        <PasswordForm
+          withEmail
+          submitLabel="Create admin account"
+          send={(email, password) => api.post<SignedIn>('/auth/setup', { token, email, password })}
+          onSignedIn={onSignedIn}
+        />
+      ) : (
+        <div className="note note-error" role="alert">
+          This page needs the one-time setup link that <code>billflow start</code> prints.
+        </div>
+      )}
+    </Card>
+  );
+}
+
+export function InvitationPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }) {
+  const token = useLocation().search.get('token') ?? '';
+  return (
+    <Card title="Accept your invitation" intro="Choose a password to finish setting up your account.">
+      <PasswordForm
+        withEmail={false}
+        submitLabel="Set password and sign in"
+        send={(_email, password) => api.post<SignedIn>('/auth/invitation', { token, password })}
+        onSignedIn={onSignedIn}
+      />
+    </Card>
+  );
+}

@@ -1,0 +1,338 @@
+// Users and roles (admin) and API keys (developer+).
+import { useState } from 'react';
+import { api, newIdempotencyKey } from '../api.ts';
+import { useAuth } from '../auth.tsx';
+import { Dialog, Empty, ErrorNote, Field, Loading } from '../components/ui.tsx';
+import { dateTime, fromLocalInput, relative } from '../format.ts';
+import { useAction, useApi } from '../hooks.ts';
+import type { ApiKey, Page, Role, User } from '../types.ts';
+import { ROLES, ROLE_LABELS, roleAtLeast } from '../types.ts';
+
+function RoleSelect({
+  id,
+  value,
+  onChange,
+  max,
+  label,
+}: {
+  id?: string;
+  value: Role;
+  onChange: (r: Role) => void;
+  max: Role;
+  label?: string;
+}) {
+  return (
+    <select id={id} aria-label={label} value={value} onChange={(e) => onChange(e.target.value as Role)}>
+      {ROLES.filter((r) => roleAtLeast(max, r)).map((r) => (
+        <option key={r} value={r}>
+          {ROLE_LABELS[r]}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+export function UsersTab() {
+  const { principal } = useAuth();
+  const list = useApi('users', () => api.get<Page<User>>('/users', { limit: 200 }));
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('viewer');
+  const [invite, setInvite] = useState<{ email: string; url: string | null }>();
+  const create = useAction(async () => {
+    const r = await api.post<{ user: User; invite_url: string | null }>(
+      '/users',
+      { email, role },
+      { idempotencyKey: newIdempotencyKey() },
+    );
+    setInvite({ email: r.user.email, url: r.invite_url });
+    setEmail('');
+    await list.reload();
+    return r;
+  });
+  const update = useAction(async (id: string, patch: { role?: Role; active?: boolean }) => {
+    await api.patch(`/users/${id}`, patch);
+    await list.reload();
+    return true;
+  });
+  return (
+    <section className="card" aria-label="Users">
+      <h2>Users and roles</h2>
+      <ErrorNote error={list.error ?? update.error} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data ? (
+        <div className="table-wrap">
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+                <th scope="col">Since</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((u) => {
+                const self = u.id === principal.id;
+                return (
+                  <tr key={u.id}>
+                    <td>
+                      {u.email} {self ? <span className="muted small">(you)</span> : null}
+                    </td>
+                    <td>
+                      {self ? (
+                        ROLE_LABELS[u.role]
+                      ) : (
+                        <RoleSelect
+                          label={`Role of ${u.email}`}
+                          value={u.role}
+                          max="admin"
+                          onChange={(r) => void update.run(u.id, { role: r })}
+                        />
+                      )}
+                    </td>
+                    <td>
+                      {!u.active ? (
+                        <span className="badge badge-neutral">Deactivated</span>
+                      ) : !u.password_set ? (
+                        <span className="badge badge-info">Invited</span>
+                      ) : (
+                        <span className="badge badge-ok">Active</span>
+                      )}
+                    </td>
+                    <td>{relative(u.created_at)}</td>
+                    <td>
+                      {self ? null : (
+                        <button
+                          type="button"
+                          className={u.active ? 'danger-outline small' : 'small'}
+                          onClick={() => void update.run(u.id, { active: !u.active })}
+                        >
+                          {u.active ? `Deactivate ${u.email}` : `Reactivate ${u.email}`}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <h3>Invite someone</h3>
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create.run();
+        }}
+      >
+        <Field label="Email" error={create.error?.fieldError('email')}>
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="email"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Role">{(id) => <RoleSelect id={id} value={role} max="admin" onChange={setRole} />}</Field>
+        <div className="field">
+          <span className="label-spacer" aria-hidden="true">
+            &nbsp;
+          </span>
+          <button type="submit" className="primary" disabled={create.busy}>
+            Invite
+          </button>
+        </div>
+      </form>
+      <ErrorNote error={create.error} />
+      <Dialog title="Invitation created" open={!!invite} onClose={() => setInvite(undefined)}>
+        <p>
+          Send this link to <strong>{invite?.email}</strong>. It is shown only once and works once.
+        </p>
+        <input
+          readOnly
+          aria-label="Invitation link"
+          className="mono wide"
+          value={invite?.url ?? ''}
+          onFocus={(e) => e.target.select()}
+        />
+        <div className="dialog-actions">
+          <button type="button" className="primary" onClick={() => setInvite(undefined)}>
+            Done
+          </button>
+        </div>
+      </Dialog>
+    </section>
+  );
+}
+
+export function ApiKeysTab() {
+  const { principal } = useAuth();
+  const [showRevoked, setShowRevoked] = useState(false);
+  const list = useApi(`keys:${showRevoked}`, () =>
+    api.get<Page<ApiKey>>('/api-keys', { include_revoked: showRevoked, limit: 200 }),
+  );
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<Role>('viewer');
+  const [expires, setExpires] = useState('');
+  const [shown, setShown] = useState<{ name: string; key: string }>();
+  const [revoking, setRevoking] = useState<ApiKey>();
+  const create = useAction(async () => {
+    const r = await api.post<{ api_key: ApiKey; key: string }>(
+      '/api-keys',
+      { name, role, ...(expires ? { expires_at: fromLocalInput(expires) } : {}) },
+      { idempotencyKey: newIdempotencyKey() },
+    );
+    setShown({ name: r.api_key.name, key: r.key });
+    setName('');
+    setExpires('');
+    await list.reload();
+    return r;
+  });
+  const revoke = useAction(async (id: string) => {
+    await api.del(`/api-keys/${id}`);
+    setRevoking(undefined);
+    await list.reload();
+    return true;
+  });
+  return (
+    <section className="card" aria-label="API keys">
+      <h2>API keys</h2>
+      <p className="muted">
+        For machines: send it as <code>Authorization: Bearer bf_…</code>. A key acts with its role.
+      </p>
+      <ErrorNote error={list.error} />
+      <label className="check">
+        <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.target.checked)} /> Show revoked
+        keys
+      </label>
+      {list.data && list.data.items.length === 0 ? <Empty>No API keys.</Empty> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col">Role</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((k) => (
+                <tr key={k.id}>
+                  <td>{k.name}</td>
+                  <td className="mono small">{k.prefix}…</td>
+                  <td>{ROLE_LABELS[k.role]}</td>
+                  <td>{k.last_used_at ? relative(k.last_used_at) : 'never'}</td>
+                  <td>{k.expires_at ? dateTime(k.expires_at) : 'never'}</td>
+                  <td>
+                    {k.revoked_at ? (
+                      <span className="badge badge-neutral">Revoked</span>
+                    ) : (
+                      <button type="button" className="danger-outline small" onClick={() => setRevoking(k)}>
+                        Revoke {k.name}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <h3>Create a key</h3>
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create.run();
+        }}
+      >
+        <Field label="Key name" error={create.error?.fieldError('name')}>
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              required
+              value={name}
+              placeholder="e.g. billing backend"
+              onChange={(e) => setName(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Key role">
+          {(id) => <RoleSelect id={id} value={role} max={principal.role} onChange={setRole} />}
+        </Field>
+        <Field label="Expires (optional)" error={create.error?.fieldError('expires_at')}>
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              type="datetime-local"
+              value={expires}
+              onChange={(e) => setExpires(e.target.value)}
+            />
+          )}
+        </Field>
+        <div className="field">
+          <span className="label-spacer" aria-hidden="true">
+            &nbsp;
+          </span>
+          <button type="submit" className="primary" disabled={create.busy}>
+            Create key
+          </button>
+        </div>
+      </form>
+      <ErrorNote error={create.error} />
+      <Dialog title="Your new API key" open={!!shown} onClose={() => setShown(undefined)}>
+        <p>
+          Copy the key for <strong>{shown?.name}</strong> now: it is shown only this once and cannot be recovered.
+        </p>
+        <input
+          readOnly
+          aria-label="New API key"
+          className="mono wide"
+          value={shown?.key ?? ''}
+          onFocus={(e) => e.target.select()}
+        />
+        <div className="dialog-actions">
+          <button type="button" className="primary" onClick={() => setShown(undefined)}>
+            I have copied it
+          </button>
+        </div>
+      </Dialog>
+      <Dialog title="Revoke API key" open={!!revoking} onClose={() => setRevoking(undefined)}>
+        <p>
+          Requests with <strong>{revoking?.name}</strong> ({revoking?.prefix}…) will be refused from now on. This cannot
+          be undone.
+        </p>
+        <ErrorNote error={revoke.error} />
+        <div className="dialog-actions">
+          <button type="button" onClick={() => setRevoking(undefined)}>
+            Keep it
+          </button>
+          <button
+            type="button"
+            className="danger"
+            disabled={revoke.busy}
+            onClick={() => revoking && void revoke.run(revoking.id)}
+          >
+            Revoke key
+          </button>
+        </div>
+      </Dialog>
+    </section>
+  );
+}

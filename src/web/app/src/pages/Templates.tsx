@@ -1,0 +1,274 @@
+// The template editor: Liquid source on the left, a live preview (debounced) on the right,
+// save / revert to the shipped text, and a test send.
+import { useEffect, useState } from 'react';
+import { api } from '../api.ts';
+import type { ApiError } from '../api.ts';
+import { ErrorNote, Field, Loading } from '../components/ui.tsx';
+import { dateTime, humanize } from '../format.ts';
+import { useAction, useApi } from '../hooks.ts';
+import { navigate, useLocation, withParams } from '../router.tsx';
+
+interface TemplateItem {
+  event: string;
+  channel: string;
+  locale: string;
+  is_override: boolean;
+  has_default?: boolean;
+  updated_at?: string | null;
+}
+
+interface Template {
+  event: string;
+  channel: string;
+  locale: string;
+  subject: string | null;
+  body: string;
+  html: string | null;
+  is_override: boolean;
+  updated_by?: string | null;
+  updated_at?: string | null;
+}
+
+interface Rendered {
+  subject: string;
+  body: string;
+  html: string | null;
+}
+
+const keyOf = (t: { event: string; channel: string; locale: string }) => `${t.event}/${t.channel}/${t.locale}`;
+
+function Editor({ item, onSaved }: { item: TemplateItem; onSaved: () => void }) {
+  const path = `/templates/${keyOf(item)}`;
+  const loaded = useApi(`tpl:${keyOf(item)}`, () => api.get<Template>(path));
+  const [subject, setSubject] = useState('');
+  const [body, setBody] = useState('');
+  const [html, setHtml] = useState('');
+  const [preview, setPreview] = useState<Rendered>();
+  const [previewError, setPreviewError] = useState<ApiError>();
+  const [saved, setSaved] = useState<string>();
+  const [to, setTo] = useState('');
+  const t = loaded.data;
+
+  useEffect(() => {
+    if (!t) return;
+    setSubject(t.subject ?? '');
+    setBody(t.body);
+    setHtml(t.html ?? '');
+  }, [t]);
+
+  // Re-render 400 ms after the last keystroke; a late answer for older text is dropped.
+  useEffect(() => {
+    if (!t) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      api
+        .post<Rendered>('/templates/preview', {
+          event: item.event,
+          channel: item.channel,
+          locale: item.locale,
+          subject: t.subject === null && !subject ? null : subject,
+          body: body || ' ',
+          html: html || null,
+        })
+        .then(
+          (r) => {
+            if (!live) return;
+            setPreview(r);
+            setPreviewError(undefined);
+          },
+          (e: ApiError) => live && setPreviewError(e),
+        );
+    }, 400);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [t, item, subject, body, html]);
+
+  const save = useAction(async () => {
+    const r = await api.put<Template>(path, {
+      subject: t?.subject === null && !subject ? null : subject,
+      body,
+      html: html || null,
+    });
+    setSaved(`Saved ${dateTime(r.updated_at ?? new Date().toISOString())}.`);
+    onSaved();
+    await loaded.reload();
+    return r;
+  });
+  const revert = useAction(async () => {
+    await api.del(path);
+    setSaved('Reverted to the shipped template.');
+    onSaved();
+    await loaded.reload();
+    return true;
+  });
+  const send = useAction(() =>
+    api.post<{ delivered: boolean; transport: string; subject?: string; error?: string | null }>(`${path}/test-send`, {
+      to,
+    }),
+  );
+  const [sent, setSent] = useState<string>();
+
+  if (loaded.loading && !t) return <Loading />;
+  if (!t) return <ErrorNote error={loaded.error} />;
+  const dirty = subject !== (t.subject ?? '') || body !== t.body || html !== (t.html ?? '');
+  return (
+    <div className="editor">
+      <div className="editor-source stack">
+        <p className="muted small">
+          {t.is_override
+            ? `Your version (changed ${dateTime(t.updated_at)}).`
+            : 'The shipped template. Saving creates your version.'}
+        </p>
+        {t.subject !== null || item.channel === 'email' ? (
+          <Field label="Subject" error={save.error?.fieldError('subject')}>
+            {(id, d) => (
+              <input id={id} aria-describedby={d} value={subject} onChange={(e) => setSubject(e.target.value)} />
+            )}
+          </Field>
+        ) : null}
+        <Field label="Body" hint="Liquid: {{ customer.name }}, {% if … %}." error={save.error?.fieldError('body')}>
+          {(id, d) => (
+            <textarea
+              id={id}
+              aria-describedby={d}
+              className="mono"
+              rows={14}
+              value={body}
+              onChange={(e) => setBody(e.target.value)}
+            />
+          )}
+        </Field>
+        {item.channel === 'email' ? (
+          <details>
+            <summary>HTML version</summary>
+            <Field label="HTML body" error={save.error?.fieldError('html')}>
+              {(id, d) => (
+                <textarea
+                  id={id}
+                  aria-describedby={d}
+                  className="mono"
+                  rows={10}
+                  value={html}
+                  onChange={(e) => setHtml(e.target.value)}
+                />
+              )}
+            </Field>
+          </details>
+        ) : null}
+        <ErrorNote error={save.error ?? revert.error} />
+        {saved && !dirty ? (
+          <div className="note note-ok" role="status">
+            {saved}
+          </div>
+        ) : null}
+        <div className="row">
+          <button type="button" className="primary" disabled={save.busy || !dirty} onClick={() => void save.run()}>
+            Save template
+          </button>
+          {t.is_override ? (
+            <button type="button" disabled={revert.busy} onClick={() => void revert.run()}>
+              Revert to shipped
+            </button>
+          ) : null}
+        </div>
+        <form
+          className="test-send"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setSent(undefined);
+            void send
+              .run()
+              .then(
+                (r) =>
+                  r &&
+                  setSent(
+                    r.delivered
+                      ? `Sent via ${r.transport}: “${r.subject ?? ''}”.`
+                      : `Not delivered: ${r.error ?? 'unknown error'}`,
+                  ),
+              );
+          }}
+        >
+          <Field label="Send a test to" hint="Sends the saved version with sample data.">
+            {(id, d) => (
+              <div className="input-row">
+                <input
+                  id={id}
+                  aria-describedby={d}
+                  type="email"
+                  required
+                  value={to}
+                  onChange={(e) => setTo(e.target.value)}
+                />
+                <button type="submit" disabled={send.busy}>
+                  Send test
+                </button>
+              </div>
+            )}
+          </Field>
+          <ErrorNote error={send.error} />
+          {sent ? (
+            <div className="note" role="status">
+              {sent}
+            </div>
+          ) : null}
+        </form>
+      </div>
+      <section className="editor-preview" aria-label="Preview" aria-live="polite">
+        <h3>Preview</h3>
+        <p className="muted small">Rendered with sample data.</p>
+        <ErrorNote error={previewError} title="The template does not render" />
+        {preview ? (
+          <div className="preview-box">
+            {preview.subject ? (
+              <div className="preview-subject">
+                <span className="muted">Subject:</span> <span data-testid="preview-subject">{preview.subject}</span>
+              </div>
+            ) : null}
+            <pre className="preview-body" data-testid="preview-body">
+              {preview.body}
+            </pre>
+          </div>
+        ) : (
+          <Loading label="Rendering…" />
+        )}
+      </section>
+    </div>
+  );
+}
+
+export function TemplatesTab() {
+  const loc = useLocation();
+  const list = useApi('templates', () => api.get<{ items: TemplateItem[] }>('/templates'));
+  const items = list.data?.items ?? [];
+  const selectedKey = loc.search.get('template') ?? (items[0] ? keyOf(items[0]) : '');
+  const selected = items.find((i) => keyOf(i) === selectedKey) ?? items[0];
+  return (
+    <section className="card" aria-label="Templates">
+      <h2>Templates</h2>
+      <ErrorNote error={list.error} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {items.length > 0 ? (
+        <Field label="Template">
+          {(id) => (
+            <select
+              id={id}
+              value={selected ? keyOf(selected) : ''}
+              onChange={(e) => navigate(withParams(loc, { template: e.target.value }), { replace: true })}
+            >
+              {items.map((i) => (
+                <option key={keyOf(i)} value={keyOf(i)}>
+                  {humanize(i.event)} · {i.channel} · {i.locale}
+                  {i.is_override ? ' (customized)' : ''}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      ) : null}
+      {selected ? <Editor key={keyOf(selected)} item={selected} onSaved={() => void list.reload()} /> : null}
+    </section>
+  );
+}

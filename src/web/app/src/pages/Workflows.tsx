@@ -1,0 +1,241 @@
+// The runs of one workflow type: filters in the URL, keyset paging, live refresh.
+import { useEffect, useState } from 'react';
+import type { FormEvent } from 'react';
+import { api } from '../api.ts';
+import type { ApiError } from '../api.ts';
+import { useCustomerEmails } from '../customers-cache.ts';
+import { RunStatus, RunStep } from '../components/RunBits.tsx';
+import { Empty, ErrorNote, Field, Loading, PageHeader, Pager } from '../components/ui.tsx';
+import { dateTime, fromLocalInput, humanize, relative, toLocalInput } from '../format.ts';
+import { useApi } from '../hooks.ts';
+import { Link, navigate, useLocation, withParams } from '../router.tsx';
+import type { Customer, Page, RunSummary } from '../types.ts';
+import { RUN_STATUSES, WORKFLOW_LABELS, WORKFLOW_STEPS, isWorkflowType } from '../types.ts';
+
+const POLL_MS = 3000;
+
+/** The customer id for an email search, or an error when nobody has that email. */
+function useCustomerFilter(email: string) {
+  return useApi(email ? `email:${email}` : null, async () => {
+    const page = await api.get<Page<Customer>>('/customers', { email, limit: 1 });
+    return page.items[0] ?? null;
+  });
+}
+
+export function WorkflowListPage({ type }: { type: string }) {
+  const loc = useLocation();
+  const q = loc.search;
+  const status = q.get('status') ?? '';
+  const failedStep = q.get('failed_step') ?? '';
+  const from = q.get('from') ?? '';
+  const to = q.get('to') ?? '';
+  const email = q.get('email') ?? '';
+  const cursor = q.get('cursor') ?? '';
+  const back = q.get('back') ? (q.get('back') ?? '').split(' ') : [];
+
+  const customer = useCustomerFilter(email);
+  const customerId = customer.data?.id;
+  const waitingForCustomer = !!email && customer.loading;
+  const noSuchCustomer = !!email && !customer.loading && customer.data === null;
+
+  const key =
+    waitingForCustomer || noSuchCustomer
+      ? null
+      : JSON.stringify([type, status, failedStep, from, to, customerId, cursor]);
+  const runs = useApi(
+    key,
+    () =>
+      api.get<Page<RunSummary>>('/workflows', {
+        type,
+        status: failedStep ? 'failed' : status,
+        failed_step: failedStep,
+        created_after: from,
+        created_before: to,
+        customer_id: customerId,
+        cursor,
+        limit: 25,
+      }),
+    POLL_MS,
+  );
+  const emails = useCustomerEmails(runs.data?.items.map((r) => r.owner_ref) ?? []);
+
+  const [draftEmail, setDraftEmail] = useState(email);
+  useEffect(() => setDraftEmail(email), [email]);
+
+  if (!isWorkflowType(type)) {
+    return <Empty>Unknown workflow type “{type}”.</Empty>;
+  }
+  const setFilter = (changes: Record<string, string | null>) =>
+    navigate(withParams(loc, { ...changes, cursor: null, back: null }), { replace: true });
+
+  const title = WORKFLOW_LABELS[type];
+  const items = runs.data?.items ?? [];
+  return (
+    <>
+      <PageHeader title={title}>
+        <Link className="button" to={`/bulk-restart?type=${type}${failedStep ? `&failed_step=${failedStep}` : ''}`}>
+          Bulk restart…
+        </Link>
+      </PageHeader>
+      <p className="muted small">
+        <code>{type}</code> · {WORKFLOW_STEPS[type].join(' → ')}
+      </p>
+      <form
+        className="filters card"
+        aria-label="Filters"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          setFilter({ email: draftEmail.trim() || null });
+        }}
+      >
+        <Field label="Status">
+          {(id) => (
+            <select
+              id={id}
+              value={failedStep ? 'failed' : status}
+              onChange={(e) => setFilter({ status: e.target.value || null, failed_step: null })}
+            >
+              <option value="">Any status</option>
+              {RUN_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {humanize(s)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Failed step">
+          {(id) => (
+            <select
+              id={id}
+              value={failedStep}
+              onChange={(e) =>
+                setFilter({ failed_step: e.target.value || null, status: e.target.value ? 'failed' : status || null })
+              }
+            >
+              <option value="">Any step</option>
+              {WORKFLOW_STEPS[type].map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Created after">
+          {(id) => (
+            <input
+              id={id}
+              type="datetime-local"
+              value={toLocalInput(from || null)}
+              onChange={(e) => setFilter({ from: fromLocalInput(e.target.value) })}
+            />
+          )}
+        </Field>
+        <Field label="Created before">
+          {(id) => (
+            <input
+              id={id}
+              type="datetime-local"
+              value={toLocalInput(to || null)}
+              onChange={(e) => setFilter({ to: fromLocalInput(e.target.value) })}
+            />
+          )}
+        </Field>
+        <Field label="Customer email">
+          {(id) => (
+            <div className="input-row">
+              <input
+                id={id}
+                type="search"
+                placeholder="name@example.com"
+                value={draftEmail}
+                onChange={(e) => setDraftEmail(e.target.value)}
+              />
+              <button type="submit">Search</button>
+            </div>
+          )}
+        </Field>
+        {status || failedStep || from || to || email ? (
+          <button
+            type="button"
+            className="link-button clear"
+            onClick={() => setFilter({ status: null, failed_step: null, from: null, to: null, email: null })}
+          >
+            Clear filters
+          </button>
+        ) : null}
+      </form>
+
+      <ErrorNote error={(customer.error ?? runs.error) as ApiError | undefined} />
+      {noSuchCustomer ? <Empty>No customer has the email “{email}”.</Empty> : null}
+      {runs.loading && !runs.data && !noSuchCustomer ? <Loading /> : null}
+      {runs.data && items.length === 0 ? (
+        <Empty>
+          {status || failedStep || from || to || email
+            ? 'No runs match these filters.'
+            : `No ${title.toLowerCase()} runs yet.`}
+        </Empty>
+      ) : null}
+      {items.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table runs-table" aria-label={`${title} runs`}>
+            <thead>
+              <tr>
+                <th scope="col">Run</th>
+                <th scope="col">Status</th>
+                <th scope="col">Subject</th>
+                <th scope="col">Step</th>
+                <th scope="col">Created</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((run) => (
+                <tr key={run.id} data-run-id={run.id}>
+                  <td>
+                    <Link to={`/runs/${run.id}`} className="mono">
+                      {run.id}
+                    </Link>
+                  </td>
+                  <td>
+                    <RunStatus run={run} />
+                  </td>
+                  <td>
+                    {run.owner_ref && emails.get(run.owner_ref) ? <div>{emails.get(run.owner_ref)}</div> : null}
+                    <div className="muted small mono">{run.subject_ref ?? '—'}</div>
+                  </td>
+                  <td>
+                    <RunStep run={run} />
+                  </td>
+                  <td title={dateTime(run.created_at)}>{relative(run.created_at)}</td>
+                  <td title={dateTime(run.updated_at)}>{relative(run.updated_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {runs.data && (cursor || runs.data.next_cursor) ? (
+        <Pager
+          hasPrevious={!!cursor}
+          hasNext={!!runs.data.next_cursor}
+          onPrevious={() => {
+            const previous = back[back.length - 1];
+            navigate(
+              withParams(loc, {
+                cursor: previous === '-' ? null : (previous ?? null),
+                back: back.slice(0, -1).join(' ') || null,
+              }),
+            );
+          }}
+          onNext={() =>
+            navigate(
+              withParams(loc, { cursor: runs.data?.next_cursor ?? null, back: [...back, cursor || '-'].join(' ') }),
+            )
+          }
+        />
+      ) : null}
+    </>
+  );
+}

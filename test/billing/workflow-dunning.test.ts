@@ -2,12 +2,12 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWorker, getRun } from '../../src/engine/index.ts';
 import type { RunDetail } from '../../src/engine/index.ts';
-import type { PaymentProvider } from '../../src/providers/index.ts';
 import {
   cancelSubscription,
   createSubscription,
   getPayment,
   getSubscription,
+  setCustomerPaymentMethod,
 } from '../../src/billing/records/index.ts';
 import type { Customer, Subscription } from '../../src/billing/records/index.ts';
 import { compareStats, countSubscriptionCancelled, countSubscriptionCreated } from '../../src/billing/stats/index.ts';
@@ -34,38 +34,6 @@ import type { SwitchableProvider } from './workflow-support.ts';
 
 const DAY = 86_400_000;
 const standIn = await startStripeStandIn();
-
-/**
- * The customer replaces the card on file at the provider: from then on, charges naming the old
- * payment method are made with the new one (the sandbox's methods never change behaviour, a
- * customer's card does). Everything else goes to the real provider underneath.
- */
-function replaceableCards(inner: PaymentProvider) {
-  const cards = new Map<string, string>();
-  const provider: PaymentProvider = {
-    get name() {
-      return inner.name;
-    },
-    ensureCustomer: (input) => inner.ensureCustomer(input),
-    createSubscription: (input) => inner.createSubscription(input),
-    cancelSubscription: (input) => inner.cancelSubscription(input),
-    charge: (input) => inner.charge({ ...input, paymentMethod: cards.get(input.customer) ?? input.paymentMethod }),
-    findCharge: (query) => inner.findCharge(query),
-    refund: (input) => inner.refund(input),
-    findRefund: (query) => inner.findRefund(query),
-  };
-  return {
-    provider,
-    async replace(customer: Customer, paymentMethod: string) {
-      const ref = await inner.ensureCustomer({
-        idempotencyKey: `test:${customer.id}`,
-        customerId: customer.id,
-        email: customer.email,
-      });
-      cards.set(ref.provider_reference, paymentMethod);
-    },
-  };
-}
 
 async function statsExact(h: BillingHarness) {
   const comparison = await compareStats(h.db);
@@ -113,12 +81,10 @@ async function sandboxCharges(h: BillingHarness, prefix: string) {
 
 eachDatabase((kind) => {
   let switchable: SwitchableProvider | undefined;
-  let cards: ReturnType<typeof replaceableCards> | undefined;
   const harness = billingHarness(kind, {
     provider: (db, now) => {
       switchable = switchableProvider(standIn, db, now);
-      cards = replaceableCards(switchable.provider);
-      return cards.provider;
+      return switchable.provider;
     },
   });
   const setup = async (provider: 'sandbox' | 'stripe' = 'sandbox') => {
@@ -197,7 +163,7 @@ eachDatabase((kind) => {
 
     // Day 2: still nothing. Day 3 with a working card: recovered.
     h.clock.advance(DAY);
-    await cards?.replace(customer, 'pm_card_ok');
+    await setCustomerPaymentMethod(h.db, customer.id, 'pm_card_ok'); // the customer updates their card
     h.clock.advance(DAY);
     run = await h.settle(started.runId);
     assert.equal(run.status, 'completed');
@@ -421,7 +387,7 @@ eachDatabase((kind) => {
     await waitingFor(h, started.runId, 1);
     h.clock.advance(DAY);
     await waitingFor(h, started.runId, 2);
-    await cards?.replace(customer, 'pm_card_visa');
+    await setCustomerPaymentMethod(h.db, customer.id, 'pm_card_visa'); // the customer updates their card
     h.clock.set(new Date(failedAt.getTime() + 3 * DAY));
     const run = await h.settle(started.runId);
     assert.equal(run.outcome, 'recovered');
@@ -476,7 +442,7 @@ eachDatabase((kind) => {
     let run = await waitingFor(h, started.runId, 2);
     assert.equal(dunningState(run).attempts.length, 1);
     h.clock.set(new Date(failedAt.getTime() + 3 * DAY));
-    await cards?.replace(customer, 'pm_card_ok');
+    await setCustomerPaymentMethod(h.db, customer.id, 'pm_card_ok'); // the customer updates their card
     run = await h.settle(started.runId);
     assert.equal(run.outcome, 'recovered');
     const charges = await sandboxCharges(h, `${started.runId}:`);

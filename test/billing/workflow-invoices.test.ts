@@ -201,8 +201,10 @@ eachDatabase((kind) => {
       }),
       (error: unknown) => error instanceof ConflictError && error.details.status === 'paid',
     );
+    // No payment method given and none on file: nothing to charge, the field is named.
+    const unpaid = await invoiceFor(h, customer.id);
     await assert.rejects(
-      chargeInvoice(h.db, { registry: h.registry, provider: h.provider }, invoice.record.id, {}),
+      chargeInvoice(h.db, { registry: h.registry, provider: h.provider }, unpaid.record.id, {}),
       (error: unknown) => error instanceof InvalidInputError && error.errors[0]?.field === 'payment_method',
     );
     await statsExact(h);

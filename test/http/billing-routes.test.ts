@@ -402,6 +402,37 @@ eachDatabase((kind) => {
       assert.equal(payment.payment.amount, 1200);
       assert.equal((await h.settle(payment.workflow_run_id)).status, 'completed');
       assert.equal(json(await h.call('viewer', 'GET', `/invoices/${second.invoice.id}`)).status, 'paid');
+
+      // With the customer's card on file, a charge needs no payment method.
+      const noMethod = await h.call('customer_support', 'POST', '/invoices', {
+        customer_id: customerId,
+        currency: 'EUR',
+        lines: [{ description: 'Support', amount: 300 }],
+      });
+      const third = json<{ invoice: { id: string } }>(noMethod).invoice.id;
+      const badMethod = await h.call('customer_support', 'PUT', `/customers/${customerId}/payment-method`, {
+        payment_method: 'pm card; drop',
+      });
+      assert.equal(badMethod.statusCode, 400);
+      assert.equal(fieldOf(badMethod), 'payment_method');
+      const unknownCustomer = await h.call(
+        'customer_support',
+        'PUT',
+        '/customers/cus_0000000000000000000000000000/payment-method',
+        {
+          payment_method: 'pm_card_ok',
+        },
+      );
+      assert.equal(unknownCustomer.statusCode, 404);
+      const onFile = await h.call('customer_support', 'PUT', `/customers/${customerId}/payment-method`, {
+        payment_method: 'pm_card_ok',
+      });
+      assert.equal(onFile.statusCode, 200, onFile.body);
+      assert.equal(json<{ customer: { payment_method: string } }>(onFile).customer.payment_method, 'pm_card_ok');
+      const chargedOnFile = await h.call('customer_support', 'POST', `/invoices/${third}/charge`, {});
+      assert.equal(chargedOnFile.statusCode, 201, chargedOnFile.body);
+      assert.equal(json<{ payment: { status: string } }>(chargedOnFile).payment.status, 'succeeded');
+
       const chargeAgain = await h.call(
         'customer_support',
         'POST',

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../../db/types.ts';
 import { newId } from '../../engine/ids.ts';
 import type { Registry } from '../../engine/index.ts';
-import { ConflictError } from '../../errors.ts';
+import { ConflictError, InvalidInputError } from '../../errors.ts';
 import type { ChargeResult, PaymentProvider } from '../../providers/index.ts';
 import { InputReader, findPaymentByProviderReference, getCustomer, getInvoice, getPayment } from '../records/index.ts';
 import type { Payment } from '../records/index.ts';
@@ -58,7 +58,10 @@ export interface ChargeInvoiceDeps {
 }
 
 export interface ChargeInvoiceOptions extends OperationOptions {
-  /** The provider payment method to charge (pm_…); dunning charges it again after a decline. */
+  /**
+   * The provider payment method to charge (pm_…); defaults to the customer's on file. Dunning
+   * charges the customer's method on file again after a decline.
+   */
   payment_method?: string;
 }
 
@@ -76,7 +79,7 @@ export async function chargeInvoice(
   options: ChargeInvoiceOptions = {},
 ): Promise<OperationResult<Payment>> {
   const r = new InputReader(options);
-  const paymentMethod = r.string('payment_method', { required: true, max: 255 });
+  const givenMethod = r.string('payment_method', { max: 255 });
   r.done();
   const invoice = await getInvoice(db, invoiceId);
   const key = `invoice:${invoice.id}:charge:${callerKey(options.idempotencyKey)}`;
@@ -89,6 +92,12 @@ export async function chargeInvoice(
     throw new ConflictError(`invoice ${invoice.number} totals 0: mark it paid instead`, { status: invoice.status });
   }
   const customer = await getCustomer(db, invoice.customer_id);
+  const paymentMethod = givenMethod ?? customer.payment_method ?? undefined;
+  if (!paymentMethod && !earlier) {
+    throw new InvalidInputError([
+      { field: 'payment_method', message: `is required: customer ${customer.id} has no payment method on file` },
+    ]);
+  }
   let result: ChargeResult | null = earlier;
   if (!result) {
     const providerCustomer = await deps.provider.ensureCustomer({
@@ -103,7 +112,7 @@ export async function chargeInvoice(
       amount: invoice.total,
       currency: invoice.currency,
       customer: providerCustomer.provider_reference,
-      paymentMethod,
+      paymentMethod: paymentMethod as string,
       description: `Invoice ${invoice.number}`,
       metadata: { invoice_id: invoice.id, customer_id: customer.id },
     });

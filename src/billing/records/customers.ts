@@ -14,6 +14,8 @@ export interface Customer {
   currency: string | null;
   status: CustomerStatus;
   provider_customer_id: string | null;
+  /** The provider's payment method to charge (dunning retries use the current one). */
+  payment_method: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -24,6 +26,7 @@ export interface CustomerInput {
   locale?: string;
   currency?: string;
   provider_customer_id?: string;
+  payment_method?: string;
 }
 
 /** Options every insert takes: the time to stamp (a step's `ctx.now()`, a provider event's time). */
@@ -37,7 +40,10 @@ export interface At {
   id?: string;
 }
 
-const COLUMNS = 'id, email, name, locale, currency, status, provider_customer_id, created_at, updated_at';
+const COLUMNS =
+  'id, email, name, locale, currency, status, provider_customer_id, payment_method, created_at, updated_at';
+const PAYMENT_METHOD = /^[A-Za-z0-9_]{3,255}$/;
+const PAYMENT_METHOD_HINT = "must be the provider's payment method id, such as pm_card_ok";
 // BCP 47 language tags as mail templates are chosen by them: en, pt-BR, zh-Hant-TW.
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
@@ -49,9 +55,23 @@ export function parseCustomerInput(raw: unknown): CustomerInput {
     locale: r.string('locale', { max: 35, pattern: LOCALE, hint: 'must be a language tag such as en or pt-BR' }),
     currency: r.currency('currency'),
     provider_customer_id: r.string('provider_customer_id', { max: 255 }),
+    payment_method: r.string('payment_method', { max: 255, pattern: PAYMENT_METHOD, hint: PAYMENT_METHOD_HINT }),
   };
   r.done();
   return input;
+}
+
+/** `{ payment_method }`: the customer's new payment method (e.g. after updating their card). */
+export function parsePaymentMethodInput(raw: unknown): { payment_method: string } {
+  const r = new InputReader(raw);
+  const payment_method = r.string('payment_method', {
+    required: true,
+    max: 255,
+    pattern: PAYMENT_METHOD,
+    hint: PAYMENT_METHOD_HINT,
+  });
+  r.done();
+  return { payment_method: payment_method as string };
 }
 
 /**
@@ -61,8 +81,9 @@ export function parseCustomerInput(raw: unknown): CustomerInput {
  */
 export async function createCustomer(q: Queryable, input: CustomerInput, options: At = {}): Promise<Customer> {
   const { rows } = await q.query<Customer>(
-    `INSERT INTO customers (id, email, name, locale, currency, provider_customer_id, created_at, updated_at)
-     VALUES ($1, $2, $3, coalesce($4, 'en'), $5, $6, coalesce($7::timestamptz, now()), coalesce($7::timestamptz, now()))
+    `INSERT INTO customers (id, email, name, locale, currency, provider_customer_id, payment_method, created_at,
+       updated_at)
+     VALUES ($1, $2, $3, coalesce($4, 'en'), $5, $6, $8, coalesce($7::timestamptz, now()), coalesce($7::timestamptz, now()))
      ON CONFLICT (provider_customer_id) DO NOTHING
      RETURNING ${COLUMNS}`,
     [
@@ -73,6 +94,7 @@ export async function createCustomer(q: Queryable, input: CustomerInput, options
       input.currency ?? null,
       input.provider_customer_id ?? null,
       options.at ?? null,
+      input.payment_method ?? null,
     ],
   );
   if (rows[0]) return rows[0];
@@ -161,6 +183,24 @@ export async function setProviderCustomerId(q: Queryable, id: string, providerCu
   );
   if (!rows[0]) throw new NotFoundError(`customer ${id} not found`);
   return rows[0];
+}
+
+/**
+ * Sets the payment method later charges use. `onlyIfUnset`: keep one the customer already has (a
+ * subscription's method becomes the default only for a customer without one).
+ */
+export async function setCustomerPaymentMethod(
+  q: Queryable,
+  id: string,
+  paymentMethod: string,
+  options: { onlyIfUnset?: boolean } = {},
+): Promise<Customer> {
+  const { rows } = await q.query<Customer>(
+    `UPDATE customers SET payment_method = $2, updated_at = now()
+     WHERE id = $1 AND (NOT $3::boolean OR payment_method IS NULL) RETURNING ${COLUMNS}`,
+    [id, paymentMethod, options.onlyIfUnset ?? false],
+  );
+  return rows[0] ?? getCustomer(q, id);
 }
 
 /** Gives a customer known without a name the name a later source brings; a name is never replaced. */

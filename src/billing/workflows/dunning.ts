@@ -104,7 +104,8 @@ async function charge(deps: WorkflowDeps, ctx: StepContext<PaymentRunInput>, n: 
     amount: input.amount,
     currency: input.currency,
     customer: providerCustomer.provider_reference,
-    paymentMethod: input.payment_method as string,
+    // The card on file now: a customer who updated it since the failure is charged on the new one.
+    paymentMethod: customer.payment_method ?? (input.payment_method as string),
     description: `Retry ${n} of payment ${input.payment_id}`,
     metadata: { payment_id: input.payment_id, run_id: ctx.runId, attempt: String(n) },
   });

@@ -7,6 +7,7 @@ import {
   getPlan,
   getSubscription,
   parseSubscriptionInput,
+  setCustomerPaymentMethod,
   setProviderCustomerId,
   setProviderSubscriptionId,
   InputReader,
@@ -79,6 +80,12 @@ export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
           const subscription =
             (await findSubscription(ctx.tx, ctx.input.subscription_id)) ??
             (await createSubscription(ctx.tx, ctx.input, { id: ctx.input.subscription_id, at: ctx.now() }));
+          // The first card a customer subscribes with is the one on file for later charges.
+          if (ctx.input.payment_method) {
+            await setCustomerPaymentMethod(ctx.tx, subscription.customer_id, ctx.input.payment_method, {
+              onlyIfUnset: true,
+            });
+          }
           return {
             subscription_id: subscription.id,
             customer_id: subscription.customer_id,
@@ -132,7 +139,7 @@ export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
               currency: subscription.currency,
               interval: subscription.interval,
             },
-            paymentMethod: ctx.input.payment_method,
+            paymentMethod: ctx.input.payment_method ?? customer.payment_method ?? undefined,
           });
           if (subscription.provider_subscription_id !== created.provider_reference) {
             await setProviderSubscriptionId(deps.db, subscription.id, created.provider_reference);

@@ -6,6 +6,8 @@ import {
   listCustomerPayments,
   listCustomerSubscriptions,
   parseCustomerInput,
+  parsePaymentMethodInput,
+  setCustomerPaymentMethod,
 } from '../../billing/records/index.ts';
 import type { Customer } from '../../billing/records/index.ts';
 import { listRuns } from '../../engine/index.ts';
@@ -26,6 +28,14 @@ import {
 import { runSummarySchema, runSummaryView } from '../schemas/run.ts';
 
 export const BILLING_TAGS = ['Billing records'];
+
+const paymentMethodInput = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 255,
+  pattern: '^[A-Za-z0-9_]+$',
+  description: "The provider's payment method id, e.g. pm_card_ok in the sandbox.",
+};
 
 interface ListQuery {
   email?: string;
@@ -53,6 +63,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
           locale: { type: 'string', maxLength: 35, description: 'Language tag for emails: en, de, pt-BR.' },
           currency: currencyInput,
           provider_customer_id: externalRef,
+          payment_method: paymentMethodInput,
         },
       },
       response: {
@@ -62,6 +73,37 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
       async handler({ body }) {
         const customer = await createCustomer(db, parseCustomerInput(body), { at: deps.clock() });
         return { status: 201, body: { customer: recordView(customer) } };
+      },
+    }),
+    route<{ id: string }, unknown, Record<string, unknown>>({
+      method: 'PUT',
+      url: '/customers/:id/payment-method',
+      access: 'customer_support',
+      summary: "Set the customer's payment method on file",
+      description:
+        'The provider payment method (pm_…) later charges use: invoice charges without one, and every dunning ' +
+        'retry of a failed payment, so a customer who updated their card is charged on the new one.',
+      tags: BILLING_TAGS,
+      audit: 'customer.payment_method',
+      params: idParams('cus'),
+      body: {
+        type: 'object',
+        required: ['payment_method'],
+        additionalProperties: false,
+        properties: { payment_method: paymentMethodInput },
+      },
+      response: {
+        200: { type: 'object', required: ['customer'], properties: { customer: customerSchema } },
+        ...problemResponses(),
+      },
+      async handler({ params, body }) {
+        const { payment_method } = parsePaymentMethodInput(body);
+        const customer = await setCustomerPaymentMethod(db, params.id, payment_method);
+        return {
+          status: 200,
+          body: { customer: recordView(customer) },
+          audit: { target: customer.id, details: { payment_method } },
+        };
       },
     }),
     route<unknown, ListQuery>({

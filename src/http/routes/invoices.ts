@@ -107,10 +107,12 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
       params: idParams('inv'),
       body: {
         type: 'object',
-        required: ['payment_method'],
         additionalProperties: false,
         properties: {
-          payment_method: { ...externalRef, description: 'The provider payment method (sandbox: pm_card_ok, …).' },
+          payment_method: {
+            ...externalRef,
+            description: "The provider payment method (sandbox: pm_card_ok, …); defaults to the customer's on file.",
+          },
         },
       },
       response: { 201: startedSchema('payment', paymentSchema), ...problemResponses(409) },

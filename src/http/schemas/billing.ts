@@ -43,6 +43,7 @@ export const customerSchema = record(['id', 'email', 'status', 'created_at'], {
   currency: nullableStr,
   status: { type: 'string', enum: [...CUSTOMER_STATUSES] },
   provider_customer_id: nullableStr,
+  payment_method: nullableStr,
   created_at: timestamp,
   updated_at: timestamp,
 });

@@ -13,5 +13,7 @@ export { bulkRestart, advanceOperations, getOperation } from './bulk.ts';
 export type { BulkRestartRequest, BulkRestartResult, FailedRunFilter, OperationStatus } from './bulk.ts';
 export { getRun, listRuns, countRuns, RUN_STATUSES } from './history.ts';
 export type { RunDetail, RunSummary, RunFilter, RunStatus, StepView, Page, RunEvent } from './history.ts';
+export { countRunsPerHour, MAX_ACTIVITY_RANGE_MS } from './activity.ts';
+export type { ActivityRange, HourlyRunCount } from './activity.ts';
 export type { EngineHooks, Logger, RunCompletedEvent, RunFailedEvent, StepFailedEvent } from './hooks.ts';
 export { serializeError } from './execute.ts';

@@ -128,12 +128,18 @@ export async function markRead(q: Queryable, ids: string[]): Promise<number> {
 
 /**
  * Marks everything read up to `upTo` (the newest entry the reader saw), so an alert that
- * arrives while the button is pressed stays unread.
+ * arrives while the button is pressed stays unread; with `kind`, only entries of that kind (the
+ * bell marks its alerts read without touching notices it never showed).
  */
-export async function markAllRead(q: Queryable, upTo?: Date): Promise<number> {
+export async function markAllRead(
+  q: Queryable,
+  upTo?: Date,
+  filter: { kind?: NotificationKind } = {},
+): Promise<number> {
   const { rowCount } = await q.query(
-    'UPDATE notifications SET read_at = now() WHERE read_at IS NULL AND ($1::timestamptz IS NULL OR created_at <= $1)',
-    [upTo ?? null],
+    `UPDATE notifications SET read_at = now()
+     WHERE read_at IS NULL AND ($1::timestamptz IS NULL OR created_at <= $1) AND ($2::text IS NULL OR kind = $2)`,
+    [upTo ?? null, filter.kind ?? null],
   );
   return rowCount;
 }

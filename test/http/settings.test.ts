@@ -259,5 +259,30 @@ eachDatabase((kind) => {
       assert.deepEqual(json(all), { updated: 1 });
       assert.equal(await unread(), 0);
     });
+
+    it('mark all read with kind=alert leaves notices unread (and the other way round)', async () => {
+      const unread = (kind: string) =>
+        h.call('viewer', 'GET', `/notifications/unread-count?kind=${kind}`).then((r) => json(r).unread as number);
+      const [alertsBefore, noticesBefore] = [await unread('alert'), await unread('notice')];
+      await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Failed A', body: '' });
+      await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Failed B', body: '' });
+      await createNotification(h.db, { kind: 'notice', event: 'payment_succeeded', title: 'Paid', body: '' });
+      const alerts = await h.call('viewer', 'POST', '/notifications/read-all?kind=alert');
+      assert.equal(alerts.statusCode, 200, alerts.body);
+      assert.deepEqual(json(alerts), { updated: alertsBefore + 2 });
+      assert.equal(await unread('alert'), 0);
+      assert.equal(await unread('notice'), noticesBefore + 1, 'notices stay unread');
+
+      const badKind = await h.call('viewer', 'POST', '/notifications/read-all?kind=everything');
+      assert.equal(badKind.statusCode, 400);
+      assert.equal(fieldOf(badKind), 'kind');
+      assert.equal(await unread('notice'), noticesBefore + 1, 'a refused call changes nothing');
+
+      await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Failed C', body: '' });
+      const notices = await h.call('viewer', 'POST', '/notifications/read-all?kind=notice');
+      assert.deepEqual(json(notices), { updated: noticesBefore + 1 });
+      assert.equal(await unread('notice'), 0);
+      assert.equal(await unread('alert'), 1, 'the alert stays unread');
+    });
   });
 });

@@ -1,14 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createRegistry, createWorker, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
+import {
+  countRunsPerHour,
+  createRegistry,
+  createWorker,
+  defineWorkflow,
+  getRun,
+  startWorkflow,
+} from '../../src/engine/index.ts';
 import type { AnyWorkflow, Worker } from '../../src/engine/index.ts';
+import { createCustomer } from '../../src/billing/records/index.ts';
 import { PermanentError } from '../../src/errors.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { apiHarness, json } from './resource-harness.ts';
 import type { ApiHarness } from './resource-harness.ts';
 
+interface Activity {
+  from: string;
+  to: string;
+  items: { hour: string; status: string; count: number }[];
+}
+const fieldOf = (res: { json(): unknown }) => (res.json() as { errors?: { field: string }[] }).errors?.[0]?.field;
+
 interface Page {
-  items: { id: string; status: string; owner_ref: string | null }[];
+  items: { id: string; status: string; owner_ref: string | null; customer_email?: string | null }[];
   next_cursor: string | null;
 }
 
@@ -47,6 +62,18 @@ eachDatabase((kind) => {
       }
       for (const id of ids) await h.settle(id);
       return ids;
+    }
+    /** One test_flaky run created at `at` (in the past of the worker's clock), settled unless `runAt` is later. */
+    async function startFlakyAt(at: string, options: { runAt?: Date; owner?: string } = {}) {
+      const started = await startWorkflow(h.db, registryWithTest(), {
+        type: 'test_flaky',
+        input: {},
+        ownerRef: options.owner,
+        now: new Date(at),
+        runAt: options.runAt,
+      });
+      if (!options.runAt) await h.settle(started.runId);
+      return started.runId;
     }
     let combined: ReturnType<typeof createRegistry> | undefined;
     const registryWithTest = () => (combined ??= createRegistry([...h.registry.values(), flaky]));
@@ -134,6 +161,119 @@ eachDatabase((kind) => {
         invoice: '/api/v1/invoices/inv_0abc',
         customer: '/api/v1/customers/cus_0paging',
       });
+    });
+
+    it('counts runs per UTC hour and status in [from, to), per type; refuses bad ranges naming the field', async () => {
+      broken = true;
+      for (const at of ['2025-06-01T10:05:00Z', '2025-06-01T10:59:59.999Z', '2025-06-01T12:30:00Z']) {
+        await startFlakyAt(at);
+      }
+      broken = false;
+      for (const at of ['2025-06-01T10:30:00Z', '2025-06-01T13:00:00Z']) await startFlakyAt(at);
+      // Not due for a year: stays pending.
+      await startFlakyAt('2025-06-01T12:00:00Z', { runAt: new Date('2027-01-01T00:00:00Z') });
+      // Just outside the range on both sides (`to` is exclusive).
+      await startFlakyAt('2025-06-01T09:59:59.999Z');
+      await startFlakyAt('2025-06-01T14:00:00Z');
+
+      const activity = async (qs: string) => {
+        const res = await h.call('account_manager', 'GET', `/workflows/activity?${qs}`);
+        assert.equal(res.statusCode, 200, res.body);
+        return json<Activity>(res);
+      };
+      const range = `from=2025-06-01T10:00:00Z&to=2025-06-01T14:00:00Z`;
+      const all = await activity(range);
+      assert.equal(all.from, '2025-06-01T10:00:00.000Z');
+      assert.equal(all.to, '2025-06-01T14:00:00.000Z');
+      assert.deepEqual(all.items, [
+        { hour: '2025-06-01T10:00:00.000Z', status: 'completed', count: 1 },
+        { hour: '2025-06-01T10:00:00.000Z', status: 'failed', count: 2 },
+        { hour: '2025-06-01T12:00:00.000Z', status: 'failed', count: 1 },
+        { hour: '2025-06-01T12:00:00.000Z', status: 'pending', count: 1 },
+        { hour: '2025-06-01T13:00:00.000Z', status: 'completed', count: 1 },
+      ]);
+      // Hours are cut in UTC even when the session's time zone is half an hour off.
+      const inKolkata = await h.db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL TimeZone = 'Asia/Kolkata'`);
+        return countRunsPerHour(tx, { from: new Date('2025-06-01T10:00:00Z'), to: new Date('2025-06-01T14:00:00Z') });
+      });
+      assert.deepEqual(
+        inKolkata.map((i) => ({ hour: i.hour.toISOString(), status: i.status, count: i.count })),
+        all.items,
+      );
+      assert.deepEqual((await activity(`${range}&type=test_flaky`)).items, all.items);
+      assert.deepEqual((await activity(`${range}&type=payment_success`)).items, []);
+      // Offsets are honoured; a from inside an hour counts only the runs from there on.
+      const offset = await activity(
+        `from=${encodeURIComponent('2025-06-01T12:30:00+02:00')}&to=${encodeURIComponent('2025-06-01T13:00:00+02:00')}`,
+      );
+      assert.deepEqual(offset.items, [
+        { hour: '2025-06-01T10:00:00.000Z', status: 'completed', count: 1 },
+        { hour: '2025-06-01T10:00:00.000Z', status: 'failed', count: 1 },
+      ]);
+      // Exactly 7 days is allowed (and includes the two runs outside the 4-hour range).
+      const week = await activity('from=2025-06-01T00:00:00Z&to=2025-06-08T00:00:00Z');
+      assert.equal(
+        week.items.reduce((n, i) => n + i.count, 0),
+        8,
+      );
+
+      const bad = async (qs: string, field: string) => {
+        const res = await h.call('account_manager', 'GET', `/workflows/activity?${qs}`);
+        assert.equal(res.statusCode, 400, `${qs}: ${res.body}`);
+        assert.equal(fieldOf(res), field, qs);
+      };
+      await bad('from=2025-06-01T00:00:00Z&to=2025-06-08T00:00:00.001Z', 'to');
+      await bad('from=2025-06-01T10:00:00Z&to=2025-06-01T10:00:00Z', 'to');
+      await bad('from=2025-06-02T00:00:00Z&to=2025-06-01T00:00:00Z', 'to');
+      await bad('to=2025-06-01T00:00:00Z', 'from');
+      await bad('from=2025-06-01T00:00:00Z', 'to');
+      await bad('from=yesterday&to=2025-06-01T00:00:00Z', 'from');
+      await bad(`${range}&type=Bad%20Type`, 'type');
+      assert.equal((await h.call('customer_support', 'GET', `/workflows/activity?${range}`)).statusCode, 403);
+    });
+
+    it("lists runs with their customer's email and filters by it; an unknown email is an empty page", async () => {
+      const zoe = await createCustomer(h.db, { email: 'Zoe@Example.com' });
+      const max = await createCustomer(h.db, { email: 'max@example.com' });
+      broken = true;
+      const zoeRuns = await startFlaky(3, zoe.id);
+      const maxRuns = await startFlaky(1, max.id);
+      const ghost = await startFlaky(1, 'cus_0ghost');
+
+      const page = json<Page>(await h.call('account_manager', 'GET', '/workflows?type=test_flaky&limit=200'));
+      const emailOf = new Map(page.items.map((r) => [r.id, r.customer_email]));
+      for (const id of zoeRuns) assert.equal(emailOf.get(id), 'Zoe@Example.com');
+      assert.equal(emailOf.get(maxRuns[0] as string), 'max@example.com');
+      assert.equal(emailOf.get(ghost[0] as string), null, 'no customer with that id');
+      assert.ok(
+        page.items.every((r) => r.customer_email === null || r.owner_ref === zoe.id || r.owner_ref === max.id),
+        'only runs of real customers carry an email',
+      );
+
+      const byEmail = async (qs: string) => {
+        const res = await h.call('account_manager', 'GET', `/workflows?${qs}`);
+        assert.equal(res.statusCode, 200, res.body);
+        return json<Page>(res);
+      };
+      const found = await byEmail('customer_email=zoe%40EXAMPLE.com&limit=2');
+      assert.equal(found.items.length, 2);
+      assert.ok(found.next_cursor);
+      const rest = await byEmail(`customer_email=zoe%40example.com&limit=2&cursor=${found.next_cursor}`);
+      assert.deepEqual([...found.items, ...rest.items].map((r) => r.id).sort(), [...zoeRuns].sort());
+      for (const r of [...found.items, ...rest.items]) assert.equal(r.customer_email, 'Zoe@Example.com');
+      assert.deepEqual(await byEmail('customer_email=nobody%40example.com'), { items: [], next_cursor: null });
+      assert.deepEqual(await byEmail(`customer_email=max%40example.com&customer_id=${zoe.id}`), {
+        items: [],
+        next_cursor: null,
+      });
+      assert.deepEqual(
+        (await byEmail(`customer_email=max%40example.com&customer_id=${max.id}`)).items.map((r) => r.id),
+        maxRuns,
+      );
+      const badEmail = await h.call('account_manager', 'GET', '/workflows?customer_email=not-an-email');
+      assert.equal(badEmail.statusCode, 400);
+      assert.equal(fieldOf(badEmail), 'customer_email');
     });
 
     it('refuses bad list input naming the field, unknown runs and too low roles', async () => {

@@ -133,6 +133,16 @@ export async function findCustomerByEmail(q: Queryable, email: string): Promise<
   return rows[0];
 }
 
+/** The emails of the given customers, in one query (run lists show them per page); unknown ids are absent. */
+export async function customerEmails(q: Queryable, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await q.query<{ id: string; email: string }>(
+    'SELECT id, email FROM customers WHERE id = ANY($1::text[])',
+    [[...new Set(ids)]],
+  );
+  return new Map(rows.map((r) => [r.id, r.email]));
+}
+
 export async function findCustomerByProviderId(
   q: Queryable,
   providerCustomerId: string,

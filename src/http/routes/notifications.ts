@@ -81,21 +81,24 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { updated: await markRead(db, body.ids) } };
       },
     }),
-    route<unknown, { up_to?: string }>({
+    route<unknown, { up_to?: string; kind?: NotificationKind }>({
       method: 'POST',
       url: '/notifications/read-all',
       access: 'viewer',
       summary: 'Mark everything read, up to the newest entry the reader saw',
-      description: "Pass `up_to` (that entry's created_at) so an alert arriving meanwhile stays unread. No body.",
+      description:
+        "Pass `up_to` (that entry's created_at) so an alert arriving meanwhile stays unread, and `kind` to mark " +
+        'only alerts or only notices. No body.',
       tags: NOTIFY_TAGS,
       querystring: {
         type: 'object',
         additionalProperties: false,
-        properties: { up_to: { type: 'string', format: 'date-time', maxLength: 40 } },
+        properties: { up_to: { type: 'string', format: 'date-time', maxLength: 40 }, kind },
       },
       response: { 200: updated, ...problemResponses() },
       async handler({ query }) {
-        return { status: 200, body: { updated: await markAllRead(db, dateInput(query.up_to, 'up_to')) } };
+        const updated = await markAllRead(db, dateInput(query.up_to, 'up_to'), { kind: query.kind });
+        return { status: 200, body: { updated } };
       },
     }),
   ];

@@ -1,20 +1,32 @@
-// Workflow runs: list, counts, one run in full, bulk restart and its progress.
-import { bulkRestart, countRuns, getOperation, getRun, listRuns } from '../../engine/index.ts';
-import type { RunStatus } from '../../engine/index.ts';
+// Workflow runs: list, counts, activity per hour, one run in full, bulk restart and its progress.
+import { customerEmails, findCustomerByEmail } from '../../billing/records/index.ts';
+import { bulkRestart, countRuns, countRunsPerHour, getOperation, getRun, listRuns } from '../../engine/index.ts';
+import type { RunStatus, RunSummary } from '../../engine/index.ts';
+import type { Queryable } from '../../db/types.ts';
 import { listAudit } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
+import { iso } from '../pagination.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { idParams, idString, pageOf, pageQueryProperties, problemResponses, reasonSchema } from '../schemas.ts';
+import {
+  emailSchema,
+  idParams,
+  idString,
+  pageOf,
+  pageQueryProperties,
+  problemResponses,
+  reasonSchema,
+} from '../schemas.ts';
 import { actorFrom, checkRunCursor, dateInput } from '../schemas/common.ts';
 import {
   operationSchema,
   operationView,
   recordIdSchema,
+  runActivitySchema,
   runDetailSchema,
+  runListItemSchema,
   runDetailView,
   runStatusSchema,
-  runSummarySchema,
   runSummaryView,
   runTypeSchema,
   stepNameSchema,
@@ -27,12 +39,29 @@ interface ListQuery {
   type?: string;
   status?: RunStatus;
   customer_id?: string;
+  customer_email?: string;
   subject_id?: string;
   failed_step?: string;
   created_after?: string;
   created_before?: string;
   limit?: number;
   cursor?: string;
+}
+
+interface ActivityQuery {
+  from: string;
+  to: string;
+  type?: string;
+}
+
+/** The page's runs with their customers' emails, looked up in one query for the whole page. */
+async function withCustomerEmails(q: Queryable, runs: RunSummary[]) {
+  const owners = runs.map((r) => r.owner_ref).filter((ref): ref is string => !!ref?.startsWith('cus_'));
+  const emails = await customerEmails(q, owners);
+  return runs.map((run) => ({
+    ...runSummaryView(run),
+    customer_email: (run.owner_ref && emails.get(run.owner_ref)) ?? null,
+  }));
 }
 
 interface BulkBody {
@@ -57,7 +86,8 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
       access: 'account_manager',
       summary: 'List workflow runs, newest first',
       description:
-        '`failed_step` matches failed runs stopped at that step. Keyset-paged: pass `next_cursor` back as `cursor`.',
+        '`failed_step` matches failed runs stopped at that step. `customer_email` picks the runs of the customer ' +
+        'with that email (an unknown email gives an empty page). Keyset-paged: pass `next_cursor` back as `cursor`.',
       tags: WORKFLOW_TAGS,
       querystring: {
         type: 'object',
@@ -66,6 +96,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
           type: runTypeSchema,
           status: runStatusSchema,
           customer_id: idString('cus'),
+          customer_email: emailSchema,
           subject_id: recordIdSchema,
           failed_step: stepNameSchema,
           created_after: dateTime,
@@ -73,15 +104,24 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
           ...pageQueryProperties,
         },
       },
-      response: { 200: pageOf(runSummarySchema), ...problemResponses() },
+      response: { 200: pageOf(runListItemSchema), ...problemResponses() },
       async handler({ query }) {
         checkRunCursor(query.cursor);
+        let ownerRef = query.customer_id;
+        if (query.customer_email !== undefined) {
+          const customer = await findCustomerByEmail(db, query.customer_email);
+          // Nobody with that email, or someone other than `customer_id`: no run can match.
+          if (!customer || (ownerRef !== undefined && ownerRef !== customer.id)) {
+            return { status: 200, body: { items: [], next_cursor: null } };
+          }
+          ownerRef = customer.id;
+        }
         const page = await listRuns(
           db,
           {
             type: query.type,
             status: query.status,
-            ownerRef: query.customer_id,
+            ownerRef,
             subjectRef: query.subject_id,
             failedStep: query.failed_step,
             createdAfter: dateInput(query.created_after, 'created_after'),
@@ -89,7 +129,44 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
           },
           { limit: query.limit ?? 50, cursor: query.cursor },
         );
-        return { status: 200, body: { items: page.items.map(runSummaryView), next_cursor: page.next_cursor } };
+        return {
+          status: 200,
+          body: { items: await withCustomerEmails(db, page.items), next_cursor: page.next_cursor },
+        };
+      },
+    }),
+    route<unknown, ActivityQuery>({
+      method: 'GET',
+      url: '/workflows/activity',
+      access: 'account_manager',
+      summary: 'Runs created per hour and status (dashboard charts)',
+      description:
+        'Counts the runs created in [`from`, `to`) per UTC hour and status, at most 7 days at once; ' +
+        '`type` limits it to one workflow type.',
+      tags: WORKFLOW_TAGS,
+      querystring: {
+        type: 'object',
+        required: ['from', 'to'],
+        additionalProperties: false,
+        properties: {
+          from: { ...dateTime, examples: ['2026-01-05T00:00:00Z'] },
+          to: { ...dateTime, examples: ['2026-01-06T00:00:00Z'] },
+          type: runTypeSchema,
+        },
+      },
+      response: { 200: runActivitySchema, ...problemResponses() },
+      async handler({ query }) {
+        const from = dateInput(query.from, 'from') as Date;
+        const to = dateInput(query.to, 'to') as Date;
+        const items = await countRunsPerHour(db, { from, to, type: query.type });
+        return {
+          status: 200,
+          body: {
+            from: iso(from),
+            to: iso(to),
+            items: items.map((i) => ({ hour: iso(i.hour), status: i.status, count: i.count })),
+          },
+        };
       },
     }),
     route({

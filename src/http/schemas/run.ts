@@ -46,6 +46,40 @@ export const runSummarySchema: JsonSchema = {
   properties: summaryProperties,
 };
 
+/** A run as the run list shows it: the summary plus its customer's email. */
+export const runListItemSchema: JsonSchema = {
+  ...runSummarySchema,
+  properties: {
+    ...summaryProperties,
+    customer_email: {
+      ...nullableString,
+      description: 'The email of the customer in `owner_ref`; null when the run belongs to no (known) customer.',
+    },
+  },
+};
+
+export const runActivitySchema: JsonSchema = {
+  type: 'object',
+  required: ['from', 'to', 'items'],
+  properties: {
+    from: timestamp,
+    to: timestamp,
+    items: {
+      type: 'array',
+      description: 'Oldest hour first; hours without runs are left out.',
+      items: {
+        type: 'object',
+        required: ['hour', 'status', 'count'],
+        properties: {
+          hour: { ...timestamp, description: 'Start of the UTC hour.' },
+          status: runStatusSchema,
+          count: { type: 'integer' },
+        },
+      },
+    },
+  },
+};
+
 const stepSchema: JsonSchema = {
   type: 'object',
   required: ['index', 'name', 'status', 'attempts', 'idempotency_key'],

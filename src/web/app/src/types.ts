@@ -137,6 +137,18 @@ export interface RunSummary {
   finished_at: string | null;
 }
 
+/** A run as GET /workflows lists it: with its customer's email. */
+export interface RunListItem extends RunSummary {
+  customer_email: string | null;
+}
+
+/** GET /workflows/activity: runs created per UTC hour and status. */
+export interface RunActivity {
+  from: string;
+  to: string;
+  items: { hour: string; status: RunStatus; count: number }[];
+}
+
 export interface Attempt {
   attempt: number;
   started_at?: string;

@@ -43,7 +43,7 @@ export function Bell() {
   };
   const markAll = async () => {
     const newest = list.data?.items[0]?.created_at;
-    await api.post('/notifications/read-all', undefined, { query: { up_to: newest } });
+    await api.post('/notifications/read-all', undefined, { query: { up_to: newest, kind: 'alert' } });
     await Promise.all([count.reload(), list.reload()]);
   };
 

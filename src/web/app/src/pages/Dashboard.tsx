@@ -6,7 +6,7 @@ import { Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { money } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
-import type { Page, RunSummary } from '../types.ts';
+import type { RunActivity } from '../types.ts';
 import { WORKFLOW_LABELS, WORKFLOW_TYPES } from '../types.ts';
 
 interface Summary {
@@ -80,12 +80,13 @@ function MoneyCharts() {
 }
 
 function RunCharts() {
-  // The list API has no per-hour aggregate: the newest 200 runs of the last 24 hours are bucketed here.
+  // The last 24 UTC hours, the current one included; the API counts every run in them.
   const since = new Date(Date.now() - 23 * 3600_000);
-  since.setMinutes(0, 0, 0);
+  since.setUTCMinutes(0, 0, 0);
+  const until = new Date(since.getTime() + 24 * 3600_000);
   const recent = useApi(
-    'recent-runs',
-    () => api.get<Page<RunSummary>>('/workflows', { created_after: since.toISOString(), limit: 200 }),
+    `run-activity:${since.toISOString()}`,
+    () => api.get<RunActivity>('/workflows/activity', { from: since.toISOString(), to: until.toISOString() }),
     10_000,
   );
   const counts = useApi(
@@ -95,12 +96,17 @@ function RunCharts() {
   );
   const hours = Array.from({ length: 24 }, (_, i) => new Date(since.getTime() + i * 3600_000));
   const buckets = hours.map(() => ({}) as Record<string, number>);
-  for (const run of recent.data?.items ?? []) {
-    const i = Math.floor((new Date(run.created_at).getTime() - since.getTime()) / 3600_000);
+  for (const row of recent.data?.items ?? []) {
+    const i = Math.round((new Date(row.hour).getTime() - since.getTime()) / 3600_000);
     const b = buckets[i];
-    if (b) b[run.status] = (b[run.status] ?? 0) + 1;
+    if (b) b[row.status] = (b[row.status] ?? 0) + row.count;
   }
-  const labels = hours.map((h) => `${String(h.getHours()).padStart(2, '0')}h`);
+  // Local time; zones offset by a part of an hour show the minutes too.
+  const labels = hours.map((h) =>
+    h.getMinutes() === 0
+      ? `${String(h.getHours()).padStart(2, '0')}h`
+      : `${String(h.getHours()).padStart(2, '0')}:${String(h.getMinutes()).padStart(2, '0')}`,
+  );
   const rate = buckets.map((b, i) => {
     const total = Object.values(b).reduce((s, n) => s + n, 0);
     return { x: labels[i] ?? '', y: total === 0 ? 0 : Math.round(((b.failed ?? 0) / total) * 100) };
@@ -120,9 +126,6 @@ function RunCharts() {
           {recent.loading && !recent.data ? <Loading /> : null}
           {recent.data ? (
             <StackedBarChart title="Runs per hour" labels={labels} series={STATUS_COLORS} values={buckets} />
-          ) : null}
-          {recent.data?.next_cursor ? (
-            <p className="muted small">Showing the newest 200 runs of the last 24 hours.</p>
           ) : null}
         </section>
         <section className="card" aria-label="Failure rate">

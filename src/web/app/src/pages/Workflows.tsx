@@ -2,25 +2,15 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api.ts';
-import type { ApiError } from '../api.ts';
-import { useCustomerEmails } from '../customers-cache.ts';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader, Pager } from '../components/ui.tsx';
 import { dateTime, fromLocalInput, humanize, relative, toLocalInput } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
-import type { Customer, Page, RunSummary } from '../types.ts';
+import type { Page, RunListItem } from '../types.ts';
 import { RUN_STATUSES, WORKFLOW_LABELS, WORKFLOW_STEPS, isWorkflowType } from '../types.ts';
 
 const POLL_MS = 3000;
-
-/** The customer id for an email search, or an error when nobody has that email. */
-function useCustomerFilter(email: string) {
-  return useApi(email ? `email:${email}` : null, async () => {
-    const page = await api.get<Page<Customer>>('/customers', { email, limit: 1 });
-    return page.items[0] ?? null;
-  });
-}
 
 export function WorkflowListPage({ type }: { type: string }) {
   const loc = useLocation();
@@ -33,31 +23,22 @@ export function WorkflowListPage({ type }: { type: string }) {
   const cursor = q.get('cursor') ?? '';
   const back = q.get('back') ? (q.get('back') ?? '').split(' ') : [];
 
-  const customer = useCustomerFilter(email);
-  const customerId = customer.data?.id;
-  const waitingForCustomer = !!email && customer.loading;
-  const noSuchCustomer = !!email && !customer.loading && customer.data === null;
-
-  const key =
-    waitingForCustomer || noSuchCustomer
-      ? null
-      : JSON.stringify([type, status, failedStep, from, to, customerId, cursor]);
+  const key = JSON.stringify([type, status, failedStep, from, to, email, cursor]);
   const runs = useApi(
     key,
     () =>
-      api.get<Page<RunSummary>>('/workflows', {
+      api.get<Page<RunListItem>>('/workflows', {
         type,
         status: failedStep ? 'failed' : status,
         failed_step: failedStep,
         created_after: from,
         created_before: to,
-        customer_id: customerId,
+        customer_email: email,
         cursor,
         limit: 25,
       }),
     POLL_MS,
   );
-  const emails = useCustomerEmails(runs.data?.items.map((r) => r.owner_ref) ?? []);
 
   const [draftEmail, setDraftEmail] = useState(email);
   useEffect(() => setDraftEmail(email), [email]);
@@ -167,9 +148,8 @@ export function WorkflowListPage({ type }: { type: string }) {
         ) : null}
       </form>
 
-      <ErrorNote error={(customer.error ?? runs.error) as ApiError | undefined} />
-      {noSuchCustomer ? <Empty>No customer has the email “{email}”.</Empty> : null}
-      {runs.loading && !runs.data && !noSuchCustomer ? <Loading /> : null}
+      <ErrorNote error={runs.error} />
+      {runs.loading && !runs.data ? <Loading /> : null}
       {runs.data && items.length === 0 ? (
         <Empty>
           {status || failedStep || from || to || email
@@ -202,7 +182,7 @@ export function WorkflowListPage({ type }: { type: string }) {
                     <RunStatus run={run} />
                   </td>
                   <td>
-                    {run.owner_ref && emails.get(run.owner_ref) ? <div>{emails.get(run.owner_ref)}</div> : null}
+                    {run.customer_email ? <div>{run.customer_email}</div> : null}
                     <div className="muted small mono">{run.subject_ref ?? '—'}</div>
                   </td>
                   <td>

@@ -1,5 +1,6 @@
 // Billing records: customers (search, detail with everything they have) and any record by id.
 import { useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
 import { api } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
@@ -148,145 +149,113 @@ export function CustomerPage({ id }: { id: string }) {
           <dd>{dateTime(customer.created_at)}</dd>
         </dl>
       </section>
-      <section className="card" aria-label="Subscriptions">
-        <h2>Subscriptions</h2>
-        {subscriptions.length === 0 ? (
-          <Empty>No subscriptions.</Empty>
-        ) : (
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th scope="col">Subscription</th>
-                <th scope="col">Status</th>
-                <th scope="col">Price</th>
-                <th scope="col">Current period ends</th>
-              </tr>
-            </thead>
-            <tbody>
-              {subscriptions.map((s) => (
-                <tr key={s.id}>
-                  <td>
-                    <Link to={`/records/subscription/${s.id}`} className="mono">
-                      {s.id}
-                    </Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={str(s.status)} />
-                  </td>
-                  <td>
-                    {money(s.amount as number, s.currency as string)} / {str(s.interval)}
-                  </td>
-                  <td>{dateTime(s.current_period_end as string)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <section className="card" aria-label="Invoices">
-        <h2>Invoices</h2>
-        {invoices.length === 0 ? (
-          <Empty>No invoices.</Empty>
-        ) : (
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th scope="col">Number</th>
-                <th scope="col">Status</th>
-                <th scope="col">Total</th>
-                <th scope="col">Due</th>
-              </tr>
-            </thead>
-            <tbody>
-              {invoices.map((i) => (
-                <tr key={i.id}>
-                  <td>
-                    <Link to={`/records/invoice/${i.id}`}>{str(i.number)}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={str(i.status)} />
-                  </td>
-                  <td>{money(i.total as number, i.currency as string)}</td>
-                  <td>{dateTime(i.due_at as string)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <section className="card" aria-label="Payments">
-        <h2>Payments</h2>
-        {payments.length === 0 ? (
-          <Empty>No payments.</Empty>
-        ) : (
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th scope="col">Payment</th>
-                <th scope="col">Status</th>
-                <th scope="col">Amount</th>
-                <th scope="col">Date</th>
-              </tr>
-            </thead>
-            <tbody>
-              {payments.map((p) => (
-                <tr key={p.id}>
-                  <td>
-                    <Link to={`/records/payment/${p.id}`} className="mono">
-                      {p.id}
-                    </Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={str(p.status)} />
-                  </td>
-                  <td>{money(p.amount as number, p.currency as string)}</td>
-                  <td>{dateTime(p.created_at as string)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <RecordTable
+        title="Subscriptions"
+        empty="No subscriptions."
+        rows={subscriptions}
+        columns={[
+          [
+            'Subscription',
+            (s) => (
+              <Link to={`/records/subscription/${s.id}`} className="mono">
+                {s.id}
+              </Link>
+            ),
+          ],
+          ['Status', (s) => <StatusBadge status={str(s.status)} />],
+          ['Price', (s) => `${money(s.amount as number, s.currency as string)} / ${str(s.interval)}`],
+          ['Current period ends', (s) => dateTime(s.current_period_end as string)],
+        ]}
+      />
+      <RecordTable
+        title="Invoices"
+        empty="No invoices."
+        rows={invoices}
+        columns={[
+          ['Number', (i) => <Link to={`/records/invoice/${i.id}`}>{str(i.number)}</Link>],
+          ['Status', (i) => <StatusBadge status={str(i.status)} />],
+          ['Total', (i) => money(i.total as number, i.currency as string)],
+          ['Due', (i) => dateTime(i.due_at as string)],
+        ]}
+      />
+      <RecordTable
+        title="Payments"
+        empty="No payments."
+        rows={payments}
+        columns={[
+          [
+            'Payment',
+            (p) => (
+              <Link to={`/records/payment/${p.id}`} className="mono">
+                {p.id}
+              </Link>
+            ),
+          ],
+          ['Status', (p) => <StatusBadge status={str(p.status)} />],
+          ['Amount', (p) => money(p.amount as number, p.currency as string)],
+          ['Date', (p) => dateTime(p.created_at as string)],
+        ]}
+      />
       {can('account_manager') ? (
-        <section className="card" aria-label="Workflow runs">
-          <h2>Workflow runs</h2>
-          {runs.length === 0 ? (
-            <Empty>No runs.</Empty>
-          ) : (
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">Run</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Step</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {runs.map((r) => (
-                  <tr key={r.id}>
-                    <td>
-                      <Link to={`/runs/${r.id}`} className="mono">
-                        {r.id}
-                      </Link>
-                    </td>
-                    <td>{isWorkflowType(r.type) ? WORKFLOW_LABELS[r.type] : r.type}</td>
-                    <td>
-                      <RunStatus run={r} />
-                    </td>
-                    <td>
-                      <RunStep run={r} />
-                    </td>
-                    <td>{relative(r.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
+        <RecordTable
+          title="Workflow runs"
+          empty="No runs."
+          rows={runs}
+          columns={[
+            [
+              'Run',
+              (r) => (
+                <Link to={`/runs/${r.id}`} className="mono">
+                  {r.id}
+                </Link>
+              ),
+            ],
+            ['Type', (r) => (isWorkflowType(r.type) ? WORKFLOW_LABELS[r.type] : r.type)],
+            ['Status', (r) => <RunStatus run={r} />],
+            ['Step', (r) => <RunStep run={r} />],
+            ['Created', (r) => relative(r.created_at)],
+          ]}
+        />
       ) : null}
     </>
+  );
+}
+
+/** A card with one table of a customer's records: a header and a cell per column, or an empty note. */
+function RecordTable<T extends { id: string }>(props: {
+  title: string;
+  empty: string;
+  rows: T[];
+  columns: [header: string, cell: (row: T) => ReactNode][];
+}) {
+  return (
+    <section className="card" aria-label={props.title}>
+      <h2>{props.title}</h2>
+      {props.rows.length === 0 ? (
+        <Empty>{props.empty}</Empty>
+      ) : (
+        <table className="table compact">
+          <thead>
+            <tr>
+              {props.columns.map(([header]) => (
+                <th key={header} scope="col">
+                  {header}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((row) => (
+              <tr key={row.id}>
+                {props.columns.map(([header, cell]) => (
+                  <td key={header}>{cell(row)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 

@@ -250,6 +250,8 @@ export interface Customer {
   locale?: string;
   currency: string | null;
   status: string;
+  /** The provider's payment method on file (charged by invoice charges and dunning). */
+  payment_method?: string | null;
   created_at: string;
 }
 

@@ -145,6 +145,8 @@ export function CustomerPage({ id }: { id: string }) {
           <dd>{customer.locale ?? '—'}</dd>
           <dt>Currency</dt>
           <dd>{customer.currency ?? '—'}</dd>
+          <dt>Payment method</dt>
+          <dd className="mono">{customer.payment_method ?? '—'}</dd>
           <dt>Created</dt>
           <dd>{dateTime(customer.created_at)}</dd>
         </dl>

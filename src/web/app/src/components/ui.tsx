@@ -1,6 +1,6 @@
 // Small building blocks shared by every page.
 import { useEffect, useId, useRef } from 'react';
-import type { ReactNode } from 'react';
+import type { InputHTMLAttributes, ReactNode } from 'react';
 import type { ApiError } from '../api.ts';
 import { humanize } from '../format.ts';
 
@@ -83,6 +83,29 @@ export function Field({ label, error, hint, children }: FieldProps) {
         </div>
       ) : null}
     </div>
+  );
+}
+
+type TextFieldProps = Omit<FieldProps, 'children'> &
+  Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onChange' | 'aria-describedby'> & {
+    value: string;
+    onChange: (value: string) => void;
+  };
+
+/** A labelled text input (email, password, name…) with its hint and error wired for screen readers. */
+export function TextField({ label, error, hint, value, onChange, ...input }: TextFieldProps) {
+  return (
+    <Field label={label} error={error} hint={hint}>
+      {(id, describedBy) => (
+        <input
+          id={id}
+          aria-describedby={describedBy}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          {...input}
+        />
+      )}
+    </Field>
   );
 }
 

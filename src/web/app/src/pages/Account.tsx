@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api.ts';
 import { useAuth } from '../auth.tsx';
-import { ErrorNote, Field, PageHeader } from '../components/ui.tsx';
+import { ErrorNote, PageHeader, TextField } from '../components/ui.tsx';
 import { useAction } from '../hooks.ts';
 
 export function AccountPage() {
@@ -39,33 +39,26 @@ export function AccountPage() {
               Password changed.
             </div>
           ) : null}
-          <Field label="Current password" error={action.error?.fieldError('current_password')}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="password"
-                autoComplete="current-password"
-                required
-                value={current}
-                onChange={(e) => setCurrent(e.target.value)}
-              />
-            )}
-          </Field>
-          <Field label="New password" hint="At least 12 characters." error={action.error?.fieldError('new_password')}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                type="password"
-                autoComplete="new-password"
-                required
-                minLength={12}
-                value={next}
-                onChange={(e) => setNext(e.target.value)}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Current password"
+            error={action.error?.fieldError('current_password')}
+            type="password"
+            autoComplete="current-password"
+            required
+            value={current}
+            onChange={setCurrent}
+          />
+          <TextField
+            label="New password"
+            hint="At least 12 characters."
+            error={action.error?.fieldError('new_password')}
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={12}
+            value={next}
+            onChange={setNext}
+          />
           <button type="submit" className="primary" disabled={action.busy}>
             Change password
           </button>

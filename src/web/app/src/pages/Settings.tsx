@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api.ts';
 import { useCan } from '../auth.tsx';
-import { Empty, ErrorNote, Field, Loading, PageHeader } from '../components/ui.tsx';
+import { Empty, ErrorNote, Field, Loading, PageHeader, TextField } from '../components/ui.tsx';
 import { dateTime, humanize } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -260,19 +260,15 @@ function SlackTab() {
             <input id={id} aria-describedby={d} required value={name} onChange={(e) => setName(e.target.value)} />
           )}
         </Field>
-        <Field label="Webhook URL" error={add.error?.fieldError('url')}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              required
-              type="url"
-              placeholder="https://hooks.slack.com/services/…"
-              value={url}
-              onChange={(e) => setUrl(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Webhook URL"
+          error={add.error?.fieldError('url')}
+          required
+          type="url"
+          placeholder="https://hooks.slack.com/services/…"
+          value={url}
+          onChange={setUrl}
+        />
         <div className="field">
           <span className="label-spacer" aria-hidden="true">
             &nbsp;

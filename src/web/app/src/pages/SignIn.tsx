@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 import { api } from '../api.ts';
-import { ErrorNote, Field } from '../components/ui.tsx';
+import { ErrorNote, TextField } from '../components/ui.tsx';
 import { useAction } from '../hooks.ts';
 import { useLocation } from '../router.tsx';
 import type { SignedIn } from '../types.ts';
@@ -33,32 +33,24 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void })
     <Card title="Sign in">
       <form onSubmit={(e) => void submit(e)} className="stack">
         <ErrorNote error={action.error} title={action.error?.status === 401 ? 'Wrong email or password' : undefined} />
-        <Field label="Email" error={action.error?.fieldError('email')}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password" error={action.error?.fieldError('password')}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Email"
+          error={action.error?.fieldError('email')}
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={setEmail}
+        />
+        <TextField
+          label="Password"
+          error={action.error?.fieldError('password')}
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={setPassword}
+        />
         <button type="submit" className="primary" disabled={action.busy}>
           {action.busy ? 'Signing in…' : 'Sign in'}
         </button>
@@ -95,51 +87,36 @@ function PasswordForm({
     <form onSubmit={(e) => void submit(e)} className="stack">
       <ErrorNote error={action.error} />
       {withEmail ? (
-        <Field label="Email" error={action.error?.fieldError('email')}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Email"
+          error={action.error?.fieldError('email')}
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={setEmail}
+        />
       ) : null}
-      <Field
+      <TextField
         label="Password"
         hint="At least 12 characters; a passphrase is best."
         error={action.error?.fieldError('password')}
-      >
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={12}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Confirm password" error={mismatch ? 'The two passwords differ' : undefined}>
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            type="password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-          />
-        )}
-      </Field>
+        type="password"
+        autoComplete="new-password"
+        required
+        minLength={12}
+        value={password}
+        onChange={setPassword}
+      />
+      <TextField
+        label="Confirm password"
+        error={mismatch ? 'The two passwords differ' : undefined}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={confirm}
+        onChange={setConfirm}
+      />
       <button type="submit" className="primary" disabled={action.busy}>
         {action.busy ? 'Working…' : submitLabel}
       </button>

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { api, newIdempotencyKey } from '../api.ts';
 import { useAuth } from '../auth.tsx';
-import { Dialog, Empty, ErrorNote, Field, Loading } from '../components/ui.tsx';
+import { Dialog, Empty, ErrorNote, Field, Loading, TextField } from '../components/ui.tsx';
 import { dateTime, fromLocalInput, relative } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import type { ApiKey, Page, Role, User } from '../types.ts';
@@ -129,18 +129,14 @@ export function UsersTab() {
           void create.run();
         }}
       >
-        <Field label="Email" error={create.error?.fieldError('email')}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="email"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Email"
+          error={create.error?.fieldError('email')}
+          type="email"
+          required
+          value={email}
+          onChange={setEmail}
+        />
         <Field label="Role">{(id) => <RoleSelect id={id} value={role} max="admin" onChange={setRole} />}</Field>
         <div className="field">
           <span className="label-spacer" aria-hidden="true">
@@ -275,17 +271,13 @@ export function ApiKeysTab() {
         <Field label="Key role">
           {(id) => <RoleSelect id={id} value={role} max={principal.role} onChange={setRole} />}
         </Field>
-        <Field label="Expires (optional)" error={create.error?.fieldError('expires_at')}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="datetime-local"
-              value={expires}
-              onChange={(e) => setExpires(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Expires (optional)"
+          error={create.error?.fieldError('expires_at')}
+          type="datetime-local"
+          value={expires}
+          onChange={setExpires}
+        />
         <div className="field">
           <span className="label-spacer" aria-hidden="true">
             &nbsp;

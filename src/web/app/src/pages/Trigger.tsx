@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, newIdempotencyKey } from '../api.ts';
-import { ErrorNote, Field, PageHeader } from '../components/ui.tsx';
+import { ErrorNote, Field, PageHeader, TextField } from '../components/ui.tsx';
 import { useAction } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import { WORKFLOW_LABELS, WORKFLOW_TYPES } from '../types.ts';
@@ -61,22 +61,15 @@ export function TriggerPage() {
             </select>
           )}
         </Field>
-        <Field
+        <TextField
           label="Record id"
           hint={`For this type: ${SUBJECT_HINT[type]}.`}
           error={act.error?.fieldError('subject_id')}
-        >
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              required
-              className="mono"
-              value={subject}
-              onChange={(e) => setSubject(e.target.value)}
-            />
-          )}
-        </Field>
+          required
+          className="mono"
+          value={subject}
+          onChange={setSubject}
+        />
         <Field label="Reason" error={act.error?.fieldError('reason')}>
           {(id, d) => (
             <textarea

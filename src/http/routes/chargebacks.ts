@@ -4,25 +4,21 @@ import { CHARGEBACK_STATUSES, getChargeback } from '../../billing/records/index.
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { idParams, idString, problemResponses } from '../schemas.ts';
+import { idString, problemResponses } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
 import { amountInput, chargebackSchema, externalRef, recordView, startedSchema } from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
+import { recordRoute } from './record-route.ts';
 
 export function chargebackRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   const routes: RouteSpec[] = [
-    route<{ id: string }>({
-      method: 'GET',
-      url: '/chargebacks/:id',
-      access: 'viewer',
+    recordRoute(db, {
+      collection: '/chargebacks',
+      prefix: 'cb',
       summary: 'A chargeback',
-      tags: BILLING_TAGS,
-      params: idParams('cb'),
-      response: { 200: chargebackSchema, ...problemResponses() },
-      async handler({ params }) {
-        return { status: 200, body: recordView(await getChargeback(db, params.id)) };
-      },
+      schema: chargebackSchema,
+      get: getChargeback,
     }),
   ];
   const billing = deps.billing;

@@ -17,6 +17,7 @@ import {
   timestampInput,
 } from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
+import { recordRoute } from './record-route.ts';
 
 /**
  * The provider refusing a charge request (not declining a card: that is a failed payment) is the
@@ -33,17 +34,12 @@ function providerRefusal(error: unknown): never {
 export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   const routes: RouteSpec[] = [
-    route<{ id: string }>({
-      method: 'GET',
-      url: '/invoices/:id',
-      access: 'viewer',
+    recordRoute(db, {
+      collection: '/invoices',
+      prefix: 'inv',
       summary: 'An invoice with its lines',
-      tags: BILLING_TAGS,
-      params: idParams('inv'),
-      response: { 200: invoiceSchema, ...problemResponses() },
-      async handler({ params }) {
-        return { status: 200, body: recordView(await getInvoice(db, params.id)) };
-      },
+      schema: invoiceSchema,
+      get: getInvoice,
     }),
   ];
   const billing = deps.billing;

@@ -4,7 +4,7 @@ import { PAYMENT_STATUSES, getPayment } from '../../billing/records/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { idParams, idString, problemResponses } from '../schemas.ts';
+import { idString, problemResponses } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
 import {
   amountInput,
@@ -15,21 +15,17 @@ import {
   startedSchema,
 } from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
+import { recordRoute } from './record-route.ts';
 
 export function paymentRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   const routes: RouteSpec[] = [
-    route<{ id: string }>({
-      method: 'GET',
-      url: '/payments/:id',
-      access: 'viewer',
+    recordRoute(db, {
+      collection: '/payments',
+      prefix: 'pay',
       summary: 'A payment attempt',
-      tags: BILLING_TAGS,
-      params: idParams('pay'),
-      response: { 200: paymentSchema, ...problemResponses() },
-      async handler({ params }) {
-        return { status: 200, body: recordView(await getPayment(db, params.id)) };
-      },
+      schema: paymentSchema,
+      get: getPayment,
     }),
   ];
   const billing = deps.billing;

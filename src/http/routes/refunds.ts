@@ -4,25 +4,21 @@ import { getRefund } from '../../billing/records/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { idParams, idString, problemResponses } from '../schemas.ts';
+import { idString, problemResponses } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
 import { amountInput, externalRef, recordView, refundSchema, startedSchema } from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
+import { recordRoute } from './record-route.ts';
 
 export function refundRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   const routes: RouteSpec[] = [
-    route<{ id: string }>({
-      method: 'GET',
-      url: '/refunds/:id',
-      access: 'viewer',
+    recordRoute(db, {
+      collection: '/refunds',
+      prefix: 're',
       summary: 'A refund',
-      tags: BILLING_TAGS,
-      params: idParams('re'),
-      response: { 200: refundSchema, ...problemResponses() },
-      async handler({ params }) {
-        return { status: 200, body: recordView(await getRefund(db, params.id)) };
-      },
+      schema: refundSchema,
+      get: getRefund,
     }),
   ];
   const billing = deps.billing;

@@ -9,6 +9,7 @@ import { idParams, idString, problemResponses } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
 import { externalRef, recordView, startedSchema, subscriptionSchema, timestampInput } from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
+import { recordRoute } from './record-route.ts';
 
 const WHEN = { end_of_period: 'at_period_end', instantly: 'immediately', on_date: 'on_date' } as const;
 const REFUND = { none: 'none', prorate: 'prorated', full: 'full' } as const;
@@ -25,17 +26,12 @@ interface CancelBody {
 export function subscriptionRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   const routes: RouteSpec[] = [
-    route<{ id: string }>({
-      method: 'GET',
-      url: '/subscriptions/:id',
-      access: 'viewer',
+    recordRoute(db, {
+      collection: '/subscriptions',
+      prefix: 'sub',
       summary: 'A subscription',
-      tags: BILLING_TAGS,
-      params: idParams('sub'),
-      response: { 200: subscriptionSchema, ...problemResponses() },
-      async handler({ params }) {
-        return { status: 200, body: recordView(await getSubscription(db, params.id)) };
-      },
+      schema: subscriptionSchema,
+      get: getSubscription,
     }),
   ];
   const billing = deps.billing;

@@ -60,7 +60,13 @@ function runChild(task: ChildTask): Promise<Measurement> {
     // Child stdout goes to our stderr so that, with --json, stdout carries only the result.
     // --no-deprecation: DBOS's own use of a pg API deprecated in pg 8.x would fill the output.
     const child = fork(CHILD, [JSON.stringify(task)], {
-      execArgv: ['--no-deprecation', '--import', TSX],
+      // BENCH_NODE_ARGS: extra Node flags for the children, e.g. "--cpu-prof" to profile an engine.
+      execArgv: [
+        '--no-deprecation',
+        '--import',
+        TSX,
+        ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ],
       stdio: ['ignore', 2, 2, 'ipc'],
     });
     let answer: ChildMessage | undefined;

@@ -16,11 +16,11 @@ interface FailedRun {
 // One alert per failure: a run restarted and failed again is a new failure with a new time.
 const FAILED_WITHOUT_ALERT = `
   SELECT id, type, failed_step, error, failure_key
-  FROM (SELECT r.*, r.id || ':' || (extract(epoch FROM r.updated_at) * 1000000)::bigint AS failure_key
+  FROM (SELECT r.*, r.id || ':' || (extract(epoch FROM r.failed_at) * 1000000)::bigint AS failure_key
         FROM workflow_runs r
-        WHERE r.status = 'failed' AND r.updated_at > $1) f
+        WHERE r.status = 'failed' AND r.failed_at > $1) f
   WHERE NOT EXISTS (SELECT 1 FROM failure_alerts a WHERE a.dedupe_key = f.failure_key)
-  ORDER BY updated_at
+  ORDER BY failed_at
   LIMIT $2`;
 
 /**

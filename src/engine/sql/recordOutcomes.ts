@@ -82,6 +82,8 @@ export async function recordOutcomes(
              WHEN o.kind = 'finish' THEN o.outcome
              WHEN o.kind = 'done' AND r.step_index + 1 >= cardinality(r.steps) THEN 'completed' END,
            failed_step = CASE WHEN o.kind = 'fail' THEN o.step END,
+           -- Changes only on a failure: an indexed column, so leaving it alone keeps checkpoints HOT.
+           failed_at = CASE WHEN o.kind = 'fail' THEN now.t ELSE r.failed_at END,
            error = CASE WHEN o.kind IN ('fail', 'retry') THEN o.error::jsonb END,
            finished_at = CASE
              WHEN o.kind = 'finish' OR (o.kind = 'done' AND r.step_index + 1 >= cardinality(r.steps))

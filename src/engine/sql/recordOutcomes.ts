@@ -91,7 +91,10 @@ export async function recordOutcomes(
            updated_at = now.t
        FROM o, now
        WHERE r.id = o.run_id AND r.version = o.version AND r.step_index = o.step_index
-         AND r.status = 'in_progress'
+         -- IS TRUE keeps the status test out of index matching: written plainly, the planner may
+         -- read every active run through the due and status indexes (a bitmap AND) to find the
+         -- few in this batch; a primary-key lookup per outcome costs the same at any backlog.
+         AND (r.status = 'in_progress') IS TRUE
        RETURNING r.id, r.status, r.step_index, r.run_at, r.lease_owner IS NOT NULL AS continues,
          -- Capped: for a wait, run_at is the wake-up time, and one past ~24.8 days overflows int.
          least(extract(epoch FROM r.run_at - now.t) * 1000, 2147483647)::int AS lease_left_ms),

@@ -29,7 +29,18 @@ const forbid = (above) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'bench/node_modules/', 'dist/', 'coverage/', 'test-artifacts/', '.billflow/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'bench/node_modules/',
+      'bench/.build/',
+      '.scratch/',
+      'dist/',
+      'coverage/',
+      'test-artifacts/',
+      '.billflow/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

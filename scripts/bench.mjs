@@ -2,7 +2,7 @@
 // `npm run bench [-- args]`: installs the benchmark's own dependencies on first use (they are
 // kept out of the main install), then runs bench/src/cli.ts with the given arguments.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -30,6 +30,14 @@ if (!existsSync(path.join(bench, 'node_modules'))) {
   }).status;
   if (status !== 0) process.exit(status ?? 1);
 }
+
+// The measured children run compiled JavaScript: the benchmark and the engine it imports from
+// src/, written to bench/.build with the migrations beside them (the engine reads those at start).
+const build = path.join(bench, '.build');
+rmSync(build, { recursive: true, force: true });
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+if (run(process.execPath, [tsc, '-p', path.join(bench, 'tsconfig.build.json')]) !== 0) process.exit(1);
+cpSync(path.join(root, 'src', 'db', 'migrations'), path.join(build, 'src', 'db', 'migrations'), { recursive: true });
 
 const tsx = path.join(bench, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 process.exit(

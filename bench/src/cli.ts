@@ -1,11 +1,11 @@
 // `npm run bench`: measures each engine × database in its own child process, one after another.
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, loadAverage } from './machine.ts';
 import type { ChildMessage, ChildTask, DatabaseName, EngineName, Measurement } from './protocol.ts';
 import { DATABASES, ENGINES } from './protocol.ts';
 import { machineLine, notes, table } from './report.ts';
+import { compiled } from './compiled.ts';
 import { freshTarget } from './targets.ts';
 
 const USAGE = `usage: npm run bench -- [--json] [--runs N] [--engines billflow,baseline,dbos,dbos-direct]
@@ -51,9 +51,9 @@ function listOf<T extends string>(name: string, raw: string | undefined, allowed
   return items as T[];
 }
 
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
-// The children load TypeScript through the same tsx this process was started with.
-const TSX = import.meta.resolve('tsx');
+// The children run the compiled JavaScript (scripts/bench.mjs builds it before this starts), so
+// that no TypeScript loader counts in the figures of the engine they measure.
+const CHILD = compiled('child.ts');
 
 function runChild(task: ChildTask): Promise<Measurement> {
   return new Promise((resolve, reject) => {
@@ -61,12 +61,7 @@ function runChild(task: ChildTask): Promise<Measurement> {
     // --no-deprecation: DBOS's own use of a pg API deprecated in pg 8.x would fill the output.
     const child = fork(CHILD, [JSON.stringify(task)], {
       // BENCH_NODE_ARGS: extra Node flags for the children, e.g. "--cpu-prof" to profile an engine.
-      execArgv: [
-        '--no-deprecation',
-        '--import',
-        TSX,
-        ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      ],
+      execArgv: ['--no-deprecation', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],
       stdio: ['ignore', 2, 2, 'ipc'],
     });
     let answer: ChildMessage | undefined;
@@ -86,7 +81,7 @@ async function measureOne(
   round: number,
   repeat: number,
 ): Promise<Measurement> {
-  const target = await freshTarget(task.database, task.engine, adminUrl, TSX);
+  const target = await freshTarget(task.database, task.engine, adminUrl);
   const began = Date.now();
   const of = repeat > 1 ? ` (round ${round}/${repeat})` : '';
   console.error(`→ ${task.engine} × ${task.database}: ${task.runs} runs${of} ...`);

@@ -2,8 +2,8 @@ import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { compiled } from './compiled.ts';
 import type { DatabaseName, EngineName } from './protocol.ts';
 
 /** A fresh place for one engine's data, and how to remove it afterwards. */
@@ -36,23 +36,17 @@ async function freshPostgres(adminUrl: string, engine: EngineName): Promise<Targ
 }
 
 /** A new, initialized PGlite data folder on disk (the OS temp dir). */
-async function freshPgliteDir(engine: EngineName, tsx: string): Promise<Target> {
+async function freshPgliteDir(engine: EngineName): Promise<Target> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `billflow-bench-${engine}-`));
-  const init = fileURLToPath(new URL('./init-pglite.ts', import.meta.url));
+  const init = compiled('init-pglite.ts');
   await new Promise<void>((resolve, reject) => {
-    const child = fork(init, [dir], { execArgv: ['--import', tsx], stdio: ['ignore', 2, 2, 'ipc'] });
+    const child = fork(init, [dir], { stdio: ['ignore', 2, 2, 'ipc'] });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initializing PGlite in ${dir} failed`))));
   });
   return { location: dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** `tsx` is the loader URL the child processes run TypeScript with. */
-export function freshTarget(
-  database: DatabaseName,
-  engine: EngineName,
-  adminUrl: string,
-  tsx: string,
-): Promise<Target> {
-  return database === 'postgres' ? freshPostgres(adminUrl, engine) : freshPgliteDir(engine, tsx);
+export function freshTarget(database: DatabaseName, engine: EngineName, adminUrl: string): Promise<Target> {
+  return database === 'postgres' ? freshPostgres(adminUrl, engine) : freshPgliteDir(engine);
 }

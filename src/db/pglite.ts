@@ -8,7 +8,10 @@ import { coalescedNotify } from './notify.ts';
  * `dataDir` undefined means in memory (tests).
  */
 export async function openPglite(dataDir?: string): Promise<Db> {
-  return wrapPglite(dataDir ? await PGlite.create({ dataDir }) : await PGlite.create());
+  // PostgreSQL's default 128 MB of shared buffers lives in this process's WASM heap; 16 MB takes
+  // ~130 MB off the resident size, and the OS page cache still holds the data files.
+  const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+  return wrapPglite(await PGlite.create(dataDir ? { dataDir, startParams } : { startParams }));
 }
 
 /** The seam over an already open PGlite instance. */

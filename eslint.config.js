@@ -36,6 +36,7 @@ export default tseslint.config(
       'bench/.build/',
       '.scratch/',
       'dist/',
+      'lib/',
       'coverage/',
       'test-artifacts/',
       '.billflow/',

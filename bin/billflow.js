@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx's loader: no build step to forget.
-import { register } from 'tsx/esm/api';
+// Runs the compiled build (lib/) when it holds the current sources; otherwise the TypeScript
+// sources through tsx's loader, so a checkout works without a build step. The build is what a
+// service should run: the loader costs start-up time and tens of MB of memory.
+import { pathToFileURL } from 'node:url';
+import { buildIsCurrent, buildPaths } from './compiled.js';
 
-register();
-await import('../src/cli.ts');
+if (buildIsCurrent()) {
+  await import(pathToFileURL(buildPaths().entry).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli.ts');
+}

@@ -85,14 +85,31 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
 
   const batcher = createBatcher<StepOutcome, RecordedOutcome>(
     async (outcomes) => {
-      const rows = await recordOutcomes(db, outcomes, { leaseMs, now: dbNow() });
-      const byRun = new Map(rows.map((r) => [r.id, r]));
+      // Every run whose outcome ends its turn here (last step done, retry, wait, failure, early
+      // finish) hands its place to a due run claimed by the same statement. Those places are not
+      // counted as free by the claim loop until the runs leave `active`, so none is given twice.
+      const places = stopping ? 0 : outcomes.filter(endsTurn).length;
+      const claim = places > 0 ? { workerId: id, types, limit: places } : undefined;
+      const { recorded, claimed } = await recordOutcomes(db, outcomes, { leaseMs, now: dbNow(), claim });
+      if (claimed.length < places) mayHaveMore = false;
+      if (stopping) {
+        releaseRuns(db, claimed, { workerId: id, now: dbNow(), interrupted: false }).catch(() => {});
+      } else {
+        for (const row of claimed) launch(row);
+      }
+      const byRun = new Map(recorded.map((r) => [r.id, r]));
       return new Map(
         outcomes.map((o) => [o, byRun.get(o.runId)] as [StepOutcome, RecordedOutcome]).filter(([, r]) => r),
       );
     },
     { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2 },
   );
+
+  function endsTurn(outcome: StepOutcome): boolean {
+    const run = active.get(outcome.runId);
+    if (!run) return false;
+    return outcome.kind !== 'done' || outcome.stepIndex + 1 >= run.steps.length;
+  }
 
   function wake(): void {
     if (stopping) return;
@@ -221,7 +238,9 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
         const value = await runWithTimeout(run, step, () => step.run(ctx as DbStepContext<never>));
         const outcome = outcomeOfValue({ run, step: step.name, startedAt, endedAt: appNow() }, value);
         // The step's writes and its checkpoint commit together, or neither does.
-        const [recorded] = await recordOutcomes(tx, [outcome], { leaseMs, now: dbNow() });
+        const {
+          recorded: [recorded],
+        } = await recordOutcomes(tx, [outcome], { leaseMs, now: dbNow() });
         if (!recorded) throw new LeaseLost();
         return { outcome, recorded: recorded as RecordedOutcome | undefined };
       });

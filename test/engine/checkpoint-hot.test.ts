@@ -40,7 +40,7 @@ eachDatabase((kind) => {
           )
         ).rows[0] ?? { updated: 0, hot: 0 };
       const before = await read();
-      const recorded = await recordOutcomes(tx, [outcome], { leaseMs: 30_000, now: null });
+      const { recorded } = await recordOutcomes(tx, [outcome], { leaseMs: 30_000, now: null });
       assert.equal(recorded[0]?.continues, true);
       const after = await read();
       return { updated: after.updated - before.updated, hot: after.hot - before.hot };

@@ -1,4 +1,6 @@
 import type { Queryable } from '../../db/types.ts';
+import { claimCtes } from './claimRuns.ts';
+import type { ClaimedRun } from './claimRuns.ts';
 
 export type OutcomeKind = 'done' | 'retry' | 'fail' | 'wait' | 'finish';
 
@@ -34,20 +36,14 @@ export interface RecordedOutcome {
   run_at: Date;
 }
 
-/**
- * Records step outcomes for many runs and advances each run, in ONE statement: this is the hot
- * path (one round trip per step, batched across runs). A row is written only where the run's
- * version and step are still the ones the outcome was produced under — a worker that lost its
- * lease gets nothing back and its result is dropped.
- */
-export async function recordOutcomes(
-  q: Queryable,
-  outcomes: StepOutcome[],
-  args: { leaseMs: number; now: Date | null },
-): Promise<RecordedOutcome[]> {
-  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
-  const { rows } = await q.query<RecordedOutcome>(
-    `WITH o AS (
+/** Runs to claim in the same statement, in the places of the runs it finishes. */
+export interface ClaimInPassing {
+  workerId: string;
+  types: string[];
+  limit: number;
+}
+
+const RECORD_OUTCOMES = `WITH o AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[],
                             $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::int[],
                             $12::text[], $13::timestamptz[])
@@ -122,8 +118,37 @@ export async function recordOutcomes(
             generate_series(o.step_index + 1, cardinality(r.steps) - 1) AS g(i)
        WHERE o.kind = 'finish'
        ON CONFLICT (run_id, step_index) DO UPDATE SET status = 'skipped', note = excluded.note,
-         updated_at = excluded.updated_at)
-     SELECT * FROM runs`,
+         updated_at = excluded.updated_at),
+     ${claimCtes({
+       workerId: '$16',
+       types: '$17::text[]',
+       limit: '$18',
+       now: '$14::timestamptz',
+       leaseMs: '$15::int',
+       exclude: '$1::text[]',
+     })}
+   SELECT id, status, step_index, continues, lease_left_ms, run_at, NULL::jsonb AS claimed FROM runs
+   UNION ALL
+   SELECT NULL, NULL, NULL, NULL, NULL, NULL, to_jsonb(c) FROM claimed c`;
+
+/**
+ * Records step outcomes for many runs and advances each run, in ONE statement: this is the hot
+ * path (one round trip per step, batched across runs). A row is written only where the run's
+ * version and step are still the ones the outcome was produced under — a worker that lost its
+ * lease gets nothing back and its result is dropped.
+ *
+ * With `claim`, the same statement also claims up to `claim.limit` due runs (never one of those
+ * it records for): a worker whose runs end hands their places to new runs without a round trip
+ * of its own for the claim.
+ */
+export async function recordOutcomes(
+  q: Queryable,
+  outcomes: StepOutcome[],
+  args: { leaseMs: number; now: Date | null; claim?: ClaimInPassing },
+): Promise<{ recorded: RecordedOutcome[]; claimed: ClaimedRun[] }> {
+  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+  const { rows } = await q.query<RecordedOutcome & { claimed: ClaimedRun | null }>(
+    RECORD_OUTCOMES,
     [
       outcomes.map((o) => o.runId),
       outcomes.map((o) => o.version),
@@ -140,8 +165,17 @@ export async function recordOutcomes(
       outcomes.map((o) => o.startedAt),
       args.now,
       args.leaseMs,
+      args.claim?.workerId ?? null,
+      args.claim?.types ?? [],
+      args.claim?.limit ?? 0,
     ],
     { name: 'billflow_record_outcomes' },
   );
-  return rows;
+  const recorded: RecordedOutcome[] = [];
+  const claimed: ClaimedRun[] = [];
+  for (const { claimed: run, ...row } of rows) {
+    if (run) claimed.push(run);
+    else recorded.push(row);
+  }
+  return { recorded, claimed };
 }

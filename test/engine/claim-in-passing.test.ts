@@ -49,7 +49,7 @@ eachDatabase((kind) => {
     const { recorded, claimed } = await recordOutcomes(db, [done(held, clock.now())], {
       leaseMs: 10_000,
       now: clock.now(),
-      // More places than pending runs: only the exclusion keeps the recorded run out.
+      // More places than pending runs: the recorded run, due again, must still not be one of them.
       claim: { workerId: 'w', types: ['single'], limit: 4 },
     });
     assert.deepEqual(

@@ -2,8 +2,9 @@ import type { Db } from '../db/types.ts';
 import { createBatcher } from './batcher.ts';
 import { RUNS_CHANNEL } from './channel.ts';
 import type { Registry } from './define.ts';
-import type { NewRun } from './sql/insertRun.ts';
 import { insertRuns } from './sql/insertRuns.ts';
+import type { NewRunToClaim } from './sql/insertRuns.ts';
+import type { Worker } from './worker.ts';
 import { checkRequest, existingRun, newRunRow, planSteps, startWorkflow } from './start.ts';
 import type { StartRequest, StartResult } from './start.ts';
 
@@ -16,13 +17,50 @@ export interface Starter {
  * Starts runs for a busy caller (an API process, an event consumer): starts that arrive in the
  * same tick are inserted by one statement, so a burst costs a few commits instead of one each.
  * Every caller still waits for the commit that made its own run durable.
+ *
+ * With `worker` (a worker of this process), a run that may start now goes to that worker while
+ * it has room: inserted already claimed by it, and run as soon as the insert commits.
  */
-export function createStarter(db: Db, registry: Registry, options: { maxBatch?: number } = {}): Starter {
-  const batcher = createBatcher<NewRun, { type: string; status: string }>(
+export function createStarter(
+  db: Db,
+  registry: Registry,
+  options: { maxBatch?: number; worker?: Worker } = {},
+): Starter {
+  const worker = options.worker;
+  const batcher = createBatcher<NewRunToClaim, { type: string; status: string }>(
     async (runs) => {
-      const inserted = await insertRuns(db, runs);
+      let inserted;
+      try {
+        inserted = await insertRuns(db, runs);
+      } catch (error) {
+        for (const run of runs) if (run.claim) worker?.givePlaceBack();
+        throw error;
+      }
       const byId = new Map(inserted.map((r) => [r.id, r]));
-      if (inserted.length > 0) db.notify(RUNS_CHANNEL, '');
+      let othersToWake = false;
+      for (const run of runs) {
+        const row = byId.get(run.id);
+        if (run.claim && row?.claimed) {
+          worker?.adopt({
+            id: row.id,
+            type: row.type,
+            steps: row.steps,
+            step_index: 0,
+            attempt: 0,
+            input: row.input,
+            version: row.version,
+            previous_owner: null,
+            outputs: null,
+            state: null,
+            lease_left_ms: run.claim.leaseMs,
+            prior_attempts: 0,
+          });
+        } else if (run.claim) {
+          worker?.givePlaceBack();
+        }
+        if (row && !row.claimed) othersToWake = true;
+      }
+      if (othersToWake) db.notify(RUNS_CHANNEL, '');
       return new Map(
         runs.flatMap((run) => {
           const row = byId.get(run.id);
@@ -39,10 +77,11 @@ export function createStarter(db: Db, registry: Registry, options: { maxBatch?: 
       if (request.runFirstStep) return startWorkflow(db, registry, request);
       const { definition, input } = checkRequest(registry, request);
       const steps = await planSteps(definition, input, db);
-      const run = newRunRow(definition.type, request, input, steps, {
-        firstStepDone: false,
-        notifyInStatement: false,
-      });
+      const run: NewRunToClaim = {
+        ...newRunRow(definition.type, request, input, steps, { firstStepDone: false, notifyInStatement: false }),
+        // A run scheduled for later is left to whichever worker is free then.
+        claim: request.runAt === undefined ? (worker?.takePlace() ?? null) : null,
+      };
       const row = await batcher.add(run);
       if (row) return { runId: run.id, type: row.type, status: row.status, created: true };
       return existingRun(db, definition.type, request);

@@ -25,8 +25,6 @@ export const billflow: AdapterFactory = async (task, onCompleted) => {
       : await openPglite(task.target);
   await migrate(db);
   const registry = createRegistry([workflow]);
-  // Starts arriving together share one insert; each caller still waits for its own commit.
-  const starter = createStarter(db, registry);
   const worker = createWorker(db, {
     registry,
     concurrency: task.tuning.concurrency,
@@ -37,6 +35,9 @@ export const billflow: AdapterFactory = async (task, onCompleted) => {
     hooks: { onRunCompleted: (event) => onCompleted(event.runId) },
   });
   await worker.start();
+  // Starts arriving together share one insert; each caller still waits for its own commit. A
+  // start goes straight to this process's worker while it has room.
+  const starter = createStarter(db, registry, { worker });
   const t = task.tuning;
   return {
     notes: `concurrency ${t.concurrency}, poll ${t.billflowPollIntervalMs} ms, pool ${task.database === 'postgres' ? t.pool : 1}, maxBatch ${t.maxBatch}, maxInFlight ${t.maxInFlight}`,

@@ -1,21 +1,43 @@
 import type { Queryable } from '../../db/types.ts';
 import type { InsertedRun, NewRun } from './insertRun.ts';
 
+/** A run to insert, optionally already claimed by a worker of this process. */
+export interface NewRunToClaim extends NewRun {
+  claim: { workerId: string; leaseMs: number } | null;
+}
+
+export interface InsertedRunRow extends InsertedRun {
+  steps: string[];
+  input: unknown;
+  version: number;
+  /** True when the run was inserted under its `claim`'s lease. */
+  claimed: boolean;
+}
+
 /**
  * Inserts many runs in one statement (one commit for a burst of starts). Rows whose idempotency
  * key already exists — or repeats within the batch — are skipped; the caller reads those back.
+ * A run with a `claim` is inserted in progress under that worker's lease, as a claim would leave
+ * it, so the worker can run it without a claim of its own.
  */
-export async function insertRuns(q: Queryable, runs: NewRun[]): Promise<(InsertedRun & { id: string })[]> {
-  const { rows } = await q.query<InsertedRun>(
+export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<InsertedRunRow[]> {
+  const { rows } = await q.query<InsertedRunRow>(
     `INSERT INTO workflow_runs (id, type, steps, input, idempotency_key, subject_ref, owner_ref,
-                               run_at, created_at, updated_at)
+                               run_at, created_at, updated_at, status, lease_owner, version, started_at)
      SELECT t.id, t.type, ARRAY(SELECT jsonb_array_elements_text(t.steps::jsonb)), t.input::jsonb, t.key,
-            t.subject, t.owner, coalesce(t.run_at, t.now, now()), coalesce(t.now, now()), coalesce(t.now, now())
+            t.subject, t.owner,
+            CASE WHEN t.claimed_by IS NULL THEN coalesce(t.run_at, t.now, now())
+                 ELSE coalesce(t.now, now()) + t.lease_ms * interval '1 millisecond' END,
+            coalesce(t.now, now()), coalesce(t.now, now()),
+            CASE WHEN t.claimed_by IS NULL THEN 'pending' ELSE 'in_progress' END,
+            t.claimed_by,
+            CASE WHEN t.claimed_by IS NULL THEN 0 ELSE 1 END,
+            CASE WHEN t.claimed_by IS NOT NULL THEN coalesce(t.now, now()) END
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                 $8::timestamptz[], $9::timestamptz[])
-       AS t(id, type, steps, input, key, subject, owner, run_at, now)
+                 $8::timestamptz[], $9::timestamptz[], $10::text[], $11::int[])
+       AS t(id, type, steps, input, key, subject, owner, run_at, now, claimed_by, lease_ms)
      ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING id, type, status, true AS created`,
+     RETURNING id, type, status, true AS created, steps, input, version, lease_owner IS NOT NULL AS claimed`,
     [
       runs.map((r) => r.id),
       runs.map((r) => r.type),
@@ -26,6 +48,8 @@ export async function insertRuns(q: Queryable, runs: NewRun[]): Promise<(Inserte
       runs.map((r) => r.ownerRef),
       runs.map((r) => r.runAt),
       runs.map((r) => r.now),
+      runs.map((r) => r.claim?.workerId ?? null),
+      runs.map((r) => r.claim?.leaseMs ?? null),
     ],
     { name: 'billflow_insert_runs' },
   );

@@ -43,7 +43,7 @@ export interface ClaimInPassing {
   limit: number;
 }
 
-const RECORD_OUTCOMES = `WITH o AS (
+const RECORD = `WITH o AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[],
                             $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::int[],
                             $12::text[], $13::timestamptz[])
@@ -118,7 +118,14 @@ const RECORD_OUTCOMES = `WITH o AS (
             generate_series(o.step_index + 1, cardinality(r.steps) - 1) AS g(i)
        WHERE o.kind = 'finish'
        ON CONFLICT (run_id, step_index) DO UPDATE SET status = 'skipped', note = excluded.note,
-         updated_at = excluded.updated_at),
+         updated_at = excluded.updated_at)`;
+
+// Two statements, not one with a claim of zero runs: planning the claim costs every statement
+// without one (it shows on the embedded database, which plans each statement anew).
+const RECORD_OUTCOMES = `${RECORD}
+   SELECT id, status, step_index, continues, lease_left_ms, run_at, NULL::jsonb AS claimed FROM runs`;
+
+const RECORD_OUTCOMES_AND_CLAIM = `${RECORD},
      ${claimCtes({
        workerId: '$16',
        types: '$17::text[]',
@@ -147,8 +154,9 @@ export async function recordOutcomes(
   args: { leaseMs: number; now: Date | null; claim?: ClaimInPassing },
 ): Promise<{ recorded: RecordedOutcome[]; claimed: ClaimedRun[] }> {
   const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+  const claim = args.claim && args.claim.limit > 0 ? args.claim : undefined;
   const { rows } = await q.query<RecordedOutcome & { claimed: ClaimedRun | null }>(
-    RECORD_OUTCOMES,
+    claim ? RECORD_OUTCOMES_AND_CLAIM : RECORD_OUTCOMES,
     [
       outcomes.map((o) => o.runId),
       outcomes.map((o) => o.version),
@@ -165,11 +173,9 @@ export async function recordOutcomes(
       outcomes.map((o) => o.startedAt),
       args.now,
       args.leaseMs,
-      args.claim?.workerId ?? null,
-      args.claim?.types ?? [],
-      args.claim?.limit ?? 0,
+      ...(claim ? [claim.workerId, claim.types, claim.limit] : []),
     ],
-    { name: 'billflow_record_outcomes' },
+    { name: claim ? 'billflow_record_outcomes_and_claim' : 'billflow_record_outcomes' },
   );
   const recorded: RecordedOutcome[] = [];
   const claimed: ClaimedRun[] = [];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createRegistry, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
 import type { Logger, RunCompletedEvent, RunFailedEvent, StepFailedEvent } from '../../src/engine/index.ts';
 import { eachDatabase, freshDatabase, testClock } from '../helpers/databases.ts';
-import { testWorker } from '../helpers/engine.ts';
+import { deferred, testWorker } from '../helpers/engine.ts';
 
 function recordingLogger() {
   const lines: { level: string; msg?: string; obj: object }[] = [];
@@ -14,12 +14,6 @@ function recordingLogger() {
     };
   const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   return { logger, lines };
-}
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 eachDatabase((kind) => {

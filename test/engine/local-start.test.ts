@@ -2,13 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRegistry, createStarter, defineWorkflow, getRun } from '../../src/engine/index.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
-import { testWorker } from '../helpers/engine.ts';
-
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+import { deferred, testWorker } from '../helpers/engine.ts';
 
 // A starter given this process's worker inserts a run already claimed by that worker while it
 // has room, so the run needs neither a NOTIFY nor a claim before its first step.

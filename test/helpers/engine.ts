@@ -22,3 +22,10 @@ export function callCounter() {
     all: () => Object.fromEntries(counts),
   };
 }
+
+/** A promise and the function that resolves it, to hold a step until a test lets it go. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}

@@ -34,7 +34,6 @@ export default tseslint.config(
       'node_modules/',
       'bench/node_modules/',
       'bench/.build/',
-      '.scratch/',
       'dist/',
       'lib/',
       'coverage/',

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildTask, Measurement } from './protocol.ts';
 import { STEPS_PER_WORKFLOW } from './protocol.ts';
 import { percentile, round, sortedCopy } from './stats.ts';
+import { cpuBetween, sampleCpu } from './cpu.ts';
 
 /** One engine under test, as the harness drives it. */
 export interface EngineAdapter {
@@ -87,11 +88,13 @@ async function burst(
       finished[k] = completions.when(id);
     }
   };
+  const cpuAtStart = sampleCpu();
   const began = performance.now();
   await Promise.all(Array.from({ length: Math.min(submitters, count) }, submitter));
   const doneAt = await Promise.all(finished);
+  const cpu = cpuBetween(cpuAtStart, sampleCpu(), count);
   const latencies = doneAt.map((t, k) => t - (submittedAt[k] as number));
-  return { wallMs: Math.max(...doneAt) - began, latencies };
+  return { wallMs: Math.max(...doneAt) - began, latencies, cpu };
 }
 
 export async function measure(task: ChildTask, factory: AdapterFactory): Promise<Measurement> {
@@ -101,7 +104,7 @@ export async function measure(task: ChildTask, factory: AdapterFactory): Promise
     // Warm-up: JIT, connection pools, plan caches. Not counted.
     await withStallGuard('warm-up', completions, burst(adapter, completions, 0, task.warmupRuns, task.submitters));
     completions.lastProgress = performance.now();
-    const { wallMs, latencies } = await withStallGuard(
+    const { wallMs, latencies, cpu } = await withStallGuard(
       'throughput',
       completions,
       burst(adapter, completions, task.warmupRuns, task.runs, task.submitters),
@@ -133,6 +136,7 @@ export async function measure(task: ChildTask, factory: AdapterFactory): Promise
       idle_p50_ms: round(percentile(sortedCopy(idle), 50), 2),
       // maxRSS is in kilobytes: the high-water mark of this child process over the whole run.
       peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 0),
+      ...cpu,
       notes: adapter.notes,
     };
   } finally {

@@ -46,6 +46,12 @@ export interface Measurement {
   p99_ms: number;
   idle_p50_ms: number;
   peak_rss_mb: number;
+  /**
+   * The whole machine during the burst (engine, database and anything else): how busy its CPUs
+   * were, and CPU time per workflow. Absent where /proc/stat is not readable.
+   */
+  cpu_busy_pct?: number;
+  cpu_ms_per_workflow?: number;
   /** Engine-specific notes (versions, mode) for the readable report. */
   notes: string;
   /** With --repeat: the throughput of every sample; the other figures are the median sample's. */

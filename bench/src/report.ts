@@ -11,6 +11,8 @@ const COLUMNS: [string, (m: Measurement) => string][] = [
   ['p99 ms', (m) => String(m.p99_ms)],
   ['idle p50 ms', (m) => String(m.idle_p50_ms)],
   ['peak RSS MB', (m) => String(m.peak_rss_mb)],
+  ['CPU busy %', (m) => (m.cpu_busy_pct === undefined ? '—' : String(m.cpu_busy_pct))],
+  ['CPU ms/wf', (m) => (m.cpu_ms_per_workflow === undefined ? '—' : String(m.cpu_ms_per_workflow))],
 ];
 
 /** A Markdown table, so the output can be pasted into docs/performance.md as it is. */
@@ -48,8 +50,12 @@ export function notes(results: readonly Measurement[]): string {
     for (const other of ['baseline', 'dbos', 'dbos-direct']) {
       const m = onPostgres(other);
       if (m && m.workflows_per_s > 0) {
+        const cpu =
+          m.cpu_ms_per_workflow && billflow.cpu_ms_per_workflow
+            ? `, ${(m.cpu_ms_per_workflow / billflow.cpu_ms_per_workflow).toFixed(1)}× less CPU per workflow`
+            : '';
         lines.push(
-          `- billflow / ${other} on PostgreSQL: ${(billflow.workflows_per_s / m.workflows_per_s).toFixed(1)}× the workflows/s`,
+          `- billflow / ${other} on PostgreSQL: ${(billflow.workflows_per_s / m.workflows_per_s).toFixed(1)}× the workflows/s${cpu}`,
         );
       }
     }

@@ -12,7 +12,8 @@ import { outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './e
 import type { HeldRunState } from './execute.ts';
 import { claimRuns } from './sql/claimRuns.ts';
 import type { ClaimedRun } from './sql/claimRuns.ts';
-import { extendLeases, releaseRuns } from './sql/leases.ts';
+import { renewLeases } from './heartbeat.ts';
+import { releaseRuns } from './sql/leases.ts';
 import { recordOutcomes } from './sql/recordOutcomes.ts';
 import type { RecordedOutcome, StepOutcome } from './sql/recordOutcomes.ts';
 import { resolveStep } from './steps.ts';
@@ -308,27 +309,6 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     });
   }
 
-  async function heartbeat(): Promise<void> {
-    // Renew anything with less than 3/4 of its lease left, every 1/4 lease: a run gets about
-    // three chances to renew before it could expire, so one failed heartbeat loses nothing.
-    const soon = performance.now() + (leaseMs * 3) / 4;
-    const due = [...active.values()].filter((r) => !r.lost && r.leaseDeadline < soon);
-    if (due.length === 0) return;
-    const sentAt = performance.now();
-    const kept = new Set(await extendLeases(db, due, { workerId: id, leaseMs, now: dbNow() }));
-    for (const run of due) {
-      if (kept.has(run.id)) {
-        run.leaseDeadline = sentAt + leaseMs;
-      } else if (active.get(run.id) === run) {
-        // Not for a run whose step result was recorded meanwhile (completed, waiting, retrying):
-        // it gave its lease up itself, and nothing is running to be stopped or reported.
-        run.lost = true;
-        run.abort.abort(new Error('lease lost: the run was taken over or changed'));
-        logger.warn({ runId: run.id }, 'lease lost while a step was running');
-      }
-    }
-  }
-
   function poll(): void {
     mayHaveMore = true;
     wake();
@@ -372,7 +352,9 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       }
       pollTimer = setInterval(poll, pollIntervalMs);
       heartbeatTimer = setInterval(() => {
-        heartbeat().catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
+        renewLeases(db, active, { workerId: id, leaseMs, now: dbNow(), logger }).catch((error: unknown) =>
+          logger.warn({ err: error }, 'heartbeat failed'),
+        );
       }, leaseMs / 4);
       poll();
     },

@@ -109,6 +109,20 @@ export function TextField({ label, error, hint, value, onChange, ...input }: Tex
   );
 }
 
+/** A form's submit button in a row of labelled fields, lined up with their inputs. */
+export function InlineSubmit({ children, busy, primary }: { children: ReactNode; busy?: boolean; primary?: boolean }) {
+  return (
+    <div className="field">
+      <span className="label-spacer" aria-hidden="true">
+        &nbsp;
+      </span>
+      <button type="submit" className={primary ? 'primary' : undefined} disabled={busy}>
+        {children}
+      </button>
+    </div>
+  );
+}
+
 interface DialogProps {
   title: string;
   open: boolean;

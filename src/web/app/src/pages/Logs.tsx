@@ -1,7 +1,7 @@
 // The email outbox (where mail goes without SMTP) and the audit log.
 import { useState } from 'react';
 import { api } from '../api.ts';
-import { Dialog, Empty, ErrorNote, JsonView, Loading, Pager } from '../components/ui.tsx';
+import { Dialog, Empty, ErrorNote, JsonView, Loading, Pager, InlineSubmit } from '../components/ui.tsx';
 import { dateTime } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
@@ -162,12 +162,7 @@ export function AuditTab() {
             <input id={`audit-${k}`} value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value })} />
           </div>
         ))}
-        <div className="field">
-          <span className="label-spacer" aria-hidden="true">
-            &nbsp;
-          </span>
-          <button type="submit">Filter</button>
-        </div>
+        <InlineSubmit>Filter</InlineSubmit>
       </form>
       <ErrorNote error={list.error} />
       {list.loading && !list.data ? <Loading /> : null}

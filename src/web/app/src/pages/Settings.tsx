@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api.ts';
 import { useCan } from '../auth.tsx';
-import { Empty, ErrorNote, Field, Loading, PageHeader, TextField } from '../components/ui.tsx';
+import { Empty, ErrorNote, Field, Loading, PageHeader, TextField, InlineSubmit } from '../components/ui.tsx';
 import { dateTime, humanize } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -269,14 +269,9 @@ function SlackTab() {
           value={url}
           onChange={setUrl}
         />
-        <div className="field">
-          <span className="label-spacer" aria-hidden="true">
-            &nbsp;
-          </span>
-          <button type="submit" className="primary" disabled={add.busy}>
-            Add endpoint
-          </button>
-        </div>
+        <InlineSubmit primary busy={add.busy}>
+          Add endpoint
+        </InlineSubmit>
       </form>
       <ErrorNote error={add.error} />
       {list.data?.items[0]?.created_at ? (

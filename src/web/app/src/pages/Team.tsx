@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { api, newIdempotencyKey } from '../api.ts';
 import { useAuth } from '../auth.tsx';
-import { Dialog, Empty, ErrorNote, Field, Loading, TextField } from '../components/ui.tsx';
+import { Dialog, Empty, ErrorNote, Field, Loading, TextField, InlineSubmit } from '../components/ui.tsx';
 import { dateTime, fromLocalInput, relative } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import type { ApiKey, Page, Role, User } from '../types.ts';
@@ -138,14 +138,9 @@ export function UsersTab() {
           onChange={setEmail}
         />
         <Field label="Role">{(id) => <RoleSelect id={id} value={role} max="admin" onChange={setRole} />}</Field>
-        <div className="field">
-          <span className="label-spacer" aria-hidden="true">
-            &nbsp;
-          </span>
-          <button type="submit" className="primary" disabled={create.busy}>
-            Invite
-          </button>
-        </div>
+        <InlineSubmit primary busy={create.busy}>
+          Invite
+        </InlineSubmit>
       </form>
       <ErrorNote error={create.error} />
       <Dialog title="Invitation created" open={!!invite} onClose={() => setInvite(undefined)}>
@@ -278,14 +273,9 @@ export function ApiKeysTab() {
           value={expires}
           onChange={setExpires}
         />
-        <div className="field">
-          <span className="label-spacer" aria-hidden="true">
-            &nbsp;
-          </span>
-          <button type="submit" className="primary" disabled={create.busy}>
-            Create key
-          </button>
-        </div>
+        <InlineSubmit primary busy={create.busy}>
+          Create key
+        </InlineSubmit>
       </form>
       <ErrorNote error={create.error} />
       <Dialog title="Your new API key" open={!!shown} onClose={() => setShown(undefined)}>

@@ -2,9 +2,10 @@
 // `npm run bench [-- args]`: installs the benchmark's own dependencies on first use (they are
 // kept out of the main install), then runs bench/src/cli.ts with the given arguments.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { compile } from './compile.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bench = path.join(root, 'bench');
@@ -34,10 +35,13 @@ if (!existsSync(path.join(bench, 'node_modules'))) {
 // The measured children run compiled JavaScript: the benchmark and the engine it imports from
 // src/, written to bench/.build with the migrations beside them (the engine reads those at start).
 const build = path.join(bench, '.build');
-rmSync(build, { recursive: true, force: true });
-const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-if (run(process.execPath, [tsc, '-p', path.join(bench, 'tsconfig.build.json')]) !== 0) process.exit(1);
-cpSync(path.join(root, 'src', 'db', 'migrations'), path.join(build, 'src', 'db', 'migrations'), { recursive: true });
+const compiled = compile({
+  tsc: path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+  tsconfig: path.join(bench, 'tsconfig.build.json'),
+  outDir: build,
+  migrationsDir: path.join(build, 'src', 'db', 'migrations'),
+});
+if (!compiled) process.exit(1);
 
 const tsx = path.join(bench, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 process.exit(

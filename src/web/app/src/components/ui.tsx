@@ -2,7 +2,7 @@
 import { useEffect, useId, useRef } from 'react';
 import type { InputHTMLAttributes, ReactNode } from 'react';
 import type { ApiError } from '../api.ts';
-import { humanize } from '../format.ts';
+import { fromLocalInput, humanize, toLocalInput } from '../format.ts';
 
 export function ErrorNote({ error, title }: { error: ApiError | undefined; title?: string }) {
   if (!error) return null;
@@ -103,6 +103,30 @@ export function TextField({ label, error, hint, value, onChange, ...input }: Tex
           value={value}
           onChange={(e) => onChange(e.target.value)}
           {...input}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** A labelled local date-and-time input over an ISO time (`null` when empty or invalid). */
+export function DateTimeField({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: string | null;
+  onChange: (iso: string | null) => void;
+}) {
+  return (
+    <Field label={label}>
+      {(id) => (
+        <input
+          id={id}
+          type="datetime-local"
+          value={toLocalInput(value)}
+          onChange={(e) => onChange(fromLocalInput(e.target.value))}
         />
       )}
     </Field>

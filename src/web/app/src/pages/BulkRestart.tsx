@@ -2,8 +2,8 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, newIdempotencyKey } from '../api.ts';
-import { ErrorNote, Field, PageHeader } from '../components/ui.tsx';
-import { errorText, fromLocalInput, toLocalInput } from '../format.ts';
+import { ErrorNote, Field, PageHeader, DateTimeField } from '../components/ui.tsx';
+import { errorText } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import type { Operation } from '../types.ts';
@@ -152,26 +152,8 @@ export function BulkRestartPage() {
               </select>
             )}
           </Field>
-          <Field label="Created after">
-            {(id) => (
-              <input
-                id={id}
-                type="datetime-local"
-                value={toLocalInput(from || null)}
-                onChange={(e) => set({ from: fromLocalInput(e.target.value) })}
-              />
-            )}
-          </Field>
-          <Field label="Created before">
-            {(id) => (
-              <input
-                id={id}
-                type="datetime-local"
-                value={toLocalInput(to || null)}
-                onChange={(e) => set({ to: fromLocalInput(e.target.value) })}
-              />
-            )}
-          </Field>
+          <DateTimeField label="Created after" value={from || null} onChange={(iso) => set({ from: iso })} />
+          <DateTimeField label="Created before" value={to || null} onChange={(iso) => set({ to: iso })} />
         </div>
         <h2>2. Check the count</h2>
         <ErrorNote error={dry.error} />

@@ -3,8 +3,8 @@ import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api.ts';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
-import { Empty, ErrorNote, Field, Loading, PageHeader, Pager } from '../components/ui.tsx';
-import { dateTime, fromLocalInput, humanize, relative, toLocalInput } from '../format.ts';
+import { Empty, ErrorNote, Field, Loading, PageHeader, Pager, DateTimeField } from '../components/ui.tsx';
+import { dateTime, humanize, relative } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import type { Page, RunListItem } from '../types.ts';
@@ -103,26 +103,8 @@ export function WorkflowListPage({ type }: { type: string }) {
             </select>
           )}
         </Field>
-        <Field label="Created after">
-          {(id) => (
-            <input
-              id={id}
-              type="datetime-local"
-              value={toLocalInput(from || null)}
-              onChange={(e) => setFilter({ from: fromLocalInput(e.target.value) })}
-            />
-          )}
-        </Field>
-        <Field label="Created before">
-          {(id) => (
-            <input
-              id={id}
-              type="datetime-local"
-              value={toLocalInput(to || null)}
-              onChange={(e) => setFilter({ to: fromLocalInput(e.target.value) })}
-            />
-          )}
-        </Field>
+        <DateTimeField label="Created after" value={from || null} onChange={(iso) => setFilter({ from: iso })} />
+        <DateTimeField label="Created before" value={to || null} onChange={(iso) => setFilter({ to: iso })} />
         <Field label="Customer email">
           {(id) => (
             <div className="input-row">

@@ -44,11 +44,12 @@ eachDatabase((kind) => {
     const registry = createRegistry([flow]);
     const claimArgs = { workerId: 'w', types: ['two'], leaseMs: 30_000, now: null };
 
-    // Plans are made (and on PostgreSQL kept) while the table holds a handful of runs.
+    // Plans are made (and on PostgreSQL kept) while the table holds a few dozen runs, in batches
+    // large enough that PostgreSQL prefers a generic plan to planning each call.
     for (let i = 0; i < 8; i++) {
-      await startWorkflow(db, registry, { type: 'two', input: {} });
-      const claimed = await claimRuns(db, { ...claimArgs, limit: 1 });
-      await recordOutcomes(db, claimed.map(done), { leaseMs: 30_000, now: null, claim: { ...claimArgs, limit: 1 } });
+      for (let k = 0; k < 6; k++) await startWorkflow(db, registry, { type: 'two', input: {} });
+      const claimed = await claimRuns(db, { ...claimArgs, limit: 30 });
+      await recordOutcomes(db, claimed.map(done), { leaseMs: 30_000, now: null, claim: { ...claimArgs, limit: 30 } });
     }
 
     await db.query(

@@ -8,7 +8,8 @@
 -- clauses below leave the planner one way to run each statement: primary-key lookups per run
 -- and the ordered walk of workflow_runs_due for claims, at any size. Functions keep their plans
 -- per session, which also spares the embedded database (no prepared statements there) from
--- planning these statements for every batch.
+-- planning these statements for every batch. `jit = off`: a plan that had to keep a disabled
+-- step would cost more than jit_above_cost, and compiling it would cost more than running it.
 --
 -- A later change to either signature gets a new function name, so that processes of the
 -- previous version keep working during a rolling upgrade.
@@ -28,6 +29,7 @@ SET enable_bitmapscan = off
 SET enable_sort = off
 SET enable_hashjoin = off
 SET enable_mergejoin = off
+SET jit = off
 ROWS 10
 AS $$
 #variable_conflict use_column
@@ -81,6 +83,7 @@ SET enable_bitmapscan = off
 SET enable_sort = off
 SET enable_hashjoin = off
 SET enable_mergejoin = off
+SET jit = off
 ROWS 100
 AS $$
 #variable_conflict use_column

@@ -93,8 +93,9 @@ function attemptEntries(base: OutcomeBase, entry: Record<string, unknown>): unkn
   const attempt = base.run.attempt + 1;
   const current = {
     attempt,
-    started_at: base.startedAt,
-    ended_at: base.endedAt,
+    // Strings already: JSON.stringify turns Dates into strings several times more slowly.
+    started_at: base.startedAt.toISOString(),
+    ended_at: base.endedAt.toISOString(),
     duration_ms: base.endedAt.getTime() - base.startedAt.getTime(),
     ...entry,
   };
@@ -102,7 +103,7 @@ function attemptEntries(base: OutcomeBase, entry: Record<string, unknown>): unkn
   // The attempt before this one was cut off when its worker stopped renewing the lease.
   const lost = {
     attempt: attempt - 1,
-    ended_at: base.run.claimedAt,
+    ended_at: base.run.claimedAt.toISOString(),
     outcome: 'interrupted',
     error: { name: 'LeaseExpired', message: `worker ${base.run.previousOwner} stopped; lease expired` },
   };

@@ -2,6 +2,19 @@ import { randomBytes } from 'node:crypto';
 
 let lastMs = 0;
 let sequence = 0;
+// Random bytes drawn 512 ids at a time: one call into the CSPRNG costs as much as the rest of an id.
+const RANDOM_BYTES = 6;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+function randomHex(): string {
+  if (randomOffset + RANDOM_BYTES > randomPool.length) {
+    randomPool = randomBytes(RANDOM_BYTES * 512);
+    randomOffset = 0;
+  }
+  randomOffset += RANDOM_BYTES;
+  return randomPool.toString('hex', randomOffset - RANDOM_BYTES, randomOffset);
+}
 
 /**
  * `prefix_` + 12 hex digits of milliseconds + 4 hex digits of a per-process sequence + 12 random
@@ -19,5 +32,5 @@ export function newId(prefix: string): string {
     lastMs++;
     sequence = 0;
   }
-  return `${prefix}_${lastMs.toString(16).padStart(12, '0')}${sequence.toString(16).padStart(4, '0')}${randomBytes(6).toString('hex')}`;
+  return `${prefix}_${lastMs.toString(16).padStart(12, '0')}${sequence.toString(16).padStart(4, '0')}${randomHex()}`;
 }

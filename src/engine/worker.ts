@@ -272,7 +272,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
         ...base,
         attempt: run.attempt + 1,
         error: outcome.error,
-        retryAt: outcome.kind === 'retry' ? recorded.run_at : undefined,
+        retryAt: outcome.kind === 'retry' ? (recorded.run_at ?? undefined) : undefined,
       });
     }
     if (outcome.kind === 'fail') fireHook(logger, hooks.onRunFailed, { ...base, error: outcome.error });
@@ -283,7 +283,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
         outcome: outcome.outcome ?? 'completed',
       });
     }
-    if (outcome.kind === 'retry' || outcome.kind === 'wait') wakeAt(recorded.run_at);
+    if (recorded.run_at) wakeAt(recorded.run_at);
   }
 
   /** A timer of our own for a retry or wait that falls before the next poll. */

@@ -70,10 +70,12 @@ $$;
 -- row is written only where the run's version and step are still the ones the outcome was
 -- produced under; a worker that lost its lease gets nothing back for it. With p_claim_limit > 0
 -- the same call claims that many due runs (never one it records for), returned in `claimed`.
+-- Outputs, states, errors and attempts come as JSON arrays (one document each, in the order of
+-- p_run_ids) rather than arrays of JSON texts, which the driver would escape element by element.
 CREATE FUNCTION billflow_record_outcomes(
   p_run_ids text[], p_versions int[], p_step_indexes int[], p_steps text[], p_kinds text[],
-  p_outputs text[], p_states text[], p_errors text[], p_outcomes text[], p_run_ats timestamptz[],
-  p_delays_ms int[], p_attempts text[], p_started_ats timestamptz[], p_now timestamptz,
+  p_outputs jsonb, p_states jsonb, p_errors jsonb, p_outcomes text[], p_run_ats timestamptz[],
+  p_delays_ms int[], p_attempts jsonb, p_started_ats timestamptz[], p_now timestamptz,
   p_lease_ms int, p_claim_worker text, p_claim_types text[], p_claim_limit int)
 RETURNS TABLE (id text, status text, step_index int, continues boolean, lease_left_ms int,
                run_at timestamptz, claimed jsonb)
@@ -95,11 +97,15 @@ DECLARE
 BEGIN
   RETURN QUERY
   WITH o AS (
-    SELECT * FROM unnest(p_run_ids, p_versions, p_step_indexes, p_steps, p_kinds, p_outputs,
-                         p_states, p_errors, p_outcomes, p_run_ats, p_delays_ms, p_attempts,
-                         p_started_ats)
-      AS t(run_id, version, step_index, step, kind, output, state, error, outcome, run_at,
-           delay_ms, attempts, started_at)),
+    SELECT t.run_id, t.version, t.step_index, t.step, t.kind, t.outcome, t.run_at, t.delay_ms,
+           t.started_at,
+           CASE WHEN t.kind IN ('done', 'finish') THEN p_outputs -> (t.i - 1)::int END AS output,
+           nullif(p_states -> (t.i - 1)::int, 'null') AS state,
+           nullif(p_errors -> (t.i - 1)::int, 'null') AS error,
+           p_attempts -> (t.i - 1)::int AS attempts
+    FROM unnest(p_run_ids, p_versions, p_step_indexes, p_steps, p_kinds, p_outcomes, p_run_ats,
+                p_delays_ms, p_started_ats) WITH ORDINALITY
+      AS t(run_id, version, step_index, step, kind, outcome, run_at, delay_ms, started_at, i)),
   runs AS (
     UPDATE workflow_runs r
     SET step_index = CASE o.kind WHEN 'done' THEN r.step_index + 1
@@ -127,7 +133,7 @@ BEGIN
         failed_step = CASE WHEN o.kind = 'fail' THEN o.step END,
         -- Changes only on a failure: an indexed column, so leaving it alone keeps checkpoints HOT.
         failed_at = CASE WHEN o.kind = 'fail' THEN v_now ELSE r.failed_at END,
-        error = CASE WHEN o.kind IN ('fail', 'retry') THEN o.error::jsonb END,
+        error = CASE WHEN o.kind IN ('fail', 'retry') THEN o.error END,
         finished_at = CASE
           WHEN o.kind = 'finish' OR (o.kind = 'done' AND r.step_index + 1 >= cardinality(r.steps))
             THEN v_now END,
@@ -136,7 +142,11 @@ BEGIN
     WHERE r.id = o.run_id AND r.version = o.version AND r.step_index = o.step_index
       -- IS TRUE keeps the status test out of index matching: one primary-key lookup per outcome.
       AND (r.status = 'in_progress') IS TRUE
-    RETURNING r.id, r.status, r.step_index, r.run_at, r.lease_owner IS NOT NULL AS continues,
+    -- run_at only where the worker needs it (a retry's or a wait's wake-up): one less date to
+    -- parse per result on the way back.
+    RETURNING r.id, r.status, r.step_index,
+      CASE WHEN o.kind IN ('retry', 'wait') THEN r.run_at END AS run_at,
+      r.lease_owner IS NOT NULL AS continues,
       -- Capped: for a wait, run_at is the wake-up time, and one past ~24.8 days overflows int.
       least(extract(epoch FROM r.run_at - v_now) * 1000, 2147483647)::int AS lease_left_ms,
       r.steps, o.step_index AS at_index, o.step, o.kind, o.output, o.state, o.error, o.outcome,
@@ -147,9 +157,9 @@ BEGIN
     SELECT runs.id, runs.at_index, runs.step,
            CASE runs.kind WHEN 'done' THEN 'completed' WHEN 'finish' THEN 'completed'
                           WHEN 'retry' THEN 'retrying' WHEN 'wait' THEN 'waiting' ELSE 'failed' END,
-           runs.output::jsonb, runs.state::jsonb, runs.error::jsonb,
+           runs.output, runs.state, runs.error,
            CASE WHEN runs.kind = 'finish' THEN 'finished the run: ' || runs.outcome END,
-           runs.attempts::jsonb, runs.started_at,
+           runs.attempts, runs.started_at,
            CASE WHEN runs.kind IN ('done', 'finish') THEN v_now END, v_now
     FROM runs
     ON CONFLICT (run_id, step_index) DO UPDATE

@@ -32,7 +32,8 @@ export interface RecordedOutcome {
   /** True when the worker keeps the lease and goes on with the next step. */
   continues: boolean;
   lease_left_ms: number;
-  run_at: Date;
+  /** The wake-up time of a retry or a wait; null for other outcomes. */
+  run_at: Date | null;
 }
 
 /** Runs to claim in the same statement, in the places of the runs it finishes. */
@@ -58,7 +59,6 @@ export async function recordOutcomes(
   outcomes: StepOutcome[],
   args: { leaseMs: number; now: Date | null; claim?: ClaimInPassing },
 ): Promise<{ recorded: RecordedOutcome[]; claimed: ClaimedRun[] }> {
-  const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
   const claim = args.claim && args.claim.limit > 0 ? args.claim : undefined;
   const { rows } = await q.query<RecordedOutcome & { claimed: ClaimedRun | null }>(
     `SELECT * FROM billflow_record_outcomes($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
@@ -69,13 +69,13 @@ export async function recordOutcomes(
       outcomes.map((o) => o.stepIndex),
       outcomes.map((o) => o.step),
       outcomes.map((o) => o.kind),
-      outcomes.map((o) => json(o.output)),
-      outcomes.map((o) => json(o.state)),
-      outcomes.map((o) => json(o.error)),
+      JSON.stringify(outcomes.map((o) => o.output)),
+      JSON.stringify(outcomes.map((o) => o.state)),
+      JSON.stringify(outcomes.map((o) => o.error)),
       outcomes.map((o) => o.outcome ?? null),
       outcomes.map((o) => o.runAt ?? null),
       outcomes.map((o) => o.delayMs ?? null),
-      outcomes.map((o) => JSON.stringify(o.attempts)),
+      JSON.stringify(outcomes.map((o) => o.attempts)),
       outcomes.map((o) => o.startedAt),
       args.now,
       args.leaseMs,

@@ -44,7 +44,7 @@ export function createStarter(
           worker?.adopt({
             id: row.id,
             type: row.type,
-            steps: row.steps,
+            steps: run.steps,
             step_index: 0,
             attempt: 0,
             input: row.input,

@@ -7,7 +7,7 @@ export interface NewRunToClaim extends NewRun {
 }
 
 export interface InsertedRunRow extends InsertedRun {
-  steps: string[];
+  /** As stored (JSON read back from the database), the same as a claim would return it. */
   input: unknown;
   version: number;
   /** True when the run was inserted under its `claim`'s lease. */
@@ -22,9 +22,12 @@ export interface InsertedRunRow extends InsertedRun {
  */
 export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<InsertedRunRow[]> {
   const { rows } = await q.query<InsertedRunRow>(
+    // The documents are parsed once (MATERIALIZED): inline, a generic plan parses them per row.
     `INSERT INTO workflow_runs (id, type, steps, input, idempotency_key, subject_ref, owner_ref,
                                run_at, created_at, updated_at, status, lease_owner, version, started_at)
-     SELECT t.id, t.type, ARRAY(SELECT jsonb_array_elements_text(t.steps::jsonb)), t.input::jsonb, t.key,
+     WITH docs AS MATERIALIZED (SELECT $3::jsonb AS steps, $4::jsonb AS inputs)
+     SELECT t.id, t.type, ARRAY(SELECT jsonb_array_elements_text(docs.steps -> (t.i - 1)::int)),
+            docs.inputs -> (t.i - 1)::int, t.key,
             t.subject, t.owner,
             CASE WHEN t.claimed_by IS NULL THEN coalesce(t.run_at, t.now, now())
                  ELSE coalesce(t.now, now()) + t.lease_ms * interval '1 millisecond' END,
@@ -33,16 +36,18 @@ export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<I
             t.claimed_by,
             CASE WHEN t.claimed_by IS NULL THEN 0 ELSE 1 END,
             CASE WHEN t.claimed_by IS NOT NULL THEN coalesce(t.now, now()) END
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                 $8::timestamptz[], $9::timestamptz[], $10::text[], $11::int[])
-       AS t(id, type, steps, input, key, subject, owner, run_at, now, claimed_by, lease_ms)
+     FROM unnest($1::text[], $2::text[], $5::text[], $6::text[], $7::text[],
+                 $8::timestamptz[], $9::timestamptz[], $10::text[], $11::int[]) WITH ORDINALITY
+       AS t(id, type, key, subject, owner, run_at, now, claimed_by, lease_ms, i), docs
      ON CONFLICT (idempotency_key) DO NOTHING
-     RETURNING id, type, status, true AS created, steps, input, version, lease_owner IS NOT NULL AS claimed`,
+     RETURNING id, type, status, true AS created, input, version, lease_owner IS NOT NULL AS claimed`,
     [
       runs.map((r) => r.id),
       runs.map((r) => r.type),
-      runs.map((r) => JSON.stringify(r.steps)),
-      runs.map((r) => JSON.stringify(r.input ?? null)),
+      // One JSON document each for the step lists and the inputs (in the order of the ids): the
+      // driver would escape JSON texts in a text array element by element.
+      JSON.stringify(runs.map((r) => r.steps)),
+      JSON.stringify(runs.map((r) => r.input ?? null)),
       runs.map((r) => r.idempotencyKey),
       runs.map((r) => r.subjectRef),
       runs.map((r) => r.ownerRef),

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createRegistry, defineWorkflow, startWorkflow } from '../../src/engine/index.ts';
 import { claimRuns } from '../../src/engine/sql/claimRuns.ts';
 import { recordOutcomes } from '../../src/engine/sql/recordOutcomes.ts';
-import type { StepOutcome } from '../../src/engine/sql/recordOutcomes.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
+import { doneOutcome } from '../helpers/engine.ts';
 
 // The hot path's cost on the database: a checkpoint that moves a run on to its next step must
 // leave every indexed column of workflow_runs alone, so PostgreSQL updates the row in place (HOT)
@@ -19,16 +19,7 @@ eachDatabase((kind) => {
     const { runId } = await startWorkflow(db, createRegistry([flow]), { type: 'three', input: {} });
     const [claimed] = await claimRuns(db, { workerId: 'w', types: ['three'], limit: 1, leaseMs: 30_000, now: null });
     assert.equal(claimed?.id, runId);
-    const outcome: StepOutcome = {
-      runId,
-      version: claimed.version,
-      stepIndex: 0,
-      step: 'a',
-      kind: 'done',
-      output: 'a',
-      attempts: [],
-      startedAt: new Date(),
-    };
+    const outcome = doneOutcome(claimed, { output: 'a' });
     const counts = await db.transaction(async (tx) => {
       // This backend's counts not yet sent to the statistics system, earlier statements included:
       // the difference around the checkpoint is what the checkpoint did.

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { createRegistry, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
 import { claimRuns } from '../../src/engine/sql/claimRuns.ts';
 import { recordOutcomes } from '../../src/engine/sql/recordOutcomes.ts';
-import type { StepOutcome } from '../../src/engine/sql/recordOutcomes.ts';
 import { eachDatabase, freshDatabase, testClock } from '../helpers/databases.ts';
-import { testWorker } from '../helpers/engine.ts';
+import { doneOutcome, testWorker } from '../helpers/engine.ts';
 
 // A worker records the results of runs that end and, in the same statement, claims due runs to
 // take their places: these tests pin down what that statement may and may not claim, and that a
@@ -15,19 +14,6 @@ eachDatabase((kind) => {
     type: 'single',
     steps: [{ name: 'only', kind: 'external', run: async () => 'done' }],
   });
-
-  function done(run: { id: string; version: number }, startedAt: Date): StepOutcome {
-    return {
-      runId: run.id,
-      version: run.version,
-      stepIndex: 0,
-      step: 'only',
-      kind: 'done',
-      output: 'ok',
-      attempts: [],
-      startedAt,
-    };
-  }
 
   test('recording a last step claims due runs in the same statement, never the run it records', async () => {
     const { db } = await freshDatabase(kind);
@@ -46,12 +32,16 @@ eachDatabase((kind) => {
     assert.ok(held);
     // Past the lease: the recorded run is due again, the very case the exclusion is for.
     clock.advance(20_000);
-    const { recorded, claimed } = await recordOutcomes(db, [done(held, clock.now())], {
-      leaseMs: 10_000,
-      now: clock.now(),
-      // More places than pending runs: the recorded run, due again, must still not be one of them.
-      claim: { workerId: 'w', types: ['single'], limit: 4 },
-    });
+    const { recorded, claimed } = await recordOutcomes(
+      db,
+      [doneOutcome(held, { output: 'ok', startedAt: clock.now() })],
+      {
+        leaseMs: 10_000,
+        now: clock.now(),
+        // More places than pending runs: the recorded run, due again, must still not be one of them.
+        claim: { workerId: 'w', types: ['single'], limit: 4 },
+      },
+    );
     assert.deepEqual(
       recorded.map((r) => [r.id, r.status]),
       [[held.id, 'completed']],
@@ -78,7 +68,7 @@ eachDatabase((kind) => {
     const [held] = await claimRuns(db, { workerId: 'w', types: ['single'], limit: 1, leaseMs: 30_000, now: null });
     assert.ok(held);
     const stale = { ...held, version: held.version - 1 };
-    const { recorded, claimed } = await recordOutcomes(db, [done(stale, new Date())], {
+    const { recorded, claimed } = await recordOutcomes(db, [doneOutcome(stale, { output: 'ok' })], {
       leaseMs: 30_000,
       now: null,
       claim: { workerId: 'w', types: ['single'], limit: 1 },

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import type { Queryable } from '../../src/db/types.ts';
 import { createRegistry, defineWorkflow, startWorkflow } from '../../src/engine/index.ts';
 import { claimRuns } from '../../src/engine/sql/claimRuns.ts';
-import type { ClaimedRun } from '../../src/engine/sql/claimRuns.ts';
 import { recordOutcomes } from '../../src/engine/sql/recordOutcomes.ts';
-import type { StepOutcome } from '../../src/engine/sql/recordOutcomes.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
+import { doneOutcome } from '../helpers/engine.ts';
 
 // The hot path must cost the same at any table size, statistics or not. A new database has no
 // statistics, and PostgreSQL keeps the plan a connection made of a prepared statement while the
@@ -17,17 +16,6 @@ const BACKLOG = 20_000;
 const flow = defineWorkflow({
   type: 'two',
   steps: ['a', 'b'].map((name) => ({ name, kind: 'external' as const, run: async () => name })),
-});
-
-const done = (run: ClaimedRun): StepOutcome => ({
-  runId: run.id,
-  version: run.version,
-  stepIndex: run.step_index,
-  step: run.steps[run.step_index] as string,
-  kind: 'done',
-  output: null,
-  attempts: [],
-  startedAt: new Date(),
 });
 
 /** workflow_runs pages this transaction has read so far (not yet sent to the statistics system). */
@@ -49,7 +37,11 @@ eachDatabase((kind) => {
     for (let i = 0; i < 8; i++) {
       for (let k = 0; k < 6; k++) await startWorkflow(db, registry, { type: 'two', input: {} });
       const claimed = await claimRuns(db, { ...claimArgs, limit: 30 });
-      await recordOutcomes(db, claimed.map(done), { leaseMs: 30_000, now: null, claim: { ...claimArgs, limit: 30 } });
+      await recordOutcomes(
+        db,
+        claimed.map((run) => doneOutcome(run)),
+        { leaseMs: 30_000, now: null, claim: { ...claimArgs, limit: 30 } },
+      );
     }
 
     await db.query(
@@ -68,11 +60,15 @@ eachDatabase((kind) => {
       const claimed = await claimRuns(tx, { ...claimArgs, limit: 10 });
       assert.equal(claimed.length, 10);
       const afterClaim = await pagesRead(tx);
-      const { recorded, claimed: next } = await recordOutcomes(tx, claimed.map(done), {
-        leaseMs: 30_000,
-        now: null,
-        claim: { ...claimArgs, limit: 10 },
-      });
+      const { recorded, claimed: next } = await recordOutcomes(
+        tx,
+        claimed.map((run) => doneOutcome(run)),
+        {
+          leaseMs: 30_000,
+          now: null,
+          claim: { ...claimArgs, limit: 10 },
+        },
+      );
       assert.equal(recorded.length, 10);
       assert.equal(next.length, 10);
       return { claim: afterClaim - start, checkpointAndClaim: (await pagesRead(tx)) - afterClaim };

@@ -2,6 +2,8 @@ import { after } from 'node:test';
 import type { Db } from '../../src/db/types.ts';
 import { createRegistry, createWorker } from '../../src/engine/index.ts';
 import type { AnyWorkflow, WorkerOptions } from '../../src/engine/index.ts';
+import type { ClaimedRun } from '../../src/engine/sql/claimRuns.ts';
+import type { StepOutcome } from '../../src/engine/sql/recordOutcomes.ts';
 
 /** A worker for one test, stopped when the test file ends. */
 export function testWorker(db: Db, definitions: AnyWorkflow[], options: Partial<WorkerOptions> = {}) {
@@ -28,4 +30,18 @@ export function deferred<T = void>() {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** The result a worker records when a claimed run's current step returns `output`. */
+export function doneOutcome(run: ClaimedRun, options: { output?: unknown; startedAt?: Date } = {}): StepOutcome {
+  return {
+    runId: run.id,
+    version: run.version,
+    stepIndex: run.step_index,
+    step: run.steps[run.step_index] as string,
+    kind: 'done',
+    output: options.output ?? null,
+    attempts: [],
+    startedAt: options.startedAt ?? new Date(),
+  };
 }

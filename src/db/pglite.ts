@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import type { PGliteOptions } from '@electric-sql/pglite';
+import { DurableNodeFS, fsyncTree } from './pgliteDurable.ts';
 import type { Db, QueryResult, Queryable } from './types.ts';
 import { coalescedNotify } from './notify.ts';
 
@@ -11,25 +13,39 @@ import { coalescedNotify } from './notify.ts';
  * `dataDir` undefined means in memory (tests).
  */
 export async function openPglite(dataDir?: string): Promise<Db> {
-  if (dataDir) await initializeInChild(dataDir);
+  if (dataDir && (await initializeInChild(dataDir))) fsyncTree(dataDir);
+  return wrapPglite(await PGlite.create(pgliteOptions(dataDir)));
+}
+
+/** How Billflow runs PGlite: on a data folder (durably) or in memory (tests). */
+export function pgliteOptions(dataDir?: string): PGliteOptions {
   // PostgreSQL's default 128 MB of shared buffers lives in this process's WASM heap; 16 MB takes
   // ~130 MB off the resident size, and the OS page cache still holds the data files.
-  const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
-  return wrapPglite(await PGlite.create(dataDir ? { dataDir, startParams } : { startParams }));
+  const buffers = ['-c', 'shared_buffers=16MB'];
+  if (!dataDir) return { startParams: [...PGlite.defaultStartParams, ...buffers] };
+  // PGlite's defaults run PostgreSQL with fsync off (-F), and its Node file system ignores
+  // fsync: a commit reached the OS but not the disk, and a power loss could take committed
+  // steps with it. Durable: fsync on, through fsync() (the call Emscripten hands to the file
+  // system; its fdatasync() does nothing), which DurableNodeFS carries out on the real file.
+  const durable = ['-c', 'fsync=on', '-c', 'wal_sync_method=fsync'];
+  return {
+    fs: new DurableNodeFS(dataDir),
+    startParams: [...PGlite.defaultStartParams.filter((param) => param !== '-F'), ...durable, ...buffers],
+  };
 }
 
 /**
  * Creates a new data folder in a child process that then exits: PGlite's initdb briefly takes
  * about 900 MB, and a process keeps such a peak for its lifetime (a first `billflow start`
- * stayed at ~780 MB instead of ~320 MB). An existing folder is left alone.
+ * stayed at ~780 MB instead of ~320 MB). An existing folder is left alone. True when it created one.
  */
-async function initializeInChild(dataDir: string): Promise<void> {
-  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+async function initializeInChild(dataDir: string): Promise<boolean> {
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return false;
   const module = import.meta.resolve('@electric-sql/pglite');
   const script =
     `const { PGlite } = await import(${JSON.stringify(module)});` +
     'const db = await PGlite.create({ dataDir: process.argv[1] }); await db.close();';
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<boolean>((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -37,7 +53,7 @@ async function initializeInChild(dataDir: string): Promise<void> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code === 0) return resolve();
+      if (code === 0) return resolve(true);
       const last = stderr.trim().split('\n').pop() ?? '';
       reject(new Error(`initializing a new embedded database failed (exit ${code}): ${last}`));
     });

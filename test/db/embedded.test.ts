@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { openPglite } from '../../src/db/pglite.ts';
 
 const run = promisify(execFile);
 
@@ -30,6 +31,44 @@ test('a new embedded database is created outside the process that opens it, and 
     const again = await openInProcess(dir, 'SELECT n FROM kept');
     assert.deepEqual(again.rows, [{ n: 42 }]);
   } finally {
+    rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
+});
+
+test('on a data folder every commit is flushed to disk, and a new folder is flushed whole', async () => {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'billflow-durable-')), 'data');
+  // Watches the flushes PostgreSQL asks for (through fs, as the embedded database reaches the
+  // disk) by the path of the file flushed.
+  const flushed: string[] = [];
+  const realFdatasync = fs.fdatasyncSync;
+  const realFsync = fs.fsyncSync;
+  const record = (fd: number) => flushed.push(readlinkSync(`/proc/self/fd/${fd}`));
+  fs.fdatasyncSync = (fd: number) => (record(fd), realFdatasync(fd));
+  fs.fsyncSync = (fd: number) => (record(fd), realFsync(fd));
+  try {
+    const db = await openPglite(dir);
+    // initdb's files, each flushed once before the folder is used (PGlite's initdb does not).
+    assert.ok(flushed.some((file) => file.endsWith(path.join('global', 'pg_control'))));
+    assert.ok(
+      flushed.some((file) => file.endsWith(path.join(path.sep, 'data'))),
+      'the folder itself',
+    );
+    const { rows } = await db.query<{ fsync: string }>(`SELECT current_setting('fsync') AS fsync`);
+    assert.equal(rows[0]?.fsync, 'on');
+
+    await db.query('CREATE TABLE t (n int)');
+    flushed.length = 0;
+    for (let i = 0; i < 5; i++) await db.query('INSERT INTO t VALUES ($1)', [i]);
+    await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO t VALUES (5)');
+      await tx.query('INSERT INTO t VALUES (6)');
+    });
+    const walFlushes = flushed.filter((file) => file.includes(`${path.sep}pg_wal${path.sep}`));
+    assert.equal(walFlushes.length, 6, `one log flush per commit: ${flushed.join(', ')}`);
+    await db.close();
+  } finally {
+    fs.fdatasyncSync = realFdatasync;
+    fs.fsyncSync = realFsync;
     rmSync(path.dirname(dir), { recursive: true, force: true });
   }
 });

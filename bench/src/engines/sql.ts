@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { pgliteOptions } from '../../../src/db/pglite.ts';
+import { compileWasmOptimized, pgliteOptions } from '../../../src/db/pglite.ts';
 
 // The smallest seam the baseline needs over node-postgres and PGlite, so its queue logic is
 // written once and reads like what a team would write by hand.
@@ -39,9 +39,10 @@ export function postgresSql(connectionString: string, max: number): Sql {
   };
 }
 
-// The same PGlite configuration as Billflow's, durable commits included: PGlite's own defaults
-// turn fsync off.
+// The same PGlite configuration as Billflow's, durable commits and compiler choice included:
+// PGlite's own defaults turn fsync off.
 export async function pgliteSql(dataDir: string): Promise<Sql> {
+  compileWasmOptimized();
   const db = await PGlite.create(pgliteOptions(dataDir));
   return {
     query: async <R>(text: string, params?: unknown[]) => ({ rows: (await db.query<R>(text, params)).rows }),

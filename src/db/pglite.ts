@@ -15,17 +15,17 @@ import { coalescedNotify } from './notify.ts';
  */
 export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir && (await initializeInChild(dataDir))) fsyncTree(dataDir);
-  if (dataDir) compileWasmOptimized();
   return wrapPglite(await PGlite.create(pgliteOptions(dataDir)));
 }
 
 /**
- * A data folder belongs to a long-running service: V8 then compiles PostgreSQL's WASM with its
- * optimizing compiler once, at open, instead of with its baseline compiler first and the hot
- * functions again in the background while the service runs. Opening takes about 1.3 s longer;
- * the process peaks 40-80 MB lower and runs at full speed from its first request
- * (docs/performance.md). V8's flags are per process and apply to WASM compiled after this call;
- * the tests' in-memory databases keep the quick baseline compile.
+ * For a process that keeps the embedded database open (the service): V8 then compiles
+ * PostgreSQL's WASM with its optimizing compiler only, each function on its first call, instead
+ * of with its baseline compiler first and the hot functions again in the background. The
+ * process peaks 40-80 MB lower and has no warm-up of background recompiles; opening takes
+ * about 1.2 s longer and a query shape's first run 40-100 ms longer (docs/performance.md), which
+ * one-shot commands and the tests' in-memory databases are better without. V8's flags are per
+ * process and apply to WASM compiled after this call.
  */
 export function compileWasmOptimized(): void {
   setFlagsFromString('--no-liftoff');

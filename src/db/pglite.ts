@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { DurableNodeFS, fsyncTree } from './pgliteDurable.ts';
@@ -28,7 +28,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
  * process and apply to WASM compiled after this call.
  */
 export function compileWasmOptimized(): void {
-  setFlagsFromString('--no-liftoff');
+  v8.setFlagsFromString('--no-liftoff');
 }
 
 /** How Billflow runs PGlite: on a data folder (durably) or in memory (tests). */

@@ -35,7 +35,7 @@ test('a new embedded database is created outside the process that opens it, and 
   }
 });
 
-test('on a data folder every commit is flushed to disk, and a new folder is flushed whole', async () => {
+test('on a data folder every commit is flushed to disk, and a new folder is flushed whole', async (t) => {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'billflow-durable-')), 'data');
   // Watches the flushes PostgreSQL asks for (through fs, as the embedded database reaches the
   // disk) by the path of the file flushed.
@@ -43,8 +43,8 @@ test('on a data folder every commit is flushed to disk, and a new folder is flus
   const realFdatasync = fs.fdatasyncSync;
   const realFsync = fs.fsyncSync;
   const record = (fd: number) => flushed.push(readlinkSync(`/proc/self/fd/${fd}`));
-  fs.fdatasyncSync = (fd: number) => (record(fd), realFdatasync(fd));
-  fs.fsyncSync = (fd: number) => (record(fd), realFsync(fd));
+  t.mock.method(fs, 'fdatasyncSync', (fd: number) => (record(fd), realFdatasync(fd)));
+  t.mock.method(fs, 'fsyncSync', (fd: number) => (record(fd), realFsync(fd)));
   try {
     const db = await openPglite(dir);
     // initdb's files, each flushed once before the folder is used (PGlite's initdb does not).
@@ -67,8 +67,6 @@ test('on a data folder every commit is flushed to disk, and a new folder is flus
     assert.equal(walFlushes.length, 6, `one log flush per commit: ${flushed.join(', ')}`);
     await db.close();
   } finally {
-    fs.fdatasyncSync = realFdatasync;
-    fs.fsyncSync = realFsync;
     rmSync(path.dirname(dir), { recursive: true, force: true });
   }
 });

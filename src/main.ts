@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { Config } from './config.ts';
 import { describeDatabase, openDatabase } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
-import { compileWasmOptimized } from './db/pglite.ts';
+import { tuneV8ForEmbeddedDatabase } from './db/pglite.ts';
 import type { Db } from './db/types.ts';
 import { createWorker } from './engine/index.ts';
 import type { Registry, Worker } from './engine/index.ts';
@@ -80,7 +80,7 @@ export async function startService(
   parts: { api: boolean; workers: boolean },
 ): Promise<Service> {
   const stripeWebhook = readStripeWebhookConfig(process.env);
-  if (!config.databaseUrl) compileWasmOptimized();
+  if (!config.databaseUrl) tuneV8ForEmbeddedDatabase();
   const db = await openConfiguredDatabase(config, logger);
   logger.info(
     { database: describeDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'data') }) },

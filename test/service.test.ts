@@ -9,24 +9,24 @@ import { openDatabase } from '../src/db/connect.ts';
 import { createLogger, startService } from '../src/main.ts';
 import { TEST_DATABASES, freshDatabase } from './helpers/databases.ts';
 
-// The service keeps the embedded database open for long, so it has PostgreSQL's WASM compiled
-// optimised only (docs/performance.md, change 11); a one-shot open and PostgreSQL do not touch
-// the process's V8 flags.
-test('only the service on the embedded database compiles its WASM optimised', async (t) => {
+// The service keeps the embedded database open for long, so it tunes V8 for a small footprint
+// (docs/performance.md, "Embedded database memory"); a one-shot open and the service on
+// PostgreSQL leave the process's V8 flags alone.
+test('only the service on the embedded database tunes V8 for it', async (t) => {
   const flags = t.mock.method(v8, 'setFlagsFromString');
   const home = await mkdtemp(path.join(tmpdir(), 'billflow-service-'));
   const env = { BILLFLOW_DATA_DIR: home, LOG_LEVEL: 'error', PORT: '0' };
   try {
     const oneShot = await openDatabase({ dataDir: path.join(home, 'data') });
     await oneShot.close();
-    assert.equal(flags.mock.callCount(), 0, 'a one-shot open keeps the default compile');
+    assert.equal(flags.mock.callCount(), 0, "a one-shot open keeps V8's defaults");
 
     if (TEST_DATABASES.includes('postgres')) {
       const { url } = await freshDatabase('postgres', { migrate: false });
       const config = loadConfig({ ...env, DATABASE_URL: url });
       const onPostgres = await startService(config, createLogger(config), { api: false, workers: true });
       await onPostgres.close();
-      assert.equal(flags.mock.callCount(), 0, 'the service on PostgreSQL has no WASM to compile');
+      assert.equal(flags.mock.callCount(), 0, "the service on PostgreSQL keeps V8's defaults");
     }
 
     const config = loadConfig(env);
@@ -34,7 +34,7 @@ test('only the service on the embedded database compiles its WASM optimised', as
     try {
       assert.deepEqual(
         flags.mock.calls.map((call) => call.arguments),
-        [['--no-liftoff']],
+        [['--liftoff-only'], ['--semi-space-growth-factor=1'], ['--heap-growing-percent=30']],
       );
       const { rows } = await service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM workflow_runs');
       assert.deepEqual(rows, [{ n: 0 }]);

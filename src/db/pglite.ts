@@ -19,23 +19,32 @@ export async function openPglite(dataDir?: string): Promise<Db> {
 }
 
 /**
- * For a process that keeps the embedded database open (the service): V8 then compiles
- * PostgreSQL's WASM with its optimizing compiler only, each function on its first call, instead
- * of with its baseline compiler first and the hot functions again in the background. The
- * process peaks 40-80 MB lower and has no warm-up of background recompiles; opening takes
- * about 1.2 s longer and a query shape's first run 40-100 ms longer (docs/performance.md), which
- * one-shot commands and the tests' in-memory databases are better without. V8's flags are per
- * process and apply to WASM compiled after this call.
+ * V8 settings for a process that keeps the embedded database open (the service), chosen for a
+ * small resident size (docs/performance.md, "Embedded database memory"):
+ * - `--liftoff-only`: PostgreSQL's WASM is compiled once, by V8's baseline compiler, on a
+ *   function's first call. Optimizing hot functions again (V8's default, or all of them with
+ *   `--no-liftoff`) costs 25-80 MB of compiler memory for about 20 % more throughput.
+ * - `--semi-space-growth-factor=1`: the young generation keeps its initial size instead of
+ *   growing to 3 x 16 MB under the steady stream of short-lived query results.
+ * - `--heap-growing-percent=30`: a full GC once the old generation grows 30 % past what the last
+ *   one kept, instead of up to 4x; each takes 1-2 ms at this heap size.
+ * V8's flags are per process and read when used, so they apply from this call on. One-shot
+ * commands and the tests' in-memory databases keep V8's defaults.
  */
-export function compileWasmOptimized(): void {
-  v8.setFlagsFromString('--no-liftoff');
+export function tuneV8ForEmbeddedDatabase(): void {
+  for (const flag of ['--liftoff-only', '--semi-space-growth-factor=1', '--heap-growing-percent=30']) {
+    v8.setFlagsFromString(flag);
+  }
 }
 
 /** How Billflow runs PGlite: on a data folder (durably) or in memory (tests). */
 export function pgliteOptions(dataDir?: string): PGliteOptions {
-  // PostgreSQL's default 128 MB of shared buffers lives in this process's WASM heap; 16 MB takes
-  // ~130 MB off the resident size, and the OS page cache still holds the data files.
-  const buffers = ['-c', 'shared_buffers=16MB'];
+  // PostgreSQL's default 128 MB of shared buffers lives in this process's WASM heap, which never
+  // shrinks; 8 MB keeps the hot pages of the runs tables, and the OS page cache holds the rest.
+  // wal_init_zero: a new 16 MB WAL segment is created by writing its last byte, not by writing
+  // 16 MB of zeros through 1 MB JS copies (a 12-16 MB peak each time). Safety does not depend
+  // on it: PostgreSQL validates every WAL record and stops at the first invalid one.
+  const buffers = ['-c', 'shared_buffers=8MB', '-c', 'wal_init_zero=off'];
   if (!dataDir) return { startParams: [...PGlite.defaultStartParams, ...buffers] };
   // PGlite's defaults run PostgreSQL with fsync off (-F), and its Node file system ignores
   // fsync: a commit reached the OS but not the disk, and a power loss could take committed

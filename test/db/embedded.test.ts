@@ -53,8 +53,12 @@ test('on a data folder every commit is flushed to disk, and a new folder is flus
       flushed.some((file) => file.endsWith(path.join(path.sep, 'data'))),
       'the folder itself',
     );
-    const { rows } = await db.query<{ fsync: string }>(`SELECT current_setting('fsync') AS fsync`);
-    assert.equal(rows[0]?.fsync, 'on');
+    const { rows } = await db.query(
+      `SELECT current_setting('fsync') AS fsync, current_setting('shared_buffers') AS shared_buffers,
+              current_setting('wal_init_zero') AS wal_init_zero`,
+    );
+    // Durable, and the memory settings of docs/performance.md ("Embedded database memory").
+    assert.deepEqual(rows, [{ fsync: 'on', shared_buffers: '8MB', wal_init_zero: 'off' }]);
 
     await db.query('CREATE TABLE t (n int)');
     flushed.length = 0;

@@ -1,5 +1,5 @@
 import { connectPostgres } from '../../../src/db/postgres.ts';
-import { compileWasmOptimized, openPglite } from '../../../src/db/pglite.ts';
+import { tuneV8ForEmbeddedDatabase, openPglite } from '../../../src/db/pglite.ts';
 import { migrate } from '../../../src/db/migrate.ts';
 import type { Db } from '../../../src/db/types.ts';
 import { createRegistry, createStarter, createWorker, defineWorkflow } from '../../../src/engine/index.ts';
@@ -20,7 +20,7 @@ const workflow = defineWorkflow<BenchInput>({ type: 'bench.five_steps', steps })
 /** Billflow through its public API only: createStarter, createWorker, the completion hook. */
 export const billflow: AdapterFactory = async (task, onCompleted) => {
   // As `billflow start` runs the embedded database.
-  if (task.database === 'pglite') compileWasmOptimized();
+  if (task.database === 'pglite') tuneV8ForEmbeddedDatabase();
   const db: Db =
     task.database === 'postgres'
       ? connectPostgres({ connectionString: task.target, maxConnections: task.tuning.pool })

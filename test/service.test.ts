@@ -10,7 +10,7 @@ import { createLogger, startService } from '../src/main.ts';
 import { TEST_DATABASES, freshDatabase } from './helpers/databases.ts';
 
 // The service keeps the embedded database open for long, so it tunes V8 for a small footprint
-// (docs/performance.md, "Embedded database memory"); a one-shot open and the service on
+// (docs/performance.md, change 12); a one-shot open and the service on
 // PostgreSQL leave the process's V8 flags alone.
 test('only the service on the embedded database tunes V8 for it', async (t) => {
   const flags = t.mock.method(v8, 'setFlagsFromString');

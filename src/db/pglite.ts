@@ -20,12 +20,12 @@ export async function openPglite(dataDir?: string): Promise<Db> {
 
 /**
  * V8 settings for a process that keeps the embedded database open (the service), chosen for a
- * small resident size (docs/performance.md, "Embedded database memory"):
+ * small resident size (docs/performance.md, change 12):
  * - `--liftoff-only`: PostgreSQL's WASM is compiled once, by V8's baseline compiler, on a
  *   function's first call. Optimizing hot functions again (V8's default, or all of them with
- *   `--no-liftoff`) costs 25-80 MB of compiler memory for about 20 % more throughput.
- * - `--semi-space-growth-factor=1`: the young generation keeps its initial size instead of
- *   growing to 3 x 16 MB under the steady stream of short-lived query results.
+ *   `--no-liftoff`) costs 25-90 MB of compiler memory for 30-40 % more throughput.
+ * - `--semi-space-growth-factor=1`: the young generation keeps its size instead of growing
+ *   to two 16 MB semi-spaces under the steady stream of short-lived query results.
  * - `--heap-growing-percent=30`: a full GC once the old generation grows 30 % past what the last
  *   one kept, instead of up to 4x; each takes 1-2 ms at this heap size.
  * V8's flags are per process and read when used, so they apply from this call on. One-shot

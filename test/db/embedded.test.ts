@@ -57,7 +57,7 @@ test('on a data folder every commit is flushed to disk, and a new folder is flus
       `SELECT current_setting('fsync') AS fsync, current_setting('shared_buffers') AS shared_buffers,
               current_setting('wal_init_zero') AS wal_init_zero`,
     );
-    // Durable, and the memory settings of docs/performance.md ("Embedded database memory").
+    // Durable, and the memory settings of docs/performance.md (change 12).
     assert.deepEqual(rows, [{ fsync: 'on', shared_buffers: '8MB', wal_init_zero: 'off' }]);
 
     await db.query('CREATE TABLE t (n int)');

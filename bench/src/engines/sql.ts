@@ -39,7 +39,7 @@ export function postgresSql(connectionString: string, max: number): Sql {
   };
 }
 
-// The same PGlite configuration as Billflow's, durable commits and compiler choice included:
+// The same PGlite configuration as Billflow's, durable commits and V8 settings included:
 // PGlite's own defaults turn fsync off.
 export async function pgliteSql(dataDir: string): Promise<Sql> {
   tuneV8ForEmbeddedDatabase();

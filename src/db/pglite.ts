@@ -44,8 +44,8 @@ export function pgliteOptions(dataDir?: string): PGliteOptions {
   // wal_init_zero: a new 16 MB WAL segment is created by writing its last byte, not by writing
   // 16 MB of zeros through 1 MB JS copies (a 12-16 MB peak each time). Safety does not depend
   // on it: PostgreSQL validates every WAL record and stops at the first invalid one.
-  const buffers = ['-c', 'shared_buffers=8MB', '-c', 'wal_init_zero=off'];
-  if (!dataDir) return { startParams: [...PGlite.defaultStartParams, ...buffers] };
+  const memory = ['-c', 'shared_buffers=8MB', '-c', 'wal_init_zero=off'];
+  if (!dataDir) return { startParams: [...PGlite.defaultStartParams, ...memory] };
   // PGlite's defaults run PostgreSQL with fsync off (-F), and its Node file system ignores
   // fsync: a commit reached the OS but not the disk, and a power loss could take committed
   // steps with it. Durable: fsync on, through fsync() (the call Emscripten hands to the file
@@ -53,7 +53,7 @@ export function pgliteOptions(dataDir?: string): PGliteOptions {
   const durable = ['-c', 'fsync=on', '-c', 'wal_sync_method=fsync'];
   return {
     fs: new DurableNodeFS(dataDir),
-    startParams: [...PGlite.defaultStartParams.filter((param) => param !== '-F'), ...durable, ...buffers],
+    startParams: [...PGlite.defaultStartParams.filter((param) => param !== '-F'), ...durable, ...memory],
   };
 }
 

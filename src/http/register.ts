@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthenticationError, InvalidInputError, PermissionError } from '../errors.ts';
 import { recordAudit } from './audit.ts';
+import { TOO_DEEP_MESSAGE, tooDeepField } from './json-depth.ts';
 
 import { touchApiKey } from './auth/api-keys.ts';
 import { authenticate } from './auth/authenticate.ts';
@@ -62,18 +63,39 @@ async function guard(deps: ApiDeps, spec: RouteSpec, request: FastifyRequest): P
 
 /**
  * PostgreSQL text cannot hold U+0000, so a NUL anywhere in the input would fail in the database
- * as a 500: refuse it here, naming the field, for every route at once.
+ * as a 500: refuse it here, naming the field, for every route at once. Iterative, so no body can
+ * exhaust the stack (bodies are also depth-capped before validation, see `refuseDeepBody`).
  */
 export function nulFields(value: unknown, path = ''): string[] {
-  if (typeof value === 'string') return value.includes('\u0000') ? [path || 'body'] : [];
-  if (Array.isArray(value)) return value.flatMap((item, i) => nulFields(item, `${path}[${i}]`));
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
-      const field = path ? `${path}.${k}` : k;
-      return k.includes('\u0000') ? [field] : nulFields(v, field);
-    });
+  const found: string[] = [];
+  // Depth first, in document order; a key holding a NUL is reported in its place.
+  const stack: { value: unknown; path: string; badKey?: true }[] = [{ value, path }];
+  while (stack.length > 0) {
+    const { value: v, path: p, badKey } = stack.pop() as { value: unknown; path: string; badKey?: true };
+    if (badKey) found.push(p);
+    else if (typeof v === 'string') {
+      if (v.includes('\u0000')) found.push(p || 'body');
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: `${p}[${i}]` });
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i] as [string, unknown];
+        const field = p ? `${p}.${k}` : k;
+        stack.push(k.includes('\u0000') ? { value: null, path: field, badKey: true } : { value: child, path: field });
+      }
+    }
   }
-  return [];
+  return found;
+}
+
+/**
+ * Caps how deep a body nests before validation or anything else walks it: past a few thousand
+ * levels a recursive walk (ours, JSON.stringify, PostgreSQL's jsonb) overflows the stack.
+ */
+async function refuseDeepBody(request: FastifyRequest): Promise<void> {
+  const field = tooDeepField(request.body);
+  if (field !== null) throw new InvalidInputError([{ field, message: TOO_DEEP_MESSAGE }]);
 }
 
 function withoutSecrets(body: unknown, fields: string[] | undefined): unknown {
@@ -180,6 +202,7 @@ export function registerRoute(app: FastifyInstance, deps: ApiDeps, spec: RouteSp
       response: spec.response,
     },
     onRequest: (request, _reply) => guard(deps, spec, request),
+    preValidation: refuseDeepBody,
     handler: (request, reply) => handle(deps, spec, request, reply),
   });
 }

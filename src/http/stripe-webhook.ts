@@ -6,6 +6,7 @@ import type { LedgerEvent } from '../billing/inbound/index.ts';
 import { ConfigError } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import type { Registry } from '../engine/index.ts';
+import { TOO_DEEP_MESSAGE, tooDeepField } from './json-depth.ts';
 import { problem } from './problem.ts';
 
 export interface StripeWebhookOptions {
@@ -114,6 +115,8 @@ export async function stripeWebhookRoutes(app: FastifyInstance, options: StripeW
       request.log.warn({ detail }, 'stripe webhook refused');
       return sendProblem(reply, 400, `signature verification failed: ${detail}`);
     }
+    // JSON.parse takes any depth; storing the event (JSON.stringify, jsonb) does not.
+    if (tooDeepField(event) !== null) return sendProblem(reply, 400, `the body ${TOO_DEEP_MESSAGE}`);
     if (typeof event?.id !== 'string' || typeof event.type !== 'string' || typeof event.data !== 'object') {
       return sendProblem(reply, 400, 'the body is not a Stripe event');
     }

@@ -128,7 +128,20 @@ function requestOf(spec: RouteSpec): fc.Arbitrary<FuzzRequest> {
     query: spec.querystring ? valueOf(spec.querystring) : fc.constant(undefined),
     body: spec.body ? valueOf(spec.body) : sometimes(chaos, 3),
     rawBody: sometimes(
-      fc.constantFrom('{', '{"a":', 'null', '[]', '"x"', '{"__proto__":{"x":1}}', '\u0000', 'a=b'),
+      fc.constantFrom(
+        '{',
+        '{"a":',
+        'null',
+        '[]',
+        '"x"',
+        '{"__proto__":{"x":1}}',
+        '\u0000',
+        'a=b',
+        // Nested past any recursive walk's stack (and past the 32-level cap by one).
+        `${'['.repeat(5000)}${']'.repeat(5000)}`,
+        `{"x":${'{"a":'.repeat(5000)}1${'}'.repeat(5001)}`,
+        `${'['.repeat(33)}${']'.repeat(33)}`,
+      ),
       12,
     ),
     contentType: sometimes(

@@ -56,7 +56,12 @@ function validationProblem(error: FastifyError): Problem {
   const errors = issues.map((issue) => {
     let message = issue.message ?? 'is invalid';
     if (issue.keyword === 'required') message = 'is required';
-    else if (issue.keyword === 'additionalProperties') message = 'is not a known field';
+    else if (issue.keyword === 'type') {
+      // Ajv lists a union as "string,null".
+      const types = issue.params?.type;
+      const list = Array.isArray(types) ? types : String(types ?? '').split(',');
+      message = `must be ${list.join(' or ')}`;
+    } else if (issue.keyword === 'additionalProperties') message = 'is not a known field';
     else if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues)) {
       message = `must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}`;
     }

@@ -1,5 +1,7 @@
 import Fastify from 'fastify';
+import AjvCompiler from '@fastify/ajv-compiler';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { ValidatorFactory } from '@fastify/ajv-compiler';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -21,6 +23,26 @@ export type ServerOptions = Omit<ApiDeps, 'clock' | 'logger'> & {
 
 const healthSchema = { type: 'object', properties: { status: { type: 'string' } } };
 
+/**
+ * Fastify's Ajv converts types by default (`coerceTypes: 'array'`): `true` becomes 1, `"1000"` and
+ * `[1000]` become 1000, `12345` becomes "12345". Query strings and path parameters are text, so
+ * there that conversion is the point; a JSON body already has types, so any conversion is a silent
+ * change of what the caller sent. Bodies get a validator that converts nothing. (A compiler of our
+ * own gets header schemas as written: name headers in lower case, as Node delivers them.)
+ */
+function strictBodyValidators(): ValidatorFactory {
+  const pool = AjvCompiler();
+  return (externalSchemas, options = {}) => {
+    const converting = pool(externalSchemas, options);
+    if (options.mode === 'JTD') return converting; // JSON Type Definition never converts
+    const strict = pool(externalSchemas, {
+      ...options,
+      customOptions: { ...options.customOptions, coerceTypes: false },
+    });
+    return (route) => (route.httpPart === 'body' ? strict : converting)(route);
+  };
+}
+
 /** The HTTP surface: health, readiness, the REST API under /api/v1 and its OpenAPI document. */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({
@@ -34,6 +56,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       // Unknown fields are refused by name rather than silently dropped; every bad field is reported.
       customOptions: { removeAdditional: false, allErrors: true },
     },
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidators() } },
   });
   const deps: ApiDeps = { ...options, clock: options.clock ?? (() => new Date()), logger: app.log };
   const routes = (options.routes ?? apiRoutes)(deps);

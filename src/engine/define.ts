@@ -100,9 +100,31 @@ export interface ExternalStep<I = unknown> extends StepCommon {
 
 export type StepDefinition<I = unknown> = DbStep<I> | ExternalStep<I>;
 
+/** Where a run stands in its subject's order: who it waits for. */
+export interface StartRefs {
+  subjectRef?: string;
+  ownerRef?: string;
+}
+
+/**
+ * Order per subject: runs whose key is the same execute one at a time, in start order, across all
+ * workers (e.g. every run about one customer, so two of them never race at a payment provider).
+ */
+export interface ConcurrencyPolicy<I> {
+  /** The run's key, from its input and references; undefined leaves the run unordered. */
+  key(input: I, refs: StartRefs): string | undefined;
+  /**
+   * Whether a run parked on a durable timer (`waitUntil`) keeps its key meanwhile. Default false:
+   * a run that waits days (an invoice's due date, dunning) lets the key's other runs go, and
+   * takes its turn again in start order when it wakes. Retry backoffs always keep the key.
+   */
+  holdWhileWaiting?: boolean;
+}
+
 export interface WorkflowDefinition<I = unknown> {
   type: string;
   steps: StepDefinition<I>[];
+  concurrency?: ConcurrencyPolicy<I>;
   /** Checks and normalizes the input at start; throw InvalidInputError to refuse it. */
   parseInput?(input: unknown): I;
   /**
@@ -120,6 +142,9 @@ export type AnyWorkflow = Omit<WorkflowDefinition<never>, 'parseInput'> & { pars
 export type Registry = ReadonlyMap<string, AnyWorkflow>;
 
 const NAME = /^[a-z][a-z0-9_:.-]{0,99}$/;
+
+/** A concurrency key is stored and compared as text: bounded so an input cannot bloat an index. */
+export const MAX_CONCURRENCY_KEY = 200;
 
 export function defineWorkflow<I>(definition: WorkflowDefinition<I>): WorkflowDefinition<I> {
   if (!NAME.test(definition.type)) throw new Error(`invalid workflow type name: ${definition.type}`);

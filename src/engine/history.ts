@@ -20,6 +20,10 @@ export interface RunSummary {
   attempt: number;
   subject_ref: string | null;
   owner_ref: string | null;
+  /** Runs with the same key execute one at a time, in start order. */
+  concurrency_key: string | null;
+  /** For a queued run: the run of its key it waits for (the one running, or the one ahead). */
+  waiting_for: string | null;
   outcome: string | null;
   failed_step: string | null;
   error: unknown;
@@ -68,7 +72,11 @@ const SUMMARY_COLUMNS = `
        ELSE 'queued' END AS activity,
   CASE WHEN status IN ('in_progress', 'pending') THEN run_at END AS activity_until,
   steps[step_index + 1] AS current_step, step_index, cardinality(steps) AS step_count, attempt,
-  subject_ref, owner_ref, outcome, failed_step, error, created_at, started_at, updated_at, finished_at`;
+  subject_ref, owner_ref, concurrency_key,
+  CASE WHEN concurrency_key IS NOT NULL AND lease_owner IS NULL AND wait_reason IS NULL
+            AND status IN ('pending', 'in_progress')
+       THEN billflow_waiting_for(id, concurrency_key, key_seq) END AS waiting_for,
+  outcome, failed_step, error, created_at, started_at, updated_at, finished_at`;
 
 export async function getRun(q: Queryable, runId: string): Promise<RunDetail> {
   const { rows } = await q.query<RunSummary & { input: unknown; steps: string[]; idempotency_key: string | null }>(

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/types.ts';
 import { ConflictError, InvalidInputError, PermanentError } from '../errors.ts';
+import { MAX_CONCURRENCY_KEY } from './define.ts';
 import type { DbStepContext, Registry, StepDefinition, WorkflowDefinition } from './define.ts';
 import { newId } from './ids.ts';
 import { insertRun } from './sql/insertRun.ts';
@@ -68,9 +69,18 @@ export function checkRequest(registry: Registry, request: StartRequest) {
   return { definition, input };
 }
 
+/** The run's concurrency key (order per subject), if its workflow declares one. */
+export function concurrencyKeyOf(definition: WorkflowDefinition<unknown>, request: StartRequest, input: unknown) {
+  const key = definition.concurrency?.key(input, { subjectRef: request.subjectRef, ownerRef: request.ownerRef });
+  if (key === undefined || key === '') return null;
+  // A key comes from code, not from a caller: a bad one is a bug, not bad input.
+  if (key.length > MAX_CONCURRENCY_KEY) throw new Error(`concurrency key of ${definition.type} is too long`);
+  return key;
+}
+
 /** The row a start inserts, with a new id. */
 export function newRunRow(
-  type: string,
+  definition: WorkflowDefinition<unknown>,
   request: StartRequest,
   input: unknown,
   steps: string[],
@@ -78,7 +88,9 @@ export function newRunRow(
 ): NewRun {
   return {
     id: newId('run'),
-    type,
+    type: definition.type,
+    concurrencyKey: concurrencyKeyOf(definition, request, input),
+    keyHeldWhileWaiting: definition.concurrency?.holdWhileWaiting ?? false,
     steps,
     input,
     idempotencyKey: request.idempotencyKey ?? null,
@@ -112,7 +124,7 @@ async function start(
     first = await resolveStep(definition, steps[0] as string, q);
     if (first?.kind !== 'db') throw new Error(`the first step of ${definition.type} is not a db step`);
   }
-  const row = newRunRow(definition.type, request, input, steps, {
+  const row = newRunRow(definition, request, input, steps, {
     firstStepDone: first !== undefined,
     notifyInStatement,
   });

@@ -77,13 +77,15 @@ export function createStarter(
       if (request.runFirstStep) return startWorkflow(db, registry, request);
       const { definition, input } = checkRequest(registry, request);
       const steps = await planSteps(definition, input, db);
+      const row = newRunRow(definition, request, input, steps, { firstStepDone: false, notifyInStatement: false });
       const run: NewRunToClaim = {
-        ...newRunRow(definition.type, request, input, steps, { firstStepDone: false, notifyInStatement: false }),
-        // A run scheduled for later is left to whichever worker is free then.
-        claim: request.runAt === undefined ? (worker?.takePlace() ?? null) : null,
+        ...row,
+        // A run scheduled for later is left to whichever worker is free then; a keyed run takes its
+        // turn through a claim.
+        claim: request.runAt === undefined && row.concurrencyKey === null ? (worker?.takePlace() ?? null) : null,
       };
-      const row = await batcher.add(run);
-      if (row) return { runId: run.id, type: row.type, status: row.status, created: true };
+      const inserted = await batcher.add(run);
+      if (inserted) return { runId: run.id, type: inserted.type, status: inserted.status, created: true };
       return existingRun(db, definition.type, request);
     },
   };

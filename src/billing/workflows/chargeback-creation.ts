@@ -12,7 +12,7 @@ import type { Chargeback, ChargebackInput } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import { countChargeback } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
-import { DB_RETRY, outputOf } from './steps-common.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, outputOf } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
 export interface ChargebackCreationInput extends ChargebackInput {
@@ -51,6 +51,7 @@ export function chargebackCreation(deps: WorkflowDeps): AnyWorkflow {
   return defineWorkflow<ChargebackCreationInput>({
     type: 'chargeback_creation',
     parseInput,
+    concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       {
         name: 'record_chargeback',

@@ -21,7 +21,7 @@ import { idPattern } from '../records/validate.ts';
 import { DEFAULT_GRACE_DAYS } from './deps.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { invoicePdf, invoiceView, pdfPageCount } from './invoice-documents.ts';
-import { DB_RETRY, iso, outputOf } from './steps-common.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, iso, outputOf } from './steps-common.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from './steps-notify.ts';
 
 const DAY_MS = 86_400_000;
@@ -131,6 +131,7 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
   return defineWorkflow<InvoiceRunInput>({
     type: 'invoice_creation',
     parseInput: parseInvoiceRunInput,
+    concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       {
         name: 'record_invoice',

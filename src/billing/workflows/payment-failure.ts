@@ -12,7 +12,7 @@ import { attemptDueAt, dunningSchedule, retryBlocker, retryPaymentStep } from '.
 import type { RecordFailureOutput, RetryPaymentOutput } from './dunning.ts';
 import { parsePaymentRunInput } from './payment-success.ts';
 import type { PaymentRunInput } from './payment-success.ts';
-import { DB_RETRY, outputOf } from './steps-common.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, outputOf } from './steps-common.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from './steps-notify.ts';
 
 export interface CancelSubscriptionsOutput {
@@ -41,6 +41,7 @@ export function paymentFailure(deps: WorkflowDeps): AnyWorkflow {
   return defineWorkflow<PaymentRunInput>({
     type: 'payment_failure',
     parseInput: (raw) => parsePaymentRunInput(raw, 'failed'),
+    concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       {
         name: 'record_failure',

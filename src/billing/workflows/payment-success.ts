@@ -21,7 +21,7 @@ import type { Payment, PaymentInput, PaymentStatus } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import { countPayment, refreshCustomerStatus } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
-import { DB_RETRY, iso, outputOf } from './steps-common.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, iso, outputOf } from './steps-common.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from './steps-notify.ts';
 
 /** A payment run's input: the payment's facts, the id picked for it, and how it was paid. */
@@ -165,6 +165,7 @@ export function paymentSuccess(deps: WorkflowDeps): AnyWorkflow {
   return defineWorkflow<PaymentRunInput>({
     type: 'payment_success',
     parseInput: (raw) => parsePaymentRunInput(raw, 'succeeded'),
+    concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       {
         name: 'record_payment',

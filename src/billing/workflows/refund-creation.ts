@@ -8,7 +8,7 @@ import { idPattern } from '../records/validate.ts';
 import type { RefundInput as ProviderRefundInput } from '../../providers/index.ts';
 import { countRefund } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
-import { DB_RETRY, PROVIDER_RETRY, outputOf } from './steps-common.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, outputOf } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
 export interface RefundRequest {
@@ -65,6 +65,7 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
   return defineWorkflow<RefundCreationInput>({
     type: 'refund_creation',
     parseInput,
+    concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       {
         name: 'record_refund',

@@ -1,5 +1,5 @@
 // Small pieces the billing workflows share: retry policies and reading earlier steps' outputs.
-import type { RetryPolicy, StepContext } from '../../engine/index.ts';
+import type { ConcurrencyPolicy, RetryPolicy, StepContext } from '../../engine/index.ts';
 
 /**
  * Provider calls: a 5xx or a network error usually clears within minutes; the calls are keyed
@@ -28,3 +28,15 @@ export function iso(date: Date | string | null | undefined): string | null {
   if (date === null || date === undefined) return null;
   return (date instanceof Date ? date : new Date(date)).toISOString();
 }
+
+/**
+ * Every workflow's runs about one customer execute one at a time, in start order: a cancellation
+ * never reaches the provider before the creation it cancels, a refund never races its payment,
+ * dunning never charges while a cancellation is half done. A run parked on a durable wait (an
+ * invoice awaiting payment, dunning between attempts) lets the customer's other runs go
+ * meanwhile and takes its turn again when it wakes. Every start names the customer as its owner.
+ */
+export const ONE_RUN_PER_CUSTOMER: ConcurrencyPolicy<unknown> = {
+  key: (_input, refs) => (refs.ownerRef ? `customer:${refs.ownerRef}` : undefined),
+  holdWhileWaiting: false,
+};

@@ -14,7 +14,7 @@ import type { CancellationInput, Subscription } from '../records/index.ts';
 import type { CancelWhen } from '../../providers/index.ts';
 import { countSubscriptionCancelled, refreshCustomerStatus } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
-import { DB_RETRY, PROVIDER_RETRY, iso, outputOf } from './steps-common.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, iso, outputOf } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 import { subscriptionView } from './subscription-creation.ts';
 
@@ -62,6 +62,7 @@ export function subscriptionCancellation(deps: WorkflowDeps): AnyWorkflow {
   return defineWorkflow<CancellationInput>({
     type: 'subscription_cancellation',
     parseInput,
+    concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       {
         name: 'cancel_subscription',

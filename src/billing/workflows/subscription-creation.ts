@@ -17,7 +17,7 @@ import type { Subscription, SubscriptionInput } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import { countSubscriptionCreated, refreshCustomerStatus } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
-import { DB_RETRY, PROVIDER_RETRY, iso, outputOf } from './steps-common.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, iso, outputOf } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
 export interface SubscriptionCreationInput extends SubscriptionInput {
@@ -71,6 +71,7 @@ export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
   return defineWorkflow<SubscriptionCreationInput>({
     type: 'subscription_creation',
     parseInput,
+    concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       {
         name: 'create_subscription_record',

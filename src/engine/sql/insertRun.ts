@@ -9,6 +9,10 @@ export interface NewRun {
   idempotencyKey: string | null;
   subjectRef: string | null;
   ownerRef: string | null;
+  /** Runs with the same key execute one at a time, in start order (migration 0012). */
+  concurrencyKey: string | null;
+  /** Keeps the key while parked on a durable timer. */
+  keyHeldWhileWaiting: boolean;
   /** When it may start; null = now (DB clock, or the engine's clock when given). */
   runAt: Date | null;
   now: Date | null;
@@ -36,16 +40,22 @@ export interface InsertedRun {
  */
 export async function insertRun(q: Queryable, run: NewRun): Promise<InsertedRun | undefined> {
   const { rows } = await q.query<InsertedRun>(
-    `WITH ins AS (
+    `WITH k AS (
+       INSERT INTO workflow_concurrency_keys (key) SELECT $12::text WHERE $12::text IS NOT NULL
+       ON CONFLICT (key) DO NOTHING),
+     ins AS (
        INSERT INTO workflow_runs (id, type, steps, input, idempotency_key, subject_ref, owner_ref,
-                                  run_at, created_at, updated_at, step_index, status, started_at)
+                                  run_at, created_at, updated_at, step_index, status, started_at,
+                                  concurrency_key, key_seq, key_held_while_waiting)
        VALUES ($1, $2, $3::text[], $4::jsonb, $5, $6, $7,
                coalesce($8::timestamptz, $9::timestamptz, now()), coalesce($9::timestamptz, now()),
                coalesce($9::timestamptz, now()),
                CASE WHEN $10::boolean THEN 1 ELSE 0 END,
                CASE WHEN $10::boolean AND cardinality($3::text[]) = 1 THEN 'completed'
                     WHEN $10::boolean THEN 'in_progress' ELSE 'pending' END,
-               CASE WHEN $10::boolean THEN coalesce($9::timestamptz, now()) END)
+               CASE WHEN $10::boolean THEN coalesce($9::timestamptz, now()) END,
+               $12::text, CASE WHEN $12::text IS NOT NULL THEN nextval('workflow_runs_key_seq') END,
+               $13::boolean)
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING id, type, status)
      SELECT id, type, status, true AS created,
@@ -63,6 +73,8 @@ export async function insertRun(q: Queryable, run: NewRun): Promise<InsertedRun 
       run.now,
       run.firstStepDone,
       run.notifyInStatement,
+      run.concurrencyKey,
+      run.keyHeldWhileWaiting,
     ],
     { name: 'billflow_insert_run' },
   );

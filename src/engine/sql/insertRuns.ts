@@ -18,13 +18,19 @@ export interface InsertedRunRow extends InsertedRun {
  * Inserts many runs in one statement (one commit for a burst of starts). Rows whose idempotency
  * key already exists — or repeats within the batch — are skipped; the caller reads those back.
  * A run with a `claim` is inserted in progress under that worker's lease, as a claim would leave
- * it, so the worker can run it without a claim of its own.
+ * it, so the worker can run it without a claim of its own; a run with a concurrency key never
+ * has one (it takes its turn through a claim).
  */
 export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<InsertedRunRow[]> {
   const { rows } = await q.query<InsertedRunRow>(
     // The documents are parsed once (MATERIALIZED): inline, a generic plan parses them per row.
-    `INSERT INTO workflow_runs (id, type, steps, input, idempotency_key, subject_ref, owner_ref,
-                               run_at, created_at, updated_at, status, lease_owner, version, started_at)
+    `WITH k AS (
+       INSERT INTO workflow_concurrency_keys (key)
+       SELECT DISTINCT key FROM unnest($12::text[]) AS key WHERE key IS NOT NULL
+       ON CONFLICT (key) DO NOTHING)
+     INSERT INTO workflow_runs (id, type, steps, input, idempotency_key, subject_ref, owner_ref,
+                               run_at, created_at, updated_at, status, lease_owner, version, started_at,
+                               concurrency_key, key_seq, key_held_while_waiting)
      WITH docs AS MATERIALIZED (SELECT $3::jsonb AS steps, $4::jsonb AS inputs)
      SELECT t.id, t.type, ARRAY(SELECT jsonb_array_elements_text(docs.steps -> (t.i - 1)::int)),
             docs.inputs -> (t.i - 1)::int, t.key,
@@ -35,10 +41,12 @@ export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<I
             CASE WHEN t.claimed_by IS NULL THEN 'pending' ELSE 'in_progress' END,
             t.claimed_by,
             CASE WHEN t.claimed_by IS NULL THEN 0 ELSE 1 END,
-            CASE WHEN t.claimed_by IS NOT NULL THEN coalesce(t.now, now()) END
+            CASE WHEN t.claimed_by IS NOT NULL THEN coalesce(t.now, now()) END,
+            t.ckey, CASE WHEN t.ckey IS NOT NULL THEN nextval('workflow_runs_key_seq') END, t.hold
      FROM unnest($1::text[], $2::text[], $5::text[], $6::text[], $7::text[],
-                 $8::timestamptz[], $9::timestamptz[], $10::text[], $11::int[]) WITH ORDINALITY
-       AS t(id, type, key, subject, owner, run_at, now, claimed_by, lease_ms, i), docs
+                 $8::timestamptz[], $9::timestamptz[], $10::text[], $11::int[], $12::text[],
+                 $13::boolean[]) WITH ORDINALITY
+       AS t(id, type, key, subject, owner, run_at, now, claimed_by, lease_ms, ckey, hold, i), docs
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id, type, status, true AS created, input, version, lease_owner IS NOT NULL AS claimed`,
     [
@@ -55,6 +63,8 @@ export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<I
       runs.map((r) => r.now),
       runs.map((r) => r.claim?.workerId ?? null),
       runs.map((r) => r.claim?.leaseMs ?? null),
+      runs.map((r) => r.concurrencyKey),
+      runs.map((r) => r.keyHeldWhileWaiting),
     ],
     { name: 'billflow_insert_runs' },
   );

@@ -17,6 +17,8 @@ import type { TestSmtpServer } from '../notify/support/smtp.ts';
 
 export interface BillingHarness {
   db: Db;
+  /** On PostgreSQL: a URL that reaches the same schema (for a second pool or process). */
+  url?: string;
   clock: ReturnType<typeof testClock>;
   smtp: TestSmtpServer;
   /** A real HTTP server registered as the one enabled Slack endpoint. */
@@ -46,7 +48,7 @@ export interface HarnessOptions {
  * Everything stops when the test file ends.
  */
 export async function billingHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<BillingHarness> {
-  const { db } = await freshDatabase(kind);
+  const { db, url } = await freshDatabase(kind);
   const clock = testClock();
   const smtp = await startSmtpServer();
   const slack = await startReceiver();
@@ -91,5 +93,5 @@ export async function billingHarness(kind: DatabaseKind, options: HarnessOptions
     }
   }
 
-  return { db, clock, smtp, slack, provider, notify, registry, worker, settle };
+  return { db, url, clock, smtp, slack, provider, notify, registry, worker, settle };
 }

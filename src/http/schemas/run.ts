@@ -31,6 +31,14 @@ const summaryProperties = {
   attempt: { type: 'integer' },
   subject_ref: nullableString,
   owner_ref: nullableString,
+  concurrency_key: {
+    ...nullableString,
+    description: 'Runs with the same key (e.g. `customer:cus_…`) execute one at a time, in start order.',
+  },
+  waiting_for: {
+    ...nullableString,
+    description: 'For a queued run: the run of its concurrency key it waits for (the one running, or the one ahead).',
+  },
   outcome: nullableString,
   failed_step: nullableString,
   error: anyJson,

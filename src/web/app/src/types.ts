@@ -128,6 +128,8 @@ export interface RunSummary {
   attempt: number;
   subject_ref: string | null;
   owner_ref: string | null;
+  concurrency_key: string | null;
+  waiting_for: string | null;
   outcome: string | null;
   failed_step: string | null;
   error: SerializedError | null;

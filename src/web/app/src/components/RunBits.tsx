@@ -1,6 +1,7 @@
 // How a run's state reads in lists and on its page.
 import { errorText, relative } from '../format.ts';
 import type { RunSummary } from '../types.ts';
+import { Link } from '../router.tsx';
 import { StatusBadge } from './ui.tsx';
 
 export function RunStatus({ run }: { run: RunSummary }) {
@@ -21,6 +22,20 @@ export function RunStatus({ run }: { run: RunSummary }) {
           : undefined
       }
     />
+  );
+}
+
+/** "waiting for run_…": a run queued behind another run of its subject (its concurrency key). */
+function WaitingFor({ run }: { run: RunSummary }) {
+  if (!run.waiting_for) return null;
+  return (
+    <span className="muted small block">
+      waiting for{' '}
+      <Link to={`/runs/${run.waiting_for}`} className="mono">
+        {run.waiting_for}
+      </Link>{' '}
+      (one run per {run.concurrency_key?.split(':')[0] ?? 'subject'} at a time)
+    </span>
   );
 }
 
@@ -45,10 +60,18 @@ export function RunStep({ run }: { run: RunSummary }) {
     return (
       <span className="step-text">
         {run.current_step} <span className="muted small">({what})</span>
+        <WaitingFor run={run} />
       </span>
     );
   }
   if (run.status === 'completed') return <span className="muted">All {run.step_count} steps done</span>;
-  if (run.status === 'pending') return <span className="muted">Not started</span>;
+  if (run.status === 'pending') {
+    return (
+      <span className="step-text">
+        <span className="muted">Not started</span>
+        <WaitingFor run={run} />
+      </span>
+    );
+  }
   return <span className="muted">{run.current_step ? `Stopped at ${run.current_step}` : '—'}</span>;
 }

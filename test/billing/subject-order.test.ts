@@ -7,18 +7,12 @@ import { compareStats } from '../../src/billing/stats/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import { seedCustomer, seedPlan } from './helpers.ts';
-import { driveRetries, rows } from './workflow-support.ts';
+import { STILL_ACTIVE_AT_PROVIDER, driveRetries, rows } from './workflow-support.ts';
 
 // Runs about one customer never race each other at the provider: a subscription created and
 // cancelled at once, for many customers concurrently on two workers, ends cancelled at the
 // provider too (the cancellation's provider sync waits for the creation's).
 const CUSTOMERS = 40;
-
-/** Cancelled in Billflow, still billing at the provider: must always be empty. */
-export const STILL_ACTIVE_AT_PROVIDER = `
-  SELECT s.id FROM subscriptions s
-  JOIN provider_sandbox_subscriptions p ON p.subscription_id = s.id
-  WHERE s.status = 'cancelled' AND p.canceled_at IS NULL AND p.cancel_at IS NULL`;
 
 eachDatabase((kind) => {
   test('create then cancel at once, many customers, two workers: nothing stays active at the provider', async () => {

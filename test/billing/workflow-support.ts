@@ -141,3 +141,9 @@ export async function counters(q: Queryable, currency: string): Promise<Record<s
   );
   return Object.fromEntries(found.map((r) => [`${r.metric} ${r.day}`, Number(r.value)]));
 }
+
+/** Cancelled in Billflow, still billing at the provider: must always be empty. */
+export const STILL_ACTIVE_AT_PROVIDER = `
+  SELECT s.id FROM subscriptions s
+  JOIN provider_sandbox_subscriptions p ON p.subscription_id = s.id
+  WHERE s.status = 'cancelled' AND p.canceled_at IS NULL AND p.cancel_at IS NULL`;

@@ -1,4 +1,5 @@
 import type { Db } from '../db/types.ts';
+import { compactRunCounts } from '../engine/index.ts';
 import { flushAlertDigest, raiseFailureAlert } from '../notify/index.ts';
 import type { AlertDeps } from '../notify/index.ts';
 import { settleSubscriptions } from './records/index.ts';
@@ -77,7 +78,8 @@ export interface Maintenance {
 }
 
 /**
- * The periodic jobs of a worker process: failure alerts and their digests, due subscriptions.
+ * The periodic jobs of a worker process: failure alerts and their digests, due subscriptions,
+ * folding the run counters.
  * Each job's error is logged and retried on the next pass, never fatal.
  */
 export function startMaintenance(
@@ -88,6 +90,7 @@ export function startMaintenance(
     ['failure alerts', () => alertFailedRuns(db, deps.alerts)],
     ['alert digest', () => flushAlertDigest(db, deps.alerts)],
     ['due subscriptions', () => settleDueSubscriptions(db, deps.alerts.clock())],
+    ['run counts', () => compactRunCounts(db)],
   ];
   let running: Promise<void> | undefined;
   let stopped = false;

@@ -29,9 +29,11 @@ export async function countRunsPerHour(q: Queryable, range: ActivityRange): Prom
   if (range.to.getTime() - range.from.getTime() > MAX_ACTIVITY_RANGE_MS) {
     throw new InvalidInputError([{ field: 'to', message: 'must be at most 7 days after from' }]);
   }
-  // AT TIME ZONE 'UTC' twice: hours are cut in UTC whatever the session's time zone is.
+  // date_bin on absolute time from a UTC midnight: UTC hours whatever the session's time zone, and
+  // cheaper per row than converting to UTC and back. The range is read from the index on
+  // created_at that carries status and type (migration 0016), not from the table.
   const { rows } = await q.query<HourlyRunCount>(
-    `SELECT date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour, status,
+    `SELECT date_bin('1 hour', created_at, timestamptz '2000-01-01T00:00:00Z') AS hour, status,
             count(*)::int AS count
      FROM workflow_runs
      WHERE created_at >= $1 AND created_at < $2 AND ($3::text IS NULL OR type = $3)

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 
 export const RUN_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
@@ -196,10 +196,29 @@ export async function listRuns(
   };
 }
 
-/** Runs per type and status, for menus and badges. */
+/**
+ * Runs per type and status, for menus and badges: read from the counters that triggers keep
+ * (migration 0016), so the cost does not grow with history. Exactly what a GROUP BY over
+ * workflow_runs would return in the same snapshot; types and statuses without runs are absent.
+ */
 export async function countRuns(q: Queryable): Promise<{ type: string; status: RunStatus; count: number }[]> {
   const { rows } = await q.query<{ type: string; status: RunStatus; count: number }>(
-    `SELECT type, status, count(*)::int AS count FROM workflow_runs GROUP BY type, status ORDER BY type, status`,
+    `SELECT type, status, sum(count)::int AS count FROM workflow_run_counts
+     GROUP BY type, status HAVING sum(count) <> 0 ORDER BY type, status`,
   );
   return rows;
+}
+
+/**
+ * Folds the counters' rows into one per type and status (every status change appends rows), and
+ * gives the folded rows' space back. Safe to call from every worker
+ * process at once. Returns how many rows were folded.
+ */
+export async function compactRunCounts(db: Db): Promise<number> {
+  const { rows } = await db.query<{ folded: number }>('SELECT billflow_compact_run_counts() AS folded');
+  const folded = rows[0]?.folded ?? 0;
+  // The embedded database has no autovacuum: without this the table would keep every folded row's
+  // space, and reads would scan it. A few pages, so cheap; SKIP_LOCKED: another process's is as good.
+  if (folded > 0) await db.exec('VACUUM (SKIP_LOCKED) workflow_run_counts');
+  return folded;
 }

@@ -11,7 +11,7 @@ export { wakeWaitingRuns, type WakeRequest, type WokenRun } from './wake.ts';
 export type { ActionResult, OperatorAction } from './actions.ts';
 export { bulkRestart, advanceOperations, getOperation } from './bulk.ts';
 export type { BulkRestartRequest, BulkRestartResult, FailedRunFilter, OperationStatus } from './bulk.ts';
-export { getRun, listRuns, countRuns, RUN_STATUSES } from './history.ts';
+export { getRun, listRuns, countRuns, compactRunCounts, RUN_STATUSES } from './history.ts';
 export type { RunDetail, RunSummary, RunFilter, RunStatus, StepView, Page, RunEvent } from './history.ts';
 export { countRunsPerHour, MAX_ACTIVITY_RANGE_MS } from './activity.ts';
 export type { ActivityRange, HourlyRunCount } from './activity.ts';

@@ -8,6 +8,8 @@ import type { Registry, StepDefinition, StepContext, DbStepContext, WorkflowDefi
 import type { EngineHooks, Logger } from './hooks.ts';
 import { fireHook, silentLogger } from './hooks.ts';
 import { advanceOperations } from './bulk.ts';
+import { executeDbBatch } from './db-batch.ts';
+import type { DbJob, DbJobResult } from './db-batch.ts';
 import { outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './execute.ts';
 import type { HeldRunState } from './execute.ts';
 import { claimRuns } from './sql/claimRuns.ts';
@@ -35,6 +37,10 @@ export interface WorkerOptions {
   maxBatch?: number;
   /** Result-writing statements in flight at once. */
   maxInFlight?: number;
+  /** Db steps executed and committed per transaction at most (group commit). */
+  maxDbBatch?: number;
+  /** Db-step transactions in flight at once. */
+  dbBatchesInFlight?: number;
   /** Injectable clock for tests; by default every due time uses the database clock. */
   clock?: () => Date;
   hooks?: EngineHooks;
@@ -65,8 +71,6 @@ export interface Worker {
   /** Gives back a place that was not used: the start found an existing run, or failed. */
   givePlaceBack(): void;
 }
-
-class LeaseLost extends Error {}
 
 export function createWorker(db: Db, options: WorkerOptions): Worker {
   const id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -105,12 +109,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       const places = stopping ? 0 : outcomes.filter(endsTurn).length;
       const claim = places > 0 ? { workerId: id, types, limit: places } : undefined;
       const { recorded, claimed } = await recordOutcomes(db, outcomes, { leaseMs, now: dbNow(), claim });
-      if (claimed.length < places) mayHaveMore = false;
-      if (stopping) {
-        releaseRuns(db, claimed, { workerId: id, now: dbNow(), interrupted: false }).catch(() => {});
-      } else {
-        for (const row of claimed) launch(row);
-      }
+      launchClaimed(claimed, places);
       const byRun = new Map(recorded.map((r) => [r.id, r]));
       return new Map(
         outcomes.map((o) => [o, byRun.get(o.runId)] as [StepOutcome, RecordedOutcome]).filter(([, r]) => r),
@@ -118,6 +117,33 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     },
     { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2 },
   );
+
+  const dbBatcher = createBatcher<DbJob, DbJobResult>(
+    async (jobs) => {
+      const { results, claimed, asked } = await executeDbBatch(db, jobs, {
+        leaseMs,
+        now: dbNow,
+        appNow,
+        claimFor(outcomes) {
+          const places = stopping ? 0 : outcomes.filter(endsTurn).length;
+          return places > 0 ? { workerId: id, types, limit: places } : undefined;
+        },
+      });
+      launchClaimed(claimed, asked);
+      return results;
+    },
+    { maxBatch: options.maxDbBatch ?? 32, maxInFlight: options.dbBatchesInFlight ?? 2 },
+  );
+
+  /** Runs claimed in passing by a statement that recorded `recorded` results. */
+  function launchClaimed(claimed: ClaimedRun[], places: number): void {
+    if (claimed.length < places) mayHaveMore = false;
+    if (stopping) {
+      releaseRuns(db, claimed, { workerId: id, now: dbNow(), interrupted: false }).catch(() => {});
+    } else {
+      for (const row of claimed) launch(row);
+    }
+  }
 
   function endsTurn(outcome: StepOutcome): boolean {
     const run = active.get(outcome.runId);
@@ -245,24 +271,10 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     }
   }
 
+  /** A db step joins the next group commit (see db-batch.ts). */
   async function executeDbStep(run: HeldRunState, step: StepDefinition<never>, startedAt: Date) {
-    try {
-      return await db.transaction(async (tx) => {
-        const ctx = { ...stepContext(run, step, appNow), tx };
-        const value = await runWithTimeout(run, step, () => step.run(ctx as DbStepContext<never>));
-        const outcome = outcomeOfValue({ run, step: step.name, startedAt, endedAt: appNow() }, value);
-        // The step's writes and its checkpoint commit together, or neither does.
-        const {
-          recorded: [recorded],
-        } = await recordOutcomes(tx, [outcome], { leaseMs, now: dbNow() });
-        if (!recorded) throw new LeaseLost();
-        return { outcome, recorded: recorded as RecordedOutcome | undefined };
-      });
-    } catch (error) {
-      if (error instanceof LeaseLost) return { outcome: undefined as never, recorded: undefined };
-      const outcome = outcomeOfError({ run, step: step.name, startedAt, endedAt: appNow() }, step, error);
-      return { outcome, recorded: await batcher.add(outcome) };
-    }
+    const result = await dbBatcher.add({ run, step, startedAt });
+    return result ?? { outcome: undefined as never, recorded: undefined };
   }
 
   function afterRecorded(run: HeldRunState, outcome: StepOutcome, recorded: RecordedOutcome): void {

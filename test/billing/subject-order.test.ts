@@ -46,7 +46,10 @@ eachDatabase((kind) => {
         )
       ).flat();
       // An email that times out on a busy machine is retried on the test clock: drive it on.
-      for (const runId of runIds) assert.equal((await driveRetries(h, runId)).status, 'completed');
+      for (const runId of runIds) {
+        const run = await driveRetries(h, runId);
+        assert.equal(run.status, 'completed', `${run.type} ${run.id} at ${run.failed_step}: ${JSON.stringify(run.error)}`);
+      }
 
       assert.deepEqual(await rows(db, STILL_ACTIVE_AT_PROVIDER), []);
       const [cancelled] = await rows<{ n: number }>(

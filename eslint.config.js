@@ -1,7 +1,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Layers, lowest first: db ← engine ← providers/notify ← billing ← http/web ← main/cli.
+// Layers, lowest first: db ← engine ← providers/notify ← billing ← http/web ← main/cli. Modules at
+// the root of src/ (errors.ts, ids.ts) are below every layer: anyone may import them.
 // A module may import from its own layer and those below, never above.
 const layers = {
   db: ['engine', 'providers', 'notify', 'billing', 'http', 'web'],
@@ -20,7 +21,7 @@ const forbid = (above) => ({
       patterns: [
         ...above.map((layer) => ({
           group: [`**/${layer}/*`, `**/${layer}/**`, `./${layer}/*`],
-          message: `a lower layer must not import from src/${layer} (layers: db ← engine ← billing ← http/web)`,
+          message: `a lower layer must not import from src/${layer} (layers, lowest first: db ← engine ← providers/notify ← billing ← http/web)`,
         })),
         { group: ['**/main.ts', '**/cli.ts'], message: 'only the entry points wire things together' },
       ],

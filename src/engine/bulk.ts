@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../db/types.ts';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
-import { newId } from './ids.ts';
+import { newId } from '../ids.ts';
 
 export interface FailedRunFilter {
   type?: string;

@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../db/types.ts';
 import { ConflictError, InvalidInputError, PermanentError } from '../errors.ts';
 import { MAX_CONCURRENCY_KEY } from './define.ts';
 import type { DbStepContext, Registry, StepDefinition, WorkflowDefinition } from './define.ts';
-import { newId } from './ids.ts';
+import { newId } from '../ids.ts';
 import { insertRun } from './sql/insertRun.ts';
 import type { NewRun } from './sql/insertRun.ts';
 import { RUNS_CHANNEL } from './channel.ts';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.ts';
-import { newId } from '../engine/ids.ts';
+import { newId } from '../ids.ts';
 import { decodeCursor, iso, toPage } from './pagination.ts';
 import type { Page } from './pagination.ts';
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.ts';
-import { newId } from '../engine/ids.ts';
+import { newId } from '../ids.ts';
 import { DELIVERY_LEASE_MS, deliverAlertMessage } from './alert-delivery.ts';
 import type { NotifyDeps } from './deps.ts';
 import { runUrl, withCompany } from './deps.ts';

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.ts';
 import { InvalidInputError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
-import { newId } from '../engine/ids.ts';
+import { newId } from '../ids.ts';
 import { isEmailAddress } from './events.ts';
 import { checkKind, deliverOnce, getSend, toOutcome } from './sends.ts';
 import type { SendOutcome, SendRecord } from './sends.ts';

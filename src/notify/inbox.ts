@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.ts';
 import { InvalidInputError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
-import { newId } from '../engine/ids.ts';
+import { newId } from '../ids.ts';
 import { isNotificationEvent } from './events.ts';
 import type { NotificationEvent } from './events.ts';
 import { decodeCursor, pageLimit, toPage } from './page.ts';

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
-import { newId } from '../engine/ids.ts';
+import { newId } from '../ids.ts';
 import type { SlackTarget } from './slack.ts';
 
 /** An endpoint as the UI lists it: the URL masked, since it is the credential. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, Queryable } from '../db/types.ts';
-import { newId } from '../engine/ids.ts';
+import { newId } from '../ids.ts';
 import { PermanentError, RetryableError } from '../errors.ts';
 import { classifyDecline } from './declines.ts';
 import { SANDBOX_PAYMENT_METHODS, sandboxBehaviour } from './sandbox-methods.ts';

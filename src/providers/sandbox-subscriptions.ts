@@ -1,4 +1,4 @@
-import { newId } from '../engine/ids.ts';
+import { newId } from '../ids.ts';
 import { PermanentError } from '../errors.ts';
 import type { SandboxDeps } from './sandbox-payments.ts';
 import type { CancelSubscriptionInput, CreateSubscriptionInput, ProviderSubscription } from './types.ts';

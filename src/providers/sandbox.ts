@@ -1,5 +1,5 @@
 import type { Db } from '../db/types.ts';
-import { newId } from '../engine/ids.ts';
+import { newId } from '../ids.ts';
 import type { SandboxDeps } from './sandbox-payments.ts';
 import { findSandboxCharge, findSandboxRefund, sandboxCharge, sandboxRefund } from './sandbox-payments.ts';
 import { sandboxCancelSubscription, sandboxCreateSubscription } from './sandbox-subscriptions.ts';

@@ -1,6 +1,6 @@
 // Invoices: create one (with its invoice_creation run) and mark one paid by hand.
 import type { Db } from '../../db/types.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import { wakeWaitingRuns } from '../../engine/index.ts';
 import type { Registry } from '../../engine/index.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts';

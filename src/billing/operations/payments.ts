@@ -1,7 +1,7 @@
 // Payments recorded from elsewhere (POST /payments, provider events) and charges of invoices.
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/types.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import type { Registry } from '../../engine/index.ts';
 import { ConflictError, InvalidInputError } from '../../errors.ts';
 import type { ChargeResult, PaymentProvider } from '../../providers/index.ts';

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/types.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import type { Registry } from '../../engine/index.ts';
 import { InvalidInputError } from '../../errors.ts';
 import {

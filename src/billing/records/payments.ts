@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/types.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts';
 import { requireCustomer, useCustomerCurrency } from './customers.ts';
 import type { At } from './customers.ts';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/types.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import { InvalidInputError, NotFoundError } from '../../errors.ts';
 import type { At } from './customers.ts';
 import { lockDocumentCounter, nextDocumentNumber } from './numbering.ts';

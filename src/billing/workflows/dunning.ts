@@ -3,7 +3,7 @@
 // own, so a re-run of an attempt never charges twice and a new attempt is a new charge.
 import type { ExternalStep, StepContext, StepControl } from '../../engine/index.ts';
 import { finishRun, waitUntil } from '../../engine/index.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import type { ChargeResult, Decline } from '../../providers/index.ts';
 import { findInvoice, getCustomer } from '../records/index.ts';
 import { DEFAULT_DUNNING_DAYS } from './deps.ts';

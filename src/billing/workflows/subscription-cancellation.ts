@@ -2,7 +2,7 @@
 // customer email → team notice.
 import { defineWorkflow } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import {
   cancelSubscription,
   cancellationRefundAmount,

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/types.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import { NotFoundError } from '../../errors.ts';
 import { iso } from '../pagination.ts';
 import type { Principal } from './principal.ts';

@@ -48,7 +48,11 @@ eachDatabase((kind) => {
       // An email that times out on a busy machine is retried on the test clock: drive it on.
       for (const runId of runIds) {
         const run = await driveRetries(h, runId);
-        assert.equal(run.status, 'completed', `${run.type} ${run.id} at ${run.failed_step}: ${JSON.stringify(run.error)}`);
+        assert.equal(
+          run.status,
+          'completed',
+          `${run.type} ${run.id} at ${run.failed_step}: ${JSON.stringify(run.error)}`,
+        );
       }
 
       assert.deepEqual(await rows(db, STILL_ACTIVE_AT_PROVIDER), []);

@@ -1,6 +1,8 @@
 // The one place that wires everything together.
 import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { loadConfig } from './config.ts';
 import type { Config } from './config.ts';
 import { describeDatabase, openDatabase } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
@@ -70,6 +72,62 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
   });
 }
 
+/** The HTTP server of `billflow start`: the REST API, Stripe's webhook and the admin UI. */
+async function httpServer(
+  config: Config,
+  deps: BillingDeps,
+  registry: Registry,
+  logger: Logger,
+  stripeWebhookSecret: string | undefined,
+): Promise<FastifyInstance> {
+  const { db } = deps;
+  const server = buildServer({
+    db,
+    logger,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    billing: { registry, provider: deps.provider, notify: deps.notify },
+  });
+  await server.register(stripeWebhookRoutes, { db, registry, webhookSecret: stripeWebhookSecret });
+  // The admin UI, built by `npm start` (or `npm run build:web`) into dist/web.
+  await server.register(webRoutes, { distDir: path.resolve(import.meta.dirname, '../dist/web') });
+  return server;
+}
+
+/** Stands in for the database where nothing may query it. */
+function unopenedDb(): Db {
+  const refuse = async (): Promise<never> => {
+    throw new Error('no database is open here');
+  };
+  return {
+    kind: 'postgres',
+    query: refuse,
+    transaction: refuse,
+    exec: refuse,
+    notify() {},
+    listen: refuse,
+    async close() {},
+  };
+}
+
+/**
+ * The OpenAPI document `billflow start` serves at /api/openapi.json, built in process from the
+ * same server with the default configuration and no database (building it queries nothing).
+ * `npm run gen:api` generates the admin UI's API types from it.
+ */
+export async function apiDocument(): Promise<Record<string, unknown>> {
+  const config = loadConfig({});
+  const deps = billingDeps(config, unopenedDb(), {});
+  const server = await httpServer(config, deps, workflowRegistry(deps), pino({ level: 'silent' }), undefined);
+  try {
+    await server.ready();
+    // What GET /api/openapi.json answers, as plain JSON.
+    return JSON.parse(JSON.stringify(server.swagger()));
+  } finally {
+    await server.close();
+  }
+}
+
 /**
  * Starts what `billflow start` (API + workers) or `billflow worker` (workers only) runs:
  * opens the database, applies migrations, then serves and works until closed.
@@ -123,22 +181,9 @@ export async function startService(
   await worker?.start();
   let url: string | undefined;
   const server = parts.api
-    ? buildServer({
-        db,
-        logger: logger.child({ component: 'http' }),
-        publicUrl: config.publicUrl,
-        trustProxy: config.trustProxy,
-        billing: { registry, provider: deps.provider, notify: deps.notify },
-      })
+    ? await httpServer(config, deps, registry, logger.child({ component: 'http' }), stripeWebhook?.webhookSecret)
     : undefined;
   if (server) {
-    await server.register(stripeWebhookRoutes, {
-      db,
-      registry,
-      webhookSecret: stripeWebhook?.webhookSecret,
-    });
-    // The admin UI, built by `npm start` (or `npm run build:web`) into dist/web.
-    await server.register(webRoutes, { distDir: path.resolve(import.meta.dirname, '../dist/web') });
     url = await server.listen({ host: config.host, port: config.port });
     // Until the first user exists, the only way in is this one-time link.
     const link = await setupLink(db, config.publicUrl);

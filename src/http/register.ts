@@ -191,6 +191,7 @@ export function registerRoute(app: FastifyInstance, deps: ApiDeps, spec: RouteSp
     method: spec.method,
     url: `${API_PREFIX}${spec.url}`,
     schema: {
+      operationId: spec.operationId,
       summary: spec.summary,
       description: spec.description,
       tags: spec.tags,

@@ -45,6 +45,8 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   method: HttpMethod;
   /** Under /api/v1, Fastify syntax: `/users/:id`. */
   url: string;
+  /** Unique over the API, camelCase: names the operation in OpenAPI and in generated clients. */
+  operationId: string;
   /** The lowest role allowed, or 'public' (no credentials needed). */
   access: Role | 'public';
   /** Only a signed-in user (session cookie), not an API key: password change, own sessions. */

@@ -3,6 +3,7 @@ import type { JsonSchema } from './route.ts';
 
 /** RFC 9457 problem details, the body of every error response. */
 export const problemSchema: JsonSchema = {
+  title: 'Problem',
   type: 'object',
   required: ['type', 'title', 'status'],
   properties: {
@@ -62,7 +63,7 @@ export const emailSchema: JsonSchema = {
   maxLength: 254,
   examples: ['someone@example.com'],
 };
-export const roleSchema: JsonSchema = { type: 'string', enum: [...ROLES], examples: ['viewer'] };
+export const roleSchema: JsonSchema = { title: 'Role', type: 'string', enum: [...ROLES], examples: ['viewer'] };
 export const passwordSchema: JsonSchema = {
   type: 'string',
   minLength: 12,
@@ -87,9 +88,10 @@ export const pageQueryProperties = {
   cursor: { type: 'string', minLength: 1, maxLength: 500 },
 };
 
-/** A page of `item`: `{ items, next_cursor }`. */
+/** A page of `item`: `{ items, next_cursor }`, named `<item's title>Page` when the item is named. */
 export function pageOf(item: JsonSchema): JsonSchema {
   return {
+    ...(typeof item.title === 'string' ? { title: `${item.title}Page` } : {}),
     type: 'object',
     required: ['items', 'next_cursor'],
     properties: { items: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } },

@@ -8,10 +8,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import { pendingMigrations } from '../db/migrate.ts';
 import { SESSION_COOKIE } from './auth/sessions.ts';
 import type { ApiDeps } from './deps.ts';
+import { nameComponents } from './openapi.ts';
 import { installProblemHandlers, sendProblem } from './problem.ts';
 import { registerRoute } from './register.ts';
 import type { RouteSpec } from './route.ts';
 import { apiRoutes } from './routes/index.ts';
+import { problemResponses } from './schemas.ts';
 
 export type ServerOptions = Omit<ApiDeps, 'clock' | 'logger'> & {
   clock?: () => Date;
@@ -21,7 +23,9 @@ export type ServerOptions = Omit<ApiDeps, 'clock' | 'logger'> & {
   routes?: (deps: ApiDeps) => RouteSpec[];
 };
 
-const healthSchema = { type: 'object', properties: { status: { type: 'string' } } };
+const healthSchema = { type: 'object', required: ['status'], properties: { status: { type: 'string' } } };
+/** The probes take no query: a query string is refused by name, like everywhere else. */
+const noQuery = { type: 'object', properties: {}, additionalProperties: false };
 
 /**
  * Fastify's Ajv converts types by default (`coerceTypes: 'array'`): `true` becomes 1, `"1000"` and
@@ -69,10 +73,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       info: {
         title: 'Billflow API',
         version: '1',
+        license: { name: 'MIT', identifier: 'MIT' },
         description:
           'Errors are application/problem+json. Cookie-authenticated writes need the X-CSRF-Token header ' +
           '(from GET /api/v1/auth/session). Lists are keyset-paged: pass next_cursor back as cursor.',
       },
+      // Relative: the document is served by the server it describes, wherever that runs.
+      servers: [{ url: '/', description: 'This Billflow server' }],
       components: {
         securitySchemes: {
           session: {
@@ -85,6 +92,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         },
       },
     },
+    transformObject: (doc) => ('openapiObject' in doc ? nameComponents(doc.openapiObject) : doc.swaggerObject),
   });
   void app.register(swaggerUi, { routePrefix: '/api/docs' });
 
@@ -94,16 +102,32 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     api.removeContentTypeParser('text/plain');
     api.get('/api/openapi.json', { schema: { hide: true } }, async () => api.swagger());
     for (const spec of routes) registerRoute(api, deps, spec);
-    api.get('/healthz', { schema: { tags: ['Health'], response: { 200: healthSchema } } }, async () => ({
-      status: 'ok',
-    }));
+    api.get(
+      '/healthz',
+      {
+        schema: {
+          operationId: 'getHealth',
+          summary: 'Liveness: the process answers',
+          tags: ['Health'],
+          security: [],
+          querystring: noQuery,
+          response: { 200: healthSchema, 400: problemResponses()[400] },
+        },
+      },
+      async () => ({ status: 'ok' }),
+    );
 
     api.get(
       '/readyz',
       {
         schema: {
+          operationId: 'getReadiness',
+          summary: 'Readiness: the database answers and every migration is applied',
           tags: ['Health'],
+          security: [],
+          querystring: noQuery,
           response: {
+            400: problemResponses()[400],
             '2xx': {
               type: 'object',
               properties: { status: { type: 'string' }, database: { type: 'string' } },

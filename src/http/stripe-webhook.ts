@@ -48,12 +48,15 @@ const PROBLEM = {
 
 // For the OpenAPI document. No body schema: the body stays the raw bytes the signature covers.
 const ROUTE_SCHEMA = {
+  operationId: 'receiveStripeEvent',
   summary: 'Receive a Stripe event',
   description:
     'Stripe-signed event deliveries (Stripe-Signature, 5 minute tolerance). Every verified event is recorded; ' +
     'mapped types start their billing run once per Stripe object. 400: bad or stale signature, nothing written; ' +
     '5xx: not handled, Stripe delivers it again.',
   tags: ['webhooks'],
+  // No caller credentials: the Stripe-Signature over the body is checked instead.
+  security: [],
   headers: { type: 'object', properties: { 'stripe-signature': { type: 'string' } } },
   response: {
     200: {

@@ -21,6 +21,7 @@ eachDatabase((kind) => {
       const operation = doc.paths[path]?.[spec.method.toLowerCase()];
       assert.ok(operation, `${spec.method} ${path} missing`);
       assert.equal(operation.summary, spec.summary);
+      assert.equal(operation.operationId, spec.operationId);
       assert.deepEqual(
         operation.security,
         spec.access === 'public' ? [] : spec.sessionOnly ? [{ session: [] }] : [{ session: [] }, { bearer: [] }],
@@ -40,6 +41,10 @@ eachDatabase((kind) => {
       status: 'ready',
       database: kind,
     });
+    // The probes take no query: a query string is refused by name, like on every other route.
+    const probeQuery = await h.app.inject({ method: 'GET', url: '/readyz?verbose=1' });
+    assert.equal(probeQuery.statusCode, 400);
+    assert.deepEqual(probeQuery.json().errors, [{ field: 'verbose', message: 'is not a known field' }]);
     const admin = h.apiKey('admin');
     const json = { ...admin, 'content-type': 'application/json' };
     const cases: [InjectOptions, number][] = [

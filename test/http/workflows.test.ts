@@ -87,6 +87,35 @@ eachDatabase((kind) => {
     });
     after(() => worker.stop({ graceMs: 1000 }));
 
+    it('lists the workflow types with their labels and predefined steps, from the registry', async () => {
+      const res = await h.call('viewer', 'GET', '/workflow-types');
+      assert.equal(res.statusCode, 200, res.body);
+      const { items } = json<{ items: { type: string; label: string; steps: string[]; subject_prefix: string }[] }>(
+        res,
+      );
+      assert.deepEqual(
+        items.map((t) => t.type),
+        [...h.registry.keys()],
+      );
+      for (const t of items) {
+        assert.deepEqual(
+          t.steps,
+          h.registry.get(t.type)?.steps.map((s) => s.name),
+        );
+        assert.ok(t.label.length > 0 && t.label !== t.type, t.type);
+      }
+      assert.deepEqual(
+        items.find((t) => t.type === 'chargeback_creation'),
+        {
+          type: 'chargeback_creation',
+          label: 'Chargeback',
+          steps: ['record_chargeback', 'update_stats', 'send_customer_email', 'send_internal_notice'],
+          subject_prefix: 'cb',
+        },
+      );
+      assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/workflow-types' })).statusCode, 401);
+    });
+
     it('lists runs keyset-paged with filters, counts them and shows one in full', async () => {
       broken = true;
       const mine = await startFlaky(23, 'cus_0paging');
@@ -450,7 +479,7 @@ eachDatabase((kind) => {
       let op: Record<string, unknown> = {};
       const deadline = Date.now() + 20_000;
       do {
-        op = json(await h.call('account_manager', 'GET', `/workflows/operations/${operation_id}`));
+        op = json(await h.call('account_manager', 'GET', `/workflow-operations/${operation_id}`));
         if (op.status === 'completed' && op.completed === matched) break;
         await new Promise((r) => setTimeout(r, 25));
       } while (Date.now() < deadline);
@@ -467,7 +496,7 @@ eachDatabase((kind) => {
       assert.equal(audit.rows.length, 4, 'three dry runs and the real one');
       assert.equal(audit.rows[3]?.target, operation_id);
       assert.equal(audit.rows[3]?.reason, 'endpoint back');
-      const unknown = await h.call('account_manager', 'GET', '/workflows/operations/op_00000000000000000000');
+      const unknown = await h.call('account_manager', 'GET', '/workflow-operations/op_00000000000000000000');
       assert.equal(unknown.statusCode, 404);
     });
   });

@@ -208,3 +208,8 @@ export async function triggerWorkflow(db: Db, registry: Registry, request: Trigg
     throw error;
   }
 }
+
+/** The id prefix of the record a manual trigger of `type` takes: sub, pay, inv, re or cb. */
+export function triggerSubjectPrefix(type: WorkflowType): string {
+  return BUILDERS[type].prefix;
+}

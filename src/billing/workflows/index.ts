@@ -9,9 +9,11 @@ import { paymentFailure } from './payment-failure.ts';
 import { invoiceCreation } from './invoice-creation.ts';
 import { refundCreation } from './refund-creation.ts';
 import { chargebackCreation } from './chargeback-creation.ts';
+import { WORKFLOW_LABELS, WORKFLOW_TYPES } from './types.ts';
+import type { WorkflowType } from './types.ts';
 
 export * from './deps.ts';
-export { WORKFLOW_TYPES } from './types.ts';
+export { WORKFLOW_LABELS, WORKFLOW_TYPES } from './types.ts';
 export type { WorkflowType } from './types.ts';
 
 /** The registry of the seven billing workflows; runs they start go through the same registry. */
@@ -28,4 +30,12 @@ export function billingRegistry(deps: BillingDeps): Registry {
     chargebackCreation(full),
   ]);
   return registry;
+}
+
+/** The billing types `registry` runs, in catalogue order, with their labels and predefined steps. */
+export function workflowCatalogue(registry: Registry): { type: WorkflowType; label: string; steps: string[] }[] {
+  return WORKFLOW_TYPES.flatMap((type) => {
+    const definition = registry.get(type);
+    return definition ? [{ type, label: WORKFLOW_LABELS[type], steps: definition.steps.map((s) => s.name) }] : [];
+  });
 }

@@ -24,6 +24,7 @@ import {
 const TAGS = ['API keys'];
 
 export const apiKeySchema = {
+  title: 'ApiKey',
   type: 'object',
   required: ['id', 'name', 'prefix', 'role', 'created_at', 'expires_at', 'revoked_at', 'last_used_at'],
   properties: {
@@ -44,6 +45,7 @@ export function apiKeyRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, PageQuery & { include_revoked?: boolean }>({
       method: 'GET',
       url: '/api-keys',
+      operationId: 'listApiKeys',
       access: 'developer',
       summary: 'List API keys (never the keys themselves)',
       tags: TAGS,
@@ -68,6 +70,7 @@ export function apiKeyRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, { name: string; role: Role; expires_at?: string; reason?: string }>({
       method: 'POST',
       url: '/api-keys',
+      operationId: 'createApiKey',
       access: 'developer',
       summary: 'Create an API key (shown once)',
       description:
@@ -123,6 +126,7 @@ export function apiKeyRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }, unknown, { reason?: string } | undefined>({
       method: 'DELETE',
       url: '/api-keys/:id',
+      operationId: 'revokeApiKey',
       access: 'developer',
       summary: 'Revoke an API key',
       tags: TAGS,

@@ -7,6 +7,7 @@ import type { RouteSpec } from '../route.ts';
 import { pageOf, pageQueryProperties, problemResponses, timestamp } from '../schemas.ts';
 
 export const auditEntrySchema = {
+  title: 'AuditEntry',
   type: 'object',
   required: ['id', 'at', 'actor', 'action', 'target', 'reason', 'source_ip', 'details'],
   properties: {
@@ -28,6 +29,7 @@ export function auditRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, PageQuery & { actor?: string; action?: string; target?: string; from?: string; to?: string }>({
       method: 'GET',
       url: '/audit',
+      operationId: 'listAuditEntries',
       access: 'admin',
       summary: 'The audit log, newest first',
       description: 'Filters combine; `from` is inclusive, `to` exclusive.',

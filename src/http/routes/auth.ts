@@ -41,6 +41,7 @@ import { userSchema } from './users.ts';
 const TAGS = ['Authentication'];
 
 const signedIn = {
+  title: 'SignedIn',
   type: 'object',
   required: ['user', 'csrf_token', 'expires_at'],
   properties: { user: userSchema, csrf_token: { type: 'string' }, expires_at: timestamp },
@@ -92,6 +93,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, { email: string; password: string }>({
       method: 'POST',
       url: '/auth/login',
+      operationId: 'login',
       access: 'public',
       summary: 'Sign in with email and password',
       description:
@@ -149,6 +151,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: 'POST',
       url: '/auth/logout',
+      operationId: 'logout',
       access: 'viewer',
       sessionOnly: true,
       summary: 'Sign out (ends this session)',
@@ -168,6 +171,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: 'GET',
       url: '/auth/session',
+      operationId: 'getSession',
       access: 'viewer',
       summary: 'Who is calling, and the CSRF token of this session',
       tags: TAGS,
@@ -177,6 +181,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
           required: ['principal', 'csrf_token'],
           properties: {
             principal: {
+              title: 'Principal',
               type: 'object',
               required: ['kind', 'id', 'role'],
               properties: {
@@ -207,6 +212,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, { token: string; email: string; password: string }>({
       method: 'POST',
       url: '/auth/setup',
+      operationId: 'setUpFirstAdmin',
       access: 'public',
       summary: 'First run: create the first admin with the one-time setup token',
       description: 'Works once, and only while no user exists. Signs the new admin in.',
@@ -246,6 +252,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, { token: string; password: string }>({
       method: 'POST',
       url: '/auth/invitation',
+      operationId: 'acceptInvitation',
       access: 'public',
       summary: 'Accept an invitation: set the password of an invited user and sign in',
       tags: TAGS,
@@ -290,6 +297,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, { current_password: string; new_password: string }>({
       method: 'POST',
       url: '/auth/password',
+      operationId: 'changePassword',
       access: 'viewer',
       sessionOnly: true,
       summary: 'Change your password (ends your other sessions)',
@@ -328,6 +336,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: 'GET',
       url: '/auth/sessions',
+      operationId: 'listSessions',
       access: 'viewer',
       sessionOnly: true,
       summary: 'Your live sessions',
@@ -340,6 +349,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
             items: {
               type: 'array',
               items: {
+                title: 'LiveSession',
                 type: 'object',
                 required: ['id', 'created_at', 'expires_at', 'current'],
                 properties: {
@@ -367,6 +377,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }>({
       method: 'DELETE',
       url: '/auth/sessions/:id',
+      operationId: 'endSession',
       access: 'viewer',
       sessionOnly: true,
       summary: 'End one of your sessions',

@@ -15,6 +15,7 @@ export function chargebackRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     recordRoute(db, {
       collection: '/chargebacks',
+      operationId: 'getChargeback',
       prefix: 'cb',
       summary: 'A chargeback',
       schema: chargebackSchema,
@@ -27,6 +28,7 @@ export function chargebackRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, Record<string, unknown>>({
       method: 'POST',
       url: '/chargebacks',
+      operationId: 'recordChargeback',
       access: 'customer_support',
       summary: 'Record a chargeback (dispute) against a payment (starts chargeback_creation)',
       description: 'Without `amount`, the whole payment is disputed.',

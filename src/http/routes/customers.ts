@@ -49,6 +49,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, Record<string, unknown>>({
       method: 'POST',
       url: '/customers',
+      operationId: 'createCustomer',
       access: 'customer_support',
       summary: 'Create a customer',
       tags: BILLING_TAGS,
@@ -78,6 +79,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }, unknown, Record<string, unknown>>({
       method: 'PUT',
       url: '/customers/:id/payment-method',
+      operationId: 'setCustomerPaymentMethod',
       access: 'customer_support',
       summary: "Set the customer's payment method on file",
       description:
@@ -109,6 +111,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, ListQuery>({
       method: 'GET',
       url: '/customers',
+      operationId: 'listCustomers',
       access: 'viewer',
       summary: 'List customers, newest first (optionally by email, case-insensitive)',
       tags: BILLING_TAGS,
@@ -134,12 +137,14 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }>({
       method: 'GET',
       url: '/customers/:id',
+      operationId: 'getCustomer',
       access: 'viewer',
       summary: 'A customer with their subscriptions, recent invoices and payments, and recent runs',
       tags: BILLING_TAGS,
       params: idParams('cus'),
       response: {
         200: {
+          title: 'CustomerDetail',
           type: 'object',
           required: ['customer', 'subscriptions', 'invoices', 'payments', 'runs'],
           properties: {

@@ -36,6 +36,7 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     recordRoute(db, {
       collection: '/invoices',
+      operationId: 'getInvoice',
       prefix: 'inv',
       summary: 'An invoice with its lines',
       schema: invoiceSchema,
@@ -48,6 +49,7 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, Record<string, unknown>>({
       method: 'POST',
       url: '/invoices',
+      operationId: 'createInvoice',
       access: 'customer_support',
       summary: 'Create an invoice (starts invoice_creation: PDF, email, then waits for payment)',
       description: 'The total is the sum of the lines (amount × quantity), never taken from the caller.',
@@ -92,6 +94,7 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }, unknown, { payment_method: string }>({
       method: 'POST',
       url: '/invoices/:id/charge',
+      operationId: 'chargeInvoice',
       access: 'customer_support',
       summary: 'Charge an open invoice through the payment provider',
       description:
@@ -131,6 +134,7 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }, unknown, { note?: string } | undefined>({
       method: 'POST',
       url: '/invoices/:id/mark-paid',
+      operationId: 'markInvoicePaid',
       access: 'customer_support',
       summary: 'Mark an invoice paid (paid outside Billflow); its run ends early',
       description: 'The body is a JSON object, `{}` or with a `note` (bank transfer ref…) kept in the run history.',

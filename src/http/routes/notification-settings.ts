@@ -29,6 +29,7 @@ export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: 'GET',
       url: '/notification-settings',
+      operationId: 'listNotificationSettings',
       access: 'account_manager',
       summary: "Every event's notification settings",
       tags: NOTIFY_TAGS,
@@ -43,6 +44,7 @@ export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ event: NotificationEvent }>({
       method: 'GET',
       url: '/notification-settings/:event',
+      operationId: 'getNotificationSettings',
       access: 'account_manager',
       summary: "One event's notification settings",
       tags: NOTIFY_TAGS,
@@ -55,6 +57,7 @@ export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ event: NotificationEvent }, unknown, SettingsPatch>({
       method: 'PATCH',
       url: '/notification-settings/:event',
+      operationId: 'updateNotificationSettings',
       access: 'account_manager',
       summary: "Change some of an event's settings (the rest keep their value)",
       description: 'Turning team_email on needs at least one address in team_emails.',
@@ -87,6 +90,7 @@ export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ event: NotificationEvent }>({
       method: 'POST',
       url: '/notification-settings/:event/reset',
+      operationId: 'resetNotificationSettings',
       access: 'account_manager',
       summary: "Put an event's settings back to the shipped defaults",
       tags: NOTIFY_TAGS,

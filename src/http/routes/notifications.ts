@@ -30,6 +30,7 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, ListQuery>({
       method: 'GET',
       url: '/notifications',
+      operationId: 'listNotifications',
       access: 'viewer',
       summary: 'The in-app feed, newest first (alerts are kind=alert)',
       tags: NOTIFY_TAGS,
@@ -52,6 +53,7 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, { kind?: NotificationKind }>({
       method: 'GET',
       url: '/notifications/unread-count',
+      operationId: 'countUnreadNotifications',
       access: 'viewer',
       summary: 'How many entries are unread (for the badge)',
       tags: NOTIFY_TAGS,
@@ -67,6 +69,7 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, { ids: string[] }>({
       method: 'POST',
       url: '/notifications/read',
+      operationId: 'markNotificationsRead',
       access: 'viewer',
       summary: 'Mark entries read',
       tags: NOTIFY_TAGS,
@@ -84,6 +87,7 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, { up_to?: string; kind?: NotificationKind }>({
       method: 'POST',
       url: '/notifications/read-all',
+      operationId: 'markAllNotificationsRead',
       access: 'viewer',
       summary: 'Mark everything read, up to the newest entry the reader saw',
       description:

@@ -21,6 +21,7 @@ export function outboxRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, { limit?: number; cursor?: string }>({
       method: 'GET',
       url: '/outbox',
+      operationId: 'listOutboxEmails',
       access: 'customer_support',
       summary: 'Emails in the outbox, newest first',
       tags: NOTIFY_TAGS,
@@ -36,6 +37,7 @@ export function outboxRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }>({
       method: 'GET',
       url: '/outbox/:id',
+      operationId: 'getOutboxEmail',
       access: 'customer_support',
       summary: 'One outbox email with its text, HTML and attachment list',
       tags: NOTIFY_TAGS,
@@ -48,6 +50,7 @@ export function outboxRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string; position: number }>({
       method: 'GET',
       url: '/outbox/:id/attachments/:position',
+      operationId: 'getOutboxAttachment',
       access: 'customer_support',
       summary: 'Download an attachment of an outbox email (invoice or receipt PDF)',
       tags: NOTIFY_TAGS,

@@ -22,6 +22,7 @@ export function paymentRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     recordRoute(db, {
       collection: '/payments',
+      operationId: 'getPayment',
       prefix: 'pay',
       summary: 'A payment attempt',
       schema: paymentSchema,
@@ -34,6 +35,7 @@ export function paymentRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, Record<string, unknown>>({
       method: 'POST',
       url: '/payments',
+      operationId: 'recordPayment',
       access: 'customer_support',
       summary: 'Record a payment processed elsewhere (starts payment_success or payment_failure)',
       description: 'A failed payment needs `failure_code` (e.g. insufficient_funds); dunning charges it again.',

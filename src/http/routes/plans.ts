@@ -14,6 +14,7 @@ export function planRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, Record<string, unknown>>({
       method: 'POST',
       url: '/plans',
+      operationId: 'createPlan',
       access: 'customer_support',
       summary: 'Create a plan',
       description: 'Plan codes are unique: a second plan with the same code is a 409 naming `code`.',
@@ -44,6 +45,7 @@ export function planRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, { active?: boolean }>({
       method: 'GET',
       url: '/plans',
+      operationId: 'listPlans',
       access: 'viewer',
       summary: 'List plans',
       tags: BILLING_TAGS,

@@ -11,6 +11,7 @@ export function recordRoute(
   record: {
     /** e.g. `/payments` */
     collection: string;
+    operationId: string;
     /** The id prefix, e.g. `pay`. */
     prefix: string;
     summary: string;
@@ -21,6 +22,7 @@ export function recordRoute(
   return route<{ id: string }>({
     method: 'GET',
     url: `${record.collection}/:id`,
+    operationId: record.operationId,
     access: 'viewer',
     summary: record.summary,
     tags: BILLING_TAGS,

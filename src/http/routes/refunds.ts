@@ -15,6 +15,7 @@ export function refundRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     recordRoute(db, {
       collection: '/refunds',
+      operationId: 'getRefund',
       prefix: 're',
       summary: 'A refund',
       schema: refundSchema,
@@ -27,6 +28,7 @@ export function refundRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, Record<string, unknown>>({
       method: 'POST',
       url: '/refunds',
+      operationId: 'createRefund',
       access: 'customer_support',
       summary: 'Refund (part of) a payment (starts refund_creation)',
       description: 'Without `amount`, everything still refundable on the payment. Never more than was paid.',

@@ -23,6 +23,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: 'GET',
       url: '/slack-endpoints',
+      operationId: 'listSlackEndpoints',
       access: 'developer',
       summary: 'Slack endpoints (URLs masked)',
       tags: NOTIFY_TAGS,
@@ -41,6 +42,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, SlackEndpointInput>({
       method: 'POST',
       url: '/slack-endpoints',
+      operationId: 'createSlackEndpoint',
       access: 'developer',
       summary: 'Add a Slack incoming-webhook endpoint',
       description: 'Names are unique (409 naming `name`). The URL is never shown again, only `url_hint`.',
@@ -66,6 +68,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }, unknown, SlackEndpointInput>({
       method: 'PATCH',
       url: '/slack-endpoints/:id',
+      operationId: 'updateSlackEndpoint',
       access: 'developer',
       summary: 'Rename, re-point, enable or disable a Slack endpoint',
       tags: NOTIFY_TAGS,
@@ -92,6 +95,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }>({
       method: 'DELETE',
       url: '/slack-endpoints/:id',
+      operationId: 'deleteSlackEndpoint',
       access: 'developer',
       summary: 'Delete a Slack endpoint',
       tags: NOTIFY_TAGS,

@@ -14,24 +14,28 @@ const TAGS = ['Statistics'];
 const day = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'UTC day, YYYY-MM-DD' };
 const currency = { type: 'string', pattern: '^[A-Za-z]{3}$' };
 
+const CURRENCY_SUMMARY_FIELDS = [
+  'mrr',
+  'arr',
+  'active_subscriptions',
+  'trialing_subscriptions',
+  'revenue',
+  'refunds',
+  'chargebacks',
+  'net_revenue',
+  'payment_failures',
+  'subscriptions_created',
+  'subscriptions_cancelled',
+];
+
 const currencySummary = {
+  title: 'CurrencySummary',
   type: 'object',
+  required: ['currency', ...CURRENCY_SUMMARY_FIELDS],
   properties: Object.fromEntries(
-    [
-      'mrr',
-      'arr',
-      'active_subscriptions',
-      'trialing_subscriptions',
-      'revenue',
-      'refunds',
-      'chargebacks',
-      'net_revenue',
-      'payment_failures',
-      'subscriptions_created',
-      'subscriptions_cancelled',
-    ]
-      .map((k) => [k, { type: 'integer' }] as [string, unknown])
-      .concat([['currency', { type: 'string' }]]),
+    CURRENCY_SUMMARY_FIELDS.map((k) => [k, { type: 'integer' }] as [string, unknown]).concat([
+      ['currency', { type: 'string' }],
+    ]),
   ),
 };
 
@@ -52,6 +56,7 @@ export function statsRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, SummaryQuery>({
       method: 'GET',
       url: '/stats/summary',
+      operationId: 'getStatsSummary',
       access: 'viewer',
       summary: 'MRR, ARR, active subscriptions and revenue per currency; customers per status',
       description:
@@ -60,6 +65,7 @@ export function statsRoutes(deps: ApiDeps): RouteSpec[] {
       querystring: { type: 'object', additionalProperties: false, properties: { since: day } },
       response: {
         200: {
+          title: 'StatsSummary',
           type: 'object',
           required: ['as_of', 'active_subscriptions', 'currencies', 'customers'],
           properties: {
@@ -81,6 +87,7 @@ export function statsRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, SeriesQuery>({
       method: 'GET',
       url: '/stats/timeseries',
+      operationId: 'getStatsTimeseries',
       access: 'viewer',
       summary: 'One metric per UTC day over [from, to]',
       description:
@@ -94,6 +101,7 @@ export function statsRoutes(deps: ApiDeps): RouteSpec[] {
       },
       response: {
         200: {
+          title: 'TimeSeries',
           type: 'object',
           required: ['metric', 'from', 'to', 'series'],
           properties: {
@@ -104,11 +112,16 @@ export function statsRoutes(deps: ApiDeps): RouteSpec[] {
               type: 'array',
               items: {
                 type: 'object',
+                required: ['currency', 'points'],
                 properties: {
                   currency: { type: 'string' },
                   points: {
                     type: 'array',
-                    items: { type: 'object', properties: { day: { type: 'string' }, value: { type: 'integer' } } },
+                    items: {
+                      type: 'object',
+                      required: ['day', 'value'],
+                      properties: { day: { type: 'string' }, value: { type: 'integer' } },
+                    },
                   },
                 },
               },

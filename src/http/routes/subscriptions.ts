@@ -28,6 +28,7 @@ export function subscriptionRoutes(deps: ApiDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     recordRoute(db, {
       collection: '/subscriptions',
+      operationId: 'getSubscription',
       prefix: 'sub',
       summary: 'A subscription',
       schema: subscriptionSchema,
@@ -40,6 +41,7 @@ export function subscriptionRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, Record<string, unknown>>({
       method: 'POST',
       url: '/subscriptions',
+      operationId: 'createSubscription',
       access: 'customer_support',
       summary: 'Subscribe a customer to a plan (starts subscription_creation)',
       description: 'The subscription exists when this answers; its run syncs the provider, stats and emails.',
@@ -73,6 +75,7 @@ export function subscriptionRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }, unknown, CancelBody>({
       method: 'POST',
       url: '/subscriptions/:id/cancel',
+      operationId: 'cancelSubscription',
       access: 'customer_support',
       summary: 'Request a cancellation (starts subscription_cancellation)',
       description:

@@ -67,6 +67,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: 'GET',
       url: '/templates',
+      operationId: 'listTemplates',
       access: 'account_manager',
       summary: 'Every template: each shipped one and each override',
       tags: NOTIFY_TAGS,
@@ -85,6 +86,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
     route<TemplateKey>({
       method: 'GET',
       url: '/templates/:event/:channel/:locale',
+      operationId: 'getTemplate',
       access: 'account_manager',
       summary: 'A template as the editor opens it: the override, or the shipped text',
       tags: NOTIFY_TAGS,
@@ -97,6 +99,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
     route<TemplateKey, unknown, SaveBody>({
       method: 'PUT',
       url: '/templates/:event/:channel/:locale',
+      operationId: 'saveTemplate',
       access: 'account_manager',
       summary: 'Save an override (Liquid; its syntax is checked, errors name the field)',
       description: 'email and internal need a subject; slack has none; only email has html.',
@@ -123,6 +126,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
     route<TemplateKey>({
       method: 'DELETE',
       url: '/templates/:event/:channel/:locale',
+      operationId: 'deleteTemplate',
       access: 'account_manager',
       summary: 'Delete an override: the shipped template applies again',
       tags: NOTIFY_TAGS,
@@ -142,6 +146,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, PreviewBody>({
       method: 'POST',
       url: '/templates/preview',
+      operationId: 'previewTemplate',
       access: 'account_manager',
       summary: 'Render a template being edited, without saving it',
       description: 'With the sample data of the event unless `data` is given. Syntax errors name the field.',
@@ -169,6 +174,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
     route<TemplateKey, unknown, { to: string; data?: Record<string, unknown> }>({
       method: 'POST',
       url: '/templates/:event/:channel/:locale/test-send',
+      operationId: 'testSendTemplate',
       access: 'account_manager',
       summary: 'Send the template (as saved) to an address, rendered with sample or given data',
       description:

@@ -26,6 +26,7 @@ import {
 const TAGS = ['Users'];
 
 export const userSchema = {
+  title: 'User',
   type: 'object',
   required: ['id', 'email', 'role', 'active', 'password_set', 'created_at', 'updated_at'],
   properties: {
@@ -48,6 +49,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, PageQuery & { role?: Role; active?: boolean }>({
       method: 'GET',
       url: '/users',
+      operationId: 'listUsers',
       access: 'admin',
       summary: 'List users',
       tags: TAGS,
@@ -72,6 +74,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, { email: string; role: Role; password?: string; reason?: string }>({
       method: 'POST',
       url: '/users',
+      operationId: 'createUser',
       access: 'admin',
       summary: 'Create a user, or invite one',
       description:
@@ -118,6 +121,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }>({
       method: 'GET',
       url: '/users/:id',
+      operationId: 'getUser',
       access: 'admin',
       summary: 'One user',
       tags: TAGS,
@@ -130,6 +134,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }, unknown, { role?: Role; active?: boolean; reason?: string }>({
       method: 'PATCH',
       url: '/users/:id',
+      operationId: 'updateUser',
       access: 'admin',
       summary: "Change a user's role, or deactivate / reactivate them",
       description: 'Deactivating ends their sessions. The last active admin cannot be demoted or deactivated (409).',

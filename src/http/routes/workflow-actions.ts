@@ -4,47 +4,51 @@ import type { ActionResult, OperatorAction } from '../../engine/index.ts';
 import type { Queryable } from '../../db/types.ts';
 import { ConflictError } from '../../errors.ts';
 import { triggerWorkflow } from '../../billing/operations/trigger.ts';
-import { WORKFLOW_TYPES } from '../../billing/workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
 import { idParams, problemResponses, reasonSchema } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
 import { actionResultSchema, recordIdSchema, runStatusSchema } from '../schemas/run.ts';
-import { WORKFLOW_TAGS } from './workflows.ts';
+import { WORKFLOW_TAGS, workflowTypeSchema } from './workflows.ts';
 
 type Act = (q: Queryable, action: OperatorAction) => Promise<ActionResult>;
 
-const ACTIONS: { path: string; act: Act; audit: string; summary: string; description: string }[] = [
-  {
-    path: 'restart',
-    act: restartRun,
-    audit: 'workflow.restart',
-    summary: 'Restart a failed run from its failed step',
-    description: 'Completed steps never run again. 409 with `current_status` unless the run is failed.',
-  },
-  {
-    path: 'cancel',
-    act: cancelRun,
-    audit: 'workflow.cancel',
-    summary: 'Cancel an unfinished run',
-    description: 'Allowed while pending, in progress or failed; 409 with `current_status` otherwise.',
-  },
-  {
-    path: 'skip-step',
-    act: skipFailedStep,
-    audit: 'workflow.skip_step',
-    summary: 'Skip the failed step and go on after it',
-    description: 'The step is marked skipped with the reason. 409 with `current_status` unless the run is failed.',
-  },
-  {
-    path: 'run-now',
-    act: runNow,
-    audit: 'workflow.run_now',
-    summary: 'Run a pending or waiting run now',
-    description: 'Makes a pending run, or one waiting for a retry or a timer, due at once.',
-  },
-];
+const ACTIONS: { path: string; operationId: string; act: Act; audit: string; summary: string; description: string }[] =
+  [
+    {
+      path: 'restart',
+      operationId: 'restartRun',
+      act: restartRun,
+      audit: 'workflow.restart',
+      summary: 'Restart a failed run from its failed step',
+      description: 'Completed steps never run again. 409 with `current_status` unless the run is failed.',
+    },
+    {
+      path: 'cancel',
+      operationId: 'cancelRun',
+      act: cancelRun,
+      audit: 'workflow.cancel',
+      summary: 'Cancel an unfinished run',
+      description: 'Allowed while pending, in progress or failed; 409 with `current_status` otherwise.',
+    },
+    {
+      path: 'skip-step',
+      operationId: 'skipFailedStep',
+      act: skipFailedStep,
+      audit: 'workflow.skip_step',
+      summary: 'Skip the failed step and go on after it',
+      description: 'The step is marked skipped with the reason. 409 with `current_status` unless the run is failed.',
+    },
+    {
+      path: 'run-now',
+      operationId: 'runNow',
+      act: runNow,
+      audit: 'workflow.run_now',
+      summary: 'Run a pending or waiting run now',
+      description: 'Makes a pending run, or one waiting for a retry or a timer, due at once.',
+    },
+  ];
 
 const reasonBody = {
   type: 'object',
@@ -55,7 +59,11 @@ const reasonBody = {
 
 const problem409 = problemResponses(409)[409] as { properties: Record<string, unknown> };
 const conflictResponse = {
-  409: { ...problem409, properties: { ...problem409.properties, current_status: runStatusSchema } },
+  409: {
+    ...problem409,
+    title: 'RunConflict',
+    properties: { ...problem409.properties, current_status: runStatusSchema },
+  },
 };
 
 /** The engine names the run's status `status`; resources.ts passes it on as `current_status`. */
@@ -75,6 +83,7 @@ export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }, unknown, { reason: string }>({
       method: 'POST',
       url: `/workflows/:id/${a.path}`,
+      operationId: a.operationId,
       access: 'account_manager',
       summary: a.summary,
       description: a.description,
@@ -118,6 +127,7 @@ export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
       route<unknown, unknown, TriggerBody>({
         method: 'POST',
         url: '/workflows',
+        operationId: 'triggerWorkflow',
         access: 'account_manager',
         summary: 'Start a workflow by hand for an existing record',
         description:
@@ -131,7 +141,7 @@ export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
           required: ['type', 'subject_id', 'reason'],
           additionalProperties: false,
           properties: {
-            type: { type: 'string', enum: [...WORKFLOW_TYPES] },
+            type: workflowTypeSchema,
             subject_id: recordIdSchema,
             reason: reasonSchema,
           },

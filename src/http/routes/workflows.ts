@@ -1,5 +1,7 @@
 // Workflow runs: list, counts, activity per hour, one run in full, bulk restart and its progress.
 import { customerEmails, findCustomerByEmail } from '../../billing/records/index.ts';
+import { triggerSubjectPrefix } from '../../billing/operations/trigger.ts';
+import { WORKFLOW_TYPES, workflowCatalogue } from '../../billing/workflows/index.ts';
 import { bulkRestart, countRuns, countRunsPerHour, getOperation, getRun, listRuns } from '../../engine/index.ts';
 import type { RunStatus, RunSummary } from '../../engine/index.ts';
 import type { Queryable } from '../../db/types.ts';
@@ -33,6 +35,27 @@ import {
 } from '../schemas/run.ts';
 
 export const WORKFLOW_TAGS = ['Workflows'];
+
+export const workflowTypeSchema = { title: 'WorkflowType', type: 'string', enum: [...WORKFLOW_TYPES] };
+
+const workflowTypeInfoSchema = {
+  title: 'WorkflowTypeInfo',
+  type: 'object',
+  required: ['type', 'label', 'steps', 'subject_prefix'],
+  properties: {
+    type: workflowTypeSchema,
+    label: { type: 'string', description: 'What people call it, e.g. "Payment failed".' },
+    steps: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'The predefined steps, in order; custom steps may run between them.',
+    },
+    subject_prefix: {
+      type: 'string',
+      description: 'The id prefix of the record POST /workflows starts it for: sub, pay, inv, re or cb.',
+    },
+  },
+};
 const dateTime = { type: 'string', format: 'date-time', maxLength: 40 };
 
 interface ListQuery {
@@ -78,11 +101,40 @@ interface BulkBody {
 }
 
 export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
-  const { db } = deps;
+  const { db, billing } = deps;
+  const catalogue: RouteSpec[] = billing
+    ? [
+        route({
+          method: 'GET',
+          url: '/workflow-types',
+          operationId: 'listWorkflowTypes',
+          access: 'viewer',
+          summary: 'The workflow types this server runs, with their labels and steps (menus and filters)',
+          tags: WORKFLOW_TAGS,
+          response: {
+            200: {
+              type: 'object',
+              required: ['items'],
+              properties: { items: { type: 'array', items: workflowTypeInfoSchema } },
+            },
+            ...problemResponses(),
+          },
+          async handler() {
+            const items = workflowCatalogue(billing.registry).map((t) => ({
+              ...t,
+              subject_prefix: triggerSubjectPrefix(t.type),
+            }));
+            return { status: 200, body: { items } };
+          },
+        }),
+      ]
+    : [];
   return [
+    ...catalogue,
     route<unknown, ListQuery>({
       method: 'GET',
       url: '/workflows',
+      operationId: 'listRuns',
       access: 'account_manager',
       summary: 'List workflow runs, newest first',
       description:
@@ -138,6 +190,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, ActivityQuery>({
       method: 'GET',
       url: '/workflows/activity',
+      operationId: 'getRunActivity',
       access: 'account_manager',
       summary: 'Runs created per hour and status (dashboard charts)',
       description:
@@ -172,6 +225,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
     route({
       method: 'GET',
       url: '/workflows/counts',
+      operationId: 'countRuns',
       access: 'account_manager',
       summary: 'Runs per type and status (menus and badges)',
       tags: WORKFLOW_TAGS,
@@ -199,6 +253,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
     route<{ id: string }>({
       method: 'GET',
       url: '/workflows/:id',
+      operationId: 'getRun',
       access: 'account_manager',
       summary: 'A run with its pinned steps, attempts, outputs, operator actions and record links',
       tags: WORKFLOW_TAGS,
@@ -213,11 +268,12 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
     route<unknown, unknown, BulkBody>({
       method: 'POST',
       url: '/workflows/bulk-restart',
+      operationId: 'bulkRestartRuns',
       access: 'account_manager',
       summary: 'Restart every failed run matching a filter (dry run counts only)',
       description:
         'A real run snapshots the matching failed runs into an operation; workers restart them in throttled ' +
-        'batches, each at most once. Follow it at GET /workflows/operations/{operation_id}.',
+        'batches, each at most once. Follow it at GET /workflow-operations/{operation_id}.',
       tags: WORKFLOW_TAGS,
       audit: 'workflow.bulk_restart',
       body: {
@@ -280,7 +336,8 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
     }),
     route<{ id: string }>({
       method: 'GET',
-      url: '/workflows/operations/:id',
+      url: '/workflow-operations/:id',
+      operationId: 'getWorkflowOperation',
       access: 'account_manager',
       summary: 'Progress of a bulk operation',
       tags: WORKFLOW_TAGS,

@@ -31,11 +31,12 @@ export const currencyInput: JsonSchema = {
 export const timestampInput: JsonSchema = { type: 'string', format: 'date-time', maxLength: 40 };
 export const externalRef: JsonSchema = { type: 'string', minLength: 1, maxLength: 255 };
 
-function record(required: string[], properties: Record<string, JsonSchema>): JsonSchema {
-  return { type: 'object', required, properties };
+/** A record's schema, named `title` in the OpenAPI document. */
+function record(title: string, required: string[], properties: Record<string, JsonSchema>): JsonSchema {
+  return { title, type: 'object', required, properties };
 }
 
-export const customerSchema = record(['id', 'email', 'status', 'created_at'], {
+export const customerSchema = record('Customer', ['id', 'email', 'status', 'created_at'], {
   id: str,
   email: str,
   name: nullableStr,
@@ -48,7 +49,7 @@ export const customerSchema = record(['id', 'email', 'status', 'created_at'], {
   updated_at: timestamp,
 });
 
-export const planSchema = record(['id', 'code', 'name', 'amount', 'currency', 'interval'], {
+export const planSchema = record('Plan', ['id', 'code', 'name', 'amount', 'currency', 'interval'], {
   id: str,
   code: str,
   name: str,
@@ -61,7 +62,7 @@ export const planSchema = record(['id', 'code', 'name', 'amount', 'currency', 'i
   updated_at: timestamp,
 });
 
-export const subscriptionSchema = record(['id', 'customer_id', 'plan_id', 'status'], {
+export const subscriptionSchema = record('Subscription', ['id', 'customer_id', 'plan_id', 'status'], {
   id: str,
   customer_id: str,
   plan_id: str,
@@ -99,13 +100,17 @@ const invoiceProperties = {
   updated_at: timestamp,
 };
 
-export const invoiceSummarySchema = record(['id', 'number', 'customer_id', 'total', 'status'], invoiceProperties);
+export const invoiceSummarySchema = record(
+  'InvoiceSummary',
+  ['id', 'number', 'customer_id', 'total', 'status'],
+  invoiceProperties,
+);
 
-export const invoiceSchema = record(['id', 'number', 'customer_id', 'total', 'status', 'lines'], {
+export const invoiceSchema = record('Invoice', ['id', 'number', 'customer_id', 'total', 'status', 'lines'], {
   ...invoiceProperties,
   lines: {
     type: 'array',
-    items: record(['description', 'quantity', 'unit_amount', 'amount'], {
+    items: record('InvoiceLine', ['description', 'quantity', 'unit_amount', 'amount'], {
       position: int,
       description: str,
       quantity: int,
@@ -115,7 +120,7 @@ export const invoiceSchema = record(['id', 'number', 'customer_id', 'total', 'st
   },
 });
 
-export const paymentSchema = record(['id', 'customer_id', 'amount', 'currency', 'status'], {
+export const paymentSchema = record('Payment', ['id', 'customer_id', 'amount', 'currency', 'status'], {
   id: str,
   customer_id: str,
   invoice_id: nullableStr,
@@ -131,7 +136,7 @@ export const paymentSchema = record(['id', 'customer_id', 'amount', 'currency', 
   created_at: timestamp,
 });
 
-export const refundSchema = record(['id', 'payment_id', 'customer_id', 'amount', 'currency', 'status'], {
+export const refundSchema = record('Refund', ['id', 'payment_id', 'customer_id', 'amount', 'currency', 'status'], {
   id: str,
   payment_id: str,
   customer_id: str,
@@ -145,18 +150,22 @@ export const refundSchema = record(['id', 'payment_id', 'customer_id', 'amount',
   updated_at: timestamp,
 });
 
-export const chargebackSchema = record(['id', 'payment_id', 'customer_id', 'amount', 'currency', 'status'], {
-  id: str,
-  payment_id: str,
-  customer_id: str,
-  amount: int,
-  currency: str,
-  reason: nullableStr,
-  status: { type: 'string', enum: [...CHARGEBACK_STATUSES] },
-  provider_reference: nullableStr,
-  created_at: timestamp,
-  updated_at: timestamp,
-});
+export const chargebackSchema = record(
+  'Chargeback',
+  ['id', 'payment_id', 'customer_id', 'amount', 'currency', 'status'],
+  {
+    id: str,
+    payment_id: str,
+    customer_id: str,
+    amount: int,
+    currency: str,
+    reason: nullableStr,
+    status: { type: 'string', enum: [...CHARGEBACK_STATUSES] },
+    provider_reference: nullableStr,
+    created_at: timestamp,
+    updated_at: timestamp,
+  },
+);
 
 /** `{ <name>: record, workflow_run_id }`: what a POST that starts a run answers. */
 export function startedSchema(name: string, schema: JsonSchema): JsonSchema {

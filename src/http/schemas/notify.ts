@@ -6,9 +6,9 @@ import { nullableTimestamp, timestamp } from '../schemas.ts';
 const str: JsonSchema = { type: 'string' };
 const nullableStr: JsonSchema = { type: ['string', 'null'] };
 
-export const settingsEventSchema: JsonSchema = { type: 'string', enum: [...SETTINGS_EVENTS] };
-export const eventSchema: JsonSchema = { type: 'string', enum: [...NOTIFICATION_EVENTS] };
-export const channelSchema: JsonSchema = { type: 'string', enum: [...TEMPLATE_CHANNELS] };
+export const settingsEventSchema: JsonSchema = { title: 'SettingsEvent', type: 'string', enum: [...SETTINGS_EVENTS] };
+export const eventSchema: JsonSchema = { title: 'NotificationEvent', type: 'string', enum: [...NOTIFICATION_EVENTS] };
+export const channelSchema: JsonSchema = { title: 'TemplateChannel', type: 'string', enum: [...TEMPLATE_CHANNELS] };
 export const localeSchema: JsonSchema = {
   type: 'string',
   pattern: '^[a-z]{2,3}(-[A-Z][a-zA-Z0-9]{1,7})?$',
@@ -17,10 +17,11 @@ export const localeSchema: JsonSchema = {
 };
 
 export const settingsSchema: JsonSchema = {
+  title: 'NotificationSettings',
   type: 'object',
   required: ['event', 'customer_email', 'slack', 'in_app', 'team_email', 'team_emails', 'customized'],
   properties: {
-    event: str,
+    event: settingsEventSchema,
     customer_email: { type: 'boolean' },
     slack: { type: 'boolean' },
     in_app: { type: 'boolean' },
@@ -35,11 +36,23 @@ export const settingsSchema: JsonSchema = {
 const sourceProperties = { subject: nullableStr, body: str, html: nullableStr };
 
 export const templateSchema: JsonSchema = {
+  title: 'Template',
   type: 'object',
-  required: ['event', 'channel', 'locale', 'body', 'is_override'],
+  required: [
+    'event',
+    'channel',
+    'locale',
+    'subject',
+    'body',
+    'html',
+    'is_override',
+    'default',
+    'updated_by',
+    'updated_at',
+  ],
   properties: {
-    event: str,
-    channel: str,
+    event: eventSchema,
+    channel: channelSchema,
     locale: str,
     ...sourceProperties,
     is_override: { type: 'boolean' },
@@ -54,10 +67,12 @@ export const templateSchema: JsonSchema = {
 };
 
 export const templateListItemSchema: JsonSchema = {
+  title: 'TemplateListItem',
   type: 'object',
+  required: ['event', 'channel', 'locale', 'is_override', 'has_default', 'updated_at'],
   properties: {
-    event: str,
-    channel: str,
+    event: eventSchema,
+    channel: channelSchema,
     locale: str,
     is_override: { type: 'boolean' },
     has_default: { type: 'boolean' },
@@ -66,12 +81,14 @@ export const templateListItemSchema: JsonSchema = {
 };
 
 export const renderedSchema: JsonSchema = {
+  title: 'RenderedTemplate',
   type: 'object',
   required: ['subject', 'body', 'html'],
   properties: { subject: str, body: str, html: nullableStr },
 };
 
 export const slackEndpointSchema: JsonSchema = {
+  title: 'SlackEndpoint',
   type: 'object',
   required: ['id', 'name', 'url_hint', 'enabled'],
   properties: {
@@ -98,14 +115,16 @@ const outboxProperties = {
 };
 
 export const outboxEmailSchema: JsonSchema = {
+  title: 'OutboxEmail',
   type: 'object',
-  required: ['id', 'subject'],
+  required: Object.keys(outboxProperties),
   properties: outboxProperties,
 };
 
 export const outboxDetailSchema: JsonSchema = {
+  title: 'OutboxEmailDetail',
   type: 'object',
-  required: ['id', 'subject', 'text_body', 'attachments'],
+  required: [...Object.keys(outboxProperties), 'text_body', 'html_body', 'attachments'],
   properties: {
     ...outboxProperties,
     text_body: str,
@@ -114,6 +133,7 @@ export const outboxDetailSchema: JsonSchema = {
       type: 'array',
       items: {
         type: 'object',
+        required: ['position', 'filename', 'content_type', 'size'],
         properties: {
           position: { type: 'integer' },
           filename: str,
@@ -126,6 +146,7 @@ export const outboxDetailSchema: JsonSchema = {
 };
 
 export const notificationSchema: JsonSchema = {
+  title: 'Notification',
   type: 'object',
   required: ['id', 'kind', 'event', 'severity', 'title', 'created_at'],
   properties: {

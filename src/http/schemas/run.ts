@@ -9,7 +9,7 @@ import type { JsonSchema } from '../route.ts';
 const anyJson: JsonSchema = {};
 const nullableString: JsonSchema = { type: ['string', 'null'] };
 
-export const runStatusSchema: JsonSchema = { type: 'string', enum: [...RUN_STATUSES] };
+export const runStatusSchema: JsonSchema = { title: 'RunStatus', type: 'string', enum: [...RUN_STATUSES] };
 export const runTypeSchema: JsonSchema = { type: 'string', pattern: '^[a-z][a-z0-9_:.-]{0,99}$', maxLength: 100 };
 export const stepNameSchema: JsonSchema = { type: 'string', pattern: '^[a-z][a-z0-9_:.-]{0,99}$', maxLength: 100 };
 /** Any record id: `cus_…`, `inv_…`, `sub_…`. */
@@ -49,6 +49,7 @@ const summaryProperties = {
 };
 
 export const runSummarySchema: JsonSchema = {
+  title: 'Run',
   type: 'object',
   required: ['id', 'type', 'status', 'step_index', 'step_count', 'created_at'],
   properties: summaryProperties,
@@ -57,6 +58,7 @@ export const runSummarySchema: JsonSchema = {
 /** A run as the run list shows it: the summary plus its customer's email. */
 export const runListItemSchema: JsonSchema = {
   ...runSummarySchema,
+  title: 'RunListItem',
   properties: {
     ...summaryProperties,
     customer_email: {
@@ -67,6 +69,7 @@ export const runListItemSchema: JsonSchema = {
 };
 
 export const runActivitySchema: JsonSchema = {
+  title: 'RunActivity',
   type: 'object',
   required: ['from', 'to', 'items'],
   properties: {
@@ -88,14 +91,43 @@ export const runActivitySchema: JsonSchema = {
   },
 };
 
+const attemptSchema: JsonSchema = {
+  title: 'StepAttempt',
+  type: 'object',
+  required: ['attempt', 'outcome'],
+  properties: {
+    attempt: { type: 'integer' },
+    outcome: {
+      type: 'string',
+      description: 'completed, failed, retrying, waiting, finished (ended the run early) or interrupted (lease lost).',
+    },
+    started_at: timestamp,
+    ended_at: timestamp,
+    duration_ms: { type: 'integer' },
+    error: anyJson,
+    retry_in_ms: { type: 'integer', description: 'For a retrying attempt: the delay before the next one.' },
+    until: { ...timestamp, description: 'For a waiting attempt: when the step runs again.' },
+  },
+  additionalProperties: true,
+};
+
 const stepSchema: JsonSchema = {
+  title: 'RunStep',
   type: 'object',
   required: ['index', 'name', 'status', 'attempts', 'idempotency_key'],
   properties: {
     index: { type: 'integer' },
     name: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'retrying', 'waiting', 'skipped'] },
-    attempts: { type: 'array', items: anyJson, description: 'Each attempt with its start, end, outcome and error.' },
+    status: {
+      title: 'StepStatus',
+      type: 'string',
+      enum: ['pending', 'running', 'completed', 'failed', 'retrying', 'waiting', 'skipped'],
+    },
+    attempts: {
+      type: 'array',
+      items: attemptSchema,
+      description: 'Each attempt with its start, end, outcome and error.',
+    },
     output: anyJson,
     state: anyJson,
     error: anyJson,
@@ -107,6 +139,7 @@ const stepSchema: JsonSchema = {
 };
 
 const eventSchema: JsonSchema = {
+  title: 'RunEvent',
   type: 'object',
   required: ['id', 'action', 'actor', 'created_at'],
   properties: {
@@ -120,6 +153,7 @@ const eventSchema: JsonSchema = {
 };
 
 const auditItemSchema: JsonSchema = {
+  title: 'RunAuditEntry',
   type: 'object',
   required: ['id', 'at', 'actor', 'action'],
   properties: {
@@ -133,6 +167,7 @@ const auditItemSchema: JsonSchema = {
 };
 
 export const runDetailSchema: JsonSchema = {
+  title: 'RunDetail',
   type: 'object',
   required: [...(runSummarySchema.required as string[]), 'steps', 'events', 'links', 'audit'],
   properties: {
@@ -151,6 +186,7 @@ export const runDetailSchema: JsonSchema = {
 };
 
 export const actionResultSchema: JsonSchema = {
+  title: 'ActionResult',
   type: 'object',
   required: ['run_id', 'action', 'previous_status', 'status', 'detail'],
   properties: {
@@ -163,6 +199,7 @@ export const actionResultSchema: JsonSchema = {
 };
 
 export const operationSchema: JsonSchema = {
+  title: 'WorkflowOperation',
   type: 'object',
   required: ['id', 'kind', 'name', 'status', 'matched', 'processed', 'restarted', 'skipped', 'created_at'],
   properties: {

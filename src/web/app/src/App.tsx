@@ -1,7 +1,7 @@
 // The app: the session probe, signed-out pages, and the signed-in routes inside the layout.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
-import { api, setCsrfToken, setUnauthorizedHandler } from './api.ts';
+import { client, ok, setCsrfToken, setUnauthorizedHandler } from './api.ts';
 import type { ApiError } from './api.ts';
 import { AuthContext } from './auth.tsx';
 import type { Auth } from './auth.tsx';
@@ -77,9 +77,7 @@ export function App() {
 
   const probe = useCallback(async () => {
     try {
-      const session = await api.get<{ principal: Principal; csrf_token: string | null }>('/auth/session', undefined, {
-        quiet401: true,
-      });
+      const session = await ok(client.GET('/api/v1/auth/session'));
       setCsrfToken(session.csrf_token);
       setState({ kind: 'in', principal: session.principal });
     } catch (error) {
@@ -118,7 +116,7 @@ export function App() {
             principal: state.principal,
             signOut: async () => {
               try {
-                await api.post('/auth/logout');
+                await ok(client.POST('/api/v1/auth/logout'));
               } finally {
                 setCsrfToken(null);
                 setState({ kind: 'signed_out' });

@@ -56,6 +56,13 @@ export function errorText(error: unknown): string {
   return JSON.stringify(error);
 }
 
+/** The stack trace in an error the API passed on, when it has one (developers and admins see them). */
+export function errorStack(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'stack' in error && typeof error.stack === 'string'
+    ? error.stack
+    : undefined;
+}
+
 /** `datetime-local` input value ↔ ISO (the input works in local time). */
 export function toLocalInput(iso: string | null): string {
   if (!iso) return '';

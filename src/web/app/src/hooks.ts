@@ -1,6 +1,7 @@
 // Loading data: one fetch per key, kept on screen while it refreshes (no flicker), with polling.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from './api.ts';
+import { ApiError, client, ok } from './api.ts';
+import type { WorkflowTypeInfo } from './types.ts';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -85,4 +86,31 @@ export function useAction<A extends unknown[], R>(
     }
   };
   return { run, busy, error, reset: () => setError(undefined) };
+}
+
+let workflowTypes: Promise<WorkflowTypeInfo[]> | undefined;
+
+/**
+ * The workflow types the server runs, with their labels and steps (GET /workflow-types): loaded
+ * once per page load, since they change only with a new server version.
+ */
+export function useWorkflowTypes(): {
+  types: WorkflowTypeInfo[] | undefined;
+  error: ApiError | undefined;
+  /** The type's label, or the type itself while loading or when the server does not know it. */
+  label: (type: string) => string;
+  find: (type: string) => WorkflowTypeInfo | undefined;
+} {
+  const loaded = useApi('workflow-types', () => {
+    workflowTypes ??= ok(client.GET('/api/v1/workflow-types')).then(
+      (answer) => answer.items,
+      (error: unknown) => {
+        workflowTypes = undefined; // try again next time
+        throw error;
+      },
+    );
+    return workflowTypes;
+  });
+  const find = (type: string) => loaded.data?.find((t) => t.type === type);
+  return { types: loaded.data, error: loaded.error, label: (type) => find(type)?.label ?? type, find };
 }

@@ -1,10 +1,9 @@
 // The alerts bell: unread failure alerts, a dropdown linking to their runs, mark read.
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { relative } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
-import type { Notification, Page } from '../types.ts';
 
 const POLL_MS = 4000;
 
@@ -13,11 +12,11 @@ export function Bell() {
   const box = useRef<HTMLDivElement>(null);
   const count = useApi(
     'unread',
-    () => api.get<{ unread: number }>('/notifications/unread-count', { kind: 'alert' }),
+    () => ok(client.GET('/api/v1/notifications/unread-count', { params: { query: { kind: 'alert' } } })),
     POLL_MS,
   );
   const list = useApi(open ? 'alerts' : null, () =>
-    api.get<Page<Notification>>('/notifications', { kind: 'alert', limit: 15 }),
+    ok(client.GET('/api/v1/notifications', { params: { query: { kind: 'alert', limit: 15 } } })),
   );
   const unread = count.data?.unread ?? 0;
 
@@ -38,12 +37,12 @@ export function Bell() {
   }, [open]);
 
   const markRead = async (ids: string[]) => {
-    if (ids.length > 0) await api.post('/notifications/read', { ids });
+    if (ids.length > 0) await ok(client.POST('/api/v1/notifications/read', { body: { ids } }));
     await Promise.all([count.reload(), list.reload()]);
   };
   const markAll = async () => {
     const newest = list.data?.items[0]?.created_at;
-    await api.post('/notifications/read-all', undefined, { query: { up_to: newest, kind: 'alert' } });
+    await ok(client.POST('/api/v1/notifications/read-all', { params: { query: { up_to: newest, kind: 'alert' } } }));
     await Promise.all([count.reload(), list.reload()]);
   };
 

@@ -1,11 +1,11 @@
 // The frame of every signed-in page: top bar (alerts, user menu) and the side menu.
 import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { useAuth, useCan } from '../auth.tsx';
-import { useApi } from '../hooks.ts';
+import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation } from '../router.tsx';
-import { ROLE_LABELS, WORKFLOW_LABELS, WORKFLOW_TYPES } from '../types.ts';
+import { ROLE_LABELS } from '../types.ts';
 import { Bell } from './Bell.tsx';
 
 function NavLink({ to, children, exact }: { to: string; children: ReactNode; exact?: boolean }) {
@@ -19,21 +19,18 @@ function NavLink({ to, children, exact }: { to: string; children: ReactNode; exa
 }
 
 function WorkflowNav() {
-  const counts = useApi(
-    'counts',
-    () => api.get<{ items: { type: string; status: string; count: number }[] }>('/workflows/counts'),
-    3000,
-  );
+  const { types } = useWorkflowTypes();
+  const counts = useApi('counts', () => ok(client.GET('/api/v1/workflows/counts')), 3000);
   const failed = (type: string) =>
     counts.data?.items.filter((c) => c.type === type && c.status === 'failed').reduce((s, c) => s + c.count, 0) ?? 0;
   return (
     <>
       <div className="nav-section">Workflows</div>
-      {WORKFLOW_TYPES.map((type) => {
+      {types?.map(({ type, label }) => {
         const n = failed(type);
         return (
           <NavLink key={type} to={`/workflows/${type}`}>
-            <span>{WORKFLOW_LABELS[type]}</span>
+            <span>{label}</span>
             {n > 0 ? (
               <span className="nav-badge" aria-label={`${n} failed`}>
                 {n}

@@ -1,7 +1,7 @@
 // The signed-in user's own account: change the password.
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorNote, PageHeader, TextField } from '../components/ui.tsx';
 import { useAction } from '../hooks.ts';
@@ -12,7 +12,7 @@ export function AccountPage() {
   const [next, setNext] = useState('');
   const [done, setDone] = useState(false);
   const action = useAction(async () => {
-    await api.post('/auth/password', { current_password: current, new_password: next });
+    await ok(client.POST('/api/v1/auth/password', { body: { current_password: current, new_password: next } }));
     return true;
   });
   const submit = async (e: FormEvent) => {

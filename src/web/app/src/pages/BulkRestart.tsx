@@ -1,21 +1,18 @@
 // Bulk restart: a filter, its dry-run count, a reason, then the operation's progress to the end.
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { api, newIdempotencyKey } from '../api.ts';
+import { client, newIdempotencyKey, ok } from '../api.ts';
 import { ErrorNote, Field, PageHeader, DateTimeField } from '../components/ui.tsx';
 import { errorText } from '../format.ts';
-import { useAction, useApi } from '../hooks.ts';
+import { useAction, useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
-import type { Operation } from '../types.ts';
-import { WORKFLOW_LABELS, WORKFLOW_STEPS, WORKFLOW_TYPES, isWorkflowType } from '../types.ts';
-
-interface BulkAnswer {
-  matched: number;
-  operation_id: string | null;
-}
 
 function Progress({ id }: { id: string }) {
-  const op = useApi(`op:${id}`, () => api.get<Operation>(`/workflows/operations/${id}`), 1500);
+  const op = useApi(
+    `op:${id}`,
+    () => ok(client.GET('/api/v1/workflow-operations/{id}', { params: { path: { id } } })),
+    1500,
+  );
   const o = op.data;
   if (!o) return <ErrorNote error={op.error} />;
   const done = o.status === 'completed' && (o.in_progress ?? 0) === 0;
@@ -87,16 +84,24 @@ export function BulkRestartPage() {
     created_after: from || undefined,
     created_before: to || undefined,
   };
+  const { types, find } = useWorkflowTypes();
   const dry = useApi(operation ? null : `dry:${JSON.stringify(filter)}`, () =>
-    api.post<BulkAnswer>('/workflows/bulk-restart', { filter, dry_run: true, reason: 'dry run (count only)' }),
-  );
-  const start = useAction(() =>
-    api.post<BulkAnswer>(
-      '/workflows/bulk-restart',
-      { filter, dry_run: false, reason, ...(name.trim() ? { name: name.trim() } : {}) },
-      { idempotencyKey: newIdempotencyKey() },
+    ok(
+      client.POST('/api/v1/workflows/bulk-restart', {
+        body: { filter, dry_run: true, reason: 'dry run (count only)' },
+      }),
     ),
   );
+  const start = useAction(() =>
+    ok(
+      client.POST('/api/v1/workflows/bulk-restart', {
+        body: { filter, dry_run: false, reason, ...(name.trim() ? { name: name.trim() } : {}) },
+        headers: { 'idempotency-key': newIdempotencyKey() },
+      }),
+    ),
+  );
+  // The steps of the chosen type, or of every type.
+  const steps = find(type)?.steps ?? [...new Set((types ?? []).flatMap((t) => t.steps))];
   const set = (changes: Record<string, string | null>) => navigate(withParams(loc, changes), { replace: true });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -130,9 +135,9 @@ export function BulkRestartPage() {
             {(id) => (
               <select id={id} value={type} onChange={(e) => set({ type: e.target.value || null, failed_step: null })}>
                 <option value="">All types</option>
-                {WORKFLOW_TYPES.map((t) => (
-                  <option key={t} value={t}>
-                    {WORKFLOW_LABELS[t]}
+                {types?.map((t) => (
+                  <option key={t.type} value={t.type}>
+                    {t.label}
                   </option>
                 ))}
               </select>
@@ -142,13 +147,11 @@ export function BulkRestartPage() {
             {(id) => (
               <select id={id} value={failedStep} onChange={(e) => set({ failed_step: e.target.value || null })}>
                 <option value="">Any step</option>
-                {(isWorkflowType(type) ? WORKFLOW_STEPS[type] : [...new Set(Object.values(WORKFLOW_STEPS).flat())]).map(
-                  (s) => (
-                    <option key={s} value={s}>
-                      {s}
-                    </option>
-                  ),
-                )}
+                {steps.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
               </select>
             )}
           </Field>

@@ -1,17 +1,14 @@
 // Billing records: customers (search, detail with everything they have) and any record by id.
 import { useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
 import { Empty, ErrorNote, Loading, PageHeader, Pager, StatusBadge } from '../components/ui.tsx';
 import { dateTime, humanize, money, relative } from '../format.ts';
-import { useApi } from '../hooks.ts';
+import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
-import type { Customer, Page, RunSummary } from '../types.ts';
-import { WORKFLOW_LABELS, isWorkflowType } from '../types.ts';
-
-type Rec = Record<string, unknown> & { id: string };
+import type { InvoiceLine } from '../types.ts';
 
 export function CustomersPage() {
   const loc = useLocation();
@@ -21,7 +18,7 @@ export function CustomersPage() {
   const [draft, setDraft] = useState(email);
   useEffect(() => setDraft(email), [email]);
   const list = useApi(`customers:${email}:${cursor}`, () =>
-    api.get<Page<Customer>>('/customers', { email, cursor, limit: 25 }),
+    ok(client.GET('/api/v1/customers', { params: { query: { email, cursor, limit: 25 } } })),
   );
   return (
     <>
@@ -105,21 +102,18 @@ export function CustomersPage() {
   );
 }
 
-interface CustomerDetail {
-  customer: Customer;
-  subscriptions: Rec[];
-  invoices: Rec[];
-  payments: Rec[];
-  runs: RunSummary[];
-}
-
 function str(v: unknown): string {
   return v === null || v === undefined ? '—' : String(v);
 }
 
 export function CustomerPage({ id }: { id: string }) {
   const can = useCan();
-  const detail = useApi(`customer:${id}`, () => api.get<CustomerDetail>(`/customers/${encodeURIComponent(id)}`), 5000);
+  const { label } = useWorkflowTypes();
+  const detail = useApi(
+    `customer:${id}`,
+    () => ok(client.GET('/api/v1/customers/{id}', { params: { path: { id } } })),
+    5000,
+  );
   if (detail.loading && !detail.data) return <Loading />;
   if (!detail.data) return <ErrorNote error={detail.error} />;
   const { customer, subscriptions, invoices, payments, runs } = detail.data;
@@ -165,8 +159,8 @@ export function CustomerPage({ id }: { id: string }) {
             ),
           ],
           ['Status', (s) => <StatusBadge status={str(s.status)} />],
-          ['Price', (s) => `${money(s.amount as number, s.currency as string)} / ${str(s.interval)}`],
-          ['Current period ends', (s) => dateTime(s.current_period_end as string)],
+          ['Price', (s) => `${money(s.amount, s.currency)} / ${str(s.interval)}`],
+          ['Current period ends', (s) => dateTime(s.current_period_end)],
         ]}
       />
       <RecordTable
@@ -176,8 +170,8 @@ export function CustomerPage({ id }: { id: string }) {
         columns={[
           ['Number', (i) => <Link to={`/records/invoice/${i.id}`}>{str(i.number)}</Link>],
           ['Status', (i) => <StatusBadge status={str(i.status)} />],
-          ['Total', (i) => money(i.total as number, i.currency as string)],
-          ['Due', (i) => dateTime(i.due_at as string)],
+          ['Total', (i) => money(i.total, i.currency)],
+          ['Due', (i) => dateTime(i.due_at)],
         ]}
       />
       <RecordTable
@@ -194,8 +188,8 @@ export function CustomerPage({ id }: { id: string }) {
             ),
           ],
           ['Status', (p) => <StatusBadge status={str(p.status)} />],
-          ['Amount', (p) => money(p.amount as number, p.currency as string)],
-          ['Date', (p) => dateTime(p.created_at as string)],
+          ['Amount', (p) => money(p.amount, p.currency)],
+          ['Date', (p) => dateTime(p.created_at)],
         ]}
       />
       {can('account_manager') ? (
@@ -212,7 +206,7 @@ export function CustomerPage({ id }: { id: string }) {
                 </Link>
               ),
             ],
-            ['Type', (r) => (isWorkflowType(r.type) ? WORKFLOW_LABELS[r.type] : r.type)],
+            ['Type', (r) => label(r.type)],
             ['Status', (r) => <RunStatus run={r} />],
             ['Step', (r) => <RunStep run={r} />],
             ['Created', (r) => relative(r.created_at)],
@@ -261,21 +255,20 @@ function RecordTable<T extends { id: string }>(props: {
   );
 }
 
-const COLLECTIONS: Record<string, string> = {
-  subscription: 'subscriptions',
-  invoice: 'invoices',
-  payment: 'payments',
-  refund: 'refunds',
-  chargeback: 'chargebacks',
+/** The billing records a page shows by kind: /records/<kind>/<id>. */
+const RECORDS: Record<string, (id: string) => Promise<Record<string, unknown> & { id: string }>> = {
+  subscription: (id) => ok(client.GET('/api/v1/subscriptions/{id}', { params: { path: { id } } })),
+  invoice: (id) => ok(client.GET('/api/v1/invoices/{id}', { params: { path: { id } } })),
+  payment: (id) => ok(client.GET('/api/v1/payments/{id}', { params: { path: { id } } })),
+  refund: (id) => ok(client.GET('/api/v1/refunds/{id}', { params: { path: { id } } })),
+  chargeback: (id) => ok(client.GET('/api/v1/chargebacks/{id}', { params: { path: { id } } })),
 };
 
 /** Any billing record by kind and id: its fields, with links to the customer and related records. */
 export function RecordPage({ kind, id }: { kind: string; id: string }) {
-  const collection = COLLECTIONS[kind];
-  const rec = useApi(collection ? `${kind}:${id}` : null, () =>
-    api.get<Rec>(`/${collection}/${encodeURIComponent(id)}`),
-  );
-  if (!collection) return <Empty>Unknown record kind “{kind}”.</Empty>;
+  const load = RECORDS[kind];
+  const rec = useApi(load ? `${kind}:${id}` : null, () => (load ? load(id) : Promise.reject(new Error(kind))));
+  if (!load) return <Empty>Unknown record kind “{kind}”.</Empty>;
   if (rec.loading && !rec.data) return <Loading />;
   if (!rec.data) return <ErrorNote error={rec.error} />;
   const data = rec.data;
@@ -283,7 +276,7 @@ export function RecordPage({ kind, id }: { kind: string; id: string }) {
     if (typeof value !== 'string') return null;
     if (key === 'customer_id') return `/customers/${value}`;
     const k = key.replace(/_id$/, '');
-    return COLLECTIONS[k] ? `/records/${k}/${value}` : null;
+    return RECORDS[k] ? `/records/${k}/${value}` : null;
   };
   const currency = typeof data.currency === 'string' ? data.currency : null;
   return (
@@ -335,11 +328,11 @@ export function RecordPage({ kind, id }: { kind: string; id: string }) {
               </tr>
             </thead>
             <tbody>
-              {(data.lines as Rec[]).map((l, i) => (
+              {(data.lines as InvoiceLine[]).map((l, i) => (
                 <tr key={i}>
                   <td>{str(l.description)}</td>
                   <td>{str(l.quantity)}</td>
-                  <td>{money(l.amount as number, currency)}</td>
+                  <td>{money(l.amount, currency)}</td>
                 </tr>
               ))}
             </tbody>

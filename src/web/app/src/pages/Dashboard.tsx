@@ -1,30 +1,12 @@
 // The dashboard: money (MRR, revenue), run activity by hour and status, failure rates per type.
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { LineChart, StackedBarChart } from '../components/charts.tsx';
 import { Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { money } from '../format.ts';
-import { useApi } from '../hooks.ts';
+import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
-import type { RunActivity } from '../types.ts';
-import { WORKFLOW_LABELS, WORKFLOW_TYPES } from '../types.ts';
-
-interface Summary {
-  active_subscriptions: number;
-  currencies: {
-    currency: string;
-    mrr?: number;
-    arr?: number;
-    revenue?: number;
-    net_revenue?: number;
-    payment_failures?: number;
-  }[];
-  customers: Record<string, number>;
-}
-
-interface Series {
-  series: { currency?: string; points: { day: string; value: number }[] }[];
-}
+import type { TimeSeries } from '../types.ts';
 
 const STATUS_COLORS = [
   { key: 'completed', label: 'Completed', color: '#2f9e6b' },
@@ -42,15 +24,17 @@ function day(offset: number): string {
 function MoneyCharts() {
   const from = day(-29);
   const to = day(0);
-  const mrr = useApi(`mrr:${from}`, () => api.get<Series>('/stats/timeseries', { metric: 'mrr', from, to }));
-  const revenue = useApi(`rev:${from}`, () => api.get<Series>('/stats/timeseries', { metric: 'revenue', from, to }));
-  const toLines = (s: Series | undefined) =>
+  const series = (metric: 'mrr' | 'revenue') =>
+    ok(client.GET('/api/v1/stats/timeseries', { params: { query: { metric, from, to } } }));
+  const mrr = useApi(`mrr:${from}`, () => series('mrr'));
+  const revenue = useApi(`rev:${from}`, () => series('revenue'));
+  const toLines = (s: TimeSeries | undefined) =>
     (s?.series ?? []).map((x, i) => ({
       label: x.currency ?? 'total',
       color: LINE_COLORS[i % LINE_COLORS.length] ?? '#3b6fd4',
       points: x.points.map((p) => ({ x: p.day.slice(5), y: p.value })),
     }));
-  const fmt = (s: Series | undefined) => (n: number) => money(Math.round(n), s?.series[0]?.currency ?? 'EUR');
+  const fmt = (s: TimeSeries | undefined) => (n: number) => money(Math.round(n), s?.series[0]?.currency ?? 'EUR');
   return (
     <div className="grid-2">
       <section className="card" aria-label="MRR over time">
@@ -84,16 +68,18 @@ function RunCharts() {
   const since = new Date(Date.now() - 23 * 3600_000);
   since.setUTCMinutes(0, 0, 0);
   const until = new Date(since.getTime() + 24 * 3600_000);
+  const { types } = useWorkflowTypes();
   const recent = useApi(
     `run-activity:${since.toISOString()}`,
-    () => api.get<RunActivity>('/workflows/activity', { from: since.toISOString(), to: until.toISOString() }),
+    () =>
+      ok(
+        client.GET('/api/v1/workflows/activity', {
+          params: { query: { from: since.toISOString(), to: until.toISOString() } },
+        }),
+      ),
     10_000,
   );
-  const counts = useApi(
-    'dash-counts',
-    () => api.get<{ items: { type: string; status: string; count: number }[] }>('/workflows/counts'),
-    10_000,
-  );
+  const counts = useApi('dash-counts', () => ok(client.GET('/api/v1/workflows/counts')), 10_000);
   const hours = Array.from({ length: 24 }, (_, i) => new Date(since.getTime() + i * 3600_000));
   const buckets = hours.map(() => ({}) as Record<string, number>);
   for (const row of recent.data?.items ?? []) {
@@ -111,11 +97,11 @@ function RunCharts() {
     const total = Object.values(b).reduce((s, n) => s + n, 0);
     return { x: labels[i] ?? '', y: total === 0 ? 0 : Math.round(((b.failed ?? 0) / total) * 100) };
   });
-  const byType = WORKFLOW_TYPES.map((type) => {
+  const byType = (types ?? []).map(({ type, label }) => {
     const rows = counts.data?.items.filter((c) => c.type === type) ?? [];
     const total = rows.reduce((s, c) => s + c.count, 0);
     const failed = rows.filter((c) => c.status === 'failed').reduce((s, c) => s + c.count, 0);
-    return { type, total, failed };
+    return { type, label, total, failed };
   });
   return (
     <>
@@ -156,14 +142,14 @@ function RunCharts() {
             {byType.map((t) => (
               <tr key={t.type}>
                 <td>
-                  <Link to={`/workflows/${t.type}`}>{WORKFLOW_LABELS[t.type]}</Link>
+                  <Link to={`/workflows/${t.type}`}>{t.label}</Link>
                 </td>
                 <td>
                   {t.failed > 0 ? (
                     <Link
                       to={`/workflows/${t.type}?status=failed`}
                       className="text-bad"
-                      aria-label={`${t.failed} failed ${WORKFLOW_LABELS[t.type]} runs`}
+                      aria-label={`${t.failed} failed ${t.label} runs`}
                     >
                       {t.failed} failed
                     </Link>
@@ -189,7 +175,7 @@ function RunCharts() {
 
 export function DashboardPage() {
   const can = useCan();
-  const summary = useApi('summary', () => api.get<Summary>('/stats/summary'), 15_000);
+  const summary = useApi('summary', () => ok(client.GET('/api/v1/stats/summary')), 15_000);
   const s = summary.data;
   return (
     <>

@@ -1,27 +1,10 @@
 // The email outbox (where mail goes without SMTP) and the audit log.
 import { useState } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { Dialog, Empty, ErrorNote, JsonView, Loading, Pager, InlineSubmit } from '../components/ui.tsx';
 import { dateTime } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
-import type { AuditEntry, Page } from '../types.ts';
-
-interface OutboxItem {
-  id: string;
-  run_id: string | null;
-  kind?: string;
-  to_addresses?: string[];
-  subject: string;
-  created_at?: string;
-  attachment_count?: number;
-}
-
-interface OutboxDetail extends OutboxItem {
-  text_body: string;
-  html_body: string | null;
-  attachments: { position: number; filename: string; content_type: string; size: number }[];
-}
 
 function usePaging(prefix: string) {
   const loc = useLocation();
@@ -58,9 +41,15 @@ function usePaging(prefix: string) {
 
 export function OutboxTab() {
   const { cursor, pager } = usePaging('');
-  const list = useApi(`outbox:${cursor}`, () => api.get<Page<OutboxItem>>('/outbox', { cursor, limit: 25 }), 10_000);
+  const list = useApi(
+    `outbox:${cursor}`,
+    () => ok(client.GET('/api/v1/outbox', { params: { query: { cursor, limit: 25 } } })),
+    10_000,
+  );
   const [open, setOpen] = useState<string>();
-  const detail = useApi(open ? `outbox-item:${open}` : null, () => api.get<OutboxDetail>(`/outbox/${open ?? ''}`));
+  const detail = useApi(open ? `outbox-item:${open}` : null, () =>
+    ok(client.GET('/api/v1/outbox/{id}', { params: { path: { id: open ?? '' } } })),
+  );
   return (
     <section className="card" aria-label="Email outbox">
       <h2>Email outbox</h2>
@@ -135,7 +124,7 @@ export function AuditTab() {
   const action = loc.search.get('action') ?? '';
   const target = loc.search.get('target') ?? '';
   const list = useApi(`audit:${actor}:${action}:${target}:${cursor}`, () =>
-    api.get<Page<AuditEntry>>('/audit', { actor, action, target, cursor, limit: 50 }),
+    ok(client.GET('/api/v1/audit', { params: { query: { actor, action, target, cursor, limit: 50 } } })),
   );
   const [draft, setDraft] = useState({ actor, action, target });
   return (

@@ -1,17 +1,23 @@
 // One run: its pinned steps as a timeline, operator actions with a reason, the audit trail.
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
 import { Dialog, Empty, ErrorNote, Field, JsonView, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
-import { dateTime, duration, errorText, humanize, relative } from '../format.ts';
-import { useAction, useApi } from '../hooks.ts';
+import { dateTime, duration, errorStack, errorText, humanize, relative } from '../format.ts';
+import { useAction, useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import type { ActionResult, Attempt, RunDetail, RunStep as Step } from '../types.ts';
-import { WORKFLOW_LABELS, isWorkflowType } from '../types.ts';
 
-type ActionKind = 'restart' | 'skip-step' | 'cancel' | 'run-now';
+/** Each operator action and the API operation that performs it. */
+const ACTION_PATHS = {
+  restart: '/api/v1/workflows/{id}/restart',
+  'skip-step': '/api/v1/workflows/{id}/skip-step',
+  cancel: '/api/v1/workflows/{id}/cancel',
+  'run-now': '/api/v1/workflows/{id}/run-now',
+} as const;
+type ActionKind = keyof typeof ACTION_PATHS;
 
 const ACTION_LABELS: Record<ActionKind, string> = {
   restart: 'Restart from failed step',
@@ -81,7 +87,9 @@ function ActionDialog({
 }) {
   const [reason, setReason] = useState('');
   const [result, setResult] = useState<ActionResult>();
-  const act = useAction(() => api.post<ActionResult>(`/workflows/${run.id}/${action}`, { reason }));
+  const act = useAction(() =>
+    ok(client.POST(ACTION_PATHS[action], { params: { path: { id: run.id } }, body: { reason } })),
+  );
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const r = await act.run();
@@ -152,6 +160,7 @@ function ActionDialog({
 
 function AttemptRow({ attempt }: { attempt: Attempt }) {
   const error = attempt.error;
+  const stack = errorStack(error);
   return (
     <tr>
       <td>#{attempt.attempt}</td>
@@ -181,10 +190,10 @@ function AttemptRow({ attempt }: { attempt: Attempt }) {
         {error ? (
           <div className="attempt-error">
             <span className="text-bad">{errorText(error)}</span>
-            {error.stack ? (
+            {stack ? (
               <details>
                 <summary>Stack trace</summary>
-                <pre className="stack-trace">{error.stack}</pre>
+                <pre className="stack-trace">{stack}</pre>
               </details>
             ) : null}
           </div>
@@ -265,12 +274,13 @@ function StepItem({ step, run }: { step: Step; run: RunDetail }) {
 
 export function RunPage({ id }: { id: string }) {
   const can = useCan();
-  const run = useApi(`run:${id}`, () => api.get<RunDetail>(`/workflows/${encodeURIComponent(id)}`), 3000);
+  const { label } = useWorkflowTypes();
+  const run = useApi(`run:${id}`, () => ok(client.GET('/api/v1/workflows/{id}', { params: { path: { id } } })), 3000);
   const [action, setAction] = useState<ActionKind | null>(null);
   if (run.loading && !run.data) return <Loading />;
   if (!run.data) return <ErrorNote error={run.error} />;
   const r = run.data;
-  const typeLabel = isWorkflowType(r.type) ? WORKFLOW_LABELS[r.type] : r.type;
+  const typeLabel = label(r.type);
   return (
     <>
       <nav className="crumbs" aria-label="Breadcrumb">

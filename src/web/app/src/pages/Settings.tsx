@@ -1,13 +1,13 @@
 // Settings: one tab per area, each shown only to the roles the server lets in.
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader, TextField, InlineSubmit } from '../components/ui.tsx';
 import { dateTime, humanize } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
-import type { Role } from '../types.ts';
+import type { BodyOf, NotificationSettings, Role } from '../types.ts';
 import { ApiKeysTab, UsersTab } from './Team.tsx';
 import { AuditTab, OutboxTab } from './Logs.tsx';
 import { TemplatesTab } from './Templates.tsx';
@@ -60,25 +60,16 @@ export function SettingsPage({ tab }: { tab: string }) {
   );
 }
 
-interface EventSettings {
-  event: string;
-  customer_email: boolean;
-  slack: boolean;
-  in_app: boolean;
-  team_email: boolean;
-  team_emails: string[];
-  customized: boolean;
-}
-
-function EventRow({ s: saved, onSaved }: { s: EventSettings; onSaved: () => void }) {
+function EventRow({ s: saved, onSaved }: { s: NotificationSettings; onSaved: () => void }) {
   // Toggles show their new state at once; a refused change puts the saved one back.
   const [s, setLocal] = useState(saved);
   useEffect(() => setLocal(saved), [saved]);
   const [emails, setEmails] = useState(saved.team_emails.join(', '));
-  const save = useAction(async (patch: Partial<EventSettings>) => {
+  const save = useAction(async (patch: BodyOf<'updateNotificationSettings'>) => {
     setLocal((prev) => ({ ...prev, ...patch }));
     try {
-      await api.patch(`/notification-settings/${saved.event}`, patch);
+      const path = { event: saved.event };
+      await ok(client.PATCH('/api/v1/notification-settings/{event}', { params: { path }, body: patch }));
     } catch (error) {
       setLocal(saved);
       throw error;
@@ -87,7 +78,7 @@ function EventRow({ s: saved, onSaved }: { s: EventSettings; onSaved: () => void
     return true;
   });
   const reset = useAction(async () => {
-    await api.post(`/notification-settings/${s.event}/reset`);
+    await ok(client.POST('/api/v1/notification-settings/{event}/reset', { params: { path: { event: s.event } } }));
     onSaved();
     return true;
   });
@@ -145,7 +136,7 @@ function EventRow({ s: saved, onSaved }: { s: EventSettings; onSaved: () => void
 }
 
 function NotificationsTab() {
-  const list = useApi('notification-settings', () => api.get<{ items: EventSettings[] }>('/notification-settings'));
+  const list = useApi('notification-settings', () => ok(client.GET('/api/v1/notification-settings')));
   return (
     <section className="card" aria-label="Notification settings">
       <h2>Notifications per event</h2>
@@ -180,28 +171,21 @@ function NotificationsTab() {
   );
 }
 
-interface SlackEndpoint {
-  id: string;
-  name: string;
-  url_hint: string;
-  enabled: boolean;
-  created_at?: string;
-}
-
 function SlackTab() {
-  const list = useApi('slack', () => api.get<{ items: SlackEndpoint[] }>('/slack-endpoints'));
+  const list = useApi('slack', () => ok(client.GET('/api/v1/slack-endpoints')));
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
   const add = useAction(async () => {
-    await api.post('/slack-endpoints', { name, url });
+    await ok(client.POST('/api/v1/slack-endpoints', { body: { name, url } }));
     setName('');
     setUrl('');
     await list.reload();
     return true;
   });
-  const change = useAction(async (id: string, patch: Partial<SlackEndpoint> | null) => {
-    if (patch) await api.patch(`/slack-endpoints/${id}`, patch);
-    else await api.del(`/slack-endpoints/${id}`);
+  const change = useAction(async (id: string, patch: BodyOf<'updateSlackEndpoint'> | null) => {
+    const path = { id };
+    if (patch) await ok(client.PATCH('/api/v1/slack-endpoints/{id}', { params: { path }, body: patch }));
+    else await ok(client.DELETE('/api/v1/slack-endpoints/{id}', { params: { path } }));
     await list.reload();
     return true;
   });

@@ -1,7 +1,7 @@
 // Signed-out pages: sign in, first-run setup from the one-time link, accepting an invitation.
 import { useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { ErrorNote, TextField } from '../components/ui.tsx';
 import { useAction } from '../hooks.ts';
 import { useLocation } from '../router.tsx';
@@ -23,7 +23,7 @@ function Card({ title, intro, children }: { title: string; intro?: ReactNode; ch
 export function LoginPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const action = useAction(() => api.post<SignedIn>('/auth/login', { email, password }, { quiet401: true }));
+  const action = useAction(() => ok(client.POST('/api/v1/auth/login', { body: { email, password } })));
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const signed = await action.run();
@@ -132,7 +132,7 @@ export function SetupPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void })
         <PasswordForm
           withEmail
           submitLabel="Create admin account"
-          send={(email, password) => api.post<SignedIn>('/auth/setup', { token, email, password })}
+          send={(email, password) => ok(client.POST('/api/v1/auth/setup', { body: { token, email, password } }))}
           onSignedIn={onSignedIn}
         />
       ) : (
@@ -151,7 +151,7 @@ export function InvitationPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => vo
       <PasswordForm
         withEmail={false}
         submitLabel="Set password and sign in"
-        send={(_email, password) => api.post<SignedIn>('/auth/invitation', { token, password })}
+        send={(_email, password) => ok(client.POST('/api/v1/auth/invitation', { body: { token, password } }))}
         onSignedIn={onSignedIn}
       />
     </Card>

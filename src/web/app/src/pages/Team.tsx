@@ -1,11 +1,11 @@
 // Users and roles (admin) and API keys (developer+).
 import { useState } from 'react';
-import { api, newIdempotencyKey } from '../api.ts';
+import { client, newIdempotencyKey, ok } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { Dialog, Empty, ErrorNote, Field, Loading, TextField, InlineSubmit } from '../components/ui.tsx';
 import { dateTime, fromLocalInput, relative } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
-import type { ApiKey, Page, Role, User } from '../types.ts';
+import type { ApiKey, BodyOf, Role } from '../types.ts';
 import { ROLES, ROLE_LABELS, roleAtLeast } from '../types.ts';
 
 function RoleSelect({
@@ -34,23 +34,24 @@ function RoleSelect({
 
 export function UsersTab() {
   const { principal } = useAuth();
-  const list = useApi('users', () => api.get<Page<User>>('/users', { limit: 200 }));
+  const list = useApi('users', () => ok(client.GET('/api/v1/users', { params: { query: { limit: 200 } } })));
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [invite, setInvite] = useState<{ email: string; url: string | null }>();
   const create = useAction(async () => {
-    const r = await api.post<{ user: User; invite_url: string | null }>(
-      '/users',
-      { email, role },
-      { idempotencyKey: newIdempotencyKey() },
+    const r = await ok(
+      client.POST('/api/v1/users', {
+        body: { email, role },
+        params: { header: { 'idempotency-key': newIdempotencyKey() } },
+      }),
     );
     setInvite({ email: r.user.email, url: r.invite_url });
     setEmail('');
     await list.reload();
     return r;
   });
-  const update = useAction(async (id: string, patch: { role?: Role; active?: boolean }) => {
-    await api.patch(`/users/${id}`, patch);
+  const update = useAction(async (id: string, patch: BodyOf<'updateUser'>) => {
+    await ok(client.PATCH('/api/v1/users/{id}', { params: { path: { id } }, body: patch }));
     await list.reload();
     return true;
   });
@@ -168,18 +169,20 @@ export function ApiKeysTab() {
   const { principal } = useAuth();
   const [showRevoked, setShowRevoked] = useState(false);
   const list = useApi(`keys:${showRevoked}`, () =>
-    api.get<Page<ApiKey>>('/api-keys', { include_revoked: showRevoked, limit: 200 }),
+    ok(client.GET('/api/v1/api-keys', { params: { query: { include_revoked: showRevoked, limit: 200 } } })),
   );
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [expires, setExpires] = useState('');
-  const [shown, setShown] = useState<{ name: string; key: string }>();
+  const [shown, setShown] = useState<{ name: string; key: string | null }>();
   const [revoking, setRevoking] = useState<ApiKey>();
   const create = useAction(async () => {
-    const r = await api.post<{ api_key: ApiKey; key: string }>(
-      '/api-keys',
-      { name, role, ...(expires ? { expires_at: fromLocalInput(expires) } : {}) },
-      { idempotencyKey: newIdempotencyKey() },
+    const expiresAt = expires ? fromLocalInput(expires) : null;
+    const r = await ok(
+      client.POST('/api/v1/api-keys', {
+        body: { name, role, ...(expiresAt ? { expires_at: expiresAt } : {}) },
+        params: { header: { 'idempotency-key': newIdempotencyKey() } },
+      }),
     );
     setShown({ name: r.api_key.name, key: r.key });
     setName('');
@@ -188,7 +191,7 @@ export function ApiKeysTab() {
     return r;
   });
   const revoke = useAction(async (id: string) => {
-    await api.del(`/api-keys/${id}`);
+    await ok(client.DELETE('/api/v1/api-keys/{id}', { params: { path: { id } } }));
     setRevoking(undefined);
     await list.reload();
     return true;

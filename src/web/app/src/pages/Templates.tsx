@@ -1,49 +1,25 @@
 // The template editor: Liquid source on the left, a live preview (debounced) on the right,
 // save / revert to the shipped text, and a test send.
 import { useEffect, useState } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import type { ApiError } from '../api.ts';
 import { ErrorNote, Field, Loading } from '../components/ui.tsx';
 import { dateTime, humanize } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import { navigate, useLocation, withParams } from '../router.tsx';
-
-interface TemplateItem {
-  event: string;
-  channel: string;
-  locale: string;
-  is_override: boolean;
-  has_default?: boolean;
-  updated_at?: string | null;
-}
-
-interface Template {
-  event: string;
-  channel: string;
-  locale: string;
-  subject: string | null;
-  body: string;
-  html: string | null;
-  is_override: boolean;
-  updated_by?: string | null;
-  updated_at?: string | null;
-}
-
-interface Rendered {
-  subject: string;
-  body: string;
-  html: string | null;
-}
+import type { RenderedTemplate, TemplateListItem } from '../types.ts';
 
 const keyOf = (t: { event: string; channel: string; locale: string }) => `${t.event}/${t.channel}/${t.locale}`;
 
-function Editor({ item, onSaved }: { item: TemplateItem; onSaved: () => void }) {
-  const path = `/templates/${keyOf(item)}`;
-  const loaded = useApi(`tpl:${keyOf(item)}`, () => api.get<Template>(path));
+function Editor({ item, onSaved }: { item: TemplateListItem; onSaved: () => void }) {
+  const path = { event: item.event, channel: item.channel, locale: item.locale };
+  const loaded = useApi(`tpl:${keyOf(item)}`, () =>
+    ok(client.GET('/api/v1/templates/{event}/{channel}/{locale}', { params: { path } })),
+  );
   const [subject, setSubject] = useState('');
   const [body, setBody] = useState('');
   const [html, setHtml] = useState('');
-  const [preview, setPreview] = useState<Rendered>();
+  const [preview, setPreview] = useState<RenderedTemplate>();
   const [previewError, setPreviewError] = useState<ApiError>();
   const [saved, setSaved] = useState<string>();
   const [to, setTo] = useState('');
@@ -61,23 +37,25 @@ function Editor({ item, onSaved }: { item: TemplateItem; onSaved: () => void }) 
     if (!t) return;
     let live = true;
     const timer = setTimeout(() => {
-      api
-        .post<Rendered>('/templates/preview', {
-          event: item.event,
-          channel: item.channel,
-          locale: item.locale,
-          subject: t.subject === null && !subject ? null : subject,
-          body: body || ' ',
-          html: html || null,
-        })
-        .then(
-          (r) => {
-            if (!live) return;
-            setPreview(r);
-            setPreviewError(undefined);
+      ok(
+        client.POST('/api/v1/templates/preview', {
+          body: {
+            event: item.event,
+            channel: item.channel,
+            locale: item.locale,
+            subject: t.subject === null && !subject ? null : subject,
+            body: body || ' ',
+            html: html || null,
           },
-          (e: ApiError) => live && setPreviewError(e),
-        );
+        }),
+      ).then(
+        (r) => {
+          if (!live) return;
+          setPreview(r);
+          setPreviewError(undefined);
+        },
+        (e: ApiError) => live && setPreviewError(e),
+      );
     }, 400);
     return () => {
       live = false;
@@ -86,27 +64,31 @@ function Editor({ item, onSaved }: { item: TemplateItem; onSaved: () => void }) 
   }, [t, item, subject, body, html]);
 
   const save = useAction(async () => {
-    const r = await api.put<Template>(path, {
-      subject: t?.subject === null && !subject ? null : subject,
-      body,
-      html: html || null,
-    });
+    const r = await ok(
+      client.PUT('/api/v1/templates/{event}/{channel}/{locale}', {
+        params: { path },
+        body: { subject: t?.subject === null && !subject ? null : subject, body, html: html || null },
+      }),
+    );
     setSaved(`Saved ${dateTime(r.updated_at ?? new Date().toISOString())}.`);
     onSaved();
     await loaded.reload();
     return r;
   });
   const revert = useAction(async () => {
-    await api.del(path);
+    await ok(client.DELETE('/api/v1/templates/{event}/{channel}/{locale}', { params: { path } }));
     setSaved('Reverted to the shipped template.');
     onSaved();
     await loaded.reload();
     return true;
   });
-  const send = useAction(() =>
-    api.post<{ delivered: boolean; transport: string; subject?: string; error?: string | null }>(`${path}/test-send`, {
-      to,
-    }),
+  const send = useAction((channel: 'email' | 'internal') =>
+    ok(
+      client.POST('/api/v1/templates/{event}/{channel}/{locale}/test-send', {
+        params: { path: { ...path, channel } },
+        body: { to },
+      }),
+    ),
   );
   const [sent, setSent] = useState<string>();
 
@@ -173,48 +155,51 @@ function Editor({ item, onSaved }: { item: TemplateItem; onSaved: () => void }) 
             </button>
           ) : null}
         </div>
-        <form
-          className="test-send"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setSent(undefined);
-            void send
-              .run()
-              .then(
-                (r) =>
-                  r &&
-                  setSent(
-                    r.delivered
-                      ? `Sent via ${r.transport}: “${r.subject ?? ''}”.`
-                      : `Not delivered: ${r.error ?? 'unknown error'}`,
-                  ),
-              );
-          }}
-        >
-          <Field label="Send a test to" hint="Sends the saved version with sample data.">
-            {(id, d) => (
-              <div className="input-row">
-                <input
-                  id={id}
-                  aria-describedby={d}
-                  type="email"
-                  required
-                  value={to}
-                  onChange={(e) => setTo(e.target.value)}
-                />
-                <button type="submit" disabled={send.busy}>
-                  Send test
-                </button>
+        {item.channel === 'slack' ? null : (
+          <form
+            className="test-send"
+            onSubmit={(e) => {
+              e.preventDefault();
+              setSent(undefined);
+              if (item.channel === 'slack') return;
+              void send
+                .run(item.channel)
+                .then(
+                  (r) =>
+                    r &&
+                    setSent(
+                      r.delivered
+                        ? `Sent via ${r.transport}: “${r.subject ?? ''}”.`
+                        : `Not delivered: ${r.error ?? 'unknown error'}`,
+                    ),
+                );
+            }}
+          >
+            <Field label="Send a test to" hint="Sends the saved version with sample data.">
+              {(id, d) => (
+                <div className="input-row">
+                  <input
+                    id={id}
+                    aria-describedby={d}
+                    type="email"
+                    required
+                    value={to}
+                    onChange={(e) => setTo(e.target.value)}
+                  />
+                  <button type="submit" disabled={send.busy}>
+                    Send test
+                  </button>
+                </div>
+              )}
+            </Field>
+            <ErrorNote error={send.error} />
+            {sent ? (
+              <div className="note" role="status">
+                {sent}
               </div>
-            )}
-          </Field>
-          <ErrorNote error={send.error} />
-          {sent ? (
-            <div className="note" role="status">
-              {sent}
-            </div>
-          ) : null}
-        </form>
+            ) : null}
+          </form>
+        )}
       </div>
       <section className="editor-preview" aria-label="Preview" aria-live="polite">
         <h3>Preview</h3>
@@ -241,7 +226,7 @@ function Editor({ item, onSaved }: { item: TemplateItem; onSaved: () => void }) 
 
 export function TemplatesTab() {
   const loc = useLocation();
-  const list = useApi('templates', () => api.get<{ items: TemplateItem[] }>('/templates'));
+  const list = useApi('templates', () => ok(client.GET('/api/v1/templates')));
   const items = list.data?.items ?? [];
   const selectedKey = loc.search.get('template') ?? (items[0] ? keyOf(items[0]) : '');
   const selected = items.find((i) => keyOf(i) === selectedKey) ?? items[0];

@@ -1,35 +1,29 @@
 // Manual trigger: start a workflow of a chosen type for an existing record.
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { api, newIdempotencyKey } from '../api.ts';
+import { client, newIdempotencyKey, ok } from '../api.ts';
 import { ErrorNote, Field, PageHeader, TextField } from '../components/ui.tsx';
-import { useAction } from '../hooks.ts';
+import { useAction, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
-import { WORKFLOW_LABELS, WORKFLOW_TYPES } from '../types.ts';
 import type { WorkflowType } from '../types.ts';
 
-const SUBJECT_HINT: Record<WorkflowType, string> = {
-  subscription_creation: 'a subscription id (sub_…)',
-  subscription_cancellation: 'a subscription id (sub_…)',
-  payment_success: 'a payment id (pay_…)',
-  payment_failure: 'a payment id (pay_…)',
-  invoice_creation: 'an invoice id (inv_…)',
-  refund_creation: 'a refund id (re_…)',
-  chargeback_creation: 'a chargeback id (cb_…)',
-};
-
 export function TriggerPage() {
-  const [type, setType] = useState<WorkflowType>('subscription_creation');
+  const { types, error, find } = useWorkflowTypes();
+  const [chosen, setType] = useState<WorkflowType>();
+  const type = chosen ?? types?.[0]?.type;
+  const prefix = type && find(type)?.subject_prefix;
   const [subject, setSubject] = useState('');
   const [reason, setReason] = useState('');
   const [key] = useState(newIdempotencyKey);
-  const act = useAction(() =>
-    api.post<{ workflow_run_id: string; status: string; created?: boolean }>(
-      '/workflows',
-      { type, subject_id: subject.trim(), reason },
-      { idempotencyKey: `${key}-${type}-${subject.trim()}` },
-    ),
-  );
+  const act = useAction(async () => {
+    if (!type) throw new Error('the workflow types have not loaded');
+    return ok(
+      client.POST('/api/v1/workflows', {
+        body: { type, subject_id: subject.trim(), reason },
+        params: { header: { 'idempotency-key': `${key}-${type}-${subject.trim()}` } },
+      }),
+    );
+  });
   const [result, setResult] = useState<{ workflow_run_id: string; created?: boolean }>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -41,7 +35,7 @@ export function TriggerPage() {
       <PageHeader title="Start a workflow" />
       <form className="card narrow stack" onSubmit={(e) => void submit(e)}>
         <p className="muted">Runs a workflow on a record that already exists, e.g. to redo what an outage missed.</p>
-        <ErrorNote error={act.error} />
+        <ErrorNote error={act.error ?? error} />
         {result ? (
           <div className="note note-ok" role="status">
             {result.created === false ? 'An earlier run for this request exists: ' : 'Started: '}
@@ -52,10 +46,10 @@ export function TriggerPage() {
         ) : null}
         <Field label="Workflow type">
           {(id) => (
-            <select id={id} value={type} onChange={(e) => setType(e.target.value as WorkflowType)}>
-              {WORKFLOW_TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {WORKFLOW_LABELS[t]}
+            <select id={id} value={type ?? ''} onChange={(e) => setType(e.target.value as WorkflowType)}>
+              {types?.map((t) => (
+                <option key={t.type} value={t.type}>
+                  {t.label}
                 </option>
               ))}
             </select>
@@ -63,7 +57,7 @@ export function TriggerPage() {
         </Field>
         <TextField
           label="Record id"
-          hint={`For this type: ${SUBJECT_HINT[type]}.`}
+          hint={prefix ? `For this type: the id of an existing record, ${prefix}_…` : undefined}
           error={act.error?.fieldError('subject_id')}
           required
           className="mono"

@@ -1,14 +1,13 @@
 // The runs of one workflow type: filters in the URL, keyset paging, live refresh.
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import { api } from '../api.ts';
+import { client, ok } from '../api.ts';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader, Pager, DateTimeField } from '../components/ui.tsx';
-import { dateTime, humanize, relative } from '../format.ts';
-import { useApi } from '../hooks.ts';
+import { dateTime, relative } from '../format.ts';
+import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
-import type { Page, RunListItem } from '../types.ts';
-import { RUN_STATUSES, WORKFLOW_LABELS, WORKFLOW_STEPS, isWorkflowType } from '../types.ts';
+import { RUN_STATUSES, RUN_STATUS_LABELS, isRunStatus } from '../types.ts';
 
 const POLL_MS = 3000;
 
@@ -24,32 +23,41 @@ export function WorkflowListPage({ type }: { type: string }) {
   const back = q.get('back') ? (q.get('back') ?? '').split(' ') : [];
 
   const key = JSON.stringify([type, status, failedStep, from, to, email, cursor]);
+  const { find, types, error } = useWorkflowTypes();
+  const info = find(type);
   const runs = useApi(
     key,
     () =>
-      api.get<Page<RunListItem>>('/workflows', {
-        type,
-        status: failedStep ? 'failed' : status,
-        failed_step: failedStep,
-        created_after: from,
-        created_before: to,
-        customer_email: email,
-        cursor,
-        limit: 25,
-      }),
+      ok(
+        client.GET('/api/v1/workflows', {
+          params: {
+            query: {
+              type,
+              status: failedStep ? 'failed' : isRunStatus(status) ? status : undefined,
+              failed_step: failedStep,
+              created_after: from,
+              created_before: to,
+              customer_email: email,
+              cursor,
+              limit: 25,
+            },
+          },
+        }),
+      ),
     POLL_MS,
   );
 
   const [draftEmail, setDraftEmail] = useState(email);
   useEffect(() => setDraftEmail(email), [email]);
 
-  if (!isWorkflowType(type)) {
+  if (!info) {
+    if (!types) return error ? <ErrorNote error={error} /> : <Loading />;
     return <Empty>Unknown workflow type “{type}”.</Empty>;
   }
   const setFilter = (changes: Record<string, string | null>) =>
     navigate(withParams(loc, { ...changes, cursor: null, back: null }), { replace: true });
 
-  const title = WORKFLOW_LABELS[type];
+  const title = info.label;
   const items = runs.data?.items ?? [];
   return (
     <>
@@ -59,7 +67,7 @@ export function WorkflowListPage({ type }: { type: string }) {
         </Link>
       </PageHeader>
       <p className="muted small">
-        <code>{type}</code> · {WORKFLOW_STEPS[type].join(' → ')}
+        <code>{type}</code> · {info.steps.join(' → ')}
       </p>
       <form
         className="filters card"
@@ -79,7 +87,7 @@ export function WorkflowListPage({ type }: { type: string }) {
               <option value="">Any status</option>
               {RUN_STATUSES.map((s) => (
                 <option key={s} value={s}>
-                  {humanize(s)}
+                  {RUN_STATUS_LABELS[s]}
                 </option>
               ))}
             </select>
@@ -95,7 +103,7 @@ export function WorkflowListPage({ type }: { type: string }) {
               }
             >
               <option value="">Any step</option>
-              {WORKFLOW_STEPS[type].map((s) => (
+              {info.steps.map((s) => (
                 <option key={s} value={s}>
                   {s}
                 </option>

@@ -1,7 +1,12 @@
 import { newId } from '../ids.ts';
 import { PermanentError } from '../errors.ts';
 import type { SandboxDeps } from './sandbox-payments.ts';
-import type { CancelSubscriptionInput, CreateSubscriptionInput, ProviderSubscription } from './types.ts';
+import type {
+  CancelSubscriptionInput,
+  CreateSubscriptionInput,
+  FindSubscriptionQuery,
+  ProviderSubscription,
+} from './types.ts';
 import { checkAmount, checkCurrency, checkIdempotencyKey, checkMetadata } from './validate.ts';
 
 interface SubscriptionRow {
@@ -39,6 +44,14 @@ async function bySubscriptionId(deps: SandboxDeps, subscriptionId: string): Prom
     [subscriptionId],
   );
   return found.rows[0];
+}
+
+export async function sandboxFindSubscription(
+  deps: SandboxDeps,
+  query: FindSubscriptionQuery,
+): Promise<ProviderSubscription | null> {
+  const row = await bySubscriptionId(deps, query.subscriptionId);
+  return row ? toSubscription(row, deps.now()) : null;
 }
 
 function sameSubscription(row: SubscriptionRow, input: CreateSubscriptionInput, now: Date): ProviderSubscription {

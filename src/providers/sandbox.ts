@@ -2,7 +2,11 @@ import type { Db } from '../db/types.ts';
 import { newId } from '../ids.ts';
 import type { SandboxDeps } from './sandbox-payments.ts';
 import { findSandboxCharge, findSandboxRefund, sandboxCharge, sandboxRefund } from './sandbox-payments.ts';
-import { sandboxCancelSubscription, sandboxCreateSubscription } from './sandbox-subscriptions.ts';
+import {
+  sandboxCancelSubscription,
+  sandboxCreateSubscription,
+  sandboxFindSubscription,
+} from './sandbox-subscriptions.ts';
 import type { EnsureCustomerInput, PaymentProvider, ProviderCustomer } from './types.ts';
 import { checkCustomer, checkIdempotencyKey } from './validate.ts';
 
@@ -56,6 +60,7 @@ export function createSandboxProvider(options: SandboxOptions): PaymentProvider 
     ensureCustomer: (input) => ensureCustomer(deps, input),
     createSubscription: (input) => sandboxCreateSubscription(deps, input),
     cancelSubscription: (input) => sandboxCancelSubscription(deps, input),
+    findSubscription: (query) => sandboxFindSubscription(deps, query),
     charge: (input) => sandboxCharge(deps, input),
     findCharge: (query) => findSandboxCharge(deps, query.idempotencyKey),
     refund: (input) => sandboxRefund(deps, input),

@@ -114,18 +114,34 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     async cancelSubscription(input) {
       checkIdempotencyKey(input.idempotencyKey);
       const id = input.providerReference;
-      const current = await call('retrieve subscription', () => stripe.subscriptions.retrieve(id));
+      const retrieve = () => call('retrieve subscription', () => stripe.subscriptions.retrieve(id));
+      const ended = (s: Stripe.Subscription) => s.status === 'canceled' || s.status === 'incomplete_expired';
+      const current = await retrieve();
       // Already over: nothing to do, so a re-run after a lost answer is harmless.
-      if (current.status === 'canceled' || current.status === 'incomplete_expired') return toSubscription(current);
+      if (ended(current)) return toSubscription(current);
       const options = { idempotencyKey: input.idempotencyKey };
       const { when } = input;
-      const updated = await call('cancel subscription', () => {
-        if (when === 'now' || (when instanceof Date && when <= now()))
-          return stripe.subscriptions.cancel(id, {}, options);
-        if (when === 'period_end') return stripe.subscriptions.update(id, { cancel_at_period_end: true }, options);
-        return stripe.subscriptions.update(id, { cancel_at: Math.floor(when.getTime() / 1000) }, options);
-      });
-      return toSubscription(updated);
+      try {
+        const updated = await call('cancel subscription', () => {
+          if (when === 'now' || (when instanceof Date && when <= now()))
+            return stripe.subscriptions.cancel(id, {}, options);
+          if (when === 'period_end') return stripe.subscriptions.update(id, { cancel_at_period_end: true }, options);
+          return stripe.subscriptions.update(id, { cancel_at: Math.floor(when.getTime() / 1000) }, options);
+        });
+        return toSubscription(updated);
+      } catch (error) {
+        // Stripe refuses to cancel what ended since the look-up (the customer, Stripe's own
+        // dunning): it is where this call was taking it.
+        if (!(error instanceof PermanentError)) throw error;
+        const after = await retrieve();
+        if (ended(after)) return toSubscription(after);
+        throw error;
+      }
+    },
+
+    async findSubscription(query) {
+      const found = await findSubscription(stripe, query.customer, query.subscriptionId);
+      return found ? toSubscription(found) : null;
     },
 
     async charge(input) {

@@ -78,6 +78,13 @@ export interface CancelSubscriptionInput {
   when: CancelWhen;
 }
 
+export interface FindSubscriptionQuery {
+  /** Our id (`sub_…`), which the provider's record carries. */
+  subscriptionId: string;
+  /** The provider's customer reference (Stripe lists a customer's subscriptions consistently). */
+  customer: string;
+}
+
 export interface ProviderSubscription {
   provider_reference: string;
   /** Our id, when the provider's record carries it. */
@@ -159,6 +166,8 @@ export interface PaymentProvider {
   createSubscription(input: CreateSubscriptionInput): Promise<ProviderSubscription>;
   /** Idempotent by nature: cancelling a cancelled subscription returns it as it is. */
   cancelSubscription(input: CancelSubscriptionInput): Promise<ProviderSubscription>;
+  /** The subscription carrying our id (whatever its status), or null when none was created. */
+  findSubscription(query: FindSubscriptionQuery): Promise<ProviderSubscription | null>;
   /** An off-session charge of a saved payment method; a decline is a `failed` result. */
   charge(input: ChargeInput): Promise<ChargeResult>;
   /** What a charge with this key did, or null when nothing was charged under it. */

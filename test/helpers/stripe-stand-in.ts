@@ -55,6 +55,11 @@ export interface StripeStandIn {
   failNext(count: number, fault?: Fault, filter?: FaultFilter): void;
   /** Drops faults still waiting for a request (so one test's leftovers cannot hit the next). */
   clearFaults(): void;
+  /**
+   * Runs `change` just before the API handles the next request matching `filter`: something
+   * happening at Stripe meanwhile (the customer cancels in the portal between two calls).
+   */
+  beforeNext(filter: FaultFilter, change: () => void): void;
   /** What Stripe does to keys after 24 hours: forgets them, so a repeat would act again. */
   forgetIdempotencyKeys(): void;
   /** Requests to `method path` that the API handled for the first time (not replays, not faults). */
@@ -96,6 +101,7 @@ export async function startStripeStandIn(options: { secretKey?: string } = {}): 
   const routes: Route[] = [...billingRoutes(state, billing), ...paymentRoutes(state, billing, payments)];
   const requests: RecordedRequest[] = [];
   const faults: { fault: Fault; filter: FaultFilter }[] = [];
+  const changes: { filter: FaultFilter; change: () => void }[] = [];
   let keys = new Map<string, Saved>();
   let requestCount = 0;
 
@@ -178,6 +184,8 @@ export async function startStripeStandIn(options: { secretKey?: string } = {}): 
     } else if (saved) {
       answer = { status: saved.status, body: saved.body, replayed: true };
     } else {
+      const changeIndex = changes.findIndex((c) => matches(c.filter, method, url.pathname));
+      if (changeIndex !== -1) changes.splice(changeIndex, 1)[0]?.change();
       answer = { ...dispatch(method, url.pathname, params), replayed: false };
       // Saved once the API ran: successes and card declines; refusals before it ran are not.
       if (method === 'POST' && idempotencyKey && (answer.status < 400 || answer.status === 402)) {
@@ -212,6 +220,10 @@ export async function startStripeStandIn(options: { secretKey?: string } = {}): 
     },
     clearFaults() {
       faults.length = 0;
+      changes.length = 0;
+    },
+    beforeNext(filter, change) {
+      changes.push({ filter, change });
     },
     forgetIdempotencyKeys() {
       keys = new Map();

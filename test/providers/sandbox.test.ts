@@ -208,6 +208,9 @@ eachDatabase((kind) => {
     assert.equal(sub.subscription_id, 'sub_1');
     assert.equal(sub.current_period_end, '2026-02-05T10:00:00.000Z');
     assert.deepEqual(await create('sub_1'), sub);
+    const query = { subscriptionId: 'sub_1', customer: customer.provider_reference };
+    assert.deepEqual(await provider.findSubscription(query), sub, 'found by our id');
+    assert.equal(await provider.findSubscription({ ...query, subscriptionId: 'sub_never' }), null);
 
     const atEnd = await provider.cancelSubscription({
       idempotencyKey: 'k1',

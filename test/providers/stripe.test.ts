@@ -206,6 +206,9 @@ test('subscriptions: a price per plan terms, created with the key, found on a re
   assert.deepEqual(post?.params.metadata, { billflow_subscription_id: `sub_${t}`, billflow_key: input.idempotencyKey });
 
   assert.deepEqual(await provider.createSubscription(input), sub, 'a re-run finds it');
+  const query = { subscriptionId: `sub_${t}`, customer: customer.provider_reference };
+  assert.deepEqual(await provider.findSubscription(query), sub, 'found by our id');
+  assert.equal(await provider.findSubscription({ ...query, subscriptionId: `sub_${t}_never` }), null);
   const second = await provider.createSubscription({
     ...input,
     idempotencyKey: key('other'),
@@ -273,6 +276,41 @@ test('cancellation at period end, on a date, now; a repeat changes nothing', asy
     provider.cancelSubscription({ idempotencyKey: key('cancel_4'), providerReference: 'sub_missing', when: 'now' }),
     PermanentError,
   );
+});
+
+test('a subscription ended at Stripe between the look-up and the cancel is cancelled, not an error', async () => {
+  const { customer, key, t } = await setup();
+  const plan = { code: `race_${t}`, name: 'Race', amount: 700, currency: 'usd', interval: 'month' as const };
+  const create = (n: number) =>
+    provider.createSubscription({
+      idempotencyKey: key(`create_${n}`),
+      subscriptionId: `sub_${t}_${n}`,
+      customer: customer.provider_reference,
+      plan,
+    });
+  for (const [n, when] of [
+    [1, 'now'],
+    [2, 'period_end'],
+  ] as const) {
+    const sub = await create(n);
+    const id = sub.provider_reference;
+    // The customer cancels in the portal just as Billflow's cancel reaches Stripe (which refuses it).
+    standIn.beforeNext({ path: `/v1/subscriptions/${id}`, method: when === 'now' ? 'DELETE' : 'POST' }, () => {
+      Object.assign(standIn.billing.subscriptions.get(id) ?? {}, { status: 'canceled', canceled_at: 1, ended_at: 1 });
+    });
+    const result = await provider.cancelSubscription({
+      idempotencyKey: key(`cancel_${n}`),
+      providerReference: id,
+      when,
+    });
+    assert.equal(result.status, 'canceled', when);
+    const refused = standIn.requests.filter((r) => r.idempotencyKey === key(`cancel_${n}`));
+    assert.deepEqual(
+      refused.map((r) => r.status),
+      [400],
+      'Stripe refused the cancel of a cancelled subscription',
+    );
+  }
 });
 
 test('invalid requests and bad credentials are permanent errors', async () => {

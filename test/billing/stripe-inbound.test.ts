@@ -7,6 +7,7 @@ import { getRun } from '../../src/engine/index.ts';
 import {
   createCustomer,
   createPlan,
+  createSubscription,
   findCustomerByProviderId,
   findSubscriptionByProviderId,
   recordPayment,
@@ -290,6 +291,60 @@ describe('a run started by a webhook runs', () => {
       const sub = await findSubscriptionByProviderId(h.db, 'sub_1TbfwAcme0001_e2s');
       assert.equal(sub?.status, 'active');
       assert.ok(h.smtp.received.some((m) => m.to.includes('grace@example.com')));
+    });
+
+    it('refund.created → refund_creation records the refund Stripe made, refunding nothing itself', async () => {
+      const h = await billingHarness(kind);
+      const deps = { registry: h.registry, now: h.clock.now };
+      const paid = await handleStripeEvent(h.db, deps, fixture('payment_intent.succeeded', '_e2r'));
+      assert.equal((await h.settle(String(paid.run_id))).status, 'completed');
+      const event = fixture('refund.created', '_e2r');
+      const handled = await handleStripeEvent(h.db, deps, event);
+      assert.equal(handled.outcome, 'started');
+      const run = await h.settle(String(handled.run_id));
+      assert.equal(run.status, 'completed', JSON.stringify(run.error));
+      const executed = run.steps.find((s) => s.name === 'execute_provider_refund')?.output as Record<string, unknown>;
+      assert.deepEqual(
+        [executed.action, executed.reason, executed.provider_refund_id],
+        ['none', `done at the provider (stripe event ${event.id})`, 're_3TbfwAcme0001_e2r'],
+      );
+      assert.deepEqual((run.input as { origin?: unknown }).origin, { provider: 'stripe', event_id: event.id });
+      assert.equal(await runCount(h.db, 'refund_creation'), 1);
+      const { rows } = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM provider_sandbox_refunds');
+      assert.equal(rows[0]?.n, 0, 'nothing refunded by Billflow');
+    });
+
+    it('a hard decline reported by Stripe leaves retries and cancellations to Stripe', async () => {
+      const h = await billingHarness(kind);
+      const deps = { registry: h.registry, now: h.clock.now };
+      const customer = await createCustomer(h.db, { email: 'ada@example.com', provider_customer_id: 'cus_e2d' });
+      const plan = await createPlan(h.db, {
+        code: 'e2d',
+        name: 'E2D',
+        amount: 4900,
+        currency: 'EUR',
+        interval: 'month',
+      });
+      const subscription = await createSubscription(h.db, { customer_id: customer.id, plan_code: plan.code });
+      const event = withObject(fixture('charge.failed', '_e2d', { cus_TbfwAcme0001_e2d: 'cus_e2d' }), {
+        outcome: { type: 'issuer_declined', reason: 'stolen_card' },
+      });
+      const handled = await handleStripeEvent(h.db, deps, event);
+      assert.equal(handled.outcome, 'started');
+      const run = await h.settle(String(handled.run_id));
+      assert.equal(run.status, 'completed', JSON.stringify(run.error));
+      assert.equal(run.outcome, 'not_retryable');
+      assert.deepEqual(run.steps.find((s) => s.name === 'retry_payment')?.output, {
+        outcome: 'not_retryable',
+        attempts: [],
+        reason: `done at the provider (stripe event ${event.id}): the provider retries it and reports what follows`,
+      });
+      assert.equal(run.steps.find((s) => s.name === 'cancel_subscriptions')?.status, 'skipped');
+      assert.equal(await runCount(h.db, 'subscription_cancellation'), 0);
+      const { rows } = await h.db.query<{ status: string }>('SELECT status FROM subscriptions WHERE id = $1', [
+        subscription.id,
+      ]);
+      assert.equal(rows[0]?.status, 'active');
     });
 
     it('payment_intent.succeeded → payment_success completes, receipt mailed to the event customer', async () => {

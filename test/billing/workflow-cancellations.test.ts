@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getRun, restartRun } from '../../src/engine/index.ts';
-import { ConflictError } from '../../src/errors.ts';
+import { getRun, restartRun, startWorkflow } from '../../src/engine/index.ts';
+import { ConflictError, PermanentError } from '../../src/errors.ts';
 import { formatMoney } from '../../src/notify/index.ts';
 import { getCustomer, getPayment, getSubscription, listPaymentRefunds } from '../../src/billing/records/index.ts';
 import type { Customer, Payment, Subscription } from '../../src/billing/records/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
 import { requestCancellation, startSubscription } from '../../src/billing/operations/index.ts';
+import { createSandboxProvider } from '../../src/providers/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import type { BillingHarness } from './harness.ts';
@@ -16,12 +17,14 @@ import {
   attempts,
   counters,
   driveRetries,
+  faultyProvider,
   mailsTo,
   rows,
   seedProviderPayment,
   slackMentioning,
   step,
 } from './workflow-support.ts';
+import type { FaultyProvider } from './workflow-support.ts';
 
 // subscription_cancellation end to end through requestCancellation: each mode, each refund mode
 // (the refund is a refund_creation run of its own, started once), conflicts and an SMTP outage.
@@ -74,7 +77,10 @@ async function statsExact(h: BillingHarness) {
 }
 
 eachDatabase((kind) => {
-  const harness = billingHarness(kind);
+  let faulty: FaultyProvider | undefined;
+  const harness = billingHarness(kind, {
+    provider: (db, now) => (faulty = faultyProvider(createSandboxProvider({ db, now }))).provider,
+  });
 
   test('immediately, prorated: cancelled now, the unused share refunded by its own run', async () => {
     const h = await harness;
@@ -283,5 +289,154 @@ eachDatabase((kind) => {
     } finally {
       if (!up) await h.smtp.restart();
     }
+  });
+
+  // A cancellation's provider step once found no provider id while the creation was still on its
+  // way, said "not at the provider", and the creation then made it there active: cancelled here,
+  // billed there. The engine now runs one customer's runs one at a time; the steps also read the
+  // record as it is when they run, so a run outside that order cannot race either.
+  test('created and cancelled at once, outside the customer order: the cancellation waits for the creation, then ends it there', async (t) => {
+    const h = await harness;
+    const plan = await seedPlan(h.db, { amount: AMOUNT, currency: 'EUR' });
+    const customer = await seedCustomer(h.db);
+    // A slow provider: the creation read its record (active) and is creating it there.
+    const slow = faulty?.holdNext('createSubscription');
+    assert.ok(slow);
+    t.after(() => slow.release());
+    const created = await startSubscription(
+      h.db,
+      h.registry,
+      { customer_id: customer.id, plan_code: plan.code },
+      { now: h.clock.now() },
+    );
+    await slow.entered;
+    const id = created.record.id;
+    // No owner, so no concurrency key (as a run started before per-customer order existed).
+    const cancelled = await startWorkflow(h.db, h.registry, {
+      type: 'subscription_cancellation',
+      input: { subscription_id: id, mode: 'immediately', refund: 'none' },
+      subjectRef: id,
+      runFirstStep: true,
+      now: h.clock.now(),
+    });
+    assert.equal((await getRun(h.db, cancelled.runId)).concurrency_key, null);
+    const early = await h.settle(
+      cancelled.runId,
+      (r) => r.status === 'completed' || r.status === 'failed' || r.activity === 'retrying',
+    );
+    assert.equal(
+      early.current_step,
+      'sync_payment_provider',
+      'the cancellation waits rather than finding nothing to cancel',
+    );
+    assert.match(
+      JSON.stringify(step(early, 'sync_payment_provider').attempts),
+      new RegExp(`not at the provider yet: waiting for ${created.runId}`),
+    );
+
+    slow.release();
+    const creation = await h.settle(created.runId);
+    assertCompleted(creation);
+    assert.equal((step(creation, 'sync_payment_provider').output as { action: string }).action, 'created');
+    const run = await driveRetries(h, cancelled.runId);
+    assertCompleted(run);
+    assert.equal((step(run, 'sync_payment_provider').output as { action: string }).action, 'cancelled');
+    // Ended at the provider as here.
+    assert.notEqual((await sandboxSubscription(h, id)).canceled_at, null);
+    assert.equal((await getSubscription(h.db, id)).status, 'cancelled');
+    await statsExact(h);
+  });
+
+  test('a creation restarted after its cancellation: nothing made for an ended subscription, a later end kept', async () => {
+    const h = await harness;
+    const plan = await seedPlan(h.db, { amount: AMOUNT, currency: 'EUR' });
+    const outcomes: Record<string, { id: string; run: Awaited<ReturnType<BillingHarness['settle']>> }> = {};
+    for (const mode of ['immediately', 'at_period_end'] as const) {
+      const customer = await seedCustomer(h.db);
+      // The provider refuses the creation (a 4xx): its run fails before the subscription is there.
+      faulty?.failNext('createSubscription', new PermanentError('sandbox: 400 refused'));
+      const created = await startSubscription(
+        h.db,
+        h.registry,
+        { customer_id: customer.id, plan_code: plan.code },
+        { now: h.clock.now() },
+      );
+      assert.equal((await h.settle(created.runId)).failed_step, 'sync_payment_provider');
+      const cancelled = await requestCancellation(
+        h.db,
+        h.registry,
+        { subscription_id: created.record.id, mode, refund: 'none' },
+        { now: h.clock.now() },
+      );
+      const cancellation = await h.settle(cancelled.runId);
+      assertCompleted(cancellation);
+      assert.deepEqual(step(cancellation, 'sync_payment_provider').output, {
+        provider: 'sandbox',
+        action: 'none',
+        reason: 'not at the provider',
+      });
+      // The operator fixes the cause and restarts the creation.
+      await restartRun(h.db, { runId: created.runId, actor: 'test', reason: 'fixed', now: h.clock.now() });
+      const run = await h.settle(created.runId);
+      assertCompleted(run);
+      outcomes[mode] = { id: created.record.id, run };
+    }
+
+    const ended = outcomes.immediately as { id: string; run: Awaited<ReturnType<BillingHarness['settle']>> };
+    assert.deepEqual(step(ended.run, 'sync_payment_provider').output, {
+      provider: 'sandbox',
+      action: 'none',
+      reason: 'cancelled before it reached the provider',
+    });
+    assert.equal(await count(h.db, `provider_sandbox_subscriptions WHERE subscription_id = '${ended.id}'`), 0);
+    assert.equal((await getSubscription(h.db, ended.id)).provider_subscription_id, null);
+
+    const ending = outcomes.at_period_end as { id: string; run: Awaited<ReturnType<BillingHarness['settle']>> };
+    const local = await getSubscription(h.db, ending.id);
+    assert.equal(local.status, 'cancel_scheduled');
+    const output = step(ending.run, 'sync_payment_provider').output as { action: string; cancel_at: string };
+    assert.deepEqual([output.action, output.cancel_at], ['created', local.cancel_at?.toISOString()]);
+    const atSandbox = await sandboxSubscription(h, ending.id);
+    assert.deepEqual([atSandbox.cancel_at?.getTime(), atSandbox.canceled_at], [local.cancel_at?.getTime(), null]);
+    await statsExact(h);
+  });
+
+  test('a creation whose answer was lost, then cancelled: its retry finds what it made and ends it there', async () => {
+    const h = await harness;
+    const plan = await seedPlan(h.db, { amount: AMOUNT, currency: 'EUR' });
+    const customer = await seedCustomer(h.db);
+    // The sandbox creates the subscription, but the answer never reaches the run.
+    faulty?.loseNextAnswer('createSubscription');
+    const created = await startSubscription(
+      h.db,
+      h.registry,
+      { customer_id: customer.id, plan_code: plan.code },
+      { now: h.clock.now() },
+    );
+    await h.settle(created.runId, (r) => r.status !== 'in_progress' || r.activity === 'retrying');
+    const id = created.record.id;
+    assert.equal((await getSubscription(h.db, id)).provider_subscription_id, null);
+    const cancelled = await requestCancellation(
+      h.db,
+      h.registry,
+      { subscription_id: id, mode: 'immediately', refund: 'none' },
+      { now: h.clock.now() },
+    );
+
+    const creation = await driveRetries(h, created.runId);
+    assertCompleted(creation);
+    assert.deepEqual(
+      [
+        (step(creation, 'sync_payment_provider').output as { action: string }).action,
+        (step(creation, 'sync_payment_provider').output as { status: string }).status,
+      ],
+      ['cancelled', 'canceled'],
+    );
+    assertCompleted(await driveRetries(h, cancelled.runId));
+    const atSandbox = await sandboxSubscription(h, id);
+    assert.notEqual(atSandbox.canceled_at, null, 'not left active at the provider');
+    assert.equal(await count(h.db, `provider_sandbox_subscriptions WHERE subscription_id = '${id}'`), 1);
+    assert.notEqual((await getSubscription(h.db, id)).provider_subscription_id, null);
+    await statsExact(h);
   });
 });

@@ -2,6 +2,7 @@
 // sandbox and Stripe (the stand-in) inside one harness, seeds, and ways to drive and read runs.
 import assert from 'node:assert/strict';
 import type { Db, Queryable } from '../../src/db/types.ts';
+import { RetryableError } from '../../src/errors.ts';
 import type { RunDetail, StepView } from '../../src/engine/index.ts';
 import { createSandboxProvider, createStripeProvider } from '../../src/providers/index.ts';
 import type { PaymentProvider } from '../../src/providers/index.ts';
@@ -30,6 +31,7 @@ export function switchableProvider(standIn: StripeStandIn, db: Db, now: () => Da
     ensureCustomer: (input) => active.ensureCustomer(input),
     createSubscription: (input) => active.createSubscription(input),
     cancelSubscription: (input) => active.cancelSubscription(input),
+    findSubscription: (query) => active.findSubscription(query),
     charge: (input) => active.charge(input),
     findCharge: (query) => active.findCharge(query),
     refund: (input) => active.refund(input),
@@ -40,6 +42,72 @@ export function switchableProvider(standIn: StripeStandIn, db: Db, now: () => Da
     sandbox: () => sandbox,
     use(which) {
       active = which === 'sandbox' ? sandbox : stripe;
+    },
+  };
+}
+
+type FaultyMethod = 'createSubscription' | 'cancelSubscription';
+
+/** A provider whose next calls of one method meet a fault. */
+export interface FaultyProvider {
+  provider: PaymentProvider;
+  /** The next `count` calls of `method` throw `error` (a RetryableError is the provider's 5xx, a PermanentError its 4xx). */
+  failNext(method: FaultyMethod, error: Error, count?: number): void;
+  /** The next call of `method` is held (a slow provider) until `release`; `entered` resolves once it is. */
+  holdNext(method: FaultyMethod): { entered: Promise<void>; release(): void };
+  /** The next call of `method` is made, then its answer is lost (a timeout after the provider acted). */
+  loseNextAnswer(method: FaultyMethod): void;
+}
+
+interface Fault {
+  method: FaultyMethod;
+  error?: Error;
+  hold?: { enter(): void; released: Promise<void> };
+  lose?: true;
+}
+
+export function faultyProvider(inner: PaymentProvider): FaultyProvider {
+  const faults: Fault[] = [];
+  async function through<T>(method: FaultyMethod, call: () => Promise<T>): Promise<T> {
+    const index = faults.findIndex((f) => f.method === method);
+    const fault = index === -1 ? undefined : faults.splice(index, 1)[0];
+    if (fault?.error) throw fault.error;
+    if (fault?.hold) {
+      fault.hold.enter();
+      await fault.hold.released;
+    }
+    const result = await call();
+    if (fault?.lose) throw new RetryableError(`${method}: the answer was lost (timeout)`);
+    return result;
+  }
+  const provider: PaymentProvider = {
+    get name() {
+      return inner.name;
+    },
+    ensureCustomer: (input) => inner.ensureCustomer(input),
+    createSubscription: (input) => through('createSubscription', () => inner.createSubscription(input)),
+    cancelSubscription: (input) => through('cancelSubscription', () => inner.cancelSubscription(input)),
+    findSubscription: (query) => inner.findSubscription(query),
+    charge: (input) => inner.charge(input),
+    findCharge: (query) => inner.findCharge(query),
+    refund: (input) => inner.refund(input),
+    findRefund: (query) => inner.findRefund(query),
+  };
+  return {
+    provider,
+    failNext(method, error, count = 1) {
+      for (let i = 0; i < count; i++) faults.push({ method, error });
+    },
+    holdNext(method) {
+      let enter = () => {};
+      let release = () => {};
+      const entered = new Promise<void>((resolve) => (enter = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      faults.push({ method, hold: { enter, released } });
+      return { entered, release };
+    },
+    loseNextAnswer(method) {
+      faults.push({ method, lose: true });
     },
   };
 }

@@ -1,11 +1,15 @@
 // POST /webhooks/stripe end to end through Fastify: Stripe-signed deliveries of real event
 // shapes start the right runs once; anything unsigned, tampered or stale changes nothing.
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
+import Stripe from 'stripe';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../src/db/types.ts';
 import { getRun } from '../../src/engine/index.ts';
+import type { RunDetail } from '../../src/engine/index.ts';
+import { compareStats } from '../../src/billing/stats/index.ts';
+import { createStripeProvider } from '../../src/providers/index.ts';
 import { findCustomerByProviderId, findPlanByCode } from '../../src/billing/records/index.ts';
 import { findStripeEvent } from '../../src/billing/inbound/index.ts';
 import { readStripeWebhookConfig, stripeWebhookRoutes } from '../../src/http/stripe-webhook.ts';
@@ -13,6 +17,7 @@ import { ConfigError } from '../../src/config.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from '../billing/harness.ts';
 import type { BillingHarness } from '../billing/harness.ts';
+import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 import { signEvent, stripeEvent } from '../fixtures/stripe-events/events.ts';
 import type { FixtureName, StripeEventJson } from '../fixtures/stripe-events/events.ts';
 
@@ -348,5 +353,182 @@ describe('readStripeWebhookConfig', () => {
     assert.equal(readStripeWebhookConfig({}), undefined);
     assert.deepEqual(readStripeWebhookConfig({ STRIPE_WEBHOOK_SECRET: 'whsec_abc' }), { webhookSecret: 'whsec_abc' });
     assert.throws(() => readStripeWebhookConfig({ STRIPE_WEBHOOK_SECRET: 'sk_test_abc' }), ConfigError);
+  });
+});
+
+// Defect: a run started by Stripe's own event asked the provider to do again what Stripe had done
+// (with the sandbox, the cancellation failed on "no such subscription: sub_…").
+describe('runs started by Stripe events record what Stripe did, calling no provider', () => {
+  eachDatabase((kind) => {
+    async function webhookApp(h: BillingHarness): Promise<FastifyInstance> {
+      const app = Fastify();
+      await app.register(stripeWebhookRoutes, {
+        db: h.db,
+        registry: h.registry,
+        webhookSecret: SECRET,
+        now: h.clock.now,
+      });
+      await app.ready();
+      after(() => app.close());
+      return app;
+    }
+
+    async function deliverTo(app: FastifyInstance, h: BillingHarness, event: StripeEventJson) {
+      const { payload, signature } = signEvent(event, SECRET, h.clock.now());
+      const res = await app.inject({
+        method: 'POST',
+        url: '/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        payload,
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<{ outcome: string; run_id?: string }>();
+    }
+
+    function event(id: string, type: string, object: object): StripeEventJson {
+      // A copy: the stand-in keeps mutating its objects.
+      const data = JSON.parse(JSON.stringify(object)) as Record<string, unknown>;
+      return {
+        id,
+        object: 'event',
+        type,
+        created: 1764000000,
+        livemode: false,
+        api_version: '2025-09-30.clover',
+        data: { object: data },
+      };
+    }
+
+    async function settled(h: BillingHarness, runId: string | undefined) {
+      const run = await h.settle(String(runId));
+      assert.equal(
+        run.status,
+        'completed',
+        `${run.type} ${run.status} at ${run.failed_step}: ${JSON.stringify(run.error)}`,
+      );
+      return run;
+    }
+
+    function syncOutput(run: RunDetail) {
+      return run.steps.find((s) => s.name === 'sync_payment_provider')?.output as Record<string, unknown>;
+    }
+
+    async function billflowSubscription(db: Db, providerId: string) {
+      const { rows } = await db.query<{ id: string; status: string; cancel_reason: string | null }>(
+        'SELECT id, status, cancel_reason FROM subscriptions WHERE provider_subscription_id = $1',
+        [providerId],
+      );
+      assert.equal(rows.length, 1);
+      return rows[0] as { id: string; status: string; cancel_reason: string | null };
+    }
+
+    it('sandbox: customer.subscription.created then .deleted for a known customer both complete', async () => {
+      const h = await billingHarness(kind);
+      const app = await webhookApp(h);
+      const t = `_rec_${kind}`;
+      const sandboxRows = async () =>
+        (
+          await h.db.query<{ n: number }>(
+            `SELECT (SELECT count(*) FROM provider_sandbox_subscriptions) + (SELECT count(*) FROM provider_sandbox_customers) AS n`,
+          )
+        ).rows[0]?.n;
+      const sandboxBefore = await sandboxRows();
+      const known = await deliverTo(
+        app,
+        h,
+        stripeEvent('customer.created', { cus_TbfwAcme0002: `cus_TbfwAcme0001${t}` }),
+      );
+      assert.equal(known.outcome, 'recorded');
+      const now = Math.floor(h.clock.now().getTime() / 1000);
+      const rename = { cus_TbfwAcme0001: `cus_TbfwAcme0001${t}`, sub_1TbfwAcme0001: `sub_1TbfwAcme0001${t}` };
+      const createdEvent = stripeEvent('customer.subscription.created', rename);
+      Object.assign(createdEvent.data.object, { start_date: now, created: now });
+      const created = await deliverTo(app, h, createdEvent);
+      assert.equal(created.outcome, 'started');
+      const creation = await settled(h, created.run_id);
+      assert.equal(syncOutput(creation).action, 'none');
+      assert.equal(syncOutput(creation).reason, `done at the provider (stripe event ${createdEvent.id})`);
+
+      const deletedEvent = stripeEvent('customer.subscription.deleted', rename);
+      const deleted = await deliverTo(app, h, deletedEvent);
+      assert.equal(deleted.outcome, 'started');
+      const cancellation = await settled(h, deleted.run_id);
+      assert.deepEqual(syncOutput(cancellation), {
+        provider: 'sandbox',
+        action: 'none',
+        reason: `done at the provider (stripe event ${deletedEvent.id})`,
+      });
+
+      // Billflow recorded both; the sandbox was never asked to create or cancel anything.
+      const sub = await billflowSubscription(h.db, `sub_1TbfwAcme0001${t}`);
+      assert.deepEqual([sub.status, sub.cancel_reason], ['cancelled', 'cancelled at Stripe (cancellation_requested)']);
+      assert.equal(await sandboxRows(), sandboxBefore);
+      assert.deepEqual((await compareStats(h.db)).differences, []);
+    });
+
+    it('Stripe: a subscription made and cancelled in the dashboard is recorded without a call to Stripe', async () => {
+      const standIn = await startStripeStandIn();
+      const h = await billingHarness(kind, {
+        provider: (_db, now) => createStripeProvider({ secretKey: standIn.secretKey, apiBase: standIn.url, now }),
+      });
+      const app = await webhookApp(h);
+      const dashboard = new Stripe(standIn.secretKey, {
+        host: '127.0.0.1',
+        port: new URL(standIn.url).port,
+        protocol: 'http',
+      });
+      const customer = await dashboard.customers.create({ email: `dash-${kind}@example.com`, name: 'Dash Board' });
+      const price = await dashboard.prices.create({
+        currency: 'eur',
+        unit_amount: 1500,
+        recurring: { interval: 'month' },
+        product_data: { name: 'Dashboard plan' },
+      });
+      const made = await dashboard.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+      const atCreation = event(
+        `evt_dash_created_${kind}`,
+        'customer.subscription.created',
+        standIn.billing.subscriptions.get(made.id) as object,
+      );
+      await dashboard.subscriptions.cancel(made.id);
+      const requestsBefore = standIn.requests.length;
+
+      await deliverTo(
+        app,
+        h,
+        event(`evt_dash_customer_${kind}`, 'customer.created', standIn.billing.customers.get(customer.id) as object),
+      );
+      const created = await deliverTo(app, h, atCreation);
+      assert.equal(created.outcome, 'started');
+      const creation = await settled(h, created.run_id);
+      assert.equal(syncOutput(creation).reason, `done at the provider (stripe event evt_dash_created_${kind})`);
+      const deleted = await deliverTo(
+        app,
+        h,
+        event(
+          `evt_dash_deleted_${kind}`,
+          'customer.subscription.deleted',
+          standIn.billing.subscriptions.get(made.id) as object,
+        ),
+      );
+      assert.equal(deleted.outcome, 'started');
+      const cancellation = await settled(h, deleted.run_id);
+      assert.deepEqual(syncOutput(cancellation), {
+        provider: 'stripe',
+        action: 'none',
+        reason: `done at the provider (stripe event evt_dash_deleted_${kind})`,
+      });
+
+      // Stripe keeps its one cancelled subscription; Billflow asked it nothing.
+      assert.deepEqual(
+        standIn.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path}`),
+        [],
+      );
+      assert.equal(standIn.billing.subscriptions.get(made.id)?.status, 'canceled');
+      assert.equal([...standIn.billing.subscriptions.values()].filter((s) => s.customer === customer.id).length, 1);
+      const sub = await billflowSubscription(h.db, made.id);
+      assert.equal(sub.status, 'cancelled');
+      assert.deepEqual((await compareStats(h.db)).differences, []);
+    });
   });
 });

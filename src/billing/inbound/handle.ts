@@ -11,6 +11,7 @@ import {
   startSubscription,
 } from '../operations/index.ts';
 import type { OperationResult } from '../operations/options.ts';
+import type { RunOrigin } from '../workflows/origin.ts';
 import { existingRecordRun } from '../operations/started.ts';
 import { eventsWaitingFor, recordDelivery, settleEvent, stripeEventPayload } from './ledger.ts';
 import type { EventOutcome, LedgerEvent, StripeEventOutcome } from './ledger.ts';
@@ -29,6 +30,11 @@ export interface StripeInboundDeps {
   registry: Registry;
   /** The request time (tests inject it); defaults to now. */
   now?: () => Date;
+}
+
+/** While one event is applied: the event, as the origin of the runs it starts. */
+interface Applying extends StripeInboundDeps {
+  origin: RunOrigin;
 }
 
 export interface HandledStripeEvent extends EventOutcome {
@@ -105,8 +111,10 @@ async function applyAndSettle(
 
 async function apply(db: Db, deps: StripeInboundDeps, event: LedgerEvent): Promise<Applied> {
   const intent = mapStripeEvent(event);
+  // The runs it starts record what Stripe did; they never ask a provider to do it again.
+  const origin: RunOrigin = { provider: 'stripe', event_id: event.id };
   try {
-    return await applyIntent(db, deps, intent);
+    return await applyIntent(db, { ...deps, origin }, intent);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Billflow's own refusals (bad data, a conflicting record) will refuse again: record and
@@ -118,7 +126,7 @@ async function apply(db: Db, deps: StripeInboundDeps, event: LedgerEvent): Promi
   }
 }
 
-function applyIntent(db: Db, deps: StripeInboundDeps, intent: StripeIntent): Promise<Applied> {
+function applyIntent(db: Db, deps: Applying, intent: StripeIntent): Promise<Applied> {
   switch (intent.kind) {
     case 'payment':
       return applyPayment(db, deps, intent);
@@ -189,7 +197,7 @@ function duplicate(intent: { runType: string }, run: { id: string }, provides: s
   };
 }
 
-async function applyPayment(db: Db, deps: StripeInboundDeps, intent: PaymentIntent): Promise<Applied> {
+async function applyPayment(db: Db, deps: Applying, intent: PaymentIntent): Promise<Applied> {
   const earlier = await runForKey(db, intent.idempotencyKey);
   if (earlier) return duplicate(intent, earlier, intent.stripeIds);
   // Recorded by another path: Billflow's own charge (a dunning attempt) or the REST API.
@@ -232,7 +240,7 @@ async function applyPayment(db: Db, deps: StripeInboundDeps, intent: PaymentInte
       ...(invoice && invoice.customer_id === owner.id && invoice.status === 'open' ? { invoice_id: invoice.id } : {}),
       ...(subscription && subscription.customer_id === owner.id ? { subscription_id: subscription.id } : {}),
     },
-    { idempotencyKey: intent.idempotencyKey, now: deps.now?.() },
+    { idempotencyKey: intent.idempotencyKey, now: deps.now?.(), origin: deps.origin },
   );
   const provides = [...intent.stripeIds, ...(intent.customer.providerId ? [intent.customer.providerId] : [])];
   return started(
@@ -243,7 +251,7 @@ async function applyPayment(db: Db, deps: StripeInboundDeps, intent: PaymentInte
   );
 }
 
-async function applyRefund(db: Db, deps: StripeInboundDeps, intent: RefundIntent): Promise<Applied> {
+async function applyRefund(db: Db, deps: Applying, intent: RefundIntent): Promise<Applied> {
   const earlier = await runForKey(db, intent.idempotencyKey);
   if (earlier) return duplicate(intent, earlier, []);
   const payment = await resolvePayment(db, intent.paymentIds);
@@ -258,12 +266,12 @@ async function applyRefund(db: Db, deps: StripeInboundDeps, intent: RefundIntent
       ...(intent.reason ? { reason: intent.reason } : {}),
       provider_refund_id: intent.refundId,
     },
-    { idempotencyKey: intent.idempotencyKey, now: deps.now?.() },
+    { idempotencyKey: intent.idempotencyKey, now: deps.now?.(), origin: deps.origin },
   );
   return started(intent, result, [intent.refundId]);
 }
 
-async function applyChargeback(db: Db, deps: StripeInboundDeps, intent: ChargebackIntent): Promise<Applied> {
+async function applyChargeback(db: Db, deps: Applying, intent: ChargebackIntent): Promise<Applied> {
   const earlier = await runForKey(db, intent.idempotencyKey);
   if (earlier) return duplicate(intent, earlier, []);
   const payment = await resolvePayment(db, intent.paymentIds);
@@ -279,12 +287,12 @@ async function applyChargeback(db: Db, deps: StripeInboundDeps, intent: Chargeba
       status: intent.status,
       provider_reference: intent.disputeId,
     },
-    { idempotencyKey: intent.idempotencyKey, now: deps.now?.() },
+    { idempotencyKey: intent.idempotencyKey, now: deps.now?.(), origin: deps.origin },
   );
   return started(intent, result, [intent.disputeId]);
 }
 
-async function applySubscription(db: Db, deps: StripeInboundDeps, intent: SubscriptionIntent): Promise<Applied> {
+async function applySubscription(db: Db, deps: Applying, intent: SubscriptionIntent): Promise<Applied> {
   const earlier = await runForKey(db, intent.idempotencyKey);
   if (earlier) return duplicate(intent, earlier, [intent.subscriptionId]);
   const known = await findSubscriptionByProviderId(db, intent.subscriptionId);
@@ -310,7 +318,7 @@ async function applySubscription(db: Db, deps: StripeInboundDeps, intent: Subscr
       ...(intent.startedAt ? { started_at: intent.startedAt } : {}),
       provider_subscription_id: intent.subscriptionId,
     },
-    { idempotencyKey: intent.idempotencyKey, now: deps.now?.() },
+    { idempotencyKey: intent.idempotencyKey, now: deps.now?.(), origin: deps.origin },
   );
   const notes = [
     customer.created ? `customer ${customer.found.id} created from the event` : '',
@@ -319,7 +327,7 @@ async function applySubscription(db: Db, deps: StripeInboundDeps, intent: Subscr
   return started(intent, result, [intent.subscriptionId], notes.join('; ') || undefined);
 }
 
-async function applyCancellation(db: Db, deps: StripeInboundDeps, intent: CancellationIntent): Promise<Applied> {
+async function applyCancellation(db: Db, deps: Applying, intent: CancellationIntent): Promise<Applied> {
   const earlier = await runForKey(db, intent.idempotencyKey);
   if (earlier) return duplicate(intent, earlier, []);
   const subscription =
@@ -347,7 +355,7 @@ async function applyCancellation(db: Db, deps: StripeInboundDeps, intent: Cancel
     db,
     deps.registry,
     { subscription_id: subscription.id, mode: 'immediately', refund: 'none', reason: intent.reason },
-    { idempotencyKey: intent.idempotencyKey, now: deps.now?.() },
+    { idempotencyKey: intent.idempotencyKey, now: deps.now?.(), origin: deps.origin },
   );
   return started(intent, result, []);
 }

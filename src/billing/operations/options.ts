@@ -1,3 +1,5 @@
+import type { RunOrigin } from '../workflows/origin.ts';
+
 /** Options every record-creating operation takes. */
 export interface OperationOptions {
   /**
@@ -7,6 +9,8 @@ export interface OperationOptions {
   idempotencyKey?: string;
   /** The request time (tests inject it); defaults to now. */
   now?: Date;
+  /** The provider event that started the run (inbound events only): its provider steps only record. */
+  origin?: RunOrigin;
 }
 
 /** A record and the run started with it in the same transaction. */

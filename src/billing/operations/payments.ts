@@ -30,7 +30,8 @@ export async function startPayment(
 ): Promise<OperationResult<Payment>> {
   const id = newId('pay');
   const status = isObject(raw) && raw.status === 'failed' ? 'failed' : 'succeeded';
-  const input = parsePaymentRunInput(isObject(raw) ? { ...raw, payment_id: id } : raw, status);
+  // The origin comes from the caller's options only, never from a request body.
+  const input = parsePaymentRunInput(isObject(raw) ? { ...raw, payment_id: id, origin: options.origin } : raw, status);
   const type = status === 'failed' ? 'payment_failure' : 'payment_success';
   if (input.provider_reference) {
     const known = await findPaymentByProviderReference(db, input.provider_reference);

@@ -4,6 +4,7 @@ import type { Db, Queryable } from '../../db/types.ts';
 import { listRuns, startWorkflow } from '../../engine/index.ts';
 import type { Registry } from '../../engine/index.ts';
 import { PermanentError } from '../../errors.ts';
+import { withOrigin } from '../workflows/origin.ts';
 import type { OperationOptions, OperationResult } from './options.ts';
 
 export interface RecordRun {
@@ -25,7 +26,7 @@ export async function startRecordRun<T>(
 ): Promise<OperationResult<T>> {
   const started = await startWorkflow(db, registry, {
     type: request.type,
-    input: request.input,
+    input: withOrigin(request.input, options.origin),
     idempotencyKey: options.idempotencyKey,
     subjectRef: request.recordId,
     ownerRef: request.ownerRef,

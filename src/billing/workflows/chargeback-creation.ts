@@ -12,11 +12,15 @@ import type { Chargeback, ChargebackInput } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import { countChargeback } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { parseOrigin, withOrigin } from './origin.ts';
+import type { RunOrigin } from './origin.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER, outputOf } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
 export interface ChargebackCreationInput extends ChargebackInput {
   chargeback_id: string;
+  /** Started by the provider's dispute event (shown with the run; the workflow calls no provider). */
+  origin?: RunOrigin;
 }
 
 function parseInput(raw: unknown): ChargebackCreationInput {
@@ -28,7 +32,7 @@ function parseInput(raw: unknown): ChargebackCreationInput {
     hint: 'must be a cb_ id',
   });
   r.done();
-  return { ...request, chargeback_id };
+  return withOrigin({ ...request, chargeback_id }, parseOrigin(raw));
 }
 
 function chargebackView(chargeback: Chargeback) {

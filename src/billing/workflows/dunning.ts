@@ -8,6 +8,7 @@ import type { ChargeResult, Decline } from '../../providers/index.ts';
 import { findInvoice, getCustomer } from '../records/index.ts';
 import { DEFAULT_DUNNING_DAYS } from './deps.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { doneAtProvider } from './origin.ts';
 import type { PaymentRunInput } from './payment-success.ts';
 import { PROVIDER_RETRY, outputOf } from './steps-common.ts';
 
@@ -70,8 +71,10 @@ export function attemptDueAt(failedAt: string, days: readonly number[], n: numbe
  * the run finishes as `not_retryable` and leaves the subscriptions alone — the system that took
  * the payment runs its own retries and reports the outcome (a cancellation arrives as its own
  * event). Cancelling a customer's service for a retry we never could make would be wrong.
+ * A failure reported by the provider's own event is the provider's to retry, whatever the decline.
  */
 export function retryBlocker(input: PaymentRunInput, decline: Decline): string | undefined {
+  if (input.origin) return `${doneAtProvider(input.origin)}: the provider retries it and reports what follows`;
   if (decline === 'hard') return 'hard decline: charging this payment method again cannot succeed';
   if (!input.payment_method) return 'no payment method to charge again: the payment was processed elsewhere';
   return undefined;
@@ -150,7 +153,7 @@ export function retryPaymentStep(deps: WorkflowDeps): ExternalStep<PaymentRunInp
       const state = ctx.state as DunningState | undefined;
       if (!state) {
         const blocker = retryBlocker(ctx.input, failure.decline);
-        if (blocker && failure.decline !== 'hard') {
+        if (blocker && (failure.decline !== 'hard' || ctx.input.origin)) {
           return finishRun('not_retryable', { outcome: 'not_retryable', attempts: [], reason: blocker });
         }
         if (blocker) return { outcome: 'hard_decline', attempts: [], reason: blocker };

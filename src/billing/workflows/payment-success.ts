@@ -21,6 +21,8 @@ import type { Payment, PaymentInput, PaymentStatus } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import { countPayment, refreshCustomerStatus } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { parseOrigin, withOrigin } from './origin.ts';
+import type { RunOrigin } from './origin.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER, iso, outputOf } from './steps-common.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from './steps-notify.ts';
 
@@ -29,6 +31,8 @@ export interface PaymentRunInput extends PaymentInput {
   payment_id: string;
   /** The provider payment method (pm_…): what dunning charges again. */
   payment_method?: string;
+  /** Started by the provider's own payment event: the provider, not dunning, retries it. */
+  origin?: RunOrigin;
 }
 
 /** Checks a payment run's input, every bad field named; `status` must be the run type's. */
@@ -44,15 +48,17 @@ export function parsePaymentRunInput(raw: unknown, status: PaymentStatus): Payme
   const r = new InputReader(raw, '', []);
   const payment_id = r.string('payment_id', { required: true, pattern: idPattern('pay'), hint: 'must be a pay_ id' });
   const payment_method = r.string('payment_method', { max: 255 });
+  let origin: RunOrigin | undefined;
   try {
     r.done();
+    origin = parseOrigin(raw);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     errors.push(...error.errors.filter((e) => !errors.some((known) => known.field === e.field)));
   }
   if (payment && payment.status !== status) errors.push({ field: 'status', message: `must be ${status} here` });
   if (errors.length > 0 || !payment) throw new InvalidInputError(errors);
-  return { ...payment, payment_id, ...(payment_method !== undefined && { payment_method }) };
+  return withOrigin({ ...payment, payment_id, ...(payment_method !== undefined && { payment_method }) }, origin);
 }
 
 export interface RecordPaymentOutput {

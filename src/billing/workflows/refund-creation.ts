@@ -8,6 +8,8 @@ import { idPattern } from '../records/validate.ts';
 import type { RefundInput as ProviderRefundInput } from '../../providers/index.ts';
 import { countRefund } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { doneAtProvider, parseOrigin, withOrigin } from './origin.ts';
+import type { RunOrigin } from './origin.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, outputOf } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
@@ -22,6 +24,7 @@ export interface RefundRequest {
 
 export interface RefundCreationInput extends RefundRequest {
   refund_id: string;
+  origin?: RunOrigin;
 }
 
 export function parseRefundRequest(raw: unknown): RefundRequest {
@@ -41,7 +44,7 @@ function parseInput(raw: unknown): RefundCreationInput {
   const r = new InputReader(raw);
   const refund_id = r.string('refund_id', { required: true, pattern: idPattern('re'), hint: 'must be a re_ id' });
   r.done();
-  return { ...request, refund_id };
+  return withOrigin({ ...request, refund_id }, parseOrigin(raw));
 }
 
 const PROVIDER_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
@@ -102,6 +105,15 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         retry: PROVIDER_RETRY,
         async run(ctx) {
           const refund = await getRefund(deps.db, refundId(ctx));
+          if (ctx.input.origin) {
+            return {
+              provider: deps.provider.name,
+              action: 'none',
+              reason: doneAtProvider(ctx.input.origin),
+              status: refund.status,
+              provider_refund_id: refund.provider_reference,
+            };
+          }
           if (refund.status !== 'pending') {
             // Recorded from the provider's own event, or settled by an earlier attempt.
             return {

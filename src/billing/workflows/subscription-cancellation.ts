@@ -1,8 +1,10 @@
 // subscription_cancellation: cancel → refund (its own refund_creation run) → provider → stats →
 // customer email → team notice.
-import { defineWorkflow } from '../../engine/index.ts';
+import type { Queryable } from '../../db/types.ts';
+import { defineWorkflow, getRun, listRuns } from '../../engine/index.ts';
 import type { AnyWorkflow } from '../../engine/index.ts';
 import { newId } from '../../ids.ts';
+import { RetryableError } from '../../errors.ts';
 import {
   cancelSubscription,
   cancellationRefundAmount,
@@ -14,6 +16,8 @@ import type { CancellationInput, Subscription } from '../records/index.ts';
 import type { CancelWhen } from '../../providers/index.ts';
 import { countSubscriptionCancelled, refreshCustomerStatus } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { doneAtProvider, parseOrigin, withOrigin } from './origin.ts';
+import type { RunOrigin } from './origin.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, iso, outputOf } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 import { subscriptionView } from './subscription-creation.ts';
@@ -32,9 +36,26 @@ export interface IssuedRefund {
   refund_run_id?: string;
 }
 
+type CancellationRunInput = CancellationInput & { origin?: RunOrigin };
+
 // The request time was checked by the operation; a run re-reading its stored input later must
 // not refuse a date that was in the future when the request came.
-const parseInput = (raw: unknown): CancellationInput => parseCancellationInput(raw, new Date(0));
+const parseInput = (raw: unknown): CancellationRunInput =>
+  withOrigin(parseCancellationInput(raw, new Date(0)), parseOrigin(raw));
+
+/**
+ * A subscription_creation run of this subscription that has not got past its provider step (it
+ * may be about to create the subscription there), if any.
+ */
+async function creationOnTheWay(q: Queryable, subscriptionId: string): Promise<string | undefined> {
+  const runs = await listRuns(q, { type: 'subscription_creation', subjectRef: subscriptionId }, { limit: 20 });
+  for (const summary of runs.items) {
+    if (summary.status !== 'pending' && summary.status !== 'in_progress') continue;
+    const sync = (await getRun(q, summary.id)).steps.find((s) => s.name === 'sync_payment_provider');
+    if (sync && sync.status !== 'completed' && sync.status !== 'skipped') return summary.id;
+  }
+  return undefined;
+}
 
 function providerWhen(input: CancellationInput, subscription: Subscription): CancelWhen {
   if (input.mode === 'immediately') return 'now';
@@ -59,7 +80,7 @@ async function cancellationData(q: Parameters<typeof getSubscription>[0], id: st
 export function subscriptionCancellation(deps: WorkflowDeps): AnyWorkflow {
   const cancelled = (ctx: Parameters<typeof outputOf>[0]) => outputOf<Cancelled>(ctx, 'cancel_subscription');
   const issued = (ctx: Parameters<typeof outputOf>[0]) => outputOf<IssuedRefund>(ctx, 'issue_refund');
-  return defineWorkflow<CancellationInput>({
+  return defineWorkflow<CancellationRunInput>({
     type: 'subscription_cancellation',
     parseInput,
     concurrency: ONE_RUN_PER_CUSTOMER,
@@ -137,7 +158,22 @@ export function subscriptionCancellation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'external',
         retry: PROVIDER_RETRY,
         async run(ctx) {
-          const subscription = await getSubscription(deps.db, cancelled(ctx).subscription_id);
+          if (ctx.input.origin) {
+            return { provider: deps.provider.name, action: 'none', reason: doneAtProvider(ctx.input.origin) };
+          }
+          const id = cancelled(ctx).subscription_id;
+          let subscription = await getSubscription(deps.db, id);
+          if (!subscription.provider_subscription_id) {
+            // Not there yet is not "never there": its creation may be creating it right now.
+            const creation = await creationOnTheWay(deps.db, id);
+            if (creation) {
+              throw new RetryableError(
+                `subscription ${id} is not at the provider yet: waiting for ${creation} to get it there, then cancelling it`,
+              );
+            }
+            // Read again after seeing the creation done: it records the provider id before that.
+            subscription = await getSubscription(deps.db, id);
+          }
           if (!subscription.provider_subscription_id) {
             return { provider: deps.provider.name, action: 'none', reason: 'not at the provider' };
           }
@@ -167,10 +203,10 @@ export function subscriptionCancellation(deps: WorkflowDeps): AnyWorkflow {
           return { counted, customer_status: status.after };
         },
       },
-      customerEmailStep<CancellationInput>(deps, 'subscription_cancelled', (ctx, q) =>
+      customerEmailStep<CancellationRunInput>(deps, 'subscription_cancelled', (ctx, q) =>
         cancellationData(q, cancelled(ctx).subscription_id, issued(ctx)),
       ),
-      internalNoticeStep<CancellationInput>(deps, 'subscription_cancelled', (ctx, q) =>
+      internalNoticeStep<CancellationRunInput>(deps, 'subscription_cancelled', (ctx, q) =>
         cancellationData(q, cancelled(ctx).subscription_id, issued(ctx)),
       ),
     ],

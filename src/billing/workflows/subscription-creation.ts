@@ -17,6 +17,8 @@ import type { Subscription, SubscriptionInput } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import { countSubscriptionCreated, refreshCustomerStatus } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
+import { doneAtProvider, parseOrigin, withOrigin } from './origin.ts';
+import type { RunOrigin } from './origin.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, iso, outputOf } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
@@ -25,6 +27,8 @@ export interface SubscriptionCreationInput extends SubscriptionInput {
   subscription_id: string;
   /** Stored with the run: the provider charges it for the subscription. */
   payment_method?: string;
+  /** Started by the provider's own event: the subscription exists there already. */
+  origin?: RunOrigin;
 }
 
 /** What the operation accepts (no id yet). */
@@ -41,7 +45,7 @@ function parseInput(raw: unknown): SubscriptionCreationInput {
   const r = new InputReader(raw);
   const subscription_id = r.string('subscription_id', { required: true, pattern: idPattern('sub') });
   r.done();
-  return { ...request, subscription_id };
+  return withOrigin({ ...request, subscription_id }, parseOrigin(raw));
 }
 
 interface Recorded {
@@ -103,15 +107,56 @@ export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'external',
         retry: PROVIDER_RETRY,
         async run(ctx) {
+          // The record as it is now: a cancellation may have run since this run started.
           const subscription = await getSubscription(deps.db, recorded(ctx).subscription_id);
+          if (ctx.input.origin) {
+            return {
+              provider: deps.provider.name,
+              action: 'none',
+              reason: doneAtProvider(ctx.input.origin),
+              subscription: subscription.provider_subscription_id,
+            };
+          }
           const customer = await getCustomer(deps.db, subscription.customer_id);
-          // Created at the provider first (an inbound event): link, never create a second one.
+          // Created at the provider first (linked through the API): never create a second one.
           if (ctx.input.provider_subscription_id) {
             return {
               provider: deps.provider.name,
               action: 'linked',
               customer: customer.provider_customer_id,
               subscription: subscription.provider_subscription_id,
+            };
+          }
+          // Over before it got there: creating it now would leave the provider billing it. An
+          // earlier attempt may have made it there and lost the answer: that one is ended too.
+          const ended = subscription.cancel_at !== null && subscription.cancel_at <= ctx.now();
+          if (ended && !subscription.provider_subscription_id) {
+            const made =
+              ctx.firstAttempt || !customer.provider_customer_id
+                ? null
+                : await deps.provider.findSubscription({
+                    subscriptionId: subscription.id,
+                    customer: customer.provider_customer_id,
+                  });
+            if (!made) {
+              return {
+                provider: deps.provider.name,
+                action: 'none',
+                reason: 'cancelled before it reached the provider',
+              };
+            }
+            await setProviderSubscriptionId(deps.db, subscription.id, made.provider_reference);
+            const ending = await deps.provider.cancelSubscription({
+              idempotencyKey: `${ctx.idempotencyKey}:cancel`,
+              providerReference: made.provider_reference,
+              when: 'now',
+            });
+            return {
+              provider: deps.provider.name,
+              action: 'cancelled',
+              reason: 'cancelled before this run recorded it at the provider',
+              subscription: made.provider_reference,
+              status: ending.status,
             };
           }
           const providerCustomer = customer.provider_customer_id
@@ -145,13 +190,21 @@ export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
           if (subscription.provider_subscription_id !== created.provider_reference) {
             await setProviderSubscriptionId(deps.db, subscription.id, created.provider_reference);
           }
-          return {
+          const output = {
             provider: deps.provider.name,
             action: 'created',
             customer: providerCustomer,
             subscription: created.provider_reference,
             status: created.status,
           };
+          if (subscription.cancel_at === null) return output;
+          // Its end was scheduled before it got there: the provider gets the same end date.
+          const ending = await deps.provider.cancelSubscription({
+            idempotencyKey: `${ctx.idempotencyKey}:cancel`,
+            providerReference: created.provider_reference,
+            when: subscription.cancel_at,
+          });
+          return { ...output, status: ending.status, cancel_at: ending.cancel_at };
         },
       },
       {

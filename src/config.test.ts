@@ -58,3 +58,16 @@ test('trust proxy: off by default, true, or a list of proxy addresses', () => {
   ]);
   assert.throws(() => loadConfig({ BILLFLOW_TRUST_PROXY: 'yes please' }), /BILLFLOW_TRUST_PROXY/);
 });
+
+test('the billing calendar: Billflow owns it with the sandbox, Stripe with Stripe; reminders 3 days ahead', () => {
+  assert.deepEqual(loadConfig({}).calendar, { owner: 'billflow', trialReminderDays: 3 });
+  assert.equal(loadConfig({ BILLFLOW_PAYMENT_PROVIDER: 'stripe' }).calendar.owner, 'stripe');
+  assert.equal(
+    loadConfig({ BILLFLOW_PAYMENT_PROVIDER: 'stripe', BILLFLOW_CALENDAR_OWNER: 'billflow' }).calendar.owner,
+    'billflow',
+  );
+  assert.equal(loadConfig({ BILLFLOW_TRIAL_REMINDER_DAYS: '0' }).calendar.trialReminderDays, 0);
+  assert.throws(() => loadConfig({ BILLFLOW_CALENDAR_OWNER: 'chargebee' }), /BILLFLOW_CALENDAR_OWNER/);
+  assert.throws(() => loadConfig({ BILLFLOW_CALENDAR_OWNER: 'stripe' }), /BILLFLOW_CALENDAR_OWNER=stripe needs/);
+  assert.throws(() => loadConfig({ BILLFLOW_TRIAL_REMINDER_DAYS: '-1' }), /BILLFLOW_TRIAL_REMINDER_DAYS/);
+});

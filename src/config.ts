@@ -27,8 +27,17 @@ export interface Config {
     /** Days after an invoice's due date before its customer is disabled. */
     graceDays: number;
   };
-  /** How often the maintenance loop runs (failure alerts, digests, due subscriptions). */
+  /** How often the maintenance loop runs (failure alerts, digests, the calendar, due subscriptions). */
   maintenanceIntervalMs: number;
+  calendar: {
+    /**
+     * Who renews subscriptions and invoices them: Billflow's own calendar, or Stripe Billing (its
+     * invoice events start the workflows). Defaults to stripe with the Stripe provider.
+     */
+    owner: 'billflow' | 'stripe';
+    /** Days before a trial ends on which the customer is reminded; 0 sends none. */
+    trialReminderDays: number;
+  };
   /**
    * Fastify's trustProxy: whether (or which) proxies' X-Forwarded-* headers are believed for the
    * client address and HTTPS. Off unless Billflow runs behind a proxy you control.
@@ -87,6 +96,18 @@ function trustProxy(raw: string | undefined): boolean | string[] {
   return addresses;
 }
 
+function calendarOwner(env: Env): 'billflow' | 'stripe' {
+  const provider = env.BILLFLOW_PAYMENT_PROVIDER || 'sandbox';
+  const raw = env.BILLFLOW_CALENDAR_OWNER || (provider === 'stripe' ? 'stripe' : 'billflow');
+  if (raw !== 'billflow' && raw !== 'stripe') {
+    throw new ConfigError(`BILLFLOW_CALENDAR_OWNER must be billflow or stripe (got "${raw}")`);
+  }
+  if (raw === 'stripe' && provider !== 'stripe') {
+    throw new ConfigError('BILLFLOW_CALENDAR_OWNER=stripe needs BILLFLOW_PAYMENT_PROVIDER=stripe');
+  }
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads the configuration from the environment; every bad value is refused by name. */
@@ -123,6 +144,10 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
       graceDays: integer(env, 'BILLFLOW_INVOICE_GRACE_DAYS', 30, 0, 365),
     },
     maintenanceIntervalMs: integer(env, 'BILLFLOW_MAINTENANCE_INTERVAL_MS', 5_000, 100, 3_600_000),
+    calendar: {
+      owner: calendarOwner(env),
+      trialReminderDays: integer(env, 'BILLFLOW_TRIAL_REMINDER_DAYS', 3, 0, 365),
+    },
     trustProxy: trustProxy(env.BILLFLOW_TRUST_PROXY),
   };
 }

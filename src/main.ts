@@ -176,6 +176,14 @@ export async function startService(
       alerts: deps.notify,
       intervalMs: config.maintenanceIntervalMs,
       logger: logger.child({ component: 'maintenance' }),
+      calendar: {
+        registry,
+        provider: deps.provider,
+        notify: deps.notify,
+        clock: deps.notify.clock,
+        owner: config.calendar.owner,
+        trialReminderDays: config.calendar.trialReminderDays,
+      },
     });
   }
   await worker?.start();

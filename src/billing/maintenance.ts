@@ -2,6 +2,8 @@ import type { Db } from '../db/types.ts';
 import { compactRunCounts } from '../engine/index.ts';
 import { flushAlertDigest, raiseFailureAlert } from '../notify/index.ts';
 import type { AlertDeps } from '../notify/index.ts';
+import { DEFAULT_TRIAL_REMINDER_DAYS, renewDueSubscriptions, sendTrialReminders } from './calendar/index.ts';
+import type { CalendarDeps } from './calendar/index.ts';
 import { settleSubscriptions } from './records/index.ts';
 import { refreshCustomerStatus } from './stats/index.ts';
 
@@ -55,11 +57,12 @@ export async function alertFailedRuns(
 
 /**
  * Writes down what time decided (trials that ended, scheduled cancellations now due) and refreshes
- * the lifecycle status of the customers concerned, in one transaction.
+ * the lifecycle status of the customers concerned, in one transaction. `trials: false` when
+ * Billflow's calendar converts ended trials itself (with their first invoice).
  */
-export async function settleDueSubscriptions(db: Db, now: Date): Promise<number> {
+export async function settleDueSubscriptions(db: Db, now: Date, options: { trials?: boolean } = {}): Promise<number> {
   return db.transaction(async (tx) => {
-    const changed = await settleSubscriptions(tx, now);
+    const changed = await settleSubscriptions(tx, now, options);
     for (const customerId of new Set(changed.map((s) => s.customer_id))) {
       await refreshCustomerStatus(tx, customerId, now);
     }
@@ -77,21 +80,44 @@ export interface Maintenance {
   stop(): Promise<void>;
 }
 
+/** One renewal pass; what failed in it is thrown together at its end (the rest went on). */
+async function renewals(db: Db, calendar: CalendarDeps): Promise<number> {
+  const pass = await renewDueSubscriptions(db, calendar);
+  if (pass.errors.length > 0) {
+    throw new AggregateError(
+      pass.errors.map((e) => e.error),
+      `renewing ${pass.errors.map((e) => e.subscription_id).join(', ')} failed`,
+    );
+  }
+  return pass.renewed.length;
+}
+
 /**
- * The periodic jobs of a worker process: failure alerts and their digests, due subscriptions,
+ * The periodic jobs of a worker process: failure alerts and their digests, the billing calendar
+ * (renewals and their charges when Billflow owns it, trial reminders), due subscriptions, and
  * folding the run counters.
  * Each job's error is logged and retried on the next pass, never fatal.
  */
 export function startMaintenance(
   db: Db,
-  deps: { alerts: AlertDeps; intervalMs: number; logger: MaintenanceLogger },
+  deps: { alerts: AlertDeps; intervalMs: number; logger: MaintenanceLogger; calendar?: CalendarDeps },
 ): Maintenance {
+  const calendar = deps.calendar;
+  const ownCalendar = calendar?.owner === 'billflow';
   const jobs: [string, () => Promise<unknown>][] = [
     ['failure alerts', () => alertFailedRuns(db, deps.alerts)],
     ['alert digest', () => flushAlertDigest(db, deps.alerts)],
-    ['due subscriptions', () => settleDueSubscriptions(db, deps.alerts.clock())],
-    ['run counts', () => compactRunCounts(db)],
   ];
+  if (calendar && ownCalendar) jobs.push(['renewals', () => renewals(db, calendar)]);
+  if (calendar) {
+    const days = calendar.trialReminderDays ?? DEFAULT_TRIAL_REMINDER_DAYS;
+    jobs.push([
+      'trial reminders',
+      () => sendTrialReminders(db, { notify: calendar.notify, clock: calendar.clock, days }),
+    ]);
+  }
+  jobs.push(['due subscriptions', () => settleDueSubscriptions(db, deps.alerts.clock(), { trials: !ownCalendar })]);
+  jobs.push(['run counts', () => compactRunCounts(db)]);
   let running: Promise<void> | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

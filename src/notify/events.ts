@@ -6,6 +6,7 @@
 export const NOTIFICATION_EVENTS = [
   'subscription_created',
   'subscription_cancelled',
+  'trial_ending',
   'payment_succeeded',
   'payment_failed',
   'payment_recovered',

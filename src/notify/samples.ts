@@ -27,6 +27,19 @@ const SAMPLES: Record<NotificationEvent, Record<string, unknown>> = {
     subscription: { id: 'sub_01a2b3c4d5e6f7a8b9c0', plan_name: 'Pro', ends_at: '2026-02-05' },
     refund: { amount: 1633, currency: 'EUR' },
   },
+  trial_ending: {
+    company,
+    customer,
+    subscription: {
+      id: 'sub_01a2b3c4d5e6f7a8b9c0',
+      plan_name: 'Pro',
+      amount: 4900,
+      currency: 'EUR',
+      interval: 'month',
+      trial_end: '2026-01-19T10:00:00Z',
+      collection_method: 'charge_automatically',
+    },
+  },
   payment_succeeded: {
     company,
     customer,

@@ -20,7 +20,7 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/worker-process.ts', import.met
  * in CI it fails (the database helper already throws there when the server is unreachable, this
  * also covers a CI that deselected PostgreSQL).
  */
-export function postgresTest(name: string, fn: () => Promise<void>): void {
+export function postgresTest(name: string, fn: () => Promise<void>, options: { timeoutMs?: number } = {}): void {
   if (!TEST_DATABASES.includes('postgres')) {
     const reason = 'needs PostgreSQL (worker processes share one server); none selected or reachable';
     if (process.env.CI === 'true') {
@@ -31,7 +31,7 @@ export function postgresTest(name: string, fn: () => Promise<void>): void {
     test(name, { skip: reason }, () => {});
     return;
   }
-  test(name, { timeout: 45_000 }, fn);
+  test(name, { timeout: options.timeoutMs ?? 45_000 }, fn);
 }
 
 export interface FaultDatabase {

@@ -34,6 +34,9 @@ export interface InvoiceSummary {
   paid_by_payment_id: string | null;
   voided_at: Date | null;
   provider_invoice_id: string | null;
+  /** The service period the invoice bills (a subscription's renewal), or null. */
+  period_start: Date | null;
+  period_end: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -57,12 +60,15 @@ export interface InvoiceInput {
   due_at?: string;
   days_until_due?: number;
   provider_invoice_id?: string;
+  /** ISO timestamps, both or neither: the period a subscription's invoice bills. */
+  period_start?: string;
+  period_end?: string;
 }
 
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
 
 const COLUMNS = `id, number, customer_id, subscription_id, currency, total, status, due_at, paid_at,
-  paid_by_payment_id, voided_at, provider_invoice_id, created_at, updated_at`;
+  paid_by_payment_id, voided_at, provider_invoice_id, period_start, period_end, created_at, updated_at`;
 
 function toSummary(row: InvoiceSummary): InvoiceSummary {
   return { ...row, total: toAmount(row.total) };
@@ -86,8 +92,15 @@ export function parseInvoiceInput(raw: unknown): InvoiceInput {
     due_at: r.timestamp('due_at'),
     days_until_due: r.integer('days_until_due', { min: 0, max: 3650 }),
     provider_invoice_id: r.string('provider_invoice_id'),
+    period_start: r.timestamp('period_start'),
+    period_end: r.timestamp('period_end'),
   };
   if (input.due_at && input.days_until_due !== undefined) r.fail('days_until_due', 'give either due_at or this');
+  if ((input.period_start === undefined) !== (input.period_end === undefined)) {
+    r.fail(input.period_start === undefined ? 'period_start' : 'period_end', 'is required with the other period field');
+  } else if (input.period_start && input.period_end && input.period_end <= input.period_start) {
+    r.fail('period_end', 'must be after period_start');
+  }
   const fits = input.lines.every((l) => l.quantity * l.unit_amount <= MAX_AMOUNT);
   if (fits && sumLines(input.lines) > MAX_AMOUNT) r.fail('lines', `total must be at most ${MAX_AMOUNT}`);
   r.done();
@@ -129,10 +142,10 @@ export async function createInvoice(q: Queryable, input: InvoiceInput, options: 
   const lines = input.lines.map((line, position) => ({ position, ...line, amount: lineAmount(line) }));
   const { rows } = await q.query<InvoiceSummary>(
     `INSERT INTO invoices (id, number, customer_id, subscription_id, currency, total, due_at, provider_invoice_id,
-       created_at, updated_at)
+       period_start, period_end, created_at, updated_at)
      SELECT $1, $2, $3, $4, $5, $6,
        coalesce($7::timestamptz, ((created AT TIME ZONE 'UTC') + make_interval(days => $8::int)) AT TIME ZONE 'UTC'),
-       $9, created, created
+       $9, $11, $12, created, created
      FROM (SELECT coalesce($10::timestamptz, now()) AS created) t
      RETURNING ${COLUMNS}`,
     [
@@ -146,6 +159,8 @@ export async function createInvoice(q: Queryable, input: InvoiceInput, options: 
       input.days_until_due ?? DEFAULT_DAYS_UNTIL_DUE,
       input.provider_invoice_id ?? null,
       options.at ?? null,
+      input.period_start ?? null,
+      input.period_end ?? null,
     ],
   );
   // JSON carries the lines in one round trip on both drivers (no array-parameter differences).

@@ -12,6 +12,13 @@ export const SUBSCRIPTION_STATUSES = ['trialing', 'active', 'cancel_scheduled', 
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 /**
+ * How renewal invoices are collected: charged to the customer's payment method on file when they
+ * are created, or sent to be paid by their due date.
+ */
+export const COLLECTION_METHODS = ['charge_automatically', 'send_invoice'] as const;
+export type CollectionMethod = (typeof COLLECTION_METHODS)[number];
+
+/**
  * A subscription keeps a copy of its plan's price. `status` is what was last written; whether it
  * pays at a given instant follows from its timestamps (see stats/recurring.ts), so MRR stays right
  * even before `settleSubscriptions` flips an ended trial or a due cancellation.
@@ -33,6 +40,8 @@ export interface Subscription {
   cancelled_at: Date | null;
   cancel_reason: string | null;
   provider_subscription_id: string | null;
+  collection_method: CollectionMethod;
+  trial_reminded_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -45,6 +54,8 @@ export interface SubscriptionInput {
   /** ISO timestamp; defaults to the creation time (a provider's subscription may start earlier). */
   started_at?: string;
   provider_subscription_id?: string;
+  /** Default charge_automatically. */
+  collection_method?: CollectionMethod;
 }
 
 export const CANCEL_MODES = ['at_period_end', 'immediately', 'on_date'] as const;
@@ -63,7 +74,7 @@ export interface CancellationInput {
 
 const COLUMNS = `id, customer_id, plan_id, amount, currency, interval, status, started_at, trial_end,
   current_period_start, current_period_end, cancel_requested_at, cancel_at, cancelled_at, cancel_reason,
-  provider_subscription_id, created_at, updated_at`;
+  provider_subscription_id, collection_method, trial_reminded_at, created_at, updated_at`;
 
 function toSubscription(row: Subscription): Subscription {
   return { ...row, amount: toAmount(row.amount) };
@@ -77,6 +88,7 @@ export function parseSubscriptionInput(raw: unknown): SubscriptionInput {
     trial_days: r.integer('trial_days', { min: 0, max: 730 }),
     started_at: r.timestamp('started_at'),
     provider_subscription_id: r.string('provider_subscription_id'),
+    collection_method: r.oneOf('collection_method', COLLECTION_METHODS),
   };
   r.done();
   return input;
@@ -135,9 +147,9 @@ export async function createSubscription(
        FROM t
      )
      INSERT INTO subscriptions (id, customer_id, plan_id, amount, currency, interval, status, started_at, trial_end,
-       current_period_start, current_period_end, provider_subscription_id, created_at, updated_at)
+       current_period_start, current_period_end, provider_subscription_id, collection_method, created_at, updated_at)
      SELECT $1, $2, $3, $4, $5, $6, CASE WHEN trial_end IS NULL THEN 'active' ELSE 'trialing' END, started, trial_end,
-       started, coalesce(trial_end, first_period_end), $10, created, created
+       started, coalesce(trial_end, first_period_end), $10, $11, created, created
      FROM p
      ON CONFLICT (provider_subscription_id) DO NOTHING
      RETURNING ${COLUMNS}`,
@@ -152,6 +164,7 @@ export async function createSubscription(
       trialDays,
       options.at ?? null,
       input.provider_subscription_id ?? null,
+      input.collection_method ?? 'charge_automatically',
     ],
   );
   if (rows[0]) return toSubscription(rows[0]);
@@ -261,9 +274,15 @@ export async function cancelSubscription(
 /**
  * Writes down what time has already decided: trials that ended become active (their first paid
  * period starts at the trial's end) and scheduled cancellations that are due become cancelled.
- * Returns the subscriptions changed, so the caller can refresh their customers' status.
+ * Returns the subscriptions changed, so the caller can refresh their customers' status. With
+ * `trials: false` ended trials are left alone: the billing calendar converts them itself, with
+ * the first invoice, in the transaction that advances the period.
  */
-export async function settleSubscriptions(q: Queryable, now: Date): Promise<Subscription[]> {
+export async function settleSubscriptions(
+  q: Queryable,
+  now: Date,
+  options: { trials?: boolean } = {},
+): Promise<Subscription[]> {
   const { rows } = await q.query<Subscription>(
     `UPDATE subscriptions SET
        status = CASE WHEN cancel_at <= $1 THEN 'cancelled' ELSE 'active' END,
@@ -273,9 +292,9 @@ export async function settleSubscriptions(q: Queryable, now: Date): Promise<Subs
          THEN ((trial_end AT TIME ZONE 'UTC') + ('1 ' || interval)::interval) AT TIME ZONE 'UTC'
          ELSE current_period_end END,
        updated_at = now()
-     WHERE (status = 'cancel_scheduled' AND cancel_at <= $1) OR (status = 'trialing' AND trial_end <= $1)
+     WHERE (status = 'cancel_scheduled' AND cancel_at <= $1) OR ($2 AND status = 'trialing' AND trial_end <= $1)
      RETURNING ${COLUMNS}`,
-    [now],
+    [now, options.trials ?? true],
   );
   return rows.map(toSubscription);
 }

@@ -1,6 +1,6 @@
 // Subscriptions: start one (its subscription_creation run), read it, request its cancellation.
 import { requestCancellation, startSubscription } from '../../billing/operations/index.ts';
-import { getSubscription } from '../../billing/records/index.ts';
+import { COLLECTION_METHODS, getSubscription } from '../../billing/records/index.ts';
 import { InvalidInputError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
@@ -58,6 +58,12 @@ export function subscriptionRoutes(deps: ApiDeps): RouteSpec[] {
           started_at: timestampInput,
           payment_method: { ...externalRef, description: 'What the provider charges (sandbox: pm_card_ok, …).' },
           provider_subscription_id: { ...externalRef, description: 'Already created at the provider: link it.' },
+          collection_method: {
+            type: 'string',
+            enum: [...COLLECTION_METHODS],
+            description:
+              'How renewal invoices are collected: charged to the payment method on file (default) or sent to be paid.',
+          },
         },
       },
       response: { 201: startedSchema('subscription', subscriptionSchema), ...problemResponses(409) },

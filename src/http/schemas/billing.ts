@@ -1,6 +1,7 @@
 // Billing records as the API shows them: response schemas, request pieces and the JSON view.
 import {
   CHARGEBACK_STATUSES,
+  COLLECTION_METHODS,
   CUSTOMER_STATUSES,
   INTERVALS,
   INVOICE_STATUSES,
@@ -79,6 +80,8 @@ export const subscriptionSchema = record('Subscription', ['id', 'customer_id', '
   cancelled_at: nullableTimestamp,
   cancel_reason: nullableStr,
   provider_subscription_id: nullableStr,
+  collection_method: { type: 'string', enum: [...COLLECTION_METHODS] },
+  trial_reminded_at: nullableTimestamp,
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -96,6 +99,8 @@ const invoiceProperties = {
   paid_by_payment_id: nullableStr,
   voided_at: nullableTimestamp,
   provider_invoice_id: nullableStr,
+  period_start: nullableTimestamp,
+  period_end: nullableTimestamp,
   created_at: timestamp,
   updated_at: timestamp,
 };

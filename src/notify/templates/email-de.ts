@@ -43,6 +43,31 @@ ${signoff}`,
 {% if refund %}<p>Wir erstatten <strong>{{ refund.amount | money: refund.currency }}</strong> auf Ihr Zahlungsmittel.</p>{% endif %}`,
     ),
   },
+  trial_ending: {
+    subject: 'Ihre Testphase für {{ subscription.plan_name }} endet am {{ subscription.trial_end | localdate }}',
+    body: `${hello}
+
+Ihre Testphase für {{ subscription.plan_name }} endet am {{ subscription.trial_end | localdate }}.
+{% if subscription.collection_method == "send_invoice" %}Danach senden wir Ihnen eine Rechnung über {{ subscription.amount | money: subscription.currency }} pro {{ subscription.interval }}.{% else %}Danach belasten wir Ihr hinterlegtes Zahlungsmittel mit {{ subscription.amount | money: subscription.currency }} pro {{ subscription.interval }}.{% endif %}
+Wenn Sie das Abonnement behalten möchten, ist nichts zu tun; andernfalls kündigen Sie bitte vor diesem Datum.
+
+${signoff}`,
+    html: htmlEmail(
+      'de',
+      `<h1 style="font-size:20px">Ihre Testphase endet bald</h1>
+<p>${hello}</p>
+<p>Ihre Testphase für {{ subscription.plan_name }} endet am <strong>{{ subscription.trial_end | localdate }}</strong>.</p>
+${htmlFacts([
+  ['Tarif', '{{ subscription.plan_name }}'],
+  [
+    'Preis nach der Testphase',
+    '{{ subscription.amount | money: subscription.currency }} / {{ subscription.interval }}',
+  ],
+  ['Testphase endet', '{{ subscription.trial_end | localdate }}'],
+])}
+<p>Wenn Sie das Abonnement behalten möchten, ist nichts zu tun; andernfalls kündigen Sie bitte vor diesem Datum.</p>`,
+    ),
+  },
   payment_succeeded: {
     subject: 'Beleg {{ receipt.number }} für Ihre Zahlung über {{ payment.amount | money: payment.currency }}',
     body: `${hello}

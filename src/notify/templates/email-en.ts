@@ -43,6 +43,28 @@ ${signoff}`,
 {% if refund %}<p>We are refunding <strong>{{ refund.amount | money: refund.currency }}</strong> to your payment method.</p>{% endif %}`,
     ),
   },
+  trial_ending: {
+    subject: 'Your {{ subscription.plan_name }} trial ends on {{ subscription.trial_end | localdate }}',
+    body: `${hello}
+
+your {{ subscription.plan_name }} trial ends on {{ subscription.trial_end | localdate }}.
+{% if subscription.collection_method == "send_invoice" %}We will then send you an invoice of {{ subscription.amount | money: subscription.currency }} per {{ subscription.interval }}.{% else %}We will then charge {{ subscription.amount | money: subscription.currency }} per {{ subscription.interval }} to your payment method on file.{% endif %}
+Nothing to do if you want to keep it; to stop, cancel before that date.
+
+${signoff}`,
+    html: htmlEmail(
+      'en',
+      `<h1 style="font-size:20px">Your trial ends soon</h1>
+<p>${hello}</p>
+<p>your {{ subscription.plan_name }} trial ends on <strong>{{ subscription.trial_end | localdate }}</strong>.</p>
+${htmlFacts([
+  ['Plan', '{{ subscription.plan_name }}'],
+  ['Price after the trial', '{{ subscription.amount | money: subscription.currency }} / {{ subscription.interval }}'],
+  ['Trial ends', '{{ subscription.trial_end | localdate }}'],
+])}
+<p>Nothing to do if you want to keep it; to stop, cancel before that date.</p>`,
+    ),
+  },
   payment_succeeded: {
     subject: 'Receipt {{ receipt.number }} for your payment of {{ payment.amount | money: payment.currency }}',
     body: `${hello}

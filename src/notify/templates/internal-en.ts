@@ -16,6 +16,10 @@ export const INTERNAL_EN: Record<NotificationEvent, TemplateSource> = {
     subject: `Cancelled: ${who} on {{ subscription.plan_name }}`,
     body: '{{ customer.email }} cancelled {{ subscription.plan_name }}{% if subscription.ends_at %}, ending {{ subscription.ends_at | localdate }}{% endif %}.{% if refund %} Refund: {{ refund.amount | money: refund.currency }}.{% endif %}',
   },
+  trial_ending: {
+    subject: `Trial ending: ${who} on {{ subscription.plan_name }}`,
+    body: '{{ customer.email }}\'s {{ subscription.plan_name }} trial ends {{ subscription.trial_end | localdate: "medium" }}; then {{ subscription.amount | money: subscription.currency }} per {{ subscription.interval }}.',
+  },
   payment_succeeded: {
     subject: `Payment received: {{ payment.amount | money: payment.currency }} from ${who}`,
     body: 'Payment {{ payment.id }} of {{ payment.amount | money: payment.currency }} succeeded; receipt {{ receipt.number }}.',
@@ -69,6 +73,9 @@ export const SLACK_EN: Record<NotificationEvent, TemplateSource> = {
   },
   subscription_cancelled: {
     body: `:wave: *Cancelled* — ${who} on {{ subscription.plan_name }}{% if refund %}, refund {{ refund.amount | money: refund.currency }}{% endif %}`,
+  },
+  trial_ending: {
+    body: `:hourglass_flowing_sand: *Trial ending* — ${who} on {{ subscription.plan_name }}, ends {{ subscription.trial_end | localdate: "medium" }}`,
   },
   payment_succeeded: {
     body: `:white_check_mark: *Payment received* — {{ payment.amount | money: payment.currency }} from ${who}`,

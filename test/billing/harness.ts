@@ -39,6 +39,12 @@ export interface HarnessOptions {
   hooks?: EngineHooks;
   /** Start the worker (default true); false to drive runs by hand. */
   startWorker?: boolean;
+  /**
+   * SMTP client timeouts. The defaults are short so that tests of a hanging server stay quick;
+   * tests that only need mail to arrive, with much work on the embedded database (which shares
+   * this thread with the in-process SMTP server), give more.
+   */
+  emailTimeouts?: { connectionTimeoutMs: number; greetingTimeoutMs: number; socketTimeoutMs: number };
 }
 
 /**
@@ -57,7 +63,7 @@ export async function billingHarness(kind: DatabaseKind, options: HarnessOptions
     email: createEmailTransport({
       smtpUrl: smtp.url,
       from: 'Acme Billing <billing@acme.test>',
-      timeouts: { connectionTimeoutMs: 1000, greetingTimeoutMs: 1000, socketTimeoutMs: 2000 },
+      timeouts: options.emailTimeouts ?? { connectionTimeoutMs: 1000, greetingTimeoutMs: 1000, socketTimeoutMs: 2000 },
     }),
     fetch: globalThis.fetch,
     clock: clock.now,

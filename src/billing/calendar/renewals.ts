@@ -2,7 +2,7 @@
 // period's invoice (its invoice_creation run), exactly once per period. A trial's end is the
 // same move: its first paid period.
 import type { Db, Queryable } from '../../db/types.ts';
-import { newId } from '../../engine/ids.ts';
+import { newId } from '../../ids.ts';
 import { startWorkflow } from '../../engine/index.ts';
 import type { Registry } from '../../engine/index.ts';
 import { DEFAULT_DAYS_UNTIL_DUE, getPlan } from '../records/index.ts';

@@ -1298,6 +1298,10 @@ export interface components {
             voided_at?: string | null;
             provider_invoice_id?: string | null;
             /** Format: date-time */
+            period_start?: string | null;
+            /** Format: date-time */
+            period_end?: string | null;
+            /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
             updated_at?: string;
@@ -1327,6 +1331,10 @@ export interface components {
             /** Format: date-time */
             voided_at?: string | null;
             provider_invoice_id?: string | null;
+            /** Format: date-time */
+            period_start?: string | null;
+            /** Format: date-time */
+            period_end?: string | null;
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
@@ -1361,7 +1369,7 @@ export interface components {
             created_at: string;
         };
         /** @enum {string} */
-        NotificationEvent: "subscription_created" | "subscription_cancelled" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed" | "alert_digest";
+        NotificationEvent: "subscription_created" | "subscription_cancelled" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed" | "alert_digest";
         NotificationPage: {
             items: components["schemas"]["Notification"][];
             next_cursor: string | null;
@@ -1688,7 +1696,7 @@ export interface components {
             finished_at?: string | null;
         };
         /** @enum {string} */
-        SettingsEvent: "subscription_created" | "subscription_cancelled" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed";
+        SettingsEvent: "subscription_created" | "subscription_cancelled" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed";
         SignedIn: {
             user: components["schemas"]["User"];
             csrf_token: string;
@@ -1764,6 +1772,10 @@ export interface components {
             cancelled_at?: string | null;
             cancel_reason?: string | null;
             provider_subscription_id?: string | null;
+            /** @enum {string} */
+            collection_method?: "charge_automatically" | "send_invoice";
+            /** Format: date-time */
+            trial_reminded_at?: string | null;
             /** Format: date-time */
             created_at?: string;
             /** Format: date-time */
@@ -5034,6 +5046,11 @@ export interface operations {
                     payment_method?: string;
                     /** @description Already created at the provider: link it. */
                     provider_subscription_id?: string;
+                    /**
+                     * @description How renewal invoices are collected: charged to the payment method on file (default) or sent to be paid.
+                     * @enum {string}
+                     */
+                    collection_method?: "charge_automatically" | "send_invoice";
                 };
             };
         };

@@ -9,7 +9,7 @@ import { migrate } from './db/migrate.ts';
 import { tuneV8ForEmbeddedDatabase } from './db/pglite.ts';
 import type { Db } from './db/types.ts';
 import { createWorker } from './engine/index.ts';
-import type { Registry, Worker } from './engine/index.ts';
+import type { EngineHooks, Registry, Worker } from './engine/index.ts';
 import { buildServer } from './http/server.ts';
 import { startLocalAdminSocket } from './http/admin-socket.ts';
 import { setupLink } from './http/auth/setup.ts';
@@ -135,7 +135,12 @@ export async function apiDocument(): Promise<Record<string, unknown>> {
 export async function startService(
   config: Config,
   logger: Logger,
-  parts: { api: boolean; workers: boolean },
+  parts: {
+    api: boolean;
+    workers: boolean;
+    /** Engine hooks of a process that embeds the service (the benchmark counts completions). */
+    hooks?: EngineHooks;
+  },
 ): Promise<Service> {
   const stripeWebhook = readStripeWebhookConfig(process.env);
   if (!config.databaseUrl) tuneV8ForEmbeddedDatabase();
@@ -167,8 +172,13 @@ export async function startService(
         leaseMs: config.worker.leaseMs,
         pollIntervalMs: config.worker.pollIntervalMs,
         logger: logger.child({ component: 'worker' }),
-        // The sweep raises the alert from the database; the hook only makes it immediate.
-        hooks: { onRunFailed: () => maintenance?.runOnce() },
+        hooks: {
+          ...parts.hooks,
+          // The sweep raises the alert from the database; the hook only makes it immediate.
+          onRunFailed: async (event) => {
+            await Promise.all([parts.hooks?.onRunFailed?.(event), maintenance?.runOnce()]);
+          },
+        },
       })
     : undefined;
   if (worker) {

@@ -7,7 +7,9 @@ import v8 from 'node:v8';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/connect.ts';
 import { createLogger, startService } from '../src/main.ts';
-import { TEST_DATABASES, freshDatabase } from './helpers/databases.ts';
+import { TEST_DATABASES, eachDatabase, freshDatabase } from './helpers/databases.ts';
+import { createApiKey } from '../src/http/auth/api-keys.ts';
+import type { RunCompletedEvent } from '../src/engine/index.ts';
 
 // The service keeps the embedded database open for long, so it tunes V8 for a small footprint
 // (docs/performance.md, change 12); a one-shot open and the service on
@@ -44,4 +46,61 @@ test('only the service on the embedded database tunes V8 for it', async (t) => {
   } finally {
     await rm(home, { recursive: true, force: true });
   }
+});
+
+// A process that embeds the service (the benchmark) sees its runs through the engine's hooks.
+eachDatabase((kind) => {
+  test('an embedder’s engine hooks see a payment started through the API complete', { timeout: 240_000 }, async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'billflow-service-hooks-'));
+    const env: Record<string, string> = { BILLFLOW_DATA_DIR: home, LOG_LEVEL: 'error', PORT: '0' };
+    if (kind === 'postgres') env.DATABASE_URL = (await freshDatabase('postgres', { migrate: false })).url ?? '';
+    const completed: RunCompletedEvent[] = [];
+    let seen: (event: RunCompletedEvent) => void = () => {};
+    const paymentDone = new Promise<RunCompletedEvent>((resolve) => (seen = resolve));
+    const config = loadConfig(env);
+    const service = await startService(config, createLogger(config), {
+      api: true,
+      workers: true,
+      hooks: {
+        onRunCompleted: (event) => {
+          completed.push(event);
+          if (event.type === 'payment_success') seen(event);
+        },
+      },
+    });
+    try {
+      const { key } = await createApiKey(service.db, {
+        name: 'embedder',
+        role: 'admin',
+        expiresAt: null,
+        createdBy: null,
+        now: new Date(),
+      });
+      const post = async (url: string, body: unknown) => {
+        const response = await fetch(`${service.url}/api/v1${url}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        assert.equal(response.status, 201);
+        return (await response.json()) as Record<string, unknown>;
+      };
+      const { customer } = (await post('/customers', { email: 'hooks@example.com' })) as { customer: { id: string } };
+      const started = await post('/payments', {
+        customer_id: customer.id,
+        amount: 1200,
+        currency: 'EUR',
+        status: 'succeeded',
+      });
+      const event = await paymentDone;
+      assert.equal(event.runId, started.workflow_run_id);
+      assert.deepEqual(
+        completed.map((e) => e.type),
+        ['payment_success'],
+      );
+    } finally {
+      await service.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,11 +1,15 @@
 // One engine × database measurement, alone in its own process so its peak RSS is its own.
 import type { AdapterFactory } from './harness.ts';
 import { measure } from './harness.ts';
-import type { ChildMessage, ChildTask, EngineName } from './protocol.ts';
+import type { ChildMessage, ChildTask } from './protocol.ts';
 
-async function factoryFor(engine: EngineName): Promise<AdapterFactory> {
+async function factoryFor(task: ChildTask): Promise<AdapterFactory> {
   // Imported on demand so a child loads only the engine it measures (it counts in its RSS).
-  switch (engine) {
+  if (task.workload === 'billing') {
+    if (task.engine !== 'billflow') throw new Error('the billing workload is Billflow only');
+    return (await import('./engines/service.ts')).service;
+  }
+  switch (task.engine) {
     case 'billflow':
       return (await import('./engines/billflow.ts')).billflow;
     case 'baseline':
@@ -30,7 +34,7 @@ function reply(message: ChildMessage): Promise<void> {
 async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2] ?? '') as ChildTask;
   try {
-    const result = await measure(task, await factoryFor(task.engine));
+    const result = await measure(task, await factoryFor(task));
     await reply({ ok: true, result });
   } catch (error) {
     await reply({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });

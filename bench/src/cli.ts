@@ -1,42 +1,48 @@
-// `npm run bench`: measures each engine × database in its own child process, one after another.
+// `npm run bench`: measures each workload × engine × database in its own child process, one
+// after another, round after round.
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { describeMachine, loadAverage } from './machine.ts';
-import type { ChildMessage, ChildTask, DatabaseName, EngineName, Measurement } from './protocol.ts';
-import { DATABASES, ENGINES } from './protocol.ts';
-import { machineLine, notes, table } from './report.ts';
+import type { ChildMessage, ChildTask, DatabaseName, EngineName, Measurement, WorkloadName } from './protocol.ts';
+import { DATABASES, ENGINES, WORKLOADS } from './protocol.ts';
+import { machineLine, notes, pairKey, ratioLines, ratios, rssLine, summarize, table } from './report.ts';
 import { compiled } from './compiled.ts';
 import { freshTarget } from './targets.ts';
 
-const USAGE = `usage: npm run bench -- [--json] [--runs N] [--engines billflow,baseline,dbos,dbos-direct]
-       [--databases postgres,pglite] [--concurrency N] [--pool N] [--poll-ms N] [--billflow-poll-ms N]
-       [--max-batch N] [--max-in-flight N] [--submitters N] [--idle-runs N] [--warmup N] [--repeat N]
+const USAGE = `usage: npm run bench -- [--json] [--runs N] [--repeat N] [--workloads external,db,billing]
+       [--engines billflow,baseline,dbos,dbos-direct] [--databases postgres,pglite]
+       [--concurrency N] [--pool N] [--poll-ms N] [--billflow-poll-ms N] [--submitters N]
+       [--idle-runs N] [--warmup N] [--customers N]
+Every engine gets the same --concurrency (default 32) and PostgreSQL pools of --pool connections
+(default concurrency + 10). The billing workload is Billflow's service (its own pool); --customers
+spreads its payments over that many customers (default 0: one customer per payment).
 PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) must be
-allowed to CREATE DATABASE; each engine gets a fresh database, dropped afterwards.`;
+allowed to CREATE DATABASE; each pair runs in a database of its own, created for it and dropped
+afterwards. PGlite: a new data folder in the OS temp dir per pair.`;
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
     runs: { type: 'string', default: '2000' },
+    repeat: { type: 'string', default: '3' },
+    workloads: { type: 'string', default: 'external,db,billing' },
     engines: { type: 'string', default: 'billflow,baseline,dbos' },
     databases: { type: 'string', default: 'postgres,pglite' },
-    concurrency: { type: 'string', default: '128' },
-    pool: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '32' },
+    pool: { type: 'string' },
     'poll-ms': { type: 'string', default: '50' },
     'billflow-poll-ms': { type: 'string', default: '1000' },
-    'max-batch': { type: 'string', default: '500' },
-    'max-in-flight': { type: 'string', default: '2' },
     submitters: { type: 'string', default: '16' },
     'idle-runs': { type: 'string', default: '50' },
     warmup: { type: 'string', default: '200' },
-    repeat: { type: 'string', default: '1' },
+    customers: { type: 'string', default: '0' },
   },
 });
 
-function positive(name: string, raw: string | undefined): number {
+function integer(name: string, raw: string | undefined, min: number): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer (got ${raw})\n${USAGE}`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min} (got ${raw})\n${USAGE}`);
   return n;
 }
 
@@ -56,6 +62,7 @@ function listOf<T extends string>(name: string, raw: string | undefined, allowed
 const CHILD = compiled('child.ts');
 
 function runChild(task: ChildTask): Promise<Measurement> {
+  const what = `${task.workload} × ${task.engine} × ${task.database}`;
   return new Promise((resolve, reject) => {
     // Child stdout goes to our stderr so that, with --json, stdout carries only the result.
     // --no-deprecation: DBOS's own use of a pg API deprecated in pg 8.x would fill the output.
@@ -69,8 +76,8 @@ function runChild(task: ChildTask): Promise<Measurement> {
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (answer?.ok) resolve(answer.result);
-      else if (answer) reject(new Error(`${task.engine} × ${task.database} failed:\n${answer.error}`));
-      else reject(new Error(`${task.engine} × ${task.database}: child exited (${signal ?? code}) without a result`));
+      else if (answer) reject(new Error(`${what} failed:\n${answer.error}`));
+      else reject(new Error(`${what}: child exited (${signal ?? code}) without a result`));
     });
   });
 }
@@ -81,15 +88,20 @@ async function measureOne(
   round: number,
   repeat: number,
 ): Promise<Measurement> {
-  const target = await freshTarget(task.database, task.engine, adminUrl);
+  const label = `${task.workload}_${task.engine}`;
+  // The service keeps its embedded database in <data dir>/data.
+  const target = await freshTarget(task.database, label, adminUrl, {
+    dataSubdir: task.workload === 'billing' ? 'data' : undefined,
+  });
   const began = Date.now();
-  const of = repeat > 1 ? ` (round ${round}/${repeat})` : '';
-  console.error(`→ ${task.engine} × ${task.database}: ${task.runs} runs${of} ...`);
+  console.error(
+    `→ ${task.workload} × ${task.engine} × ${task.database}: ${task.runs} runs (round ${round}/${repeat}) ...`,
+  );
   try {
     const result = await runChild({ ...task, target: target.location });
     console.error(
       `  ${result.workflows_per_s} workflows/s, p50 ${result.p50_ms} ms, idle p50 ${result.idle_p50_ms} ms, ` +
-        `${result.peak_rss_mb} MB (${((Date.now() - began) / 1000).toFixed(1)} s)`,
+        `${result.peak_rss_mb} MB, ${result.cpu_ms_per_workflow ?? '—'} CPU ms/wf (${((Date.now() - began) / 1000).toFixed(1)} s)`,
     );
     return result;
   } finally {
@@ -97,11 +109,24 @@ async function measureOne(
   }
 }
 
-/** The sample with the median throughput, carrying every sample's throughput along. */
-function median(samples: Measurement[]): Measurement {
-  const sorted = [...samples].sort((a, b) => a.workflows_per_s - b.workflows_per_s);
-  const middle = sorted[Math.floor((sorted.length - 1) / 2)] as Measurement;
-  return { ...middle, workflows_per_s_samples: samples.map((m) => m.workflows_per_s) };
+/** The pairs of one round, in the order they run. */
+function pairs(
+  workloads: WorkloadName[],
+  engines: EngineName[],
+  databases: DatabaseName[],
+): { workload: WorkloadName; engine: EngineName; database: DatabaseName }[] {
+  const out = [];
+  for (const workload of workloads) {
+    for (const engine of engines) {
+      // The billing workload is Billflow's service; DBOS Transact needs a PostgreSQL server.
+      if (workload === 'billing' && engine !== 'billflow') continue;
+      for (const database of databases) {
+        if (engine.startsWith('dbos') && database !== 'postgres') continue;
+        out.push({ workload, engine, database });
+      }
+    }
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -110,42 +135,45 @@ async function main(): Promise<void> {
     return;
   }
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const engines = listOf<EngineName>('engines', values.engines, ENGINES);
-  const databases = listOf<DatabaseName>('databases', values.databases, DATABASES);
+  const concurrency = integer('concurrency', values.concurrency, 1);
   const base = {
-    runs: positive('runs', values.runs),
-    warmupRuns: positive('warmup', values.warmup),
-    idleRuns: positive('idle-runs', values['idle-runs']),
-    submitters: positive('submitters', values.submitters),
+    runs: integer('runs', values.runs, 1),
+    warmupRuns: integer('warmup', values.warmup, 1),
+    idleRuns: integer('idle-runs', values['idle-runs'], 1),
+    submitters: integer('submitters', values.submitters, 1),
+    customers: integer('customers', values.customers, 0),
     tuning: {
-      concurrency: positive('concurrency', values.concurrency),
-      pool: positive('pool', values.pool),
-      pollIntervalMs: positive('poll-ms', values['poll-ms']),
-      billflowPollIntervalMs: positive('billflow-poll-ms', values['billflow-poll-ms']),
-      maxBatch: positive('max-batch', values['max-batch']),
-      maxInFlight: positive('max-in-flight', values['max-in-flight']),
+      concurrency,
+      pool: values.pool === undefined ? concurrency + 10 : integer('pool', values.pool, 1),
+      pollIntervalMs: integer('poll-ms', values['poll-ms'], 1),
+      billflowPollIntervalMs: integer('billflow-poll-ms', values['billflow-poll-ms'], 1),
     },
   };
+  const order = pairs(
+    listOf<WorkloadName>('workloads', values.workloads, WORKLOADS),
+    listOf<EngineName>('engines', values.engines, ENGINES),
+    listOf<DatabaseName>('databases', values.databases, DATABASES),
+  );
 
   const machine = await describeMachine(adminUrl);
   console.error(`machine: ${machineLine(machine)}`);
-  // Each repetition measures every pair once, so a burst of outside load hits one sample of
-  // each pair rather than every sample of one; the pair's median sample is reported.
-  const repeat = positive('repeat', values.repeat);
-  const samples = new Map<string, Measurement[]>();
+  const began = Date.now();
+  // Each round measures every pair once, so a burst of outside load hits one round of each pair
+  // rather than every round of one; ratios are taken within a round.
+  const repeat = integer('repeat', values.repeat, 1);
+  const rounds: Map<string, Measurement>[] = [];
   for (let round = 1; round <= repeat; round++) {
-    for (const engine of engines) {
-      for (const database of databases) {
-        // DBOS Transact for TypeScript needs a PostgreSQL server for its system database.
-        if (engine.startsWith('dbos') && database !== 'postgres') continue;
-        const result = await measureOne({ ...base, engine, database }, adminUrl, round, repeat);
-        const key = `${engine}×${database}`;
-        samples.set(key, [...(samples.get(key) ?? []), result]);
-      }
+    const results = new Map<string, Measurement>();
+    for (const pair of order) {
+      const result = await measureOne({ ...base, ...pair }, adminUrl, round, repeat);
+      results.set(pairKey(result), result);
     }
+    rounds.push(results);
   }
-  const results = [...samples.values()].map(median);
   machine.load_avg_1m_end = loadAverage();
+  const results = order.map((pair) => summarize(rounds.map((r) => r.get(pairKey(pair)) as Measurement)));
+  const compared = ratios(rounds);
+  const minutes = ((Date.now() - began) / 60_000).toFixed(1);
 
   if (values.json) {
     const settings = {
@@ -154,11 +182,28 @@ async function main(): Promise<void> {
       warmup: base.warmupRuns,
       idle_runs: base.idleRuns,
       submitters: base.submitters,
+      customers: base.customers,
       ...base.tuning,
     };
-    console.log(JSON.stringify({ results, machine, settings }));
+    console.log(JSON.stringify({ results, ratios: compared, machine, settings, minutes: Number(minutes) }));
   } else {
-    console.log(`\n${table(results)}\n\n${machineLine(machine)}\n${notes(results)}`);
+    const rss = rssLine(results);
+    console.log(
+      [
+        '',
+        table(results),
+        '',
+        `Median round of ${repeat}; min and max are the lowest and highest workflows/s of the rounds.`,
+        '',
+        'Ratios, taken within each round (median of the rounds, and their range):',
+        compared.length > 0 ? ratioLines(compared) : '- none: no two pairs to compare were measured',
+        ...(rss ? [rss] : []),
+        '',
+        machineLine(machine),
+        `${minutes} min for ${repeat} round(s) of ${order.length} pairs`,
+        notes(results),
+      ].join('\n'),
+    );
   }
 }
 

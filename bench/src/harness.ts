@@ -10,6 +10,11 @@ export interface EngineAdapter {
   /** Starts one run durably; resolves to its id once the start is committed. */
   start(n: number): Promise<string>;
   stop(): Promise<void>;
+  /**
+   * Checks, after the measurement, that the work was really done for `runs` completed runs (the
+   * db workload's rows, the billing workload's emails); throws if not. Returns a note for the report.
+   */
+  verify?(runs: number): Promise<string>;
   /** Versions and mode, shown in the report. */
   notes: string;
 }
@@ -122,9 +127,12 @@ export async function measure(task: ChildTask, factory: AdapterFactory): Promise
       await sleep(20);
     }
 
+    const total = task.warmupRuns + task.runs + task.idleRuns;
+    const verified = adapter.verify ? `; ${await adapter.verify(total)}` : '';
     const sorted = sortedCopy(latencies);
     const perSecond = task.runs / (wallMs / 1000);
     return {
+      workload: task.workload,
       engine: task.engine,
       database: task.database,
       runs: task.runs,
@@ -137,7 +145,7 @@ export async function measure(task: ChildTask, factory: AdapterFactory): Promise
       // maxRSS is in kilobytes: the high-water mark of this child process over the whole run.
       peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 0),
       ...cpu,
-      notes: adapter.notes,
+      notes: adapter.notes + verified,
     };
   } finally {
     await adapter.stop();

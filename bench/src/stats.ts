@@ -14,3 +14,9 @@ export function round(value: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** The middle value (the lower of the two middle ones for an even count); NaN when there are none. */
+export function median(values: readonly number[]): number {
+  const sorted = sortedCopy(values);
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
+}

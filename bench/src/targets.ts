@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { compiled } from './compiled.ts';
-import type { DatabaseName, EngineName } from './protocol.ts';
+import type { DatabaseName } from './protocol.ts';
 
 /** A fresh place for one engine's data, and how to remove it afterwards. */
 export interface Target {
@@ -22,9 +22,12 @@ async function admin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
-/** A new PostgreSQL database on the server of `adminUrl`, dropped (even if still in use) at dispose. */
-async function freshPostgres(adminUrl: string, engine: EngineName): Promise<Target> {
-  const name = `bench_${engine.replace(/\W/g, '_')}_${process.pid}_${Date.now().toString(36)}`;
+/**
+ * A new PostgreSQL database on the server of `adminUrl`, dropped (even if still in use) at
+ * dispose. `adminUrl`'s own database is used for CREATE and DROP DATABASE only.
+ */
+async function freshPostgres(adminUrl: string, label: string): Promise<Target> {
+  const name = `bench_${label.replace(/\W/g, '_')}_${process.pid}_${Date.now().toString(36)}`;
   const quoted = pg.escapeIdentifier(name);
   await admin(adminUrl, (c) => c.query(`CREATE DATABASE ${quoted}`));
   const url = new URL(adminUrl);
@@ -35,18 +38,29 @@ async function freshPostgres(adminUrl: string, engine: EngineName): Promise<Targ
   };
 }
 
-/** A new, initialized PGlite data folder on disk (the OS temp dir). */
-async function freshPgliteDir(engine: EngineName): Promise<Target> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `billflow-bench-${engine}-`));
+/**
+ * A new PGlite data folder on disk (the OS temp dir), initialized in a throwaway process, at
+ * `dataSubdir` inside the folder when given (the service keeps its data in `<dir>/data`).
+ */
+async function freshPgliteDir(label: string, dataSubdir?: string): Promise<Target> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `billflow-bench-${label}-`));
+  const dataDir = dataSubdir ? path.join(dir, dataSubdir) : dir;
   const init = compiled('init-pglite.ts');
   await new Promise<void>((resolve, reject) => {
-    const child = fork(init, [dir], { stdio: ['ignore', 2, 2, 'ipc'] });
+    const child = fork(init, [dataDir], { stdio: ['ignore', 2, 2, 'ipc'] });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initializing PGlite in ${dir} failed`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`initializing PGlite in ${dataDir} failed`)),
+    );
   });
   return { location: dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export function freshTarget(database: DatabaseName, engine: EngineName, adminUrl: string): Promise<Target> {
-  return database === 'postgres' ? freshPostgres(adminUrl, engine) : freshPgliteDir(engine);
+export function freshTarget(
+  database: DatabaseName,
+  label: string,
+  adminUrl: string,
+  options: { dataSubdir?: string } = {},
+): Promise<Target> {
+  return database === 'postgres' ? freshPostgres(adminUrl, label) : freshPgliteDir(label, options.dataSubdir);
 }

@@ -18,8 +18,12 @@ export interface Starter {
  * same tick are inserted by one statement, so a burst costs a few commits instead of one each.
  * Every caller still waits for the commit that made its own run durable.
  *
- * With `worker` (a worker of this process), a run that may start now goes to that worker while
- * it has room: inserted already claimed by it, and run as soon as the insert commits.
+ * Option `worker` (in-process starts), for a process that both starts runs and works them: a run
+ * that may start now goes to that worker of this process while it has room, inserted already
+ * claimed by it and run as soon as the insert commits, with no NOTIFY and no claim before its
+ * first step (docs/performance.md, "In-process starts"). The worker's `takePlace`, `adopt` and
+ * `givePlaceBack` exist for this option. `billflow start` uses no starter: its API starts run
+ * their first step inline, in the request's transaction.
  */
 export function createStarter(
   db: Db,

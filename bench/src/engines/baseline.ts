@@ -2,13 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterFactory } from '../harness.ts';
 import { STEPS_PER_WORKFLOW } from '../protocol.ts';
 import { pgliteSql, postgresSql } from './sql.ts';
-import { trivialStep } from './work.ts';
+import { COUNT_RECORDS, INSERT_RECORD, RECORDS_TABLE, checkRecords, recordParams, trivialStep } from './work.ts';
 import type { BenchInput } from './work.ts';
 
 // What a team writes by hand instead of an engine: a jobs table, workers that claim one job
 // with FOR UPDATE SKIP LOCKED and sleep when there is none, and one transaction per step that
-// stores the step's output and advances the job. A crashed worker's job is retaken once its
-// lock expires, so it is as durable as the engines it is compared with.
+// stores the step's output and advances the job (and, for db steps, writes the step's row). A
+// crashed worker's job is retaken once its lock expires, so it is as durable as the engines it
+// is compared with.
 const SCHEMA = `
   CREATE TABLE jobs (
     id bigserial PRIMARY KEY,
@@ -36,6 +37,8 @@ export const baseline: AdapterFactory = async (task, onCompleted) => {
   const t = task.tuning;
   const sql = task.database === 'postgres' ? postgresSql(task.target, t.pool) : await pgliteSql(task.target);
   for (const statement of SCHEMA.split(';')) if (statement.trim()) await sql.query(statement);
+  const dbSteps = task.workload === 'db';
+  if (dbSteps) await sql.query(RECORDS_TABLE);
 
   let running = true;
   async function workLoop(): Promise<void> {
@@ -47,6 +50,7 @@ export const baseline: AdapterFactory = async (task, onCompleted) => {
       }
       for (let step = job.step; step < STEPS_PER_WORKFLOW; step++) {
         await sql.transaction(async (q) => {
+          if (dbSteps) await q.query(INSERT_RECORD, recordParams(String(job.id), job.input, step));
           const output = trivialStep(job.input, step);
           await q.query('INSERT INTO job_steps (job_id, step, output) VALUES ($1, $2, $3)', [job.id, step, output]);
           await q.query(
@@ -56,18 +60,24 @@ export const baseline: AdapterFactory = async (task, onCompleted) => {
           );
         });
       }
+      // After the commit of the job's last step.
       onCompleted(String(job.id));
     }
   }
   const loops = Array.from({ length: t.concurrency }, workLoop);
 
   return {
-    notes: `${t.concurrency} polling loops, poll ${t.pollIntervalMs} ms, pool ${task.database === 'postgres' ? t.pool : 1}`,
+    notes: `${task.workload} steps, ${t.concurrency} polling loops, poll ${t.pollIntervalMs} ms, pool ${task.database === 'postgres' ? t.pool : 1}`,
     async start(n) {
       const [row] = (await sql.query<{ id: string }>('INSERT INTO jobs (input) VALUES ($1) RETURNING id', [{ n }]))
         .rows;
       if (!row) throw new Error('insert returned no id');
       return String(row.id);
+    },
+    async verify(runs) {
+      if (!dbSteps) return 'no rows to check';
+      const { rows } = await sql.query<{ n: number }>(COUNT_RECORDS);
+      return checkRecords(rows[0]?.n, runs);
     },
     async stop() {
       running = false;

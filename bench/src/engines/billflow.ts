@@ -5,19 +5,40 @@ import type { Db } from '../../../src/db/types.ts';
 import { createRegistry, createStarter, createWorker, defineWorkflow } from '../../../src/engine/index.ts';
 import type { StepDefinition } from '../../../src/engine/index.ts';
 import type { AdapterFactory } from '../harness.ts';
-import { STEP_NAMES, trivialStep } from './work.ts';
+import {
+  COUNT_RECORDS,
+  INSERT_RECORD,
+  RECORDS_TABLE,
+  STEP_NAMES,
+  checkRecords,
+  recordParams,
+  trivialStep,
+} from './work.ts';
 import type { BenchInput } from './work.ts';
 
-const steps: StepDefinition<BenchInput>[] = STEP_NAMES.map((name, index) => ({
+// External steps: the engine batches their checkpoints across runs.
+const externalSteps: StepDefinition<BenchInput>[] = STEP_NAMES.map((name, index) => ({
   name,
-  // External steps are the ordinary kind: the engine batches their results across runs.
   kind: 'external',
   run: async (ctx) => trivialStep(ctx.input, index),
 }));
 
-const workflow = defineWorkflow<BenchInput>({ type: 'bench.five_steps', steps });
+// Db steps: the write and the checkpoint commit together; ready db steps of several runs share
+// one transaction (group commit, src/engine/db-batch.ts).
+const dbSteps: StepDefinition<BenchInput>[] = STEP_NAMES.map((name, index) => ({
+  name,
+  kind: 'db',
+  run: async (ctx) => {
+    await ctx.tx.query(INSERT_RECORD, recordParams(ctx.runId, ctx.input, index));
+    return trivialStep(ctx.input, index);
+  },
+}));
 
-/** Billflow through its public API only: createStarter, createWorker, the completion hook. */
+/**
+ * Billflow through its public API only: createWorker, createStarter given that worker (an
+ * in-process start is inserted already claimed by it while it has room), the completion hook.
+ * Billflow's own defaults for everything else (batch sizes, statements in flight).
+ */
 export const billflow: AdapterFactory = async (task, onCompleted) => {
   // As `billflow start` runs the embedded database.
   if (task.database === 'pglite') tuneV8ForEmbeddedDatabase();
@@ -26,26 +47,33 @@ export const billflow: AdapterFactory = async (task, onCompleted) => {
       ? connectPostgres({ connectionString: task.target, maxConnections: task.tuning.pool })
       : await openPglite(task.target);
   await migrate(db);
+  if (task.workload === 'db') await db.query(RECORDS_TABLE);
+  const workflow = defineWorkflow<BenchInput>({
+    type: `bench.five_${task.workload}_steps`,
+    steps: task.workload === 'db' ? dbSteps : externalSteps,
+  });
   const registry = createRegistry([workflow]);
   const worker = createWorker(db, {
     registry,
     concurrency: task.tuning.concurrency,
     pollIntervalMs: task.tuning.billflowPollIntervalMs,
-    maxBatch: task.tuning.maxBatch,
-    maxInFlight: task.tuning.maxInFlight,
-    // Called after the final step's result is committed.
+    // Called after the final step's checkpoint is committed.
     hooks: { onRunCompleted: (event) => onCompleted(event.runId) },
   });
   await worker.start();
-  // Starts arriving together share one insert; each caller still waits for its own commit. A
-  // start goes straight to this process's worker while it has room.
+  // Starts arriving together share one insert; each caller still waits for its own commit.
   const starter = createStarter(db, registry, { worker });
   const t = task.tuning;
   return {
-    notes: `concurrency ${t.concurrency}, poll ${t.billflowPollIntervalMs} ms, pool ${task.database === 'postgres' ? t.pool : 1}, maxBatch ${t.maxBatch}, maxInFlight ${t.maxInFlight}`,
+    notes: `${task.workload} steps, concurrency ${t.concurrency}, pool ${task.database === 'postgres' ? t.pool : 1}, fallback poll ${t.billflowPollIntervalMs} ms`,
     async start(n) {
       const started = await starter.start({ type: workflow.type, input: { n } });
       return started.runId;
+    },
+    async verify(runs) {
+      if (task.workload !== 'db') return 'no rows to check';
+      const { rows } = await db.query<{ n: number }>(COUNT_RECORDS);
+      return checkRecords(rows[0]?.n, runs);
     },
     async stop() {
       await worker.stop({ graceMs: 5_000 });

@@ -1,15 +1,12 @@
--- The engine's hot path as functions whose plans do not depend on table statistics or size.
+-- The engine's hot path as two functions, billflow_claim_runs and billflow_record_outcomes,
+-- whose plans do not depend on table statistics or size.
 --
--- Inline statements were planned from what PostgreSQL knew when a connection first ran them.
--- On a new database (no statistics yet, a small table) that meant a sequential scan of
--- workflow_runs to record each batch of results, a hash join over every run to claim, and a sort
--- of every due run per claim; prepared, those plans were then kept while the table grew. A
--- 30,000-run burst on a new database ran at 40-65 % of the speed of a 2,000-run one. The SET
--- clauses below leave the planner one way to run each statement: primary-key lookups per run
--- and the ordered walk of workflow_runs_due for claims, at any size. Functions keep their plans
--- per session, which also spares the embedded database (no prepared statements there) from
--- planning these statements for every batch. `jit = off`: a plan that had to keep a disabled
--- step would cost more than jit_above_cost, and compiling it would cost more than running it.
+-- Their SET clauses leave the planner one way to run each statement, on a new database without
+-- statistics as on a large one: a primary-key lookup per run to record outcomes, and the ordered
+-- walk of workflow_runs_due to claim (no sequential scans, bitmaps, sorts, hash or merge joins).
+-- A function keeps its plans for the session, so the embedded database, which has no prepared
+-- statements, does not plan these statements for every batch. `jit = off`: compiling statements
+-- this small would cost more than running them.
 --
 -- A later change to either signature gets a new function name, so that processes of the
 -- previous version keep working during a rolling upgrade.

@@ -1,6 +1,7 @@
 // `npm run bench`: measures each workload × engine × database in its own child process, one
 // after another, round after round.
 import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { describeMachine, loadAverage } from './machine.ts';
 import type { ChildMessage, ChildTask, DatabaseName, EngineName, Measurement, WorkloadName } from './protocol.ts';
@@ -9,7 +10,7 @@ import { machineLine, notes, pairKey, ratioLines, ratios, rssLine, summarize, ta
 import { compiled } from './compiled.ts';
 import { freshTarget } from './targets.ts';
 
-const USAGE = `usage: npm run bench -- [--json] [--runs N] [--repeat N] [--workloads external,db,billing]
+const USAGE = `usage: npm run bench -- [--json | --json-file PATH] [--runs N] [--repeat N] [--workloads external,db,billing]
        [--engines billflow,baseline,dbos,dbos-direct] [--databases postgres,pglite]
        [--concurrency N] [--pool N] [--poll-ms N] [--billflow-poll-ms N] [--submitters N]
        [--idle-runs N] [--warmup N] [--customers N]
@@ -18,11 +19,13 @@ Every engine gets the same --concurrency (default 32) and PostgreSQL pools of --
 spreads its payments over that many customers (default 0: one customer per payment).
 PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) must be
 allowed to CREATE DATABASE; each pair runs in a database of its own, created for it and dropped
-afterwards. PGlite: a new data folder in the OS temp dir per pair.`;
+afterwards. PGlite: a new data folder in the OS temp dir per pair. --json prints the results as
+one JSON object instead of the report; --json-file writes that object to PATH beside the report.`;
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
+    'json-file': { type: 'string' },
     help: { type: 'boolean', default: false },
     runs: { type: 'string', default: '2000' },
     repeat: { type: 'string', default: '3' },
@@ -175,17 +178,19 @@ async function main(): Promise<void> {
   const compared = ratios(rounds);
   const minutes = ((Date.now() - began) / 60_000).toFixed(1);
 
+  const settings = {
+    repeat,
+    runs: base.runs,
+    warmup: base.warmupRuns,
+    idle_runs: base.idleRuns,
+    submitters: base.submitters,
+    customers: base.customers,
+    ...base.tuning,
+  };
+  const json = JSON.stringify({ results, ratios: compared, machine, settings, minutes: Number(minutes) });
+  if (values['json-file']) writeFileSync(values['json-file'], `${json}\n`);
   if (values.json) {
-    const settings = {
-      repeat,
-      runs: base.runs,
-      warmup: base.warmupRuns,
-      idle_runs: base.idleRuns,
-      submitters: base.submitters,
-      customers: base.customers,
-      ...base.tuning,
-    };
-    console.log(JSON.stringify({ results, ratios: compared, machine, settings, minutes: Number(minutes) }));
+    console.log(json);
   } else {
     const rss = rssLine(results);
     console.log(

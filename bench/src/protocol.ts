@@ -64,6 +64,11 @@ export interface Measurement {
    */
   cpu_busy_pct?: number;
   cpu_ms_per_workflow?: number;
+  /**
+   * CPU time of the measured process alone per workflow (engine and submitters; on PGlite the
+   * database too, on PostgreSQL not the server): steadier than the machine's when others load it.
+   */
+  process_cpu_ms_per_workflow: number;
   /** Engine-specific notes (versions, mode) for the readable report. */
   notes: string;
 }

@@ -4,6 +4,7 @@ import type { ChildTask, Measurement } from './protocol.ts';
 import { STEPS_PER_WORKFLOW } from './protocol.ts';
 import { percentile, round, sortedCopy } from './stats.ts';
 import { cpuBetween, sampleCpu } from './cpu.ts';
+import { committedTransactions } from './commits.ts';
 
 /** One engine under test, as the harness drives it. */
 export interface EngineAdapter {
@@ -120,12 +121,18 @@ export async function measure(task: ChildTask, factory: AdapterFactory): Promise
   try {
     // Warm-up: JIT, connection pools, plan caches. Not counted.
     await withStallGuard('warm-up', completions, burst(adapter, completions, 0, task.warmupRuns, task.submitters));
+    const commitsBefore = await committedTransactions(task);
     completions.lastProgress = performance.now();
     const { wallMs, latencies, cpu } = await withStallGuard(
       'throughput',
       completions,
       burst(adapter, completions, task.warmupRuns, task.runs, task.submitters),
     );
+    const commitsAfter = await committedTransactions(task);
+    const commits =
+      commitsBefore === undefined || commitsAfter === undefined
+        ? {}
+        : { commits_per_workflow: round((commitsAfter - commitsBefore) / task.runs, 2) };
 
     // Idle latency: one run at a time, with a pause so nothing of the previous one is in flight.
     await sleep(300);
@@ -157,6 +164,7 @@ export async function measure(task: ChildTask, factory: AdapterFactory): Promise
       // maxRSS is in kilobytes: the high-water mark of this child process over the whole run.
       peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 0),
       ...cpu,
+      ...commits,
       notes: adapter.notes + verified,
     };
   } finally {

@@ -69,6 +69,11 @@ export interface Measurement {
    * database too, on PostgreSQL not the server): steadier than the machine's when others load it.
    */
   process_cpu_ms_per_workflow: number;
+  /**
+   * PostgreSQL: transactions committed in the pair's database over the burst, per workflow
+   * (pg_stat_database.xact_commit; reads and queue polling included). Absent on PGlite.
+   */
+  commits_per_workflow?: number;
   /** Engine-specific notes (versions, mode) for the readable report. */
   notes: string;
 }

@@ -37,6 +37,7 @@ const COLUMNS: [string, (m: Summary) => string][] = [
   ['CPU busy %', (m) => (m.cpu_busy_pct === undefined ? '—' : String(m.cpu_busy_pct))],
   ['CPU ms/wf', (m) => (m.cpu_ms_per_workflow === undefined ? '—' : String(m.cpu_ms_per_workflow))],
   ['proc CPU ms/wf', (m) => String(m.process_cpu_ms_per_workflow)],
+  ['commits/wf', (m) => (m.commits_per_workflow === undefined ? '—' : String(m.commits_per_workflow))],
 ];
 const TEXT_COLUMNS = 3;
 

@@ -1,6 +1,6 @@
 import type { Db } from '../db/types.ts';
 import { compactRunCounts } from '../engine/index.ts';
-import { flushAlertDigest, raiseFailureAlert } from '../notify/index.ts';
+import { flushAlertDigest, raiseFailureAlert, resolveFinishedAlerts } from '../notify/index.ts';
 import type { AlertDeps } from '../notify/index.ts';
 import { DEFAULT_TRIAL_REMINDER_DAYS, renewDueSubscriptions, sendTrialReminders } from './calendar/index.ts';
 import type { CalendarDeps } from './calendar/index.ts';
@@ -93,9 +93,9 @@ async function renewals(db: Db, calendar: CalendarDeps): Promise<number> {
 }
 
 /**
- * The periodic jobs of a worker process: failure alerts and their digests, the billing calendar
- * (renewals and their charges when Billflow owns it, trial reminders), due subscriptions, and
- * folding the run counters.
+ * The periodic jobs of a worker process: failure alerts, their digests and their resolution, the
+ * billing calendar (renewals and their charges when Billflow owns it, trial reminders), due
+ * subscriptions, and folding the run counters.
  * Each job's error is logged and retried on the next pass, never fatal.
  */
 export function startMaintenance(
@@ -107,6 +107,7 @@ export function startMaintenance(
   const jobs: [string, () => Promise<unknown>][] = [
     ['failure alerts', () => alertFailedRuns(db, deps.alerts)],
     ['alert digest', () => flushAlertDigest(db, deps.alerts)],
+    ['resolved alerts', () => resolveFinishedAlerts(db)],
   ];
   if (calendar && ownCalendar) jobs.push(['renewals', () => renewals(db, calendar)]);
   if (calendar) {

@@ -53,7 +53,14 @@ export {
   enabledSlackTargets,
 } from './slack-endpoints.ts';
 export type { SlackEndpointView, SlackEndpointInput } from './slack-endpoints.ts';
-export { createNotification, listNotifications, unreadCount, markRead, markAllRead } from './inbox.ts';
+export {
+  createNotification,
+  listNotifications,
+  unreadCount,
+  markRead,
+  markAllRead,
+  resolveFinishedAlerts,
+} from './inbox.ts';
 export type { InAppNotification, NotificationInput, NotificationFilter, NotificationKind, Severity } from './inbox.ts';
 export { sendCustomerEmail, sendTeamNotice } from './notices.ts';
 export type { CustomerEmailRequest, TeamNoticeRequest, TeamNoticeResult, Skipped } from './notices.ts';

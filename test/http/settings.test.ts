@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import type { Role } from '../../src/http/auth/roles.ts';
 import { createNotification, sendEmail } from '../../src/notify/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { apiHarness, json } from './resource-harness.ts';
@@ -224,62 +225,100 @@ eachDatabase((kind) => {
       assert.equal((await h.call('viewer', 'GET', '/outbox')).statusCode, 403);
     });
 
-    it('in-app feed: list, unread count, mark read, mark all read', async () => {
+    it('in-app feed: list, unread count, mark read, mark all read — read state per reader', async () => {
       const a = await createNotification(h.db, { kind: 'notice', event: 'payment_succeeded', title: 'Paid', body: '' });
       await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Run failed', body: 'x' });
       await createNotification(h.db, { kind: 'notice', event: 'refund_created', title: 'Refund', body: '' });
-      const unread = () => h.call('viewer', 'GET', '/notifications/unread-count').then((r) => json(r).unread);
+      const unread = (role: Role = 'account_manager') =>
+        h.call(role, 'GET', '/notifications/unread-count').then((r) => json(r).unread);
       assert.equal(await unread(), 3);
-      const alerts = json<{ items: { title: string }[] }>(await h.call('viewer', 'GET', '/notifications?kind=alert'));
+      const alerts = json<{ items: { title: string }[] }>(
+        await h.call('account_manager', 'GET', '/notifications?kind=alert'),
+      );
       assert.deepEqual(
         alerts.items.map((n) => n.title),
         ['Run failed'],
       );
       const paged = json<{ items: unknown[]; next_cursor: string }>(
-        await h.call('viewer', 'GET', '/notifications?limit=2'),
+        await h.call('account_manager', 'GET', '/notifications?limit=2'),
       );
       assert.equal(paged.items.length, 2);
       const rest = json<{ items: unknown[]; next_cursor: string | null }>(
-        await h.call('viewer', 'GET', `/notifications?limit=2&cursor=${paged.next_cursor}`),
+        await h.call('account_manager', 'GET', `/notifications?limit=2&cursor=${paged.next_cursor}`),
       );
       assert.equal(rest.items.length, 1);
       assert.equal(rest.next_cursor, null);
 
-      const read = await h.call('viewer', 'POST', '/notifications/read', { ids: [a.id] });
+      const read = await h.call('account_manager', 'POST', '/notifications/read', { ids: [a.id] });
       assert.deepEqual(json(read), { updated: 1 });
       assert.equal(await unread(), 2);
-      const badIds = await h.call('viewer', 'POST', '/notifications/read', { ids: ['x'] });
+      assert.equal(await unread('admin'), 3, 'what one reader read stays unread for another');
+      const stored = await h.db.query<{ reader: string }>(
+        'SELECT reader FROM notification_reads WHERE notification_id = $1',
+        [a.id],
+      );
+      assert.deepEqual(
+        stored.rows.map((r) => r.reader),
+        [`api_key:${h.keys.account_manager.id}`],
+      );
+      const badIds = await h.call('account_manager', 'POST', '/notifications/read', { ids: ['x'] });
       assert.equal(fieldOf(badIds), 'ids[0]');
       const later = await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Later', body: '' });
       const upTo = new Date(new Date(later.created_at).getTime() - 1).toISOString();
-      const seen = await h.call('viewer', 'POST', `/notifications/read-all?up_to=${encodeURIComponent(upTo)}`);
+      const seen = await h.call('account_manager', 'POST', `/notifications/read-all?up_to=${encodeURIComponent(upTo)}`);
       assert.deepEqual(json(seen), { updated: 2 }, 'an entry newer than up_to stays unread');
       assert.equal(await unread(), 1);
-      const all = await h.call('viewer', 'POST', '/notifications/read-all');
+      const all = await h.call('account_manager', 'POST', '/notifications/read-all');
       assert.deepEqual(json(all), { updated: 1 });
       assert.equal(await unread(), 0);
+      assert.equal(await unread('admin'), 4);
+    });
+
+    it('failure alerts reach account_manager and above only; lower roles get the notices', async () => {
+      const before = json<{ items: { id: string }[] }>(await h.call('viewer', 'GET', '/notifications?limit=200'));
+      await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Only for managers', body: '' });
+      for (const role of ['viewer', 'customer_support'] as const) {
+        const feed = json<{ items: { kind: string }[] }>(await h.call(role, 'GET', '/notifications?limit=200'));
+        assert.ok(
+          feed.items.every((n) => n.kind === 'notice'),
+          `${role} sees no alert`,
+        );
+        assert.deepEqual(json(await h.call(role, 'GET', '/notifications?kind=alert')), {
+          items: [],
+          next_cursor: null,
+        });
+        assert.deepEqual(json(await h.call(role, 'GET', '/notifications/unread-count?kind=alert')), { unread: 0 });
+      }
+      assert.equal(
+        json<{ items: unknown[] }>(await h.call('viewer', 'GET', '/notifications?limit=200')).items.length,
+        before.items.length,
+      );
+      const managers = json<{ items: { title: string }[] }>(
+        await h.call('account_manager', 'GET', '/notifications?kind=alert'),
+      );
+      assert.equal(managers.items[0]?.title, 'Only for managers');
     });
 
     it('mark all read with kind=alert leaves notices unread (and the other way round)', async () => {
       const unread = (kind: string) =>
-        h.call('viewer', 'GET', `/notifications/unread-count?kind=${kind}`).then((r) => json(r).unread as number);
+        h.call('developer', 'GET', `/notifications/unread-count?kind=${kind}`).then((r) => json(r).unread as number);
       const [alertsBefore, noticesBefore] = [await unread('alert'), await unread('notice')];
       await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Failed A', body: '' });
       await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Failed B', body: '' });
       await createNotification(h.db, { kind: 'notice', event: 'payment_succeeded', title: 'Paid', body: '' });
-      const alerts = await h.call('viewer', 'POST', '/notifications/read-all?kind=alert');
+      const alerts = await h.call('developer', 'POST', '/notifications/read-all?kind=alert');
       assert.equal(alerts.statusCode, 200, alerts.body);
       assert.deepEqual(json(alerts), { updated: alertsBefore + 2 });
       assert.equal(await unread('alert'), 0);
       assert.equal(await unread('notice'), noticesBefore + 1, 'notices stay unread');
 
-      const badKind = await h.call('viewer', 'POST', '/notifications/read-all?kind=everything');
+      const badKind = await h.call('developer', 'POST', '/notifications/read-all?kind=everything');
       assert.equal(badKind.statusCode, 400);
       assert.equal(fieldOf(badKind), 'kind');
       assert.equal(await unread('notice'), noticesBefore + 1, 'a refused call changes nothing');
 
       await createNotification(h.db, { kind: 'alert', event: 'run_failed', title: 'Failed C', body: '' });
-      const notices = await h.call('viewer', 'POST', '/notifications/read-all?kind=notice');
+      const notices = await h.call('developer', 'POST', '/notifications/read-all?kind=notice');
       assert.deepEqual(json(notices), { updated: noticesBefore + 1 });
       assert.equal(await unread('notice'), 0);
       assert.equal(await unread('alert'), 1, 'the alert stays unread');

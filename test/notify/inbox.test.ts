@@ -13,6 +13,7 @@ import {
   markAllRead,
   markRead,
   resetNotificationSettings,
+  resolveFinishedAlerts,
   unreadCount,
   updateNotificationSettings,
   updateSlackEndpoint,
@@ -62,12 +63,16 @@ eachDatabase((kind) => {
       ['n6', 'n3'],
     );
 
-    assert.equal(await unreadCount(db), 8);
-    assert.equal(await unreadCount(db, { kind: 'alert' }), 2);
-    const alerts = (await listNotifications(db, { kind: 'alert' })).items;
+    // Read state is per reader: what the admin reads stays unread for support.
+    const admin = 'user:usr_admin';
+    const support = 'user:usr_support';
+    assert.equal(await unreadCount(db, { reader: admin }), 8);
+    assert.equal(await unreadCount(db, { kind: 'alert', reader: admin }), 2);
+    const alerts = (await listNotifications(db, { kind: 'alert', reader: admin })).items;
     assert.equal(
       await markRead(
         db,
+        admin,
         alerts.map((a) => a.id),
       ),
       2,
@@ -75,16 +80,59 @@ eachDatabase((kind) => {
     assert.equal(
       await markRead(
         db,
+        admin,
         alerts.map((a) => a.id),
       ),
       0,
       'already read',
     );
-    assert.equal(await unreadCount(db, { kind: 'alert' }), 0);
-    assert.equal((await listNotifications(db, { unreadOnly: true })).items.length, 6);
-    assert.equal(await markAllRead(db), 6);
-    assert.equal(await unreadCount(db), 0);
+    assert.equal(await unreadCount(db, { kind: 'alert', reader: admin }), 0);
+    assert.equal(await unreadCount(db, { kind: 'alert', reader: support }), 2, 'still unread for someone else');
+    const seenByAdmin = (await listNotifications(db, { kind: 'alert', reader: admin })).items;
+    assert.ok(seenByAdmin.every((n) => n.read_at !== null));
+    assert.ok((await listNotifications(db, { kind: 'alert', reader: support })).items.every((n) => n.read_at === null));
+    assert.equal((await listNotifications(db, { unreadOnly: true, reader: admin })).items.length, 6);
+    assert.equal(await markAllRead(db, admin), 6);
+    assert.equal(await unreadCount(db, { reader: admin }), 0);
+    assert.equal(await unreadCount(db, { reader: support }), 8);
+    // A mark of one kind leaves the other kind alone, and a later entry stays unread.
+    assert.equal(await markAllRead(db, support, undefined, { kind: 'alert' }), 2);
+    assert.equal(await unreadCount(db, { reader: support }), 6);
+    await createNotification(db, { kind: 'alert', event: 'run_failed', title: 'late', body: '' });
+    assert.equal(await unreadCount(db, { kind: 'alert', reader: support }), 1);
+    await assert.rejects(markRead(db, ' ', [alerts[0]?.id ?? '']), (e) => fields(e)[0] === 'reader');
     await assert.rejects(listNotifications(db, {}, { cursor: 'garbage' }), (e) => fields(e)[0] === 'cursor');
+  });
+
+  test('a failure alert resolves itself once its run completed or was cancelled', async () => {
+    const { db } = await freshDatabase(kind);
+    for (const id of ['run_done', 'run_gone', 'run_still']) {
+      await db.query(`INSERT INTO workflow_runs (id, type, steps, status) VALUES ($1, 't', ARRAY['a'], 'failed')`, [
+        id,
+      ]);
+      await createNotification(db, { kind: 'alert', event: 'run_failed', title: id, body: '', runId: id });
+    }
+    const reader = 'user:usr_ops';
+    assert.equal(await unreadCount(db, { kind: 'alert', reader }), 3);
+    assert.equal(await resolveFinishedAlerts(db), 0, 'failed runs leave their alerts open');
+    await db.query(`UPDATE workflow_runs SET status = 'completed', finished_at = now() WHERE id = 'run_done'`);
+    await db.query(`UPDATE workflow_runs SET status = 'cancelled', finished_at = now() WHERE id = 'run_gone'`);
+    assert.equal(await resolveFinishedAlerts(db), 2);
+    assert.equal(await resolveFinishedAlerts(db), 0);
+    assert.equal(await unreadCount(db, { kind: 'alert', reader }), 1, 'resolved alerts are not counted');
+    const feed = (await listNotifications(db, { kind: 'alert', reader })).items;
+    assert.deepEqual(
+      feed.map((n) => [n.title, n.resolved_at !== null]),
+      [
+        ['run_still', false],
+        ['run_gone', true],
+        ['run_done', true],
+      ],
+    );
+    assert.deepEqual(
+      (await listNotifications(db, { kind: 'alert', reader, unreadOnly: true })).items.map((n) => n.title),
+      ['run_still'],
+    );
   });
 
   test('settings: defaults per event, partial updates, validation by field, reset', async () => {

@@ -158,7 +158,11 @@ export const notificationSchema: JsonSchema = {
     body: str,
     run_id: nullableStr,
     data: { type: 'object', additionalProperties: true },
-    read_at: nullableTimestamp,
+    read_at: { ...nullableTimestamp, description: 'When the caller read it; null while unread.' },
+    resolved_at: {
+      ...nullableTimestamp,
+      description: 'Alerts: when the run completed or was cancelled (nothing left to act on).',
+    },
     created_at: timestamp,
   },
 };

@@ -119,10 +119,14 @@ export async function getRun(q: Queryable, runId: string): Promise<RunDetail> {
 }
 
 export interface RunFilter {
+  /** One run by its id (a search for a run id). */
+  id?: string;
   type?: string;
   status?: RunStatus;
   subjectRef?: string;
   ownerRef?: string;
+  /** Runs of any of these owners (e.g. the customers whose email starts with what was typed). */
+  ownerRefs?: string[];
   failedStep?: string;
   createdAfter?: Date;
   createdBefore?: Date;
@@ -150,12 +154,29 @@ function decodeCursor(cursor: string): [string, string] {
   throw new InvalidInputError([{ field: 'cursor', message: 'not a cursor returned by this list' }]);
 }
 
-/** Newest first, keyset-paginated on (created_at, id) so deep pages cost the same as the first. */
+export const RUN_SORTS = ['created_desc', 'created_asc', 'failed_desc', 'failed_asc'] as const;
+/** Newest or oldest first by creation, or by failure time (failed runs only: the inbox). */
+export type RunSort = (typeof RUN_SORTS)[number];
+
+/**
+ * Newest first (or as `sort` says), keyset-paginated on (the sort's time, id) so deep pages cost
+ * the same as the first. A cursor belongs to the sort it was returned with.
+ */
 export async function listRuns(
   q: Queryable,
   filter: RunFilter,
-  page: { limit?: number; cursor?: string } = {},
+  page: { limit?: number; cursor?: string; sort?: RunSort } = {},
 ): Promise<Page<RunSummary>> {
+  const sort = page.sort ?? 'created_desc';
+  if (!RUN_SORTS.includes(sort)) {
+    throw new InvalidInputError([{ field: 'sort', message: `must be one of ${RUN_SORTS.join(', ')}` }]);
+  }
+  const byFailure = sort === 'failed_desc' || sort === 'failed_asc';
+  if (byFailure && filter.status !== 'failed') {
+    throw new InvalidInputError([{ field: 'sort', message: 'sorting by failure time needs status failed' }]);
+  }
+  const key = byFailure ? 'failed_at' : 'created_at';
+  const descending = sort.endsWith('_desc');
   const limit = page.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
     throw new InvalidInputError([{ field: 'limit', message: 'must be an integer from 1 to 500' }]);
@@ -169,23 +190,26 @@ export async function listRuns(
     params.push(value);
     where.push(sql.replaceAll('?', `$${params.length}`));
   };
+  if (filter.id) add('id = ?', filter.id);
   if (filter.type) add('type = ?', filter.type);
   if (filter.status) add('status = ?', filter.status);
   if (filter.subjectRef) add('subject_ref = ?', filter.subjectRef);
   if (filter.ownerRef) add('owner_ref = ?', filter.ownerRef);
+  if (filter.ownerRefs) add('owner_ref = ANY(?::text[])', filter.ownerRefs);
   if (filter.failedStep) add(`status = 'failed' AND failed_step = ?`, filter.failedStep);
   if (filter.createdAfter) add('created_at >= ?', filter.createdAfter);
   if (filter.createdBefore) add('created_at < ?', filter.createdBefore);
   if (page.cursor) {
-    const [createdAt, id] = decodeCursor(page.cursor);
-    params.push(createdAt, id);
-    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    const [at, id] = decodeCursor(page.cursor);
+    params.push(at, id);
+    where.push(`(${key}, id) ${descending ? '<' : '>'} ($${params.length - 1}::timestamptz, $${params.length})`);
   }
   params.push(limit + 1);
+  const direction = descending ? 'DESC' : 'ASC';
   const { rows } = await q.query<RunSummary & { cursor_at: string }>(
-    `SELECT ${SUMMARY_COLUMNS}, created_at::text AS cursor_at FROM workflow_runs
+    `SELECT ${SUMMARY_COLUMNS}, ${key}::text AS cursor_at FROM workflow_runs
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+     ORDER BY ${key} ${direction}, id ${direction} LIMIT $${params.length}`,
     params,
   );
   const items = rows.slice(0, limit);

@@ -104,3 +104,31 @@ export async function listAudit(q: Queryable, filter: AuditFilter): Promise<Page
     }),
   );
 }
+
+/**
+ * What people call each actor: a user's email, an API key's name (`API key "ci"`), `command line`
+ * for `cli`. Looked up in one query per kind; actors that no longer exist keep their raw name.
+ */
+export async function actorNames(q: Queryable, actors: Iterable<string>): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const users: string[] = [];
+  const keys: string[] = [];
+  for (const actor of new Set(actors)) {
+    if (actor.startsWith('user:')) users.push(actor.slice(5));
+    else if (actor.startsWith('api_key:')) keys.push(actor.slice(8));
+    else if (actor === 'cli') names.set(actor, 'command line');
+  }
+  if (users.length > 0) {
+    const { rows } = await q.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE id = ANY($1)', [
+      users,
+    ]);
+    for (const r of rows) names.set(`user:${r.id}`, r.email);
+  }
+  if (keys.length > 0) {
+    const { rows } = await q.query<{ id: string; name: string }>('SELECT id, name FROM api_keys WHERE id = ANY($1)', [
+      keys,
+    ]);
+    for (const r of rows) names.set(`api_key:${r.id}`, `API key "${r.name}"`);
+  }
+  return names;
+}

@@ -154,7 +154,9 @@ async function handle(deps: ApiDeps, spec: RouteSpec, request: FastifyRequest, r
     result = await spec.handler(ctx);
     if (result.status >= 400)
       throw new Error(`handler of ${spec.url} returned ${result.status}; throw an error instead`);
-    if (spec.audit && !audited) await ctx.audit(deps.db, result.audit ?? { target: request.url.split('?')[0] ?? null });
+    if (spec.audit && !audited && result.audit !== false) {
+      await ctx.audit(deps.db, result.audit ?? { target: request.url.split('?')[0] ?? null });
+    }
     if (key !== null && scope !== null) {
       await completeIdempotencyKey(deps.db, {
         principal: scope,

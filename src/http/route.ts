@@ -36,8 +36,11 @@ export interface RouteResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** Target and reason for the audit entry the framework records when the handler did not. */
-  audit?: AuditDetail;
+  /**
+   * Target and reason for the audit entry the framework records when the handler did not;
+   * false when this call changed nothing worth recording (a dry run).
+   */
+  audit?: AuditDetail | false;
 }
 
 /** One API route: everything the framework, the role matrix, the fuzzer and OpenAPI need. */

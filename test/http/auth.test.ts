@@ -403,10 +403,13 @@ eachDatabase((kind) => {
       target: string;
       reason: string | null;
       actor: string;
+      actor_name: string;
       details: { to: { role: string } };
     }[];
     assert.equal(entries.length, 2);
     assert.ok(entries.every((e) => e.target === `user:${target}` && e.actor === `user:${h.users.admin.id}`));
+    // People are named as they know each other: by email.
+    assert.ok(entries.every((e) => e.actor_name === 'admin@example.com'));
     assert.equal(entries[1]?.reason, 'team change');
     assert.equal(entries[1]?.details.to.role, 'account_manager');
     const all = await h.app.inject({ method: 'GET', url: '/api/v1/audit?limit=200', headers: admin });

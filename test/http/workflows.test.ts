@@ -300,7 +300,10 @@ eachDatabase((kind) => {
         (await byEmail(`customer_email=max%40example.com&customer_id=${max.id}`)).items.map((r) => r.id),
         maxRuns,
       );
-      const badEmail = await h.call('account_manager', 'GET', '/workflows?customer_email=not-an-email');
+      // Part of an address is a search, not bad input.
+      const partial = await byEmail('customer_email=ZO');
+      assert.deepEqual(partial.items.map((r) => r.id).sort(), [...zoeRuns].sort());
+      const badEmail = await h.call('account_manager', 'GET', `/workflows?customer_email=${'z'.repeat(255)}`);
       assert.equal(badEmail.statusCode, 400);
       assert.equal(fieldOf(badEmail), 'customer_email');
     });
@@ -349,6 +352,28 @@ eachDatabase((kind) => {
         { run_id: a, action: 'restart', previous_status: 'failed', status: 'in_progress', detail: undefined },
       );
       assert.equal((await h.settle(a)).status, 'completed');
+      // The run shows the restart (who, when, why) and the failed step's attempts count on after it.
+      const shown = json<{
+        steps: { name: string; attempts: { number: number; attempt: number; outcome: string }[] }[];
+        events: { action: string; actor: string; actor_name: string; reason: string; created_at: string }[];
+        audit: { actor_name: string; action: string }[];
+      }>(await h.call('account_manager', 'GET', `/workflows/${a}`));
+      const flakyStep = shown.steps.find((st) => st.name === 'flaky');
+      assert.deepEqual(
+        flakyStep?.attempts.map((at) => [at.number, at.outcome]),
+        [
+          [1, 'failed'],
+          [2, 'completed'],
+        ],
+      );
+      const restart = shown.events.find((e) => e.action === 'restart');
+      assert.equal(restart?.reason, 'endpoint fixed');
+      assert.equal(restart?.actor, `api_key:${h.keys.account_manager.id}`);
+      assert.equal(restart?.actor_name, 'API key "test account_manager"');
+      assert.deepEqual(
+        shown.audit.map((e) => [e.action, e.actor_name]),
+        [['workflow.restart', 'API key "test account_manager"']],
+      );
 
       const again = await h.call('account_manager', 'POST', `/workflows/${a}/restart`, { reason: 'twice' });
       assert.equal(again.statusCode, 409);
@@ -451,7 +476,19 @@ eachDatabase((kind) => {
         reason: 'count first',
       });
       assert.equal(dry.statusCode, 200, dry.body);
-      assert.deepEqual(json(dry), { matched: failedNow, operation_id: null });
+      const preview = json<{ matched: number; operation_id: null; runs: { id: string; status: string }[] }>(dry);
+      assert.equal(preview.matched, failedNow);
+      assert.equal(preview.operation_id, null);
+      // The runs it would restart, newest first: the six just failed lead the list.
+      assert.equal(preview.runs.length, Math.min(failedNow, 25));
+      assert.ok(preview.runs.every((r) => r.status === 'failed'));
+      assert.deepEqual(
+        preview.runs
+          .slice(0, 6)
+          .map((r) => r.id)
+          .sort(),
+        [...runs].sort(),
+      );
       for (const id of runs) assert.equal((await getRun(h.db, id)).status, 'failed', 'a dry run changes nothing');
       const ofCustomer = async (customer_id: string) =>
         json<{ matched: number }>(
@@ -493,9 +530,9 @@ eachDatabase((kind) => {
       const audit = await h.db.query<{ target: string | null; reason: string; details: unknown }>(
         `SELECT target, reason, details FROM audit_log WHERE action = 'workflow.bulk_restart' ORDER BY id`,
       );
-      assert.equal(audit.rows.length, 4, 'three dry runs and the real one');
-      assert.equal(audit.rows[3]?.target, operation_id);
-      assert.equal(audit.rows[3]?.reason, 'endpoint back');
+      assert.equal(audit.rows.length, 1, 'the real one only: dry runs change nothing and are not audited');
+      assert.equal(audit.rows[0]?.target, operation_id);
+      assert.equal(audit.rows[0]?.reason, 'endpoint back');
       const unknown = await h.call('account_manager', 'GET', '/workflow-operations/op_00000000000000000000');
       assert.equal(unknown.statusCode, 404);
     });

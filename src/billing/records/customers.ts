@@ -133,6 +133,42 @@ export async function findCustomerByEmail(q: Queryable, email: string): Promise<
   return rows[0];
 }
 
+export type CustomerMatch = Pick<Customer, 'id' | 'email' | 'name' | 'status'>;
+
+/** `text` as a LIKE pattern matching what starts with it (wildcards in it taken literally). */
+function prefixPattern(text: string): string {
+  return `${text
+    .trim()
+    .toLowerCase()
+    .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Customers whose email (or, with `names`, name) starts with `text`, case ignored, by email, at
+ * most `limit`. Prefixes only: each reads an index in order (migration 0021), so a one-letter
+ * search costs what a long one does.
+ */
+export async function searchCustomers(
+  q: Queryable,
+  text: string,
+  options: { limit?: number; names?: boolean } = {},
+): Promise<CustomerMatch[]> {
+  if (!text.trim()) return [];
+  const limit = options.limit ?? 10;
+  const byEmail = `SELECT id, email, name, status FROM customers WHERE lower(email) COLLATE "C" LIKE $1
+    ORDER BY lower(email) COLLATE "C", id LIMIT $2`;
+  const byName = `SELECT id, email, name, status FROM customers WHERE lower(name) COLLATE "C" LIKE $1
+    ORDER BY lower(name) COLLATE "C", id LIMIT $2`;
+  const { rows } = await q.query<CustomerMatch>(
+    options.names
+      ? `SELECT id, email, name, status FROM ((${byEmail}) UNION (${byName})) found
+         ORDER BY lower(email) COLLATE "C", id LIMIT $2`
+      : byEmail,
+    [prefixPattern(text), limit],
+  );
+  return rows;
+}
+
 /** The emails of the given customers, in one query (run lists show them per page); unknown ids are absent. */
 export async function customerEmails(q: Queryable, ids: string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();

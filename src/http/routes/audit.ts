@@ -1,4 +1,4 @@
-import { listAudit } from '../audit.ts';
+import { actorNames, listAudit } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { pageLimit, parseTimestamp } from '../pagination.ts';
 import type { PageQuery } from '../pagination.ts';
@@ -9,11 +9,15 @@ import { pageOf, pageQueryProperties, problemResponses, timestamp } from '../sch
 export const auditEntrySchema = {
   title: 'AuditEntry',
   type: 'object',
-  required: ['id', 'at', 'actor', 'action', 'target', 'reason', 'source_ip', 'details'],
+  required: ['id', 'at', 'actor', 'actor_name', 'action', 'target', 'reason', 'source_ip', 'details'],
   properties: {
     id: { type: 'string' },
     at: timestamp,
     actor: { type: 'string', description: '`user:<id>`, `api_key:<id>`, `cli` or `anonymous`' },
+    actor_name: {
+      type: 'string',
+      description: "Who, as people know them: a user's email, an API key's name, `command line`.",
+    },
     action: { type: 'string' },
     target: { type: ['string', 'null'] },
     reason: { type: ['string', 'null'] },
@@ -58,7 +62,14 @@ export function auditRoutes(deps: ApiDeps): RouteSpec[] {
           limit: pageLimit(q),
           cursor: q.cursor,
         });
-        return { status: 200, body: page };
+        const names = await actorNames(
+          deps.db,
+          page.items.map((a) => a.actor),
+        );
+        return {
+          status: 200,
+          body: { ...page, items: page.items.map((a) => ({ ...a, actor_name: names.get(a.actor) ?? a.actor })) },
+        };
       },
     }),
   ];

@@ -1,4 +1,4 @@
-// The resource routes: workflows, statistics, notifications and billing records.
+// The resource routes: workflows, search, statistics, notifications and billing records.
 import type { ApiDeps } from '../deps.ts';
 import type { RouteSpec } from '../route.ts';
 import { chargebackRoutes } from './chargebacks.ts';
@@ -10,6 +10,7 @@ import { outboxRoutes } from './outbox.ts';
 import { paymentRoutes } from './payments.ts';
 import { planRoutes } from './plans.ts';
 import { refundRoutes } from './refunds.ts';
+import { searchRoutes } from './search.ts';
 import { slackEndpointRoutes } from './slack-endpoints.ts';
 import { statsRoutes } from './stats.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
@@ -21,6 +22,7 @@ export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...workflowRoutes(deps),
     ...workflowActionRoutes(deps),
+    ...searchRoutes(deps),
     ...statsRoutes(deps),
     ...customerRoutes(deps),
     ...planRoutes(deps),

@@ -1,24 +1,24 @@
 // Workflow runs: list, counts, activity per hour, one run in full, bulk restart and its progress.
-import { customerEmails, findCustomerByEmail } from '../../billing/records/index.ts';
+import { customerEmails, searchCustomers } from '../../billing/records/index.ts';
 import { triggerSubjectPrefix } from '../../billing/operations/trigger.ts';
 import { WORKFLOW_TYPES, workflowCatalogue } from '../../billing/workflows/index.ts';
-import { bulkRestart, countRuns, countRunsPerHour, getOperation, getRun, listRuns } from '../../engine/index.ts';
-import type { RunStatus, RunSummary } from '../../engine/index.ts';
+import {
+  RUN_SORTS,
+  bulkRestart,
+  countRuns,
+  countRunsPerHour,
+  getOperation,
+  getRun,
+  listRuns,
+} from '../../engine/index.ts';
+import type { RunSort, RunStatus, RunSummary } from '../../engine/index.ts';
 import type { Queryable } from '../../db/types.ts';
-import { listAudit } from '../audit.ts';
+import { actorNames, listAudit } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { iso } from '../pagination.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import {
-  emailSchema,
-  idParams,
-  idString,
-  pageOf,
-  pageQueryProperties,
-  problemResponses,
-  reasonSchema,
-} from '../schemas.ts';
+import { idParams, idString, pageOf, pageQueryProperties, problemResponses, reasonSchema } from '../schemas.ts';
 import { actorFrom, checkRunCursor, dateInput } from '../schemas/common.ts';
 import {
   operationSchema,
@@ -35,6 +35,8 @@ import {
 } from '../schemas/run.ts';
 
 export const WORKFLOW_TAGS = ['Workflows'];
+/** Runs a bulk restart's dry run lists. */
+const BULK_PREVIEW = 25;
 
 export const workflowTypeSchema = { title: 'WorkflowType', type: 'string', enum: [...WORKFLOW_TYPES] };
 
@@ -67,9 +69,13 @@ interface ListQuery {
   failed_step?: string;
   created_after?: string;
   created_before?: string;
+  sort?: RunSort;
   limit?: number;
   cursor?: string;
 }
+
+/** Customers a partial email filter may stand for; a run list page shows the runs of all of them. */
+const EMAIL_MATCHES = 200;
 
 interface ActivityQuery {
   from: string;
@@ -78,7 +84,7 @@ interface ActivityQuery {
 }
 
 /** The page's runs with their customers' emails, looked up in one query for the whole page. */
-async function withCustomerEmails(q: Queryable, runs: RunSummary[]) {
+export async function withCustomerEmails(q: Queryable, runs: RunSummary[]) {
   const owners = runs.map((r) => r.owner_ref).filter((ref): ref is string => !!ref?.startsWith('cus_'));
   const emails = await customerEmails(q, owners);
   return runs.map((run) => ({
@@ -138,8 +144,11 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
       access: 'account_manager',
       summary: 'List workflow runs, newest first',
       description:
-        '`failed_step` matches failed runs stopped at that step. `customer_email` picks the runs of the customer ' +
-        'with that email (an unknown email gives an empty page). Keyset-paged: pass `next_cursor` back as `cursor`.',
+        '`failed_step` matches failed runs stopped at that step. `customer_email` picks the runs of the customers ' +
+        `whose email starts with it, case ignored (\`carl\` finds carl@…; the first ${EMAIL_MATCHES} such customers ` +
+        'by email; none gives an empty page). `sort`: `created_desc` (default), `created_asc`, or by failure time ' +
+        '(`failed_desc`, `failed_asc`, with `status=failed`: the failed-runs inbox). Keyset-paged: pass ' +
+        '`next_cursor` back as `cursor` with the same `sort`.',
       tags: WORKFLOW_TAGS,
       querystring: {
         type: 'object',
@@ -148,38 +157,42 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
           type: runTypeSchema,
           status: runStatusSchema,
           customer_id: idString('cus'),
-          customer_email: emailSchema,
+          customer_email: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 254,
+            description: 'The start of an email address, e.g. `carl` or `carl@example.com`.',
+          },
           subject_id: recordIdSchema,
           failed_step: stepNameSchema,
           created_after: dateTime,
           created_before: dateTime,
+          sort: { type: 'string', enum: [...RUN_SORTS], default: 'created_desc' },
           ...pageQueryProperties,
         },
       },
       response: { 200: pageOf(runListItemSchema), ...problemResponses() },
       async handler({ query }) {
         checkRunCursor(query.cursor);
-        let ownerRef = query.customer_id;
-        if (query.customer_email !== undefined) {
-          const customer = await findCustomerByEmail(db, query.customer_email);
-          // Nobody with that email, or someone other than `customer_id`: no run can match.
-          if (!customer || (ownerRef !== undefined && ownerRef !== customer.id)) {
-            return { status: 200, body: { items: [], next_cursor: null } };
-          }
-          ownerRef = customer.id;
+        let ownerRefs: string[] | undefined;
+        if (query.customer_email !== undefined && query.customer_email.trim()) {
+          ownerRefs = (await searchCustomers(db, query.customer_email, { limit: EMAIL_MATCHES })).map((c) => c.id);
+          // Nobody's email starts so: no run can match.
+          if (ownerRefs.length === 0) return { status: 200, body: { items: [], next_cursor: null } };
         }
         const page = await listRuns(
           db,
           {
             type: query.type,
             status: query.status,
-            ownerRef,
+            ownerRef: query.customer_id,
+            ownerRefs,
             subjectRef: query.subject_id,
             failedStep: query.failed_step,
             createdAfter: dateInput(query.created_after, 'created_after'),
             createdBefore: dateInput(query.created_before, 'created_before'),
           },
-          { limit: query.limit ?? 50, cursor: query.cursor },
+          { limit: query.limit ?? 50, cursor: query.cursor, sort: query.sort },
         );
         return {
           status: 200,
@@ -262,7 +275,8 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
       async handler({ params }) {
         const run = await getRun(db, params.id);
         const audit = await listAudit(db, { target: run.id, limit: 100 });
-        return { status: 200, body: runDetailView(run, audit.items) };
+        const names = await actorNames(db, [...run.events.map((e) => e.actor), ...audit.items.map((a) => a.actor)]);
+        return { status: 200, body: runDetailView(run, audit.items, names) };
       },
     }),
     route<unknown, unknown, BulkBody>({
@@ -270,10 +284,12 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
       url: '/workflows/bulk-restart',
       operationId: 'bulkRestartRuns',
       access: 'account_manager',
-      summary: 'Restart every failed run matching a filter (dry run counts only)',
+      summary: 'Restart every failed run matching a filter (a dry run shows what would be restarted)',
       description:
-        'A real run snapshots the matching failed runs into an operation; workers restart them in throttled ' +
-        'batches, each at most once. Follow it at GET /workflow-operations/{operation_id}.',
+        'A dry run changes nothing and is not audited: it counts the matching failed runs and returns the first ' +
+        `${BULK_PREVIEW} of them, newest first, in \`runs\`. A real run snapshots the matching failed runs into an ` +
+        'operation (audited); workers restart them in throttled batches, each at most once. Follow it at ' +
+        'GET /workflow-operations/{operation_id}.',
       tags: WORKFLOW_TAGS,
       audit: 'workflow.bulk_restart',
       body: {
@@ -304,32 +320,47 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
           properties: {
             matched: { type: 'integer' },
             operation_id: { type: ['string', 'null'], description: 'Null for a dry run.' },
+            runs: {
+              type: 'array',
+              items: runListItemSchema,
+              description: `Dry run: the first ${BULK_PREVIEW} matching runs, newest first. Empty for a real run.`,
+            },
           },
         },
         ...problemResponses(),
       },
       async handler({ body, principal }) {
+        const filter = {
+          type: body.filter.type,
+          failedStep: body.filter.failed_step,
+          createdAfter: dateInput(body.filter.created_after, 'filter.created_after'),
+          createdBefore: dateInput(body.filter.created_before, 'filter.created_before'),
+          ownerRef: body.filter.customer_id,
+        };
         const result = await bulkRestart(db, {
-          filter: {
-            type: body.filter.type,
-            failedStep: body.filter.failed_step,
-            createdAfter: dateInput(body.filter.created_after, 'filter.created_after'),
-            createdBefore: dateInput(body.filter.created_before, 'filter.created_before'),
-            ownerRef: body.filter.customer_id,
-          },
+          filter,
           dryRun: body.dry_run,
           name: body.name,
           reason: body.reason,
           actor: actorFrom(principal),
         });
         const operationId = result.operationId ?? null;
+        if (body.dry_run) {
+          // What the operator is about to restart; a look changes nothing, so it is not audited.
+          const page = await listRuns(db, { ...filter, status: 'failed' }, { limit: BULK_PREVIEW });
+          return {
+            status: 200,
+            body: { matched: result.matched, operation_id: null, runs: await withCustomerEmails(db, page.items) },
+            audit: false,
+          };
+        }
         return {
           status: 200,
-          body: { matched: result.matched, operation_id: operationId },
+          body: { matched: result.matched, operation_id: operationId, runs: [] },
           audit: {
             target: operationId,
             reason: body.reason,
-            details: { dry_run: body.dry_run, matched: result.matched, filter: body.filter, name: body.name ?? null },
+            details: { matched: result.matched, filter: body.filter, name: body.name ?? null },
           },
         };
       },

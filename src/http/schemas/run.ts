@@ -94,9 +94,10 @@ export const runActivitySchema: JsonSchema = {
 const attemptSchema: JsonSchema = {
   title: 'StepAttempt',
   type: 'object',
-  required: ['attempt', 'outcome'],
+  required: ['attempt', 'number', 'outcome'],
   properties: {
-    attempt: { type: 'integer' },
+    attempt: { type: 'integer', description: 'Within the current round of retries (1 after a restart).' },
+    number: { type: 'integer', description: "Among all of the step's attempts, across restarts: #1, #2, …" },
     outcome: {
       type: 'string',
       description: 'completed, failed, retrying, waiting, finished (ended the run early) or interrupted (lease lost).',
@@ -126,7 +127,9 @@ const stepSchema: JsonSchema = {
     attempts: {
       type: 'array',
       items: attemptSchema,
-      description: 'Each attempt with its start, end, outcome and error.',
+      description:
+        'Each attempt with its start, end, outcome and error, oldest first, across restarts. `number` counts ' +
+        'every attempt of the step (it goes on after a restart); `attempt` counts within the current retries.',
     },
     output: anyJson,
     state: anyJson,
@@ -138,14 +141,20 @@ const stepSchema: JsonSchema = {
   },
 };
 
+const actorNameSchema: JsonSchema = {
+  type: 'string',
+  description: "Who, as people know them: a user's email, an API key's name, `command line`.",
+};
+
 const eventSchema: JsonSchema = {
   title: 'RunEvent',
   type: 'object',
-  required: ['id', 'action', 'actor', 'created_at'],
+  required: ['id', 'action', 'actor', 'actor_name', 'created_at'],
   properties: {
     id: { type: 'integer' },
     action: { type: 'string' },
     actor: { type: 'string' },
+    actor_name: actorNameSchema,
     reason: nullableString,
     detail: { type: 'object', additionalProperties: true },
     created_at: timestamp,
@@ -155,11 +164,12 @@ const eventSchema: JsonSchema = {
 const auditItemSchema: JsonSchema = {
   title: 'RunAuditEntry',
   type: 'object',
-  required: ['id', 'at', 'actor', 'action'],
+  required: ['id', 'at', 'actor', 'actor_name', 'action'],
   properties: {
     id: { type: 'string' },
     at: timestamp,
     actor: { type: 'string' },
+    actor_name: actorNameSchema,
     action: { type: 'string' },
     reason: nullableString,
     source_ip: nullableString,
@@ -260,14 +270,24 @@ export function runSummaryView(run: RunSummary) {
   };
 }
 
-export function runDetailView(run: RunDetail, audit: { id: string; at: string; actor: string; action: string }[]) {
+export function runDetailView(
+  run: RunDetail,
+  audit: { id: string; at: string; actor: string; action: string }[],
+  actorNames: Map<string, string> = new Map(),
+) {
+  const nameOf = (actor: string) => actorNames.get(actor) ?? actor;
   return {
     ...runSummaryView(run),
     input: run.input,
     idempotency_key: run.idempotency_key,
-    steps: run.steps.map((s) => ({ ...s, started_at: iso(s.started_at), finished_at: iso(s.finished_at) })),
-    events: run.events.map((e) => ({ ...e, created_at: iso(e.created_at) })),
-    audit,
+    steps: run.steps.map((s) => ({
+      ...s,
+      attempts: s.attempts.map((a, i) => (a !== null && typeof a === 'object' ? { ...a, number: i + 1 } : a)),
+      started_at: iso(s.started_at),
+      finished_at: iso(s.finished_at),
+    })),
+    events: run.events.map((e) => ({ ...e, actor_name: nameOf(e.actor), created_at: iso(e.created_at) })),
+    audit: audit.map((a) => ({ ...a, actor_name: nameOf(a.actor) })),
     links: recordLinks([run.subject_ref, run.owner_ref]),
   };
 }

@@ -273,7 +273,7 @@ export interface paths {
         };
         /**
          * List workflow runs, newest first
-         * @description `failed_step` matches failed runs stopped at that step. `customer_email` picks the runs of the customer with that email (an unknown email gives an empty page). Keyset-paged: pass `next_cursor` back as `cursor`.
+         * @description `failed_step` matches failed runs stopped at that step. `customer_email` picks the runs of the customers whose email starts with it, case ignored (`carl` finds carl@…; the first 200 such customers by email; none gives an empty page). `sort`: `created_desc` (default), `created_asc`, or by failure time (`failed_desc`, `failed_asc`, with `status=failed`: the failed-runs inbox). Keyset-paged: pass `next_cursor` back as `cursor` with the same `sort`.
          */
         get: operations["listRuns"];
         put?: never;
@@ -352,8 +352,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Restart every failed run matching a filter (dry run counts only)
-         * @description A real run snapshots the matching failed runs into an operation; workers restart them in throttled batches, each at most once. Follow it at GET /workflow-operations/{operation_id}.
+         * Restart every failed run matching a filter (a dry run shows what would be restarted)
+         * @description A dry run changes nothing and is not audited: it counts the matching failed runs and returns the first 25 of them, newest first, in `runs`. A real run snapshots the matching failed runs into an operation (audited); workers restart them in throttled batches, each at most once. Follow it at GET /workflow-operations/{operation_id}.
          */
         post: operations["bulkRestartRuns"];
         delete?: never;
@@ -453,6 +453,26 @@ export interface paths {
          * @description Makes a pending run, or one waiting for a retry or a timer, due at once.
          */
         post: operations["runNow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find runs and customers from one search box
+         * @description `q` is a run id (`run_…`), a record id (`sub_…`, `pay_…`, `inv_…`, `re_…`, `cb_…`: the runs about it), a customer id (`cus_…`: the customer and their runs), or the start of an email address or a name, case ignored (the first 10 such customers by email, and their runs). Runs, newest first, are listed for account_manager and above only (`runs_visible`).
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1051,7 +1071,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The in-app feed, newest first (alerts are kind=alert) */
+        /**
+         * The in-app feed, newest first (alerts are kind=alert)
+         * @description `read_at` is when the caller read the entry. Failure alerts are listed for account_manager and above only; `resolved_at` is set once the run completed or was cancelled.
+         */
         get: operations["listNotifications"];
         put?: never;
         post?: never;
@@ -1068,7 +1091,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How many entries are unread (for the badge) */
+        /**
+         * How many entries the caller has not read (for the badge)
+         * @description Resolved alerts do not count; alerts count for account_manager and above only.
+         */
         get: operations["countUnreadNotifications"];
         put?: never;
         post?: never;
@@ -1087,7 +1113,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark entries read */
+        /** Mark entries read for the caller */
         post: operations["markNotificationsRead"];
         delete?: never;
         options?: never;
@@ -1105,7 +1131,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Mark everything read, up to the newest entry the reader saw
+         * Mark everything read for the caller, up to the newest entry they saw
          * @description Pass `up_to` (that entry's created_at) so an alert arriving meanwhile stays unread, and `kind` to mark only alerts or only notices. No body.
          */
         post: operations["markAllNotificationsRead"];
@@ -1210,6 +1236,8 @@ export interface components {
             at: string;
             /** @description `user:<id>`, `api_key:<id>`, `cli` or `anonymous` */
             actor: string;
+            /** @description Who, as people know them: a user's email, an API key's name, `command line`. */
+            actor_name: string;
             action: string;
             target: string | null;
             reason: string | null;
@@ -1275,6 +1303,12 @@ export interface components {
             payments: components["schemas"]["Payment"][];
             /** @description The 20 newest workflow runs. */
             runs: components["schemas"]["Run"][];
+        };
+        CustomerMatch: {
+            id: string;
+            email: string;
+            name: string | null;
+            status: string;
         };
         CustomerPage: {
             items: components["schemas"]["Customer"][];
@@ -1363,8 +1397,16 @@ export interface components {
             data?: {
                 [key: string]: unknown;
             };
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the caller read it; null while unread.
+             */
             read_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Alerts: when the run completed or was cancelled (nothing left to act on).
+             */
+            resolved_at?: string | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -1560,6 +1602,8 @@ export interface components {
             /** Format: date-time */
             at: string;
             actor: string;
+            /** @description Who, as people know them: a user's email, an API key's name, `command line`. */
+            actor_name: string;
             action: string;
             reason?: string | null;
             source_ip?: string | null;
@@ -1628,6 +1672,8 @@ export interface components {
             id: number;
             action: string;
             actor: string;
+            /** @description Who, as people know them: a user's email, an API key's name, `command line`. */
+            actor_name: string;
             reason?: string | null;
             detail?: {
                 [key: string]: unknown;
@@ -1683,7 +1729,7 @@ export interface components {
             index: number;
             name: string;
             status: components["schemas"]["StepStatus"];
-            /** @description Each attempt with its start, end, outcome and error. */
+            /** @description Each attempt with its start, end, outcome and error, oldest first, across restarts. `number` counts every attempt of the step (it goes on after a restart); `attempt` counts within the current retries. */
             attempts: components["schemas"]["StepAttempt"][];
             output?: unknown;
             state?: unknown;
@@ -1694,6 +1740,25 @@ export interface components {
             started_at?: string | null;
             /** Format: date-time */
             finished_at?: string | null;
+        };
+        SearchResult: {
+            /** @description What was searched for, trimmed. */
+            query: string;
+            /**
+             * @description How `q` was read: a run id, a record id, a customer id, or text.
+             * @enum {string}
+             */
+            match: "run" | "record" | "customer" | "text";
+            runs: components["schemas"]["RunListItem"][];
+            /** @description False when the caller may not see runs. */
+            runs_visible: boolean;
+            customers: components["schemas"]["CustomerMatch"][];
+            record: {
+                kind: string;
+                id: string;
+                /** @description The API path of the record. */
+                path: string;
+            } | null;
         };
         /** @enum {string} */
         SettingsEvent: "subscription_created" | "subscription_cancelled" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed";
@@ -1725,7 +1790,10 @@ export interface components {
             };
         };
         StepAttempt: {
+            /** @description Within the current round of retries (1 after a restart). */
             attempt: number;
+            /** @description Among all of the step's attempts, across restarts: #1, #2, … */
+            number: number;
             /** @description completed, failed, retrying, waiting, finished (ended the run early) or interrupted (lease lost). */
             outcome: string;
             /** Format: date-time */
@@ -3301,12 +3369,13 @@ export interface operations {
                 status?: components["schemas"]["RunStatus"];
                 /** @example cus_0000000000000000000000000000 */
                 customer_id?: string;
-                /** @example someone@example.com */
+                /** @description The start of an email address, e.g. `carl` or `carl@example.com`. */
                 customer_email?: string;
                 subject_id?: string;
                 failed_step?: string;
                 created_after?: string;
                 created_before?: string;
+                sort?: "created_desc" | "created_asc" | "failed_desc" | "failed_asc";
                 limit?: number;
                 cursor?: string;
             };
@@ -3755,6 +3824,8 @@ export interface operations {
                         matched: number;
                         /** @description Null for a dry run. */
                         operation_id: string | null;
+                        /** @description Dry run: the first 25 matching runs, newest first. Empty for a real run. */
+                        runs?: components["schemas"]["RunListItem"][];
                     };
                 };
             };
@@ -4237,6 +4308,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunConflict"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                q: string;
+                /** @description Runs at most. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload too large */

@@ -1,0 +1,135 @@
+// One search box for operators: a run by its id, the runs of a record or a customer by id, or the
+// customers (and their runs) whose email or name starts with what was typed.
+import { searchCustomers } from '../../billing/records/index.ts';
+import type { CustomerMatch } from '../../billing/records/index.ts';
+import { listRuns } from '../../engine/index.ts';
+import type { RunFilter } from '../../engine/index.ts';
+import { InvalidInputError } from '../../errors.ts';
+import { roleAtLeast } from '../auth/roles.ts';
+import type { ApiDeps } from '../deps.ts';
+import { route } from '../route.ts';
+import type { RouteSpec } from '../route.ts';
+import { problemResponses } from '../schemas.ts';
+import { recordLinks, runListItemSchema } from '../schemas/run.ts';
+import { withCustomerEmails } from './workflows.ts';
+
+const RECORD_ID = /^(sub|pay|inv|re|cb)_[a-z0-9]{1,64}$/;
+/** Customers a text search lists (their runs are listed too, newest first). */
+const CUSTOMER_MATCHES = 10;
+
+type Match = 'run' | 'record' | 'customer' | 'text';
+
+interface SearchQuery {
+  q: string;
+  limit?: number;
+}
+
+const customerMatchSchema = {
+  title: 'CustomerMatch',
+  type: 'object',
+  required: ['id', 'email', 'name', 'status'],
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    name: { type: ['string', 'null'] },
+    status: { type: 'string' },
+  },
+};
+
+export function searchRoutes(deps: ApiDeps): RouteSpec[] {
+  const { db } = deps;
+  return [
+    route<unknown, SearchQuery>({
+      method: 'GET',
+      url: '/search',
+      operationId: 'search',
+      access: 'viewer',
+      summary: 'Find runs and customers from one search box',
+      description:
+        '`q` is a run id (`run_…`), a record id (`sub_…`, `pay_…`, `inv_…`, `re_…`, `cb_…`: the runs about it), a ' +
+        'customer id (`cus_…`: the customer and their runs), or the start of an email address or a name, case ' +
+        `ignored (the first ${CUSTOMER_MATCHES} such customers by email, and their runs). Runs, newest first, are ` +
+        'listed for account_manager and above only (`runs_visible`).',
+      tags: ['Workflows'],
+      querystring: {
+        type: 'object',
+        required: ['q'],
+        additionalProperties: false,
+        properties: {
+          q: { type: 'string', minLength: 1, maxLength: 254, examples: ['carl', 'run_0198c2f0a1b2c3d4e5f6a7b8c9d0'] },
+          limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Runs at most.' },
+        },
+      },
+      response: {
+        200: {
+          title: 'SearchResult',
+          type: 'object',
+          required: ['query', 'match', 'runs', 'runs_visible', 'customers', 'record'],
+          properties: {
+            query: { type: 'string', description: 'What was searched for, trimmed.' },
+            match: {
+              type: 'string',
+              enum: ['run', 'record', 'customer', 'text'],
+              description: 'How `q` was read: a run id, a record id, a customer id, or text.',
+            },
+            runs: { type: 'array', items: runListItemSchema },
+            runs_visible: { type: 'boolean', description: 'False when the caller may not see runs.' },
+            customers: { type: 'array', items: customerMatchSchema },
+            record: {
+              type: ['object', 'null'],
+              required: ['kind', 'id', 'path'],
+              properties: {
+                kind: { type: 'string' },
+                id: { type: 'string' },
+                path: { type: 'string', description: 'The API path of the record.' },
+              },
+            },
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler({ query, principal }) {
+        const text = query.q.trim();
+        if (!text) throw new InvalidInputError([{ field: 'q', message: 'must not be blank' }]);
+        const id = text.toLowerCase();
+        const runsVisible = principal !== null && roleAtLeast(principal.role, 'account_manager');
+        let match: Match = 'text';
+        let filter: RunFilter | null = null;
+        let customers: CustomerMatch[] = [];
+        let record: { kind: string; id: string; path: string } | null = null;
+        if (/^run_[a-z0-9]{1,64}$/.test(id)) {
+          match = 'run';
+          filter = { id };
+        } else if (RECORD_ID.test(id)) {
+          match = 'record';
+          const [kind, path] = Object.entries(recordLinks([id]))[0] ?? [];
+          if (kind && path) record = { kind, id, path };
+          filter = { subjectRef: id };
+        } else if (/^cus_[a-z0-9]{1,64}$/.test(id)) {
+          match = 'customer';
+          const { rows } = await db.query<CustomerMatch>(
+            'SELECT id, email, name, status FROM customers WHERE id = $1',
+            [id],
+          );
+          customers = rows;
+          filter = { ownerRef: id };
+        } else {
+          customers = await searchCustomers(db, text, { limit: CUSTOMER_MATCHES, names: true });
+          if (customers.length > 0) filter = { ownerRefs: customers.map((c) => c.id) };
+        }
+        const runs = runsVisible && filter ? (await listRuns(db, filter, { limit: query.limit ?? 20 })).items : [];
+        return {
+          status: 200,
+          body: {
+            query: text,
+            match,
+            runs: await withCustomerEmails(db, runs),
+            runs_visible: runsVisible,
+            customers,
+            record,
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -11,6 +11,8 @@ export interface OperatorAction {
 
 export interface ActionResult {
   runId: string;
+  /** The run's workflow type. */
+  type: string;
   action: 'restart' | 'cancel' | 'skip_step' | 'run_now';
   previousStatus: string;
   status: string;
@@ -20,6 +22,7 @@ export interface ActionResult {
 
 interface Changed {
   id: string;
+  type: string;
   previous_status: string;
   status: string;
   detail: Record<string, unknown>;
@@ -48,12 +51,20 @@ async function act(
      event AS (
        INSERT INTO workflow_run_events (run_id, action, actor, reason, detail, created_at)
        SELECT id, $2, $3, $4, detail, coalesce($5::timestamptz, now()) FROM changed)
-     SELECT id, previous_status, status, detail, pg_notify('billflow_runs', '') IS NULL AS notified FROM changed`,
+     SELECT c.id, w.type, c.previous_status, c.status, c.detail, pg_notify('billflow_runs', '') IS NULL AS notified
+     FROM changed c JOIN workflow_runs w ON w.id = c.id`,
     [action.runId, name, action.actor, action.reason.trim(), action.now ?? null],
   );
   const row = rows[0];
   if (row)
-    return { runId: row.id, action: name, previousStatus: row.previous_status, status: row.status, detail: row.detail };
+    return {
+      runId: row.id,
+      type: row.type,
+      action: name,
+      previousStatus: row.previous_status,
+      status: row.status,
+      detail: row.detail,
+    };
   const current = await q.query<{ status: string; wait_reason: string | null; lease_owner: string | null }>(
     'SELECT status, wait_reason, lease_owner FROM workflow_runs WHERE id = $1',
     [action.runId],

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.ts';
+import type { StartHooks } from './hooks.ts';
 
 export interface RetryPolicy {
   /** Total attempts including the first; 1 means no retry. */
@@ -139,7 +140,8 @@ export interface WorkflowDefinition<I = unknown> {
 /** A definition with its input type erased, so definitions of different inputs share a registry. */
 export type AnyWorkflow = Omit<WorkflowDefinition<never>, 'parseInput'> & { parseInput?(input: unknown): unknown };
 
-export type Registry = ReadonlyMap<string, AnyWorkflow>;
+/** The workflow types by name; `startHooks` (see withStartHooks) are told of every start through it. */
+export type Registry = ReadonlyMap<string, AnyWorkflow> & { readonly startHooks?: StartHooks };
 
 const NAME = /^[a-z][a-z0-9_:.-]{0,99}$/;
 
@@ -165,6 +167,12 @@ export function createRegistry(definitions: AnyWorkflow[]): Registry {
     registry.set(definition.type, definition);
   }
   return registry;
+}
+
+/** The same workflows, with hooks every start through the result reports to. */
+export function withStartHooks(registry: Registry, startHooks: StartHooks | undefined): Registry {
+  if (!startHooks) return registry;
+  return Object.assign(new Map(registry), { startHooks });
 }
 
 export const DEFAULT_STEP_TIMEOUT_MS = 5 * 60_000;

@@ -24,6 +24,8 @@ export interface RunFailedEvent {
   runId: string;
   type: string;
   step: string;
+  /** The attempt at `step` that failed the run. */
+  attempt: number;
   error: unknown;
 }
 
@@ -31,6 +33,66 @@ export interface RunCompletedEvent {
   runId: string;
   type: string;
   outcome: string;
+}
+
+/** How a step attempt ended, as far as the worker that ran it knows. */
+export type AttemptOutcome =
+  | 'completed'
+  | 'waiting'
+  | 'finished'
+  | 'retrying'
+  | 'failed'
+  /** The result was refused: the run was taken over, cancelled or changed meanwhile. */
+  | 'rejected'
+  /** The database did not answer while recording it; the run was given back. */
+  | 'unrecorded';
+
+export interface StepAttemptStart {
+  runId: string;
+  type: string;
+  step: string;
+  /** 1 for the first attempt at this step. */
+  attempt: number;
+}
+
+export interface StepAttemptEvent extends StepAttemptStart {
+  outcome: AttemptOutcome;
+  /** From the attempt's start until its result was recorded (or refused). */
+  durationMs: number;
+  error?: unknown;
+}
+
+export interface LeaseTakeoverEvent {
+  runId: string;
+  type: string;
+  step: string;
+  /** The worker whose lease expired. */
+  previousOwner: string;
+}
+
+/** A scope around one step attempt (a trace span): the attempt runs inside it, then it is ended. */
+export interface StepScope {
+  run<T>(attempt: () => Promise<T>): Promise<T>;
+  end(event: StepAttemptEvent): void;
+}
+
+export interface RunStartedEvent {
+  runId: string;
+  type: string;
+}
+
+/**
+ * What starts report, given to createRegistry so that every start through the registry sees them
+ * (API requests, inbound events, runs started by steps, the calendar).
+ */
+export interface StartHooks {
+  /** Called when a start inserted a new run (not for a repeated idempotency key). */
+  onRunStarted?(event: RunStartedEvent): void;
+  /**
+   * The caller's trace context as a W3C traceparent, stored with the new run so that its step
+   * attempts join the trace of whatever started it. Undefined stores none.
+   */
+  traceParent?(type: string): string | undefined;
 }
 
 /**
@@ -41,6 +103,14 @@ export interface EngineHooks {
   onStepFailed?(event: StepFailedEvent): void | Promise<void>;
   onRunFailed?(event: RunFailedEvent): void | Promise<void>;
   onRunCompleted?(event: RunCompletedEvent): void | Promise<void>;
+  onLeaseTakeover?(event: LeaseTakeoverEvent): void | Promise<void>;
+  /**
+   * Every attempt, however it ended. Called synchronously on the hot path (once per attempt), so
+   * it must be cheap: count, observe, return.
+   */
+  onStepAttempt?(event: StepAttemptEvent): void;
+  /** Wraps every attempt (tracing); without it the attempt runs as is. */
+  stepScope?(attempt: StepAttemptStart): StepScope;
 }
 
 export function fireHook<E>(logger: Logger, hook: ((event: E) => void | Promise<void>) | undefined, event: E): void {
@@ -50,6 +120,16 @@ export function fireHook<E>(logger: Logger, hook: ((event: E) => void | Promise<
       .then(() => hook(event))
       .catch((error: unknown) => logger.error({ err: error, event }, 'engine hook failed'));
   });
+}
+
+/** A synchronous hook: called at once, a throw is logged, never fatal. */
+export function callHook<E>(logger: Logger, hook: ((event: E) => void) | undefined, event: E): void {
+  if (!hook) return;
+  try {
+    hook(event);
+  } catch (error) {
+    logger.error({ err: error, event }, 'engine hook failed');
+  }
 }
 
 export type { SerializedError };

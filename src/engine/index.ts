@@ -15,5 +15,18 @@ export { getRun, listRuns, countRuns, compactRunCounts, RUN_STATUSES, RUN_SORTS 
 export type { RunDetail, RunSummary, RunFilter, RunSort, RunStatus, StepView, Page, RunEvent } from './history.ts';
 export { countRunsPerHour, MAX_ACTIVITY_RANGE_MS } from './activity.ts';
 export type { ActivityRange, HourlyRunCount } from './activity.ts';
-export type { EngineHooks, Logger, RunCompletedEvent, RunFailedEvent, StepFailedEvent } from './hooks.ts';
+export type {
+  AttemptOutcome,
+  EngineHooks,
+  LeaseTakeoverEvent,
+  Logger,
+  RunCompletedEvent,
+  RunFailedEvent,
+  RunStartedEvent,
+  StartHooks,
+  StepAttemptEvent,
+  StepAttemptStart,
+  StepFailedEvent,
+  StepScope,
+} from './hooks.ts';
 export { serializeError } from './execute.ts';

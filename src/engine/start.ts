@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../db/types.ts';
 import { ConflictError, InvalidInputError, PermanentError } from '../errors.ts';
 import { MAX_CONCURRENCY_KEY } from './define.ts';
 import type { DbStepContext, Registry, StepDefinition, WorkflowDefinition } from './define.ts';
+import type { StartHooks } from './hooks.ts';
 import { newId } from '../ids.ts';
 import { insertRun } from './sql/insertRun.ts';
 import type { NewRun } from './sql/insertRun.ts';
@@ -47,12 +48,26 @@ function isDb(q: Queryable): q is Db {
  */
 export async function startWorkflow(q: Queryable, registry: Registry, request: StartRequest): Promise<StartResult> {
   const { definition, input } = checkRequest(registry, request);
-  if (!isDb(q)) return start(q, definition, request, input, true);
+  const hooks = registry.startHooks;
+  const traceParent = hooks?.traceParent?.(definition.type) ?? null;
+  if (!isDb(q)) return reported(hooks, await start(q, definition, request, input, true, traceParent));
   const db = q;
   const result = request.runFirstStep
-    ? await db.transaction((tx) => start(tx, definition, request, input, false))
-    : await start(db, definition, request, input, false);
+    ? await db.transaction((tx) => start(tx, definition, request, input, false, traceParent))
+    : await start(db, definition, request, input, false, traceParent);
   if (result.created) db.notify(RUNS_CHANNEL, result.type);
+  return reported(hooks, result);
+}
+
+/** Tells the registry's start hooks of a new run (a throwing hook is not the caller's problem). */
+export function reported(hooks: StartHooks | undefined, result: StartResult): StartResult {
+  if (result.created && hooks?.onRunStarted) {
+    try {
+      hooks.onRunStarted({ runId: result.runId, type: result.type });
+    } catch {
+      // Counting a start must never fail it.
+    }
+  }
   return result;
 }
 
@@ -84,7 +99,7 @@ export function newRunRow(
   request: StartRequest,
   input: unknown,
   steps: string[],
-  flags: Pick<NewRun, 'firstStepDone' | 'notifyInStatement'>,
+  flags: Pick<NewRun, 'firstStepDone' | 'notifyInStatement' | 'traceParent'>,
 ): NewRun {
   return {
     id: newId('run'),
@@ -117,6 +132,7 @@ async function start(
   request: StartRequest,
   input: unknown,
   notifyInStatement: boolean,
+  traceParent: string | null,
 ): Promise<StartResult> {
   const steps = await planSteps(definition, input, q);
   let first: StepDefinition<unknown> | undefined;
@@ -127,6 +143,7 @@ async function start(
   const row = newRunRow(definition, request, input, steps, {
     firstStepDone: first !== undefined,
     notifyInStatement,
+    traceParent,
   });
   const runId = row.id;
   const inserted = await insertRun(q, row);

@@ -5,7 +5,7 @@ import type { Registry } from './define.ts';
 import { insertRuns } from './sql/insertRuns.ts';
 import type { NewRunToClaim } from './sql/insertRuns.ts';
 import type { Worker } from './worker.ts';
-import { checkRequest, existingRun, newRunRow, planSteps, startWorkflow } from './start.ts';
+import { checkRequest, existingRun, newRunRow, planSteps, reported, startWorkflow } from './start.ts';
 import type { StartRequest, StartResult } from './start.ts';
 
 export interface Starter {
@@ -81,7 +81,11 @@ export function createStarter(
       if (request.runFirstStep) return startWorkflow(db, registry, request);
       const { definition, input } = checkRequest(registry, request);
       const steps = await planSteps(definition, input, db);
-      const row = newRunRow(definition, request, input, steps, { firstStepDone: false, notifyInStatement: false });
+      const row = newRunRow(definition, request, input, steps, {
+        firstStepDone: false,
+        notifyInStatement: false,
+        traceParent: registry.startHooks?.traceParent?.(definition.type) ?? null,
+      });
       const run: NewRunToClaim = {
         ...row,
         // A run scheduled for later is left to whichever worker is free then; a keyed run takes its
@@ -89,7 +93,14 @@ export function createStarter(
         claim: request.runAt === undefined && row.concurrencyKey === null ? (worker?.takePlace() ?? null) : null,
       };
       const inserted = await batcher.add(run);
-      if (inserted) return { runId: run.id, type: inserted.type, status: inserted.status, created: true };
+      if (inserted) {
+        return reported(registry.startHooks, {
+          runId: run.id,
+          type: inserted.type,
+          status: inserted.status,
+          created: true,
+        });
+      }
       return existingRun(db, definition.type, request);
     },
   };

@@ -5,8 +5,8 @@ import type { Db } from '../db/types.ts';
 import { PermanentError } from '../errors.ts';
 import { createBatcher } from './batcher.ts';
 import type { Registry, StepDefinition, StepContext, DbStepContext, WorkflowDefinition } from './define.ts';
-import type { EngineHooks, Logger } from './hooks.ts';
-import { fireHook, silentLogger } from './hooks.ts';
+import type { AttemptOutcome, EngineHooks, Logger, StepScope } from './hooks.ts';
+import { callHook, fireHook, silentLogger } from './hooks.ts';
 import { advanceOperations } from './bulk.ts';
 import { executeDbBatch } from './db-batch.ts';
 import type { DbJob, DbJobResult } from './db-batch.ts';
@@ -71,6 +71,14 @@ export interface Worker {
   /** Gives back a place that was not used: the start found an existing run, or failed. */
   givePlaceBack(): void;
 }
+
+const ATTEMPT_OUTCOMES: Record<StepOutcome['kind'], AttemptOutcome> = {
+  done: 'completed',
+  wait: 'waiting',
+  finish: 'finished',
+  retry: 'retrying',
+  fail: 'failed',
+};
 
 export function createWorker(db: Db, options: WorkerOptions): Worker {
   const id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -203,6 +211,14 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       lost: false,
     };
     active.set(run.id, run);
+    if (row.previous_owner !== null) {
+      fireHook(logger, hooks.onLeaseTakeover, {
+        runId: run.id,
+        type: run.type,
+        step: run.steps[run.stepIndex] as string,
+        previousOwner: row.previous_owner,
+      });
+    }
     const loop: Promise<void> = runLoop(run)
       .catch((error: unknown) => logger.error({ err: error, runId: run.id }, 'run loop crashed'))
       .finally(() => {
@@ -218,29 +234,23 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     for (;;) {
       const name = run.steps[run.stepIndex] as string;
       const startedAt = appNow();
+      const began = performance.now();
+      const scope = hooks.stepScope?.({ runId: run.id, type: run.type, step: name, attempt: run.attempt + 1 });
       let outcome: StepOutcome;
       let recorded: RecordedOutcome | undefined;
       try {
-        const step = definition ? await resolveStep(definition, name, db) : undefined;
-        if (!step) {
-          const error = new PermanentError(
-            `step "${name}" of ${run.type} is not defined in this version (the run pinned it at start)`,
-          );
-          outcome = outcomeOfError({ run, step: name, startedAt, endedAt: appNow() }, undefined, error);
-          recorded = await batcher.add(outcome);
-        } else if (step.kind === 'db') {
-          ({ outcome, recorded } = await executeDbStep(run, step, startedAt));
-        } else {
-          outcome = await executeExternalStep(run, step, startedAt);
-          recorded = await batcher.add(outcome);
-        }
+        ({ outcome, recorded } = scope
+          ? await scope.run(() => attemptStep(run, definition, name, startedAt))
+          : await attemptStep(run, definition, name, startedAt));
       } catch (error) {
+        reportAttempt(run, name, began, scope, 'unrecorded', error);
         // The database did not answer: we cannot know whether the result landed. Give the run
         // back so that whoever claims it next reads the truth from the database.
         logger.error({ err: error, runId: run.id, step: name }, 'recording a step result failed; releasing the run');
         releaseLater(run);
         return;
       }
+      reportAttempt(run, name, began, scope, recorded ? ATTEMPT_OUTCOMES[outcome.kind] : 'rejected', outcome?.error);
       if (!recorded) {
         logger.warn({ runId: run.id, step: name }, 'step result rejected: the run was taken over or changed meanwhile');
         return;
@@ -259,6 +269,48 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
         return;
       }
     }
+  }
+
+  async function attemptStep(
+    run: HeldRunState,
+    definition: WorkflowDefinition<unknown> | undefined,
+    name: string,
+    startedAt: Date,
+  ): Promise<{ outcome: StepOutcome; recorded: RecordedOutcome | undefined }> {
+    const step = definition ? await resolveStep(definition, name, db) : undefined;
+    if (!step) {
+      const error = new PermanentError(
+        `step "${name}" of ${run.type} is not defined in this version (the run pinned it at start)`,
+      );
+      const outcome = outcomeOfError({ run, step: name, startedAt, endedAt: appNow() }, undefined, error);
+      return { outcome, recorded: await batcher.add(outcome) };
+    }
+    if (step.kind === 'db') return executeDbStep(run, step, startedAt);
+    const outcome = await executeExternalStep(run, step, startedAt);
+    return { outcome, recorded: await batcher.add(outcome) };
+  }
+
+  /** Tells the attempt's scope and onStepAttempt how it ended; nothing when neither is set. */
+  function reportAttempt(
+    run: HeldRunState,
+    step: string,
+    began: number,
+    scope: StepScope | undefined,
+    outcome: AttemptOutcome,
+    error: unknown,
+  ): void {
+    if (!scope && !hooks.onStepAttempt) return;
+    const event = {
+      runId: run.id,
+      type: run.type,
+      step,
+      attempt: run.attempt + 1,
+      outcome,
+      durationMs: performance.now() - began,
+      error,
+    };
+    if (scope) callHook(logger, (e: typeof event) => scope.end(e), event);
+    callHook(logger, hooks.onStepAttempt, event);
   }
 
   async function executeExternalStep(run: HeldRunState, step: StepDefinition<never>, startedAt: Date) {
@@ -287,7 +339,9 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
         retryAt: outcome.kind === 'retry' ? (recorded.run_at ?? undefined) : undefined,
       });
     }
-    if (outcome.kind === 'fail') fireHook(logger, hooks.onRunFailed, { ...base, error: outcome.error });
+    if (outcome.kind === 'fail') {
+      fireHook(logger, hooks.onRunFailed, { ...base, attempt: run.attempt + 1, error: outcome.error });
+    }
     if (recorded.status === 'completed') {
       fireHook(logger, hooks.onRunCompleted, {
         runId: run.id,

@@ -24,6 +24,8 @@ export interface NewRun {
    * commit-time lock from serializing concurrent starts.
    */
   notifyInStatement: boolean;
+  /** The W3C traceparent of whatever started the run (migration 0017), when tracing is on. */
+  traceParent: string | null;
 }
 
 export interface InsertedRun {
@@ -46,7 +48,7 @@ export async function insertRun(q: Queryable, run: NewRun): Promise<InsertedRun 
      ins AS (
        INSERT INTO workflow_runs (id, type, steps, input, idempotency_key, subject_ref, owner_ref,
                                   run_at, created_at, updated_at, step_index, status, started_at,
-                                  concurrency_key, key_seq, key_held_while_waiting)
+                                  concurrency_key, key_seq, key_held_while_waiting, trace_parent)
        VALUES ($1, $2, $3::text[], $4::jsonb, $5, $6, $7,
                coalesce($8::timestamptz, $9::timestamptz, now()), coalesce($9::timestamptz, now()),
                coalesce($9::timestamptz, now()),
@@ -55,7 +57,7 @@ export async function insertRun(q: Queryable, run: NewRun): Promise<InsertedRun 
                     WHEN $10::boolean THEN 'in_progress' ELSE 'pending' END,
                CASE WHEN $10::boolean THEN coalesce($9::timestamptz, now()) END,
                $12::text, CASE WHEN $12::text IS NOT NULL THEN nextval('workflow_runs_key_seq') END,
-               $13::boolean)
+               $13::boolean, $14::text)
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING id, type, status)
      SELECT id, type, status, true AS created,
@@ -75,6 +77,7 @@ export async function insertRun(q: Queryable, run: NewRun): Promise<InsertedRun 
       run.notifyInStatement,
       run.concurrencyKey,
       run.keyHeldWhileWaiting,
+      run.traceParent,
     ],
     { name: 'billflow_insert_run' },
   );

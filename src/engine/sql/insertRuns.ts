@@ -30,7 +30,7 @@ export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<I
        ON CONFLICT (key) DO NOTHING)
      INSERT INTO workflow_runs (id, type, steps, input, idempotency_key, subject_ref, owner_ref,
                                run_at, created_at, updated_at, status, lease_owner, version, started_at,
-                               concurrency_key, key_seq, key_held_while_waiting)
+                               concurrency_key, key_seq, key_held_while_waiting, trace_parent)
      WITH docs AS MATERIALIZED (SELECT $3::jsonb AS steps, $4::jsonb AS inputs)
      SELECT t.id, t.type, ARRAY(SELECT jsonb_array_elements_text(docs.steps -> (t.i - 1)::int)),
             docs.inputs -> (t.i - 1)::int, t.key,
@@ -42,11 +42,11 @@ export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<I
             t.claimed_by,
             CASE WHEN t.claimed_by IS NULL THEN 0 ELSE 1 END,
             CASE WHEN t.claimed_by IS NOT NULL THEN coalesce(t.now, now()) END,
-            t.ckey, CASE WHEN t.ckey IS NOT NULL THEN nextval('workflow_runs_key_seq') END, t.hold
+            t.ckey, CASE WHEN t.ckey IS NOT NULL THEN nextval('workflow_runs_key_seq') END, t.hold, t.trace
      FROM unnest($1::text[], $2::text[], $5::text[], $6::text[], $7::text[],
                  $8::timestamptz[], $9::timestamptz[], $10::text[], $11::int[], $12::text[],
-                 $13::boolean[]) WITH ORDINALITY
-       AS t(id, type, key, subject, owner, run_at, now, claimed_by, lease_ms, ckey, hold, i), docs
+                 $13::boolean[], $14::text[]) WITH ORDINALITY
+       AS t(id, type, key, subject, owner, run_at, now, claimed_by, lease_ms, ckey, hold, trace, i), docs
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id, type, status, true AS created, input, version, lease_owner IS NOT NULL AS claimed`,
     [
@@ -65,6 +65,7 @@ export async function insertRuns(q: Queryable, runs: NewRunToClaim[]): Promise<I
       runs.map((r) => r.claim?.leaseMs ?? null),
       runs.map((r) => r.concurrencyKey),
       runs.map((r) => r.keyHeldWhileWaiting),
+      runs.map((r) => r.traceParent),
     ],
     { name: 'billflow_insert_runs' },
   );

@@ -85,7 +85,7 @@ export async function deliverAlertMessage(q: Queryable, deps: NotifyDeps, messag
         if (!slack) break;
         await postSlack(
           q,
-          { fetch: deps.fetch, timeoutMs: deps.slackTimeoutMs },
+          { fetch: deps.fetch, timeoutMs: deps.slackTimeoutMs, onSend: deps.onSend },
           {
             sendKey: `alert:${message.id}:slack:${endpoint.id}`,
             kind: 'alert_slack',

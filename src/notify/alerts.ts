@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.ts';
 import { newId } from '../ids.ts';
 import { DELIVERY_LEASE_MS, deliverAlertMessage } from './alert-delivery.ts';
-import type { NotifyDeps } from './deps.ts';
+import type { AlertEvent, NotifyDeps } from './deps.ts';
 import { runUrl, withCompany } from './deps.ts';
 import { createNotification } from './inbox.ts';
 import { getNotificationSettings } from './settings.ts';
@@ -98,7 +98,15 @@ export async function raiseFailureAlert(q: Queryable, deps: AlertDeps, alert: Fa
   );
   const alertId = inserted.rows[0]?.id;
   if (alertId === undefined) return { alert_id: null, notification_id: notification.id, delivery: 'duplicate' };
-  if (!outside) return { alert_id: alertId, notification_id: notification.id, delivery: 'in_app_only' };
+  const raised = (delivery: AlertEvent['delivery']): RaiseResult => {
+    try {
+      deps.onAlert?.({ type: alert.type, step: alert.step, delivery });
+    } catch {
+      // Counting an alert must never change it.
+    }
+    return { alert_id: alertId, notification_id: notification.id, delivery };
+  };
+  if (!outside) return raised('in_app_only');
 
   // Sent alone only if no earlier alert waits for a digest, so alerts never overtake each other.
   const messageId = newId('alm');
@@ -112,10 +120,9 @@ export async function raiseFailureAlert(q: Queryable, deps: AlertDeps, alert: Fa
      SELECT $5, 'single', 'pending', 1, $6::timestamptz, $1 FROM mine RETURNING id`,
     [now, policy.windowMs, policy.maxPerWindow, alertId, messageId, new Date(now.getTime() + DELIVERY_LEASE_MS)],
   );
-  if (granted.rowCount === 0)
-    return { alert_id: alertId, notification_id: notification.id, delivery: 'queued_for_digest' };
+  if (granted.rowCount === 0) return raised('queued_for_digest');
   const delivered = await deliverAlertMessage(q, deps, messageId);
-  return { alert_id: alertId, notification_id: notification.id, delivery: delivered ? 'sent' : 'retry_scheduled' };
+  return raised(delivered ? 'sent' : 'retry_scheduled');
 }
 
 export interface FlushResult {

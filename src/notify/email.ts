@@ -3,8 +3,8 @@ import { InvalidInputError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { isEmailAddress } from './events.ts';
-import { checkKind, deliverOnce, getSend, toOutcome } from './sends.ts';
-import type { SendOutcome, SendRecord } from './sends.ts';
+import { checkKind, deliverOnce, getSend, sendResultOf, tellSend, toOutcome } from './sends.ts';
+import type { OnSend, SendOutcome, SendRecord } from './sends.ts';
 import { createSmtpSender } from './smtp.ts';
 import type { SmtpOptions, SmtpSender } from './smtp.ts';
 
@@ -12,9 +12,10 @@ import type { SmtpOptions, SmtpSender } from './smtp.ts';
  * Where emails go: an SMTP server, or, with none configured, the outbox table the admin UI
  * shows — an email is never dropped for want of a server.
  */
-export type EmailTransport =
+export type EmailTransport = (
   | { readonly kind: 'smtp'; readonly from: string; readonly smtp: SmtpSender }
-  | { readonly kind: 'outbox'; readonly from: string };
+  | { readonly kind: 'outbox'; readonly from: string }
+) & { readonly onSend?: OnSend };
 
 export interface EmailTransportOptions {
   /** SMTP_URL; absent or empty means the outbox. */
@@ -22,12 +23,20 @@ export interface EmailTransportOptions {
   /** The From header, e.g. "Acme Billing <billing@acme.example>". */
   from: string;
   timeouts?: Omit<SmtpOptions, 'url'>;
+  /** Told of every send through this transport (metrics). */
+  onSend?: OnSend;
 }
 
 export function createEmailTransport(options: EmailTransportOptions): EmailTransport {
   if (!options.from.trim()) throw new InvalidInputError([{ field: 'from', message: 'is required' }]);
-  if (!options.smtpUrl) return { kind: 'outbox', from: options.from };
-  return { kind: 'smtp', from: options.from, smtp: createSmtpSender({ url: options.smtpUrl, ...options.timeouts }) };
+  const observed = options.onSend ? { onSend: options.onSend } : {};
+  if (!options.smtpUrl) return { kind: 'outbox', from: options.from, ...observed };
+  return {
+    kind: 'smtp',
+    from: options.from,
+    smtp: createSmtpSender({ url: options.smtpUrl, ...options.timeouts }),
+    ...observed,
+  };
 }
 
 export interface EmailAttachment {
@@ -80,7 +89,11 @@ function recipientsOf(message: EmailMessage): string[] {
 export async function sendEmail(q: Queryable, transport: EmailTransport, message: EmailMessage): Promise<SendOutcome> {
   checkKind(message.kind);
   const to = recipientsOf(message);
-  if (transport.kind === 'outbox') return writeToOutbox(q, transport.from, message, to);
+  if (transport.kind === 'outbox') {
+    const outcome = await writeToOutbox(q, transport.from, message, to);
+    tellSend(transport.onSend, { channel: 'email', transport: 'outbox', kind: message.kind }, sendResultOf(outcome));
+    return outcome;
+  }
   return deliverOnce(
     q,
     {
@@ -109,6 +122,7 @@ export async function sendEmail(q: Queryable, transport: EmailTransport, message
         },
         message.signal,
       ),
+    transport.onSend,
   );
 }
 

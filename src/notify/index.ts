@@ -4,9 +4,19 @@
 export * from './events.ts';
 export { formatMoney, minorUnitDigits } from './money.ts';
 export type { MinorAmount } from './money.ts';
-export type { NotifyDeps } from './deps.ts';
+export type { AlertEvent, NotifyDeps } from './deps.ts';
 export { sendKey, listSends, getSend, deliverOnce, DeliveryFailure } from './sends.ts';
-export type { SendOutcome, SendRecord, SendChannel, SendTransport, SendMeta, Delivered } from './sends.ts';
+export type {
+  SendOutcome,
+  SendRecord,
+  SendChannel,
+  SendTransport,
+  SendMeta,
+  Delivered,
+  SendEvent,
+  SendResult,
+  OnSend,
+} from './sends.ts';
 export { createEmailTransport, sendEmail } from './email.ts';
 export type { EmailTransport, EmailTransportOptions, EmailMessage, EmailAttachment } from './email.ts';
 export { createSmtpSender, classifySmtpError, describeSmtpUrl } from './smtp.ts';

@@ -125,7 +125,7 @@ export async function sendTeamNotice(
       const outcome = await attempt(() =>
         postSlack(
           q,
-          { fetch: deps.fetch, timeoutMs: deps.slackTimeoutMs },
+          { fetch: deps.fetch, timeoutMs: deps.slackTimeoutMs, onSend: deps.onSend },
           {
             sendKey: sendKey(request.idempotencyKey, kind),
             kind,

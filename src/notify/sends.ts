@@ -69,6 +69,34 @@ export class DeliveryFailure extends Error {
   }
 }
 
+/** How one send call ended, for metrics: `possible_duplicate` went out flagged as maybe a second copy. */
+export type SendResult = 'sent' | 'possible_duplicate' | 'failed' | 'already_sent';
+
+export interface SendEvent {
+  channel: SendChannel;
+  transport: SendTransport;
+  kind: string;
+  outcome: SendResult;
+}
+
+/** Told of every send (metrics attach here); called after the fact, a throw is ignored. */
+export type OnSend = (event: SendEvent) => void;
+
+export function tellSend(onSend: OnSend | undefined, meta: Omit<SendEvent, 'outcome'>, outcome: SendResult): void {
+  if (!onSend) return;
+  try {
+    onSend({ channel: meta.channel, transport: meta.transport, kind: meta.kind, outcome });
+  } catch {
+    // Counting a send must never change what happened to it.
+  }
+}
+
+/** The result of a send that did not fail, as `tellSend` names it. */
+export function sendResultOf(outcome: SendOutcome): SendResult {
+  if (outcome.already_sent) return 'already_sent';
+  return outcome.possible_duplicate ? 'possible_duplicate' : 'sent';
+}
+
 export interface Delivered {
   messageId?: string | null;
   response?: string | null;
@@ -153,12 +181,18 @@ function errorText(error: unknown): string {
  * cut-off attempt is marked `possible_duplicate`, never silent. Failures become RetryableError
  * or PermanentError for the engine.
  */
-export async function deliverOnce(q: Queryable, meta: SendMeta, send: () => Promise<Delivered>): Promise<SendOutcome> {
+export async function deliverOnce(
+  q: Queryable,
+  meta: SendMeta,
+  send: () => Promise<Delivered>,
+  onSend?: OnSend,
+): Promise<SendOutcome> {
   checkKind(meta.kind);
   const claimed = await claimSend(q, meta);
   if (!claimed) {
     const earlier = await getSend(q, meta.sendKey);
     if (!earlier) throw new RetryableError(`send ${meta.sendKey} vanished while being read`);
+    tellSend(onSend, meta, 'already_sent');
     return toOutcome(earlier, true);
   }
   let delivered: Delivered;
@@ -177,6 +211,7 @@ export async function deliverOnce(q: Queryable, meta: SendMeta, send: () => Prom
         [meta.sendKey, failure.mayHaveBeenDelivered ? 'sending' : 'failed', errorText(failure)],
       )
       .catch(() => {});
+    tellSend(onSend, meta, 'failed');
     const message = `${meta.channel} to ${meta.recipient} failed: ${failure.message}`;
     throw failure.retryable
       ? new RetryableError(message, { cause: failure })
@@ -188,5 +223,7 @@ export async function deliverOnce(q: Queryable, meta: SendMeta, send: () => Prom
      WHERE send_key = $1 RETURNING ${COLUMNS}`,
     [meta.sendKey, delivered.messageId ?? null, delivered.response?.slice(0, 2000) ?? null],
   );
-  return toOutcome(rows[0] ?? { ...claimed, status: 'sent', sent_at: new Date() }, false);
+  const outcome = toOutcome(rows[0] ?? { ...claimed, status: 'sent', sent_at: new Date() }, false);
+  tellSend(onSend, meta, sendResultOf(outcome));
+  return outcome;
 }

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/types.ts';
 import { deliverOnce } from './sends.ts';
-import type { SendOutcome } from './sends.ts';
+import type { OnSend, SendOutcome } from './sends.ts';
 import { postJson } from './http.ts';
 import type { FetchFn } from './http.ts';
 
@@ -8,6 +8,7 @@ export interface SlackDeps {
   fetch: FetchFn;
   /** Per request; Slack answers within a second or two when healthy. */
   timeoutMs?: number;
+  onSend?: OnSend;
 }
 
 export interface SlackTarget {
@@ -53,5 +54,6 @@ export async function postSlack(q: Queryable, deps: SlackDeps, message: SlackMes
         timeoutMs: deps.timeoutMs ?? 10_000,
         signal: message.signal,
       }),
+    deps.onSend,
   );
 }

@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { Queryable } from '../db/types.ts';
 import { InvalidInputError } from '../errors.ts';
 import { deliverOnce } from './sends.ts';
-import type { SendOutcome } from './sends.ts';
+import type { OnSend, SendOutcome } from './sends.ts';
 import { postJson } from './http.ts';
 import type { FetchFn } from './http.ts';
 
@@ -10,6 +10,7 @@ export interface WebhookDeps {
   fetch: FetchFn;
   clock: () => Date;
   timeoutMs?: number;
+  onSend?: OnSend;
 }
 
 export interface WebhookMessage {
@@ -83,5 +84,6 @@ export async function sendWebhook(q: Queryable, deps: WebhookDeps, message: Webh
       });
       return { ...delivered, messageId: id };
     },
+    deps.onSend,
   );
 }

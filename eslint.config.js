@@ -1,15 +1,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Layers, lowest first: db ← engine ← providers/notify ← billing ← http/web ← main/cli. Modules at
-// the root of src/ (errors.ts, ids.ts) are below every layer: anyone may import them.
-// A module may import from its own layer and those below, never above.
+// Layers, lowest first: db ← engine ← providers/notify ← billing/observability ← http/web ← main/cli.
+// Modules at the root of src/ (errors.ts, ids.ts) are below every layer: anyone may import them.
+// A module may import from its own layer and those below, never above. Billing and observability
+// share a level and know nothing of each other: the engine and notify emit hook events, main.ts
+// wires them to metrics, traces and logs.
 const layers = {
-  db: ['engine', 'providers', 'notify', 'billing', 'http', 'web'],
-  engine: ['providers', 'notify', 'billing', 'http', 'web'],
-  providers: ['billing', 'http', 'web'],
-  notify: ['billing', 'http', 'web'],
-  billing: ['http', 'web'],
+  db: ['engine', 'providers', 'notify', 'billing', 'observability', 'http', 'web'],
+  engine: ['providers', 'notify', 'billing', 'observability', 'http', 'web'],
+  providers: ['billing', 'observability', 'http', 'web'],
+  notify: ['billing', 'observability', 'http', 'web'],
+  billing: ['observability', 'http', 'web'],
+  observability: ['billing', 'http', 'web'],
   http: ['web'],
   web: ['http'],
 };
@@ -21,7 +24,7 @@ const forbid = (above) => ({
       patterns: [
         ...above.map((layer) => ({
           group: [`**/${layer}/*`, `**/${layer}/**`, `./${layer}/*`],
-          message: `a lower layer must not import from src/${layer} (layers, lowest first: db ← engine ← providers/notify ← billing ← http/web)`,
+          message: `a lower layer must not import from src/${layer} (layers, lowest first: db ← engine ← providers/notify ← billing/observability ← http/web)`,
         })),
         { group: ['**/main.ts', '**/cli.ts'], message: 'only the entry points wire things together' },
       ],
@@ -91,6 +94,6 @@ export default tseslint.config(
     // Everything else in src (errors.ts, config.ts) sits below the layers.
     files: ['src/*.ts'],
     ignores: ['src/main.ts', 'src/cli.ts'],
-    rules: forbid(['db', 'engine', 'providers', 'notify', 'billing', 'http', 'web']),
+    rules: forbid(['db', 'engine', 'providers', 'notify', 'billing', 'observability', 'http', 'web']),
   },
 );

@@ -71,3 +71,43 @@ test('the billing calendar: Billflow owns it with the sandbox, Stripe with Strip
   assert.throws(() => loadConfig({ BILLFLOW_CALENDAR_OWNER: 'stripe' }), /BILLFLOW_CALENDAR_OWNER=stripe needs/);
   assert.throws(() => loadConfig({ BILLFLOW_TRIAL_REMINDER_DAYS: '-1' }), /BILLFLOW_TRIAL_REMINDER_DAYS/);
 });
+
+test('observability: metrics token and port, OTLP endpoint, log format', () => {
+  const defaults = loadConfig({});
+  assert.deepEqual(defaults.metrics, { token: undefined, port: undefined });
+  assert.equal(defaults.tracing, undefined, 'no tracing without an endpoint');
+  assert.equal(defaults.logFormat, undefined, 'readable on a terminal, JSON otherwise');
+
+  const set = loadConfig({
+    BILLFLOW_METRICS_TOKEN: 'a'.repeat(32),
+    BILLFLOW_METRICS_PORT: '9464',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+    OTEL_SERVICE_NAME: 'billflow-eu',
+    LOG_FORMAT: 'json',
+  });
+  assert.deepEqual(set.metrics, { token: 'a'.repeat(32), port: 9464 });
+  assert.deepEqual(set.tracing, { tracesUrl: 'http://collector:4318/v1/traces', serviceName: 'billflow-eu' });
+  assert.equal(set.logFormat, 'json');
+  // The traces endpoint, when given, is used as it is.
+  assert.deepEqual(
+    loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/otlp/v1/traces',
+    }).tracing,
+    { tracesUrl: 'https://traces.example/otlp/v1/traces', serviceName: 'billflow' },
+  );
+
+  assert.throws(
+    () => loadConfig({ BILLFLOW_METRICS_TOKEN: 'short-secret' }),
+    (e: unknown) =>
+      e instanceof ConfigError && /BILLFLOW_METRICS_TOKEN/.test(e.message) && !e.message.includes('short-secret'),
+  );
+  assert.throws(() => loadConfig({ BILLFLOW_METRICS_PORT: '70000' }), /BILLFLOW_METRICS_PORT/);
+  assert.throws(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT/);
+  assert.throws(
+    () => loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://u:pw@collector/v1/traces' }),
+    (e: unknown) =>
+      e instanceof ConfigError && /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT/.test(e.message) && !e.message.includes('pw@'),
+  );
+  assert.throws(() => loadConfig({ LOG_FORMAT: 'xml' }), /LOG_FORMAT must be json or pretty/);
+});

@@ -43,6 +43,19 @@ export interface Config {
    * client address and HTTPS. Off unless Billflow runs behind a proxy you control.
    */
   trustProxy: boolean | string[];
+  /** LOG_FORMAT; unset: readable lines on a terminal, JSON lines otherwise. */
+  logFormat?: 'json' | 'pretty';
+  metrics: {
+    /** BILLFLOW_METRICS_TOKEN: /metrics asks for `Authorization: Bearer <token>` when set. */
+    token?: string;
+    /** BILLFLOW_METRICS_PORT: /metrics, /healthz and /readyz on a port of their own (workers). */
+    port?: number;
+  };
+  /** OpenTelemetry traces over OTLP/HTTP; off (nothing loaded) without an endpoint. */
+  tracing?: {
+    tracesUrl: string;
+    serviceName: string;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -108,6 +121,48 @@ function calendarOwner(env: Env): 'billflow' | 'stripe' {
   return raw;
 }
 
+function optionalPort(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  return integer(env, name, 0, 0, 65535);
+}
+
+const MIN_TOKEN_LENGTH = 16;
+
+function metricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < MIN_TOKEN_LENGTH || /\s/.test(raw)) {
+    // The value itself is never echoed: it is a credential.
+    throw new ConfigError(
+      `BILLFLOW_METRICS_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters without spaces (e.g. from \`openssl rand -hex 32\`)`,
+    );
+  }
+  return raw;
+}
+
+function otlpUrl(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const parsed = new URL(raw);
+    if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && !parsed.password) return raw;
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(
+    `${name} must be an http(s) URL without a password, like http://collector:4318 (got "${raw.replace(/\/\/[^@/]*@/, '//…@')}")`,
+  );
+}
+
+function tracing(env: Env): Config['tracing'] {
+  const traces = otlpUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = otlpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  // As OpenTelemetry defines them: the traces URL as given, or the base URL plus /v1/traces.
+  const tracesUrl = traces ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!tracesUrl) return undefined;
+  return { tracesUrl, serviceName: env.OTEL_SERVICE_NAME || 'billflow' };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads the configuration from the environment; every bad value is refused by name. */
@@ -115,6 +170,10 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+  const logFormat = env.LOG_FORMAT || undefined;
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError(`LOG_FORMAT must be json or pretty (got "${logFormat}")`);
   }
   const host = env.HOST || '127.0.0.1';
   const port = overrides.port ?? integer(env, 'PORT', 3000, 0, 65535);
@@ -149,5 +208,8 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
       trialReminderDays: integer(env, 'BILLFLOW_TRIAL_REMINDER_DAYS', 3, 0, 365),
     },
     trustProxy: trustProxy(env.BILLFLOW_TRUST_PROXY),
+    logFormat,
+    metrics: { token: metricsToken(env.BILLFLOW_METRICS_TOKEN), port: optionalPort(env, 'BILLFLOW_METRICS_PORT') },
+    tracing: tracing(env),
   };
 }

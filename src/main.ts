@@ -11,51 +11,75 @@ import type { Db } from './db/types.ts';
 import { createWorker } from './engine/index.ts';
 import type { EngineHooks, Registry, Worker } from './engine/index.ts';
 import { buildServer } from './http/server.ts';
+import { buildOpsServer } from './http/ops-server.ts';
+import type { HttpObservability } from './http/observe.ts';
 import { startLocalAdminSocket } from './http/admin-socket.ts';
 import { setupLink } from './http/auth/setup.ts';
 import { readStripeWebhookConfig, stripeWebhookRoutes } from './http/stripe-webhook.ts';
 import { webRoutes } from './web/serve.ts';
-import { billingRegistry } from './billing/workflows/index.ts';
+import { billingRegistry, WORKFLOW_TYPES } from './billing/workflows/index.ts';
 import type { BillingDeps } from './billing/workflows/index.ts';
 import { startMaintenance } from './billing/maintenance.ts';
 import type { Maintenance } from './billing/maintenance.ts';
 import { createEmailTransport } from './notify/index.ts';
 import type { NotifyDeps } from './notify/index.ts';
 import { createProvider, readProviderConfig } from './providers/index.ts';
+import {
+  combineHooks,
+  createLogger as createServiceLogger,
+  createMetrics,
+  startObservability,
+} from './observability/index.ts';
+import type { Observability } from './observability/index.ts';
 
 export interface Service {
   db: Db;
   worker?: Worker;
   /** The address the HTTP server listens on, when it runs. */
   url?: string;
+  /** The address of /metrics, /healthz and /readyz on BILLFLOW_METRICS_PORT, when set. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
 export type Logger = pino.Logger;
 
+/** JSON lines, or readable ones on a terminal; credentials redacted either way. */
 export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel, base: { service: 'billflow' } });
+  return createServiceLogger({ level: config.logLevel, format: config.logFormat });
 }
 
-/** What messages out need: the mail transport (SMTP or the outbox), HTTP, links to the UI. */
-export function notifyDeps(config: Config): NotifyDeps {
+/**
+ * What messages out need: the mail transport (SMTP or the outbox), HTTP, links to the UI; with
+ * `observed`, sends and alerts are counted and outgoing HTTP is traced.
+ */
+export function notifyDeps(config: Config, observed?: Observability): NotifyDeps {
   return {
-    email: createEmailTransport({ smtpUrl: config.email.smtpUrl, from: config.email.from }),
-    fetch: globalThis.fetch,
+    email: createEmailTransport({ smtpUrl: config.email.smtpUrl, from: config.email.from, onSend: observed?.onSend }),
+    fetch: observed ? observed.fetch(globalThis.fetch) : globalThis.fetch,
     clock: () => new Date(),
     adminUrl: config.publicUrl,
     company: { name: config.companyName },
+    onSend: observed?.onSend,
+    onAlert: observed?.onAlert,
   };
 }
 
 /** The billing workflows' dependencies: the configured provider, messages, schedules. */
-export function billingDeps(config: Config, db: Db, env: NodeJS.ProcessEnv = process.env): BillingDeps {
+export function billingDeps(
+  config: Config,
+  db: Db,
+  env: NodeJS.ProcessEnv = process.env,
+  observed?: Observability,
+): BillingDeps {
+  const provider = createProvider(readProviderConfig(env), { db });
   return {
     db,
-    provider: createProvider(readProviderConfig(env), { db }),
-    notify: notifyDeps(config),
+    provider: observed ? observed.provider(provider) : provider,
+    notify: notifyDeps(config, observed),
     dunningDays: config.billing.dunningDays,
     graceDays: config.billing.graceDays,
+    startHooks: observed?.startHooks,
   };
 }
 
@@ -79,6 +103,7 @@ async function httpServer(
   registry: Registry,
   logger: Logger,
   stripeWebhookSecret: string | undefined,
+  observability: HttpObservability,
 ): Promise<FastifyInstance> {
   const { db } = deps;
   const server = buildServer({
@@ -87,6 +112,7 @@ async function httpServer(
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     billing: { registry, provider: deps.provider, notify: deps.notify },
+    observability,
   });
   await server.register(stripeWebhookRoutes, { db, registry, webhookSecret: stripeWebhookSecret });
   // The admin UI, built by `npm start` (or `npm run build:web`) into dist/web.
@@ -118,7 +144,16 @@ function unopenedDb(): Db {
 export async function apiDocument(): Promise<Record<string, unknown>> {
   const config = loadConfig({});
   const deps = billingDeps(config, unopenedDb(), {});
-  const server = await httpServer(config, deps, workflowRegistry(deps), pino({ level: 'silent' }), undefined);
+  // With /metrics, as every process serves it (open: the default configuration has no token).
+  const observability = { metrics: createMetrics({ processMetrics: false }) };
+  const server = await httpServer(
+    config,
+    deps,
+    workflowRegistry(deps),
+    pino({ level: 'silent' }),
+    undefined,
+    observability,
+  );
   try {
     await server.ready();
     // What GET /api/openapi.json answers, as plain JSON.
@@ -149,16 +184,22 @@ export async function startService(
     { database: describeDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'data') }) },
     'database open',
   );
+  let observed: Observability;
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    // Metrics always (nothing is read until a scrape); OpenTelemetry only when configured.
+    observed = await startObservability(
+      { tracing: config.tracing, types: WORKFLOW_TYPES },
+      { db, logger: logger.child({ component: 'worker' }) },
+    );
   } catch (error) {
     await db.close();
     throw error;
   }
   let deps: BillingDeps;
   try {
-    deps = billingDeps(config, db);
+    deps = billingDeps(config, db, process.env, observed);
   } catch (error) {
     await db.close();
     throw error;
@@ -172,15 +213,11 @@ export async function startService(
         leaseMs: config.worker.leaseMs,
         pollIntervalMs: config.worker.pollIntervalMs,
         logger: logger.child({ component: 'worker' }),
-        hooks: {
-          ...parts.hooks,
-          // The sweep raises the alert from the database; the hook only makes it immediate.
-          onRunFailed: async (event) => {
-            await Promise.all([parts.hooks?.onRunFailed?.(event), maintenance?.runOnce()]);
-          },
-        },
+        // The sweep raises the alert from the database; the hook only makes it immediate.
+        hooks: combineHooks(observed.engineHooks, parts.hooks ?? {}, { onRunFailed: () => maintenance?.runOnce() }),
       })
     : undefined;
+  if (worker) observed.metrics.watchWorker(worker);
   if (worker) {
     maintenance = startMaintenance(db, {
       alerts: deps.notify,
@@ -199,7 +236,11 @@ export async function startService(
   await worker?.start();
   let url: string | undefined;
   const server = parts.api
-    ? await httpServer(config, deps, registry, logger.child({ component: 'http' }), stripeWebhook?.webhookSecret)
+    ? await httpServer(config, deps, registry, logger.child({ component: 'http' }), stripeWebhook?.webhookSecret, {
+        metrics: observed.metrics,
+        metricsToken: config.metrics.token,
+        tracing: observed.tracing,
+      })
     : undefined;
   if (server) {
     url = await server.listen({ host: config.host, port: config.port });
@@ -212,19 +253,47 @@ export async function startService(
     ? undefined
     : await startLocalAdminSocket({ dataDir: config.dataDir, db, logger: logger.child({ component: 'admin' }) });
   if (worker) logger.info({ worker: worker.id, types: [...registry.keys()] }, 'worker started');
+  let ops: FastifyInstance | undefined;
+  let metricsUrl: string | undefined;
+  if (config.metrics.port !== undefined) {
+    // A worker-only process has no other HTTP: this is what Prometheus and probes reach.
+    ops = buildOpsServer({
+      db,
+      metrics: observed.metrics,
+      metricsToken: config.metrics.token,
+      logger: logger.child({ component: 'metrics' }),
+    });
+    try {
+      metricsUrl = await ops.listen({ host: config.host, port: config.metrics.port });
+    } catch (error) {
+      // E.g. the port is taken: stop what started, so the process can exit with the message.
+      await server?.close();
+      await maintenance?.stop();
+      await worker?.stop({ graceMs: 0 });
+      await adminSocket?.close();
+      await observed.shutdown();
+      await db.close();
+      throw error;
+    }
+    logger.info({ url: metricsUrl }, 'metrics, health and readiness listening');
+  }
 
   let closing: Promise<void> | undefined;
   return {
     db,
     worker,
     url,
+    metricsUrl,
     close() {
       // Stop taking work first, let running steps finish, then close the database.
       closing ??= (async () => {
         await server?.close();
+        await ops?.close();
         await maintenance?.stop();
         await worker?.stop({ graceMs: config.worker.shutdownGraceMs });
         await adminSocket?.close();
+        // Spans of the last steps go out before the database closes under them.
+        await observed.shutdown();
         await db.close();
       })();
       return closing;

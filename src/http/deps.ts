@@ -4,6 +4,7 @@ import type { Registry } from '../engine/index.ts';
 import type { NotifyDeps } from '../notify/index.ts';
 import type { PaymentProvider } from '../providers/index.ts';
 import type { LoginThrottlePolicy } from './auth/throttle.ts';
+import type { HttpObservability } from './observe.ts';
 
 /**
  * What the API's route files are built from. Plain values, built once by main.ts; the lead adds
@@ -30,4 +31,6 @@ export interface ApiDeps {
    * trigger) and template test sends are only served when this is given.
    */
   billing?: { registry: Registry; provider: PaymentProvider; notify: NotifyDeps };
+  /** Metrics (and /metrics), request spans; operator actions are counted here. */
+  observability?: HttpObservability;
 }

@@ -5,15 +5,15 @@ import type { ValidatorFactory } from '@fastify/ajv-compiler';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { pendingMigrations } from '../db/migrate.ts';
 import { SESSION_COOKIE } from './auth/sessions.ts';
 import type { ApiDeps } from './deps.ts';
+import { healthRoutes } from './health.ts';
+import { metricsRoute, observeRequests } from './observe.ts';
 import { nameComponents } from './openapi.ts';
 import { installProblemHandlers, sendProblem } from './problem.ts';
 import { registerRoute } from './register.ts';
 import type { RouteSpec } from './route.ts';
 import { apiRoutes } from './routes/index.ts';
-import { problemResponses } from './schemas.ts';
 
 export type ServerOptions = Omit<ApiDeps, 'clock' | 'logger'> & {
   clock?: () => Date;
@@ -22,10 +22,6 @@ export type ServerOptions = Omit<ApiDeps, 'clock' | 'logger'> & {
   /** The route table; defaults to `apiRoutes(deps)`. */
   routes?: (deps: ApiDeps) => RouteSpec[];
 };
-
-const healthSchema = { type: 'object', required: ['status'], properties: { status: { type: 'string' } } };
-/** The probes take no query: a query string is refused by name, like everywhere else. */
-const noQuery = { type: 'object', properties: {}, additionalProperties: false };
 
 /**
  * Fastify's Ajv converts types by default (`coerceTypes: 'array'`): `true` becomes 1, `"1000"` and
@@ -62,6 +58,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     },
     schemaController: { compilersFactory: { buildValidator: strictBodyValidators() } },
   });
+  // First, so that every route (API, UI, inbound webhooks) is measured and traced.
+  observeRequests(app, options.observability ?? {});
   const deps: ApiDeps = { ...options, clock: options.clock ?? (() => new Date()), logger: app.log };
   const routes = (options.routes ?? apiRoutes)(deps);
 
@@ -102,64 +100,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     api.removeContentTypeParser('text/plain');
     api.get('/api/openapi.json', { schema: { hide: true } }, async () => api.swagger());
     for (const spec of routes) registerRoute(api, deps, spec);
-    api.get(
-      '/healthz',
-      {
-        schema: {
-          operationId: 'getHealth',
-          summary: 'Liveness: the process answers',
-          tags: ['Health'],
-          security: [],
-          querystring: noQuery,
-          response: { 200: healthSchema, 400: problemResponses()[400] },
-        },
-      },
-      async () => ({ status: 'ok' }),
-    );
-
-    api.get(
-      '/readyz',
-      {
-        schema: {
-          operationId: 'getReadiness',
-          summary: 'Readiness: the database answers and every migration is applied',
-          tags: ['Health'],
-          security: [],
-          querystring: noQuery,
-          response: {
-            400: problemResponses()[400],
-            '2xx': {
-              type: 'object',
-              properties: { status: { type: 'string' }, database: { type: 'string' } },
-            },
-            503: {
-              type: 'object',
-              properties: {
-                status: { type: 'string' },
-                database: { type: 'string' },
-                detail: { type: 'string' },
-              },
-            },
-          },
-        },
-      },
-      async (_request, reply) => {
-        try {
-          const pending = await pendingMigrations(options.db);
-          if (pending.length > 0) {
-            return reply.code(503).send({
-              status: 'unavailable',
-              database: options.db.kind,
-              detail: `pending migrations: ${pending.join(', ')}`,
-            });
-          }
-          return { status: 'ready', database: options.db.kind };
-        } catch (error) {
-          const detail = error instanceof Error ? error.message : String(error);
-          return reply.code(503).send({ status: 'unavailable', database: options.db.kind, detail });
-        }
-      },
-    );
+    healthRoutes(api, options.db);
+    if (options.observability?.metrics) {
+      metricsRoute(api, { metrics: options.observability.metrics, token: options.observability.metricsToken });
+    }
   });
 
   return app;

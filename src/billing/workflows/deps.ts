@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../../db/types.ts';
-import type { StartRequest, StartResult } from '../../engine/index.ts';
+import type { StartHooks, StartRequest, StartResult } from '../../engine/index.ts';
 import type { NotifyDeps } from '../../notify/index.ts';
 import type { PaymentProvider } from '../../providers/index.ts';
 
@@ -16,6 +16,8 @@ export interface BillingDeps {
   notify: NotifyDeps;
   dunningDays?: readonly number[];
   graceDays?: number;
+  /** Told of every start through the registry (metrics, the trace context a run stores). */
+  startHooks?: StartHooks;
 }
 
 /**

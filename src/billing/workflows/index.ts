@@ -1,5 +1,5 @@
 // The seven billing workflow types, built from their dependencies by closure.
-import { createRegistry, startWorkflow } from '../../engine/index.ts';
+import { createRegistry, startWorkflow, withStartHooks } from '../../engine/index.ts';
 import type { Registry } from '../../engine/index.ts';
 import type { BillingDeps, WorkflowDeps } from './deps.ts';
 import { subscriptionCreation } from './subscription-creation.ts';
@@ -19,7 +19,7 @@ export type { WorkflowType } from './types.ts';
 /** The registry of the seven billing workflows; runs they start go through the same registry. */
 export function billingRegistry(deps: BillingDeps): Registry {
   // Steps call startRun only while runs execute, long after the registry below exists.
-  const full: WorkflowDeps = { ...deps, startRun: (q, request) => startWorkflow(q, registry, request) };
+  const full: WorkflowDeps = { ...deps, startRun: (q, request) => startWorkflow(q, hooked, request) };
   const registry = createRegistry([
     subscriptionCreation(full),
     subscriptionCancellation(full),
@@ -29,7 +29,8 @@ export function billingRegistry(deps: BillingDeps): Registry {
     refundCreation(full),
     chargebackCreation(full),
   ]);
-  return registry;
+  const hooked = withStartHooks(registry, deps.startHooks);
+  return hooked;
 }
 
 /** The billing types `registry` runs, in catalogue order, with their labels and predefined steps. */

@@ -105,6 +105,7 @@ export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
             });
             return done;
           });
+          deps.observability?.metrics?.onRunAction(result);
           return {
             status: 200,
             body: {

@@ -1,0 +1,264 @@
+// Prometheus metrics: counters fed by the engine's and notify's hooks, histograms of step attempts
+// and HTTP requests, gauges read from the database at scrape time, and the process's own metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from '../db/types.ts';
+import type { ActionResult, EngineHooks, StartHooks, StepAttemptEvent } from '../engine/index.ts';
+import type { AlertEvent, SendEvent } from '../notify/index.ts';
+
+export interface MetricsOptions {
+  /** For the gauges read from the database (runs per status, oldest failure, claim lag). */
+  db?: Db;
+  /** The workflow types, so that a status with no run reads 0 rather than vanishing. */
+  types?: readonly string[];
+  /** How long one reading of the database gauges serves scrapes. Default 5 s. */
+  cacheMs?: number;
+  /** Process metrics (CPU, memory, event loop, GC). Default true. */
+  processMetrics?: boolean;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** For the worker: attempts, completions, failures, takeovers. */
+  readonly engineHooks: EngineHooks;
+  /** For the registry: runs started in this process. */
+  readonly startHooks: StartHooks;
+  onSend(event: SendEvent): void;
+  onAlert(event: AlertEvent): void;
+  /** An operator action on a run that took effect (cancellations are counted per type). */
+  onRunAction(result: Pick<ActionResult, 'action' | 'type'>): void;
+  observeRequest(labels: { method: string; route: string; statusCode: number }, seconds: number): void;
+  /** The runs this process's worker is executing, sampled at each scrape. */
+  watchWorker(worker: { activeCount(): number }): void;
+  /** The exposition text and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** Statuses counted by the runs gauge: the ones an operator watches, all read off partial indexes. */
+export const GAUGED_STATUSES = ['pending', 'in_progress', 'failed'] as const;
+
+// Seconds. Steps range from a local write (~1 ms) to a provider call (seconds) to a timeout (minutes).
+const STEP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const HTTP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// One round trip, each part on a partial index (pending/in-progress runs split by whether they
+// have a concurrency key, failed runs by failure time): the cost follows the runs that are
+// unfinished or failed, never the millions completed.
+const RUN_COUNTS = `
+  SELECT type, status, count(*)::int AS n FROM workflow_runs
+  WHERE status IN ('pending', 'in_progress') AND concurrency_key IS NULL GROUP BY type, status
+  UNION ALL
+  SELECT type, status, count(*)::int FROM workflow_runs
+  WHERE status IN ('pending', 'in_progress') AND concurrency_key IS NOT NULL GROUP BY type, status
+  UNION ALL
+  SELECT type, 'failed', count(*)::int FROM workflow_runs WHERE status = 'failed' GROUP BY type`;
+
+// Ages on the database clock. Claim lag: how long the oldest run that a worker could take has
+// been due (pending, woken, or left by a worker whose lease expired). A keyed run queued behind
+// its key's holder is not claimable, so it is not lag; of keyed runs only the 100 due longest are
+// looked at, which bounds the cost when many queue behind busy keys.
+const AGES = `
+  SELECT
+    (SELECT extract(epoch FROM now() - min(failed_at))::float8 FROM workflow_runs
+     WHERE status = 'failed') AS oldest_failed,
+    (SELECT extract(epoch FROM now() - min(run_at))::float8 FROM workflow_runs
+     WHERE status IN ('pending', 'in_progress') AND concurrency_key IS NULL AND run_at <= now()) AS unkeyed_lag,
+    (SELECT extract(epoch FROM now() - min(k.run_at))::float8
+     FROM (SELECT id, run_at, concurrency_key, key_seq FROM workflow_runs
+           WHERE status IN ('pending', 'in_progress') AND concurrency_key IS NOT NULL AND run_at <= now()
+           ORDER BY run_at LIMIT 100) k
+     WHERE billflow_waiting_for(k.id, k.concurrency_key, k.key_seq) IS NULL) AS keyed_lag`;
+
+interface DbReading {
+  counts: { type: string; status: string; n: number }[];
+  oldestFailed: number;
+  claimLag: number;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const started = new Counter({
+    name: 'billflow_runs_started_total',
+    help: 'Runs started by this process, per workflow type.',
+    labelNames: ['type'],
+    registers,
+  });
+  const completed = new Counter({
+    name: 'billflow_runs_completed_total',
+    help: 'Runs that reached completed in this process, per workflow type.',
+    labelNames: ['type'],
+    registers,
+  });
+  const failed = new Counter({
+    name: 'billflow_runs_failed_total',
+    help: 'Runs that reached failed in this process, per workflow type and the step they stopped at.',
+    labelNames: ['type', 'step'],
+    registers,
+  });
+  const cancelled = new Counter({
+    name: 'billflow_runs_cancelled_total',
+    help: 'Runs cancelled by an operator through this process, per workflow type.',
+    labelNames: ['type'],
+    registers,
+  });
+  const attempts = new Histogram({
+    name: 'billflow_step_attempt_duration_seconds',
+    help: 'Step attempts, from their start until their result was recorded, per workflow type and step.',
+    labelNames: ['type', 'step'],
+    buckets: STEP_BUCKETS,
+    registers,
+  });
+  const retries = new Counter({
+    name: 'billflow_step_retries_total',
+    help: 'Step attempts that failed and were scheduled to be tried again, per workflow type and step.',
+    labelNames: ['type', 'step'],
+    registers,
+  });
+  const takeovers = new Counter({
+    name: 'billflow_lease_takeovers_total',
+    help: 'Runs this process took over from a worker whose lease had expired, per workflow type.',
+    labelNames: ['type'],
+    registers,
+  });
+  const alerts = new Counter({
+    name: 'billflow_alerts_raised_total',
+    help: 'Failure alerts raised, per workflow type and what became of their delivery.',
+    labelNames: ['type', 'delivery'],
+    registers,
+  });
+  const sends = new Counter({
+    name: 'billflow_message_sends_total',
+    help: 'Emails, Slack messages and webhooks, per channel and outcome (sent, possible_duplicate, failed, already_sent).',
+    labelNames: ['channel', 'outcome'],
+    registers,
+  });
+  const requests = new Histogram({
+    name: 'billflow_http_request_duration_seconds',
+    help: 'HTTP requests, per method, route and status code.',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: HTTP_BUCKETS,
+    registers,
+  });
+
+  const workers: { activeCount(): number }[] = [];
+  new Gauge({
+    name: 'billflow_worker_active_runs',
+    help: "Runs this process's worker is executing.",
+    registers,
+    collect() {
+      this.set(workers.reduce((sum, w) => sum + w.activeCount(), 0));
+    },
+  });
+
+  const db = options.db;
+  if (db) {
+    const cacheMs = options.cacheMs ?? 5_000;
+    const types = options.types ?? [];
+    let reading: Promise<DbReading | undefined> | undefined;
+    let readAt = 0;
+    const read = () => {
+      if (!reading || Date.now() - readAt >= cacheMs) {
+        readAt = Date.now();
+        reading = readDatabase(db).catch(() => {
+          // A scrape still answers (process metrics) while the database is away; the gauges
+          // are left out rather than stale, and the next scrape tries again.
+          readAt = 0;
+          return undefined;
+        });
+      }
+      return reading;
+    };
+    new Gauge({
+      name: 'billflow_runs',
+      help: 'Runs per workflow type and status (pending, in_progress, failed); the same in every process of a database.',
+      labelNames: ['type', 'status'],
+      registers,
+      async collect() {
+        const now = await read();
+        this.reset();
+        if (!now) return;
+        for (const type of types) for (const status of GAUGED_STATUSES) this.set({ type, status }, 0);
+        for (const row of now.counts) this.inc({ type: row.type, status: row.status }, row.n);
+      },
+    });
+    new Gauge({
+      name: 'billflow_oldest_failed_run_age_seconds',
+      help: 'Age of the oldest failed run (0 when none); the same in every process of a database.',
+      registers,
+      async collect() {
+        const now = await read();
+        this.reset();
+        if (now) this.set(now.oldestFailed);
+      },
+    });
+    new Gauge({
+      name: 'billflow_claim_lag_seconds',
+      help: 'How long the oldest run a worker could take has been due without being taken (0 when none).',
+      registers,
+      async collect() {
+        const now = await read();
+        this.reset();
+        if (now) this.set(now.claimLag);
+      },
+    });
+  }
+
+  // Label lookups hash the label set on every call; the hot path keeps each series' child.
+  const attemptSeries = new Map<string, { duration: Histogram.Internal<'type' | 'step'> }>();
+  function onStepAttempt(event: StepAttemptEvent): void {
+    const key = `${event.type}\u0000${event.step}`;
+    let series = attemptSeries.get(key);
+    if (!series) {
+      series = { duration: attempts.labels(event.type, event.step) };
+      attemptSeries.set(key, series);
+    }
+    series.duration.observe(event.durationMs / 1000);
+    if (event.outcome === 'retrying') retries.inc({ type: event.type, step: event.step });
+  }
+
+  return {
+    registry,
+    engineHooks: {
+      onStepAttempt,
+      onRunCompleted: (event) => completed.inc({ type: event.type }),
+      onRunFailed: (event) => failed.inc({ type: event.type, step: event.step }),
+      onLeaseTakeover: (event) => takeovers.inc({ type: event.type }),
+    },
+    startHooks: {
+      onRunStarted: (event) => started.inc({ type: event.type }),
+    },
+    onSend: (event) => sends.inc({ channel: event.channel, outcome: event.outcome }),
+    onAlert: (event) => alerts.inc({ type: event.type, delivery: event.delivery }),
+    onRunAction(result) {
+      if (result.action === 'cancel') cancelled.inc({ type: result.type });
+    },
+    observeRequest(labels, seconds) {
+      requests.observe({ method: labels.method, route: labels.route, status_code: labels.statusCode }, seconds);
+    },
+    watchWorker(worker) {
+      workers.push(worker);
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+async function readDatabase(db: Db): Promise<DbReading> {
+  const counts = await db.query<{ type: string; status: string; n: number }>(RUN_COUNTS, [], {
+    name: 'billflow_metrics_run_counts',
+  });
+  const ages = await db.query<{ oldest_failed: number | null; unkeyed_lag: number | null; keyed_lag: number | null }>(
+    AGES,
+    [],
+    { name: 'billflow_metrics_ages' },
+  );
+  const row = ages.rows[0];
+  return {
+    counts: counts.rows,
+    oldestFailed: Math.max(0, row?.oldest_failed ?? 0),
+    claimLag: Math.max(0, row?.unkeyed_lag ?? 0, row?.keyed_lag ?? 0),
+  };
+}

@@ -1,0 +1,274 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RetryableError } from '../../src/errors.ts';
+import { createRegistry, defineWorkflow, startWorkflow, withStartHooks } from '../../src/engine/index.ts';
+import type { Registry } from '../../src/engine/index.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { route } from '../../src/http/route.ts';
+import { loadTracing } from '../../src/observability/index.ts';
+import type { Tracing } from '../../src/observability/index.ts';
+import { createSandboxProvider } from '../../src/providers/index.ts';
+import type { PaymentProvider } from '../../src/providers/index.ts';
+import { TEST_DATABASES, eachDatabase, freshDatabase } from '../helpers/databases.ts';
+import { testWorker } from '../helpers/engine.ts';
+import { startReceiver } from '../notify/support/http.ts';
+import type { TestReceiver } from '../notify/support/http.ts';
+
+// The collector: a real HTTP server in this process that takes OTLP/HTTP exports (JSON, as
+// @opentelemetry/exporter-trace-otlp-http sends them); a second one stands in for Slack.
+let collector: TestReceiver;
+let slack: TestReceiver;
+before(async () => {
+  collector = await startReceiver();
+  slack = await startReceiver();
+});
+after(async () => {
+  await collector.stop();
+  await slack.stop();
+});
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes?: { key: string; value: OtlpValue }[];
+  status?: { code?: number; message?: string };
+}
+interface ExportedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  attributes: Record<string, string | number | boolean | undefined>;
+  statusCode: number;
+  service: string | undefined;
+}
+interface OtlpExport {
+  resourceSpans?: {
+    resource?: { attributes?: { key: string; value: OtlpValue }[] };
+    scopeSpans?: { spans?: OtlpSpan[] }[];
+  }[];
+}
+
+const SERVER = 2;
+const CLIENT = 3;
+const ERROR = 2;
+
+function valueOf(value: OtlpValue): string | number | boolean | undefined {
+  if (value.intValue !== undefined) return Number(value.intValue);
+  return value.stringValue ?? value.boolValue;
+}
+
+/** Every span the collector received, whatever batches they came in. */
+function exported(path: string): ExportedSpan[] {
+  return collector.received
+    .filter((r) => r.path === path)
+    .flatMap((r) => (r.json as OtlpExport).resourceSpans ?? [])
+    .flatMap((resource) => {
+      const service = resource.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue;
+      return (resource.scopeSpans ?? []).flatMap((scope) =>
+        (scope.spans ?? []).map((span) => ({
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId ?? '',
+          name: span.name,
+          kind: span.kind,
+          attributes: Object.fromEntries((span.attributes ?? []).map((a) => [a.key, valueOf(a.value)])),
+          statusCode: span.status?.code ?? 0,
+          service,
+        })),
+      );
+    });
+}
+
+const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_SPAN = '00f067aa0ba902b7';
+
+function tracedFlow(tracing: Tracing, provider: PaymentProvider, slackUrl: string) {
+  const post = tracing.tracedFetch(fetch);
+  let flaky = 0;
+  return defineWorkflow<{ customer: string }>({
+    type: 'traced',
+    steps: [
+      { name: 'record', kind: 'db', async run() {} },
+      {
+        name: 'call_out',
+        kind: 'external',
+        async run(ctx) {
+          await provider.ensureCustomer({
+            idempotencyKey: ctx.idempotencyKey,
+            customerId: ctx.input.customer,
+            email: `${ctx.input.customer}@example.com`,
+          });
+          const response = await post(slackUrl, { method: 'POST', body: JSON.stringify({ text: ctx.runId }) });
+          return response.status;
+        },
+      },
+      {
+        name: 'flaky',
+        kind: 'external',
+        retry: { maxAttempts: 3, initialDelayMs: 0, jitter: 0 },
+        async run() {
+          // The first run's first attempt fails; every other attempt passes.
+          if (flaky++ === 0) throw new RetryableError('provider timeout');
+        },
+      },
+    ],
+  });
+}
+
+function startRoute(db: Parameters<typeof startWorkflow>[0], registry: () => Registry) {
+  return route<unknown, unknown, { customer: string }>({
+    method: 'POST',
+    url: '/test-runs',
+    operationId: 'startTestRun',
+    access: 'public',
+    summary: 'Start a traced run (test)',
+    tags: ['Test'],
+    body: {
+      type: 'object',
+      required: ['customer'],
+      additionalProperties: false,
+      properties: { customer: { type: 'string' } },
+    },
+    response: { 201: { type: 'object', properties: { run_id: { type: 'string' } } } },
+    async handler(ctx) {
+      const started = await startWorkflow(db, registry(), { type: 'traced', input: { customer: ctx.body.customer } });
+      return { status: 201, body: { run_id: started.runId } };
+    },
+  });
+}
+
+eachDatabase((kind) => {
+  test('one trace per run: the request that started it, a span per step attempt, and its calls out', async () => {
+    const { db } = await freshDatabase(kind);
+    const path = `/${kind}/v1/traces`;
+    const tracing = await loadTracing(
+      { tracesUrl: `${collector.url}${path}`, serviceName: 'billflow-test', exportDelayMs: 20 },
+      { db },
+    );
+    assert.ok(tracing);
+    const provider = tracing.tracedProvider(createSandboxProvider({ db }));
+    const flow = tracedFlow(tracing, provider, `${slack.url}/${kind}/slack`);
+    const registry = withStartHooks(createRegistry([flow]), tracing.startHooks);
+    const app = buildServer({ db, routes: () => [startRoute(db, () => registry)], observability: { tracing } });
+    await app.ready();
+
+    // One request comes with its caller's trace context, one without.
+    const traced = await app.inject({
+      method: 'POST',
+      url: '/api/v1/test-runs',
+      headers: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` },
+      payload: { customer: 'cus_a' },
+    });
+    assert.equal(traced.statusCode, 201, traced.body);
+    const untraced = await app.inject({ method: 'POST', url: '/api/v1/test-runs', payload: { customer: 'cus_b' } });
+    assert.equal(untraced.statusCode, 201, untraced.body);
+    const runA = traced.json().run_id as string;
+    const runB = untraced.json().run_id as string;
+
+    const worker = testWorker(db, [flow], { hooks: tracing.engineHooks });
+    await worker.drain();
+    await tracing.flush();
+    await app.close();
+
+    const spans = exported(path);
+    assert.ok(spans.length > 0, 'the collector received spans');
+    assert.ok(
+      spans.every((s) => s.service === 'billflow-test'),
+      'the service names itself',
+    );
+    const stepSpans = (runId: string) => spans.filter((s) => s.attributes['billflow.run.id'] === runId);
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+
+    for (const [runId, expectedTrace] of [
+      [runA, CALLER_TRACE],
+      [runB, undefined],
+    ] as const) {
+      const steps = stepSpans(runId);
+      assert.deepEqual(
+        steps.map((s) => [s.name, s.attributes['billflow.step.attempt'], s.attributes['billflow.step.outcome']]).sort(),
+        [
+          ['traced call_out', 1, 'completed'],
+          ['traced record', 1, 'completed'],
+          ...(runId === runA
+            ? [
+                ['traced flaky', 1, 'retrying'],
+                ['traced flaky', 2, 'completed'],
+              ]
+            : [['traced flaky', 1, 'completed']]),
+        ].sort(),
+      );
+      for (const s of steps) {
+        assert.equal(s.attributes['billflow.workflow.type'], 'traced');
+        assert.equal(typeof s.attributes['billflow.step.name'], 'string');
+      }
+      const traces = new Set(steps.map((s) => s.traceId));
+      assert.equal(traces.size, 1, `${runId}: one trace`);
+      if (expectedTrace) assert.equal([...traces][0], expectedTrace, 'the caller’s trace goes on');
+
+      // Every attempt hangs off the run's start span, which hangs off the request's span.
+      const parents = new Set(steps.map((s) => s.parentSpanId));
+      assert.equal(parents.size, 1);
+      const startSpan = byId.get([...parents][0] as string);
+      assert.equal(startSpan?.name, 'start traced');
+      const request = byId.get(startSpan?.parentSpanId ?? '');
+      assert.equal(request?.name, 'POST /api/v1/test-runs');
+      assert.equal(request?.kind, SERVER);
+      assert.equal(request?.attributes['http.route'], '/api/v1/test-runs');
+      assert.equal(request?.attributes['http.response.status_code'], 201);
+      assert.equal(request?.parentSpanId, expectedTrace ? CALLER_SPAN : '', 'a request without context is a root');
+
+      // The calls out are children of the attempt that made them.
+      const callOut = steps.find((s) => s.name === 'traced call_out');
+      const calls = spans.filter((s) => s.parentSpanId === callOut?.spanId);
+      assert.deepEqual(calls.map((s) => [s.name, s.kind]).sort(), [
+        ['POST', CLIENT],
+        ['sandbox ensureCustomer', CLIENT],
+      ]);
+      const post = calls.find((s) => s.name === 'POST');
+      assert.equal(post?.attributes['http.response.status_code'], 200);
+      assert.equal(post?.attributes['server.address'], '127.0.0.1');
+      // The receiver got the trace context of that client span.
+      const delivered = slack.received.find((r) => r.body.includes(runId));
+      assert.equal(delivered?.headers.traceparent, `00-${post?.traceId}-${post?.spanId}-01`);
+    }
+    assert.notEqual(stepSpans(runA)[0]?.traceId, stepSpans(runB)[0]?.traceId, 'two runs, two traces');
+    const retried = stepSpans(runA).find((s) => s.attributes['billflow.step.outcome'] === 'retrying');
+    assert.equal(retried?.statusCode, ERROR, 'a failed attempt is an error span');
+
+    // The trace context is stored with the run, for whichever worker runs it, whenever.
+    const { rows } = await db.query<{ trace_parent: string }>('SELECT trace_parent FROM workflow_runs WHERE id = $1', [
+      runA,
+    ]);
+    assert.match(rows[0]?.trace_parent ?? '', new RegExp(`^00-${CALLER_TRACE}-[0-9a-f]{16}-01$`));
+    await tracing.shutdown();
+  });
+});
+
+test('a collector that cannot be reached costs the spans, never the service', async () => {
+  const gone = await startReceiver();
+  await gone.stop(); // a port where nothing listens any more
+  const warnings: { obj: object; msg?: string }[] = [];
+  const { db } = await freshDatabase(TEST_DATABASES[0] ?? 'pglite');
+  const tracing = await loadTracing(
+    { tracesUrl: `${gone.url}/v1/traces`, serviceName: 'billflow-test', exportDelayMs: 10 },
+    { db, logger: { warn: (obj, msg) => void warnings.push({ obj, msg }) } },
+  );
+  assert.ok(tracing);
+  const traceParent = tracing.startHooks.traceParent?.('traced');
+  assert.match(traceParent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  await tracing.shutdown(); // resolves: the export failure is reported, not thrown
+  assert.ok(
+    warnings.some((w) => /spans/.test(w.msg ?? '')),
+    JSON.stringify(warnings.map((w) => w.msg)),
+  );
+});

@@ -5,6 +5,7 @@ import type { Db, Queryable } from '../db/types.ts';
 import type { DbStepContext, StepDefinition } from './define.ts';
 import { outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './execute.ts';
 import type { HeldRunState } from './execute.ts';
+import type { StepScope } from './hooks.ts';
 import type { ClaimedRun } from './sql/claimRuns.ts';
 import { recordOutcomes } from './sql/recordOutcomes.ts';
 import type { ClaimInPassing, RecordedOutcome, StepOutcome } from './sql/recordOutcomes.ts';
@@ -13,6 +14,8 @@ export interface DbJob {
   run: HeldRunState;
   step: StepDefinition<never>;
   startedAt: Date;
+  /** The attempt's scope (a trace span), re-entered around its step code in the shared batch. */
+  scope?: StepScope;
 }
 
 export interface DbJobResult {
@@ -66,7 +69,8 @@ async function runInSavepoint(tx: Queryable, job: DbJob, options: DbBatchOptions
   await tx.query('SAVEPOINT billflow_step');
   try {
     const ctx: DbStepContext<never> = { ...(stepContext(run, step, options.appNow) as DbStepContext<never>), tx };
-    const value = await runWithTimeout(run, step, () => step.run(ctx));
+    const scope = job.scope;
+    const value = await runWithTimeout(run, step, () => (scope ? scope.enter(() => step.run(ctx)) : step.run(ctx)));
     await tx.query('RELEASE SAVEPOINT billflow_step');
     return outcomeOfValue({ run, step: step.name, startedAt, endedAt: options.appNow() }, value);
   } catch (error) {

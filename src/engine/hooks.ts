@@ -73,6 +73,8 @@ export interface LeaseTakeoverEvent {
 /** A scope around one step attempt (a trace span): the attempt runs inside it, then it is ended. */
 export interface StepScope {
   run<T>(attempt: () => Promise<T>): Promise<T>;
+  /** Re-enters the scope for the attempt's own code where it runs apart (a db step's group commit). */
+  enter<T>(code: () => Promise<T>): Promise<T>;
   end(event: StepAttemptEvent): void;
 }
 

@@ -240,8 +240,8 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       let recorded: RecordedOutcome | undefined;
       try {
         ({ outcome, recorded } = scope
-          ? await scope.run(() => attemptStep(run, definition, name, startedAt))
-          : await attemptStep(run, definition, name, startedAt));
+          ? await scope.run(() => attemptStep(run, definition, name, startedAt, scope))
+          : await attemptStep(run, definition, name, startedAt, undefined));
       } catch (error) {
         reportAttempt(run, name, began, scope, 'unrecorded', error);
         // The database did not answer: we cannot know whether the result landed. Give the run
@@ -276,6 +276,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     definition: WorkflowDefinition<unknown> | undefined,
     name: string,
     startedAt: Date,
+    scope: StepScope | undefined,
   ): Promise<{ outcome: StepOutcome; recorded: RecordedOutcome | undefined }> {
     const step = definition ? await resolveStep(definition, name, db) : undefined;
     if (!step) {
@@ -285,7 +286,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       const outcome = outcomeOfError({ run, step: name, startedAt, endedAt: appNow() }, undefined, error);
       return { outcome, recorded: await batcher.add(outcome) };
     }
-    if (step.kind === 'db') return executeDbStep(run, step, startedAt);
+    if (step.kind === 'db') return executeDbStep(run, step, startedAt, scope);
     const outcome = await executeExternalStep(run, step, startedAt);
     return { outcome, recorded: await batcher.add(outcome) };
   }
@@ -324,8 +325,13 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
   }
 
   /** A db step joins the next group commit (see db-batch.ts). */
-  async function executeDbStep(run: HeldRunState, step: StepDefinition<never>, startedAt: Date) {
-    const result = await dbBatcher.add({ run, step, startedAt });
+  async function executeDbStep(
+    run: HeldRunState,
+    step: StepDefinition<never>,
+    startedAt: Date,
+    scope: StepScope | undefined,
+  ) {
+    const result = await dbBatcher.add(scope ? { run, step, startedAt, scope } : { run, step, startedAt });
     return result ?? { outcome: undefined as never, recorded: undefined };
   }
 

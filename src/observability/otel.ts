@@ -133,6 +133,7 @@ export function createOtelTracing(settings: TracingSettings, deps: OtelDeps): Tr
       stepScope(attempt) {
         const began = Date.now();
         let span: Span | undefined;
+        let spanContext: Context | undefined;
         return {
           async run(call) {
             const parent = await runContext(attempt.runId);
@@ -149,7 +150,11 @@ export function createOtelTracing(settings: TracingSettings, deps: OtelDeps): Tr
               began,
             );
             span = started.span;
+            spanContext = started.context;
             return contextManager.with(started.context, call);
+          },
+          enter(code) {
+            return spanContext ? contextManager.with(spanContext, code) : code();
           },
           end(event) {
             if (!span) return;

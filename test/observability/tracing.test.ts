@@ -92,13 +92,24 @@ function exported(path: string): ExportedSpan[] {
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 
-function tracedFlow(tracing: Tracing, provider: PaymentProvider, slackUrl: string) {
+const childFlow = defineWorkflow<{ parent: string }>({
+  type: 'traced_child',
+  steps: [{ name: 'notify', kind: 'external', async run() {} }],
+});
+
+function tracedFlow(tracing: Tracing, provider: PaymentProvider, slackUrl: string, registry: () => Registry) {
   const post = tracing.tracedFetch(fetch);
-  let flaky = 0;
   return defineWorkflow<{ customer: string }>({
     type: 'traced',
     steps: [
-      { name: 'record', kind: 'db', async run() {} },
+      {
+        // A db step starts a run of its own, in its transaction (as billing steps do).
+        name: 'record',
+        kind: 'db',
+        async run(ctx) {
+          await startWorkflow(ctx.tx, registry(), { type: 'traced_child', input: { parent: ctx.runId } });
+        },
+      },
       {
         name: 'call_out',
         kind: 'external',
@@ -116,9 +127,9 @@ function tracedFlow(tracing: Tracing, provider: PaymentProvider, slackUrl: strin
         name: 'flaky',
         kind: 'external',
         retry: { maxAttempts: 3, initialDelayMs: 0, jitter: 0 },
-        async run() {
-          // The first run's first attempt fails; every other attempt passes.
-          if (flaky++ === 0) throw new RetryableError('provider timeout');
+        async run(ctx) {
+          // The first attempt of cus_a's run fails; every other attempt passes.
+          if (ctx.input.customer === 'cus_a' && ctx.attempt === 1) throw new RetryableError('provider timeout');
         },
       },
     ],
@@ -157,8 +168,8 @@ eachDatabase((kind) => {
     );
     assert.ok(tracing);
     const provider = tracing.tracedProvider(createSandboxProvider({ db }));
-    const flow = tracedFlow(tracing, provider, `${slack.url}/${kind}/slack`);
-    const registry = withStartHooks(createRegistry([flow]), tracing.startHooks);
+    const flow = tracedFlow(tracing, provider, `${slack.url}/${kind}/slack`, () => registry);
+    const registry: Registry = withStartHooks(createRegistry([flow, childFlow]), tracing.startHooks);
     const app = buildServer({ db, routes: () => [startRoute(db, () => registry)], observability: { tracing } });
     await app.ready();
 
@@ -175,7 +186,7 @@ eachDatabase((kind) => {
     const runA = traced.json().run_id as string;
     const runB = untraced.json().run_id as string;
 
-    const worker = testWorker(db, [flow], { hooks: tracing.engineHooks });
+    const worker = testWorker(db, [flow, childFlow], { hooks: tracing.engineHooks });
     await worker.drain();
     await tracing.flush();
     await app.close();
@@ -242,6 +253,21 @@ eachDatabase((kind) => {
       assert.equal(delivered?.headers.traceparent, `00-${post?.traceId}-${post?.spanId}-01`);
     }
     assert.notEqual(stepSpans(runA)[0]?.traceId, stepSpans(runB)[0]?.traceId, 'two runs, two traces');
+
+    // A run started by a step is in the trace of that step's attempt, even though the db steps
+    // of both runs may have shared one group commit.
+    const { rows: children } = await db.query<{ id: string; parent: string }>(
+      `SELECT id, input->>'parent' AS parent FROM workflow_runs WHERE type = 'traced_child'`,
+    );
+    assert.equal(children.length, 2);
+    for (const child of children) {
+      const [notify] = stepSpans(child.id);
+      const record = stepSpans(child.parent).find((s) => s.name === 'traced record');
+      const childStart = byId.get(notify?.parentSpanId ?? '');
+      assert.equal(childStart?.name, 'start traced_child');
+      assert.equal(childStart?.parentSpanId, record?.spanId, `the child of ${child.parent} hangs off its record step`);
+      assert.equal(notify?.traceId, record?.traceId);
+    }
     const retried = stepSpans(runA).find((s) => s.attributes['billflow.step.outcome'] === 'retrying');
     assert.equal(retried?.statusCode, ERROR, 'a failed attempt is an error span');
 

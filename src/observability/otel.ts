@@ -17,7 +17,7 @@ import type { PaymentProvider } from '../providers/index.ts';
 import type { RequestSpan, Tracing, TracingSettings } from './tracing.ts';
 
 // Runs whose stored trace context is known, so that only a run's first attempt in this process
-// reads it. Bounded: a run waiting for days is read again when it wakes.
+// reads it. Forgotten when the run ends here; bounded, the oldest first (such a run reads it again).
 const MAX_CACHED_RUNS = 10_000;
 
 function errorOf(error: unknown): { name: string; message: string; stack?: string } {

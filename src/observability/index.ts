@@ -10,7 +10,7 @@ import type { Metrics } from './metrics.ts';
 import { loadTracing } from './tracing.ts';
 import type { Tracing, TracingSettings } from './tracing.ts';
 
-export { createMetrics, GAUGED_STATUSES } from './metrics.ts';
+export { createMetrics } from './metrics.ts';
 export type { Metrics, MetricsOptions } from './metrics.ts';
 export { createLogger, failureLogHooks, loggerOptions, scrubCredentials, REDACTED, REDACT_PATHS } from './logging.ts';
 export type { LogFormat, LoggerSettings } from './logging.ts';

@@ -2,6 +2,7 @@
 // and HTTP requests, gauges read from the database at scrape time, and the process's own metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from '../db/types.ts';
+import { RUN_STATUSES, countRuns } from '../engine/index.ts';
 import type { ActionResult, EngineHooks, StartHooks, StepAttemptEvent } from '../engine/index.ts';
 import type { AlertEvent, SendEvent } from '../notify/index.ts';
 
@@ -33,24 +34,9 @@ export interface Metrics {
   render(): Promise<{ contentType: string; body: string }>;
 }
 
-/** Statuses counted by the runs gauge: the ones an operator watches, all read off partial indexes. */
-export const GAUGED_STATUSES = ['pending', 'in_progress', 'failed'] as const;
-
 // Seconds. Steps range from a local write (~1 ms) to a provider call (seconds) to a timeout (minutes).
 const STEP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const HTTP_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-// One round trip, each part on a partial index (pending/in-progress runs split by whether they
-// have a concurrency key, failed runs by failure time): the cost follows the runs that are
-// unfinished or failed, never the millions completed.
-const RUN_COUNTS = `
-  SELECT type, status, count(*)::int AS n FROM workflow_runs
-  WHERE status IN ('pending', 'in_progress') AND concurrency_key IS NULL GROUP BY type, status
-  UNION ALL
-  SELECT type, status, count(*)::int FROM workflow_runs
-  WHERE status IN ('pending', 'in_progress') AND concurrency_key IS NOT NULL GROUP BY type, status
-  UNION ALL
-  SELECT type, 'failed', count(*)::int FROM workflow_runs WHERE status = 'failed' GROUP BY type`;
 
 // Ages on the database clock. Claim lag: how long the oldest run that a worker could take has
 // been due (pending, woken, or left by a worker whose lease expired). A keyed run queued behind
@@ -69,7 +55,7 @@ const AGES = `
      WHERE billflow_waiting_for(k.id, k.concurrency_key, k.key_seq) IS NULL) AS keyed_lag`;
 
 interface DbReading {
-  counts: { type: string; status: string; n: number }[];
+  counts: { type: string; status: string; count: number }[];
   oldestFailed: number;
   claimLag: number;
 }
@@ -172,15 +158,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     };
     new Gauge({
       name: 'billflow_runs',
-      help: 'Runs per workflow type and status (pending, in_progress, failed); the same in every process of a database.',
+      help: 'Runs per workflow type and status; the same in every process of a database.',
       labelNames: ['type', 'status'],
       registers,
       async collect() {
         const now = await read();
         this.reset();
         if (!now) return;
-        for (const type of types) for (const status of GAUGED_STATUSES) this.set({ type, status }, 0);
-        for (const row of now.counts) this.inc({ type: row.type, status: row.status }, row.n);
+        for (const type of types) for (const status of RUN_STATUSES) this.set({ type, status }, 0);
+        for (const row of now.counts) this.set({ type: row.type, status: row.status }, row.count);
       },
     });
     new Gauge({
@@ -247,9 +233,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 }
 
 async function readDatabase(db: Db): Promise<DbReading> {
-  const counts = await db.query<{ type: string; status: string; n: number }>(RUN_COUNTS, [], {
-    name: 'billflow_metrics_run_counts',
-  });
+  // From the counters the engine keeps (migration 0016): the same cost at any history size.
+  const counts = await countRuns(db);
   const ages = await db.query<{ oldest_failed: number | null; unkeyed_lag: number | null; keyed_lag: number | null }>(
     AGES,
     [],
@@ -257,7 +242,7 @@ async function readDatabase(db: Db): Promise<DbReading> {
   );
   const row = ages.rows[0];
   return {
-    counts: counts.rows,
+    counts,
     oldestFailed: Math.max(0, row?.oldest_failed ?? 0),
     claimLag: Math.max(0, row?.unkeyed_lag ?? 0, row?.keyed_lag ?? 0),
   };

@@ -99,6 +99,8 @@ eachDatabase((kind) => {
     assert.equal(series('billflow_runs', { type: 'metered', status: 'failed' }), 1);
     assert.equal(series('billflow_runs', { type: 'metered', status: 'pending' }), 0);
     assert.equal(series('billflow_runs', { type: 'metered', status: 'in_progress' }), 0);
+    assert.equal(series('billflow_runs', { type: 'metered', status: 'completed' }), 2);
+    assert.equal(series('billflow_runs', { type: 'metered', status: 'cancelled' }), 0);
     const age = series('billflow_oldest_failed_run_age_seconds') ?? -1;
     assert.ok(age >= 0 && age < 120, `oldest failure ${age}s`);
     assert.equal(series('billflow_claim_lag_seconds'), 0, 'nothing is due');

@@ -78,16 +78,33 @@ eachDatabase((kind) => {
         `SELECT count(*)::int AS n FROM subscriptions WHERE status = 'cancelled'`,
       );
       assert.equal(cancelled?.n, CUSTOMERS);
-      // Each cancellation's provider sync found the subscription its creation had made there.
-      const syncs = await rows<{ action: string }>(
+      // Per customer, the two provider syncs agree: the creation made it there and the
+      // cancellation ended it, or the creation saw it cancelled and never sent it (then the
+      // cancellation has nothing to end). Which one happens depends on timing; both are right.
+      const pairs = await rows<{ created: string; cancelled: string }>(
         db,
-        `SELECT s.output->>'action' AS action FROM workflow_steps s JOIN workflow_runs r ON r.id = s.run_id
-         WHERE r.type = 'subscription_cancellation' AND s.name = 'sync_payment_provider'`,
+        `SELECT c.output->>'action' AS created, x.output->>'action' AS cancelled
+         FROM workflow_runs rc JOIN workflow_steps c ON c.run_id = rc.id AND c.name = 'sync_payment_provider'
+         JOIN workflow_runs rx ON rx.type = 'subscription_cancellation' AND rx.input->>'subscription_id' = rc.input->>'subscription_id'
+         JOIN workflow_steps x ON x.run_id = rx.id AND x.name = 'sync_payment_provider'
+         WHERE rc.type = 'subscription_creation' AND rc.id = ANY($1)`,
+        [runIds],
       );
-      assert.equal(syncs.length, CUSTOMERS);
-      assert.ok(
-        syncs.every((s) => s.action !== 'none'),
-        `a cancellation found nothing at the provider: ${JSON.stringify(syncs)}`,
+      assert.equal(pairs.length, CUSTOMERS);
+      const odd = pairs.filter(
+        (p) =>
+          !(p.created === 'created' && p.cancelled === 'cancelled') &&
+          !(p.created === 'none' && p.cancelled === 'none'),
+      );
+      assert.deepEqual(odd, [], 'creation and cancellation disagree at the provider');
+      const [atProvider] = await rows<{ n: number }>(
+        db,
+        `SELECT count(*)::int AS n FROM provider_sandbox_subscriptions`,
+      );
+      assert.equal(
+        atProvider?.n,
+        pairs.filter((p) => p.created === 'created').length,
+        'exactly the subscriptions whose creation sent them are at the provider',
       );
       const stats = await compareStats(db);
       assert.deepEqual(stats.differences, [], 'statistics equal the recount');

@@ -5,6 +5,8 @@ import { coalescedNotify } from './notify.ts';
 export interface PostgresOptions {
   connectionString: string;
   maxConnections?: number;
+  /** How long a query waits for a connection (from the pool or a new one) before failing. */
+  connectionTimeoutMs?: number;
   /** Called for connection errors that happen outside a query (idle client dropped, LISTEN lost). */
   onError?: (error: Error) => void;
 }
@@ -16,7 +18,7 @@ export function connectPostgres(options: PostgresOptions): Db {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
   });
   const onError = options.onError ?? (() => {});
   // An idle client losing its connection (server restart) must not crash the process.

@@ -9,6 +9,7 @@ import {
   RateLimitedError,
 } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { titleOf } from './schemas.ts';
 
 export interface Problem {
@@ -22,6 +23,8 @@ export interface Problem {
 
 const RESERVED = new Set(['type', 'title', 'status', 'detail', 'errors']);
 const TYPE_BASE = 'https://billflow.dev/problems/';
+/** Seconds a client waits before trying again after a 503 (a dependency or the database is down). */
+export const RETRY_AFTER_SECONDS = { dependency: 30, database: 5 } as const;
 
 export function problem(status: number, detail: string, extra: Partial<Problem> = {}): Problem {
   const title = titleOf(status);
@@ -94,8 +97,19 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   }
   if (error instanceof RetryableError) {
     // A dependency is down (payment provider, mail server): nothing was done; try again later.
-    headers['retry-after'] = '30';
+    headers['retry-after'] = String(RETRY_AFTER_SECONDS.dependency);
     return { problem: problem(503, error.message), headers };
+  }
+  if (isDatabaseUnavailable(error)) {
+    // PostgreSQL is down or restarting, the pool had no connection in time: the request did not
+    // happen (or its transaction rolled back), and the same request can succeed shortly.
+    headers['retry-after'] = String(RETRY_AFTER_SECONDS.database);
+    return {
+      problem: problem(503, 'the database is unavailable; try again shortly', {
+        retry_after: RETRY_AFTER_SECONDS.database,
+      }),
+      headers,
+    };
   }
   const fastifyError = error as Partial<FastifyError>;
   if (Array.isArray(fastifyError.validation)) {
@@ -120,7 +134,8 @@ export function sendProblem(reply: FastifyReply, error: unknown): FastifyReply {
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { problem: body } = toProblem(error);
-    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (body.status === 503) request.log.warn({ err: error }, 'request refused: a dependency is unavailable');
+    else if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, error);
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {

@@ -33,11 +33,15 @@ const PROBLEM_TITLES: Record<number, string> = {
   414: 'URI too long',
   415: 'Unsupported media type',
   429: 'Too many requests',
+  503: 'Service unavailable',
 };
 
-/** The error responses of a route: the usual ones plus `extra`. */
+/**
+ * The error responses of a route: the usual ones plus `extra`. Any route answers 503 (with
+ * Retry-After) while the database is unreachable.
+ */
 export function problemResponses(...extra: number[]): Record<number, JsonSchema> {
-  const codes = new Set([400, 401, 403, 404, 413, 415, ...extra]);
+  const codes = new Set([400, 401, 403, 404, 413, 415, ...extra, 503]);
   return Object.fromEntries(
     [...codes].map((code) => [code, { ...problemSchema, description: PROBLEM_TITLES[code] ?? 'Error' }]),
   );

@@ -7,7 +7,8 @@ import { ConfigError } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import type { Registry } from '../engine/index.ts';
 import { TOO_DEEP_MESSAGE, tooDeepField } from './json-depth.ts';
-import { problem } from './problem.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { RETRY_AFTER_SECONDS, problem } from './problem.ts';
 
 export interface StripeWebhookOptions {
   db: Db;
@@ -131,8 +132,12 @@ export async function stripeWebhookRoutes(app: FastifyInstance, options: StripeW
         event as unknown as LedgerEvent,
       );
     } catch (error) {
-      // Not even recorded (the database is unreachable): Stripe must deliver it again.
+      // Not even recorded: Stripe must deliver it again.
       request.log.error({ err: error, stripe_event: event.id }, 'stripe event not recorded');
+      if (isDatabaseUnavailable(error)) {
+        reply.header('retry-after', String(RETRY_AFTER_SECONDS.database));
+        return sendProblem(reply, 503, `event ${event.id} could not be recorded now; it will be retried`);
+      }
       return sendProblem(reply, 500, `event ${event.id} could not be recorded; it will be retried`);
     }
     request.log.info(

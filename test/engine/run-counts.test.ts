@@ -96,9 +96,14 @@ eachDatabase((kind) => {
     const actor = 'user:usr_test';
     const actions = (async () => {
       for (let round = 0; round < 40; round++) {
-        const runId = ids[(round * 7) % Math.max(ids.length, 1)];
+        const action = [restartRun, cancelRun, skipFailedStep, runNow][round % 4] ?? runNow;
+        // A skip needs a failed run: take one that is failed now, whichever the burst made.
+        const runId =
+          action === skipFailedStep
+            ? ((await db.query<{ id: string }>(`SELECT id FROM workflow_runs WHERE status = 'failed' LIMIT 1`)).rows[0]
+                ?.id ?? ids[(round * 7) % Math.max(ids.length, 1)])
+            : ids[(round * 7) % Math.max(ids.length, 1)];
         if (runId) {
-          const action = [restartRun, cancelRun, skipFailedStep, runNow][round % 4] ?? runNow;
           // Conflicts (the run is not in a state the action allows) are expected and change nothing.
           await action(db, { runId, actor, reason: `round ${round}` }).catch(() => undefined);
         }

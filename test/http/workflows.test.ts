@@ -22,6 +22,11 @@ interface Activity {
 }
 const fieldOf = (res: { json(): unknown }) => (res.json() as { errors?: { field: string }[] }).errors?.[0]?.field;
 
+interface RunErrors {
+  error: { name: string; message: string; retryable: boolean; stack?: string };
+  steps: { name: string; error: { message: string; stack?: string } | null }[];
+}
+
 interface Page {
   items: { id: string; status: string; owner_ref: string | null; customer_email?: string | null }[];
   next_cursor: string | null;
@@ -306,6 +311,51 @@ eachDatabase((kind) => {
       const badEmail = await h.call('account_manager', 'GET', `/workflows?customer_email=${'z'.repeat(255)}`);
       assert.equal(badEmail.statusCode, 400);
       assert.equal(fieldOf(badEmail), 'customer_email');
+    });
+
+    it("shows every role that may see a run its errors' messages; stack traces only to developers and admins", async () => {
+      broken = true;
+      const customer = await createCustomer(h.db, { email: 'stacks@example.com' });
+      const [id] = await startFlaky(1, customer.id, 'inv_0stacks');
+      assert.ok(id);
+      // The stack is recorded (developers debug from it) and holds the server's file paths.
+      const stored = (await getRun(h.db, id)).error as { stack?: string };
+      assert.match(stored.stack ?? '', /workflows\.test\.ts/);
+      const views = (role: 'viewer' | 'account_manager' | 'developer' | 'admin') => [
+        { what: `${role} GET /workflows/:id`, res: h.call(role, 'GET', `/workflows/${id}`) },
+        { what: `${role} GET /workflows`, res: h.call(role, 'GET', `/workflows?customer_id=${customer.id}`) },
+        { what: `${role} GET /search`, res: h.call(role, 'GET', `/search?q=${id}`) },
+        { what: `${role} GET /customers/:id`, res: h.call(role, 'GET', `/customers/${customer.id}`) },
+        {
+          what: `${role} bulk-restart dry run`,
+          res: h.call(role, 'POST', '/workflows/bulk-restart', {
+            filter: { customer_id: customer.id },
+            dry_run: true,
+            reason: 'look',
+          }),
+        },
+      ];
+      for (const role of ['viewer', 'account_manager', 'developer', 'admin'] as const) {
+        for (const view of views(role)) {
+          const res = await view.res;
+          if (role === 'viewer' && !view.what.includes('/customers/') && !view.what.includes('/search')) {
+            assert.equal(res.statusCode, 403, view.what);
+            continue;
+          }
+          assert.equal(res.statusCode, 200, `${view.what}: ${res.body}`);
+          const stacks = role === 'developer' || role === 'admin';
+          assert.equal(/workflows\.test\.ts/.test(res.body), stacks, `${view.what}: file paths shown`);
+          assert.equal(res.body.includes('"stack"'), stacks, `${view.what}: stack shown`);
+        }
+        const seen = await h.call(role === 'viewer' ? 'account_manager' : role, 'GET', `/workflows/${id}`);
+        const detail: RunErrors = json<RunErrors>(seen);
+        // The message, name and code stay for everyone allowed to see the run.
+        assert.equal(detail.error.message, 'the test endpoint is down');
+        assert.equal(detail.error.name, 'PermanentError');
+        assert.equal(detail.error.retryable, false);
+        const step = detail.steps.find((s) => s.name === 'flaky');
+        assert.equal(step?.error?.message, 'the test endpoint is down');
+      }
     });
 
     it('refuses bad list input naming the field, unknown runs and too low roles', async () => {

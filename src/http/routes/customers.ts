@@ -25,7 +25,7 @@ import {
   recordView,
   subscriptionSchema,
 } from '../schemas/billing.ts';
-import { runSummarySchema, runSummaryView } from '../schemas/run.ts';
+import { runSummarySchema, runSummaryView, runViewer } from '../schemas/run.ts';
 
 export const BILLING_TAGS = ['Billing records'];
 
@@ -157,7 +157,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
         },
         ...problemResponses(),
       },
-      async handler({ params }) {
+      async handler({ params, principal }) {
         const customer = await getCustomer(db, params.id);
         const [subscriptions, invoices, payments, runs] = await Promise.all([
           listCustomerSubscriptions(db, customer.id, { limit: 100 }),
@@ -172,7 +172,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
             subscriptions: subscriptions.map(recordView),
             invoices: invoices.map(recordView),
             payments: payments.map(recordView),
-            runs: runs.items.map(runSummaryView),
+            runs: runs.items.map((run) => runSummaryView(run, runViewer(principal))),
           },
         };
       },

@@ -10,7 +10,7 @@ import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
 import { problemResponses } from '../schemas.ts';
-import { recordLinks, runListItemSchema } from '../schemas/run.ts';
+import { recordLinks, runListItemSchema, runViewer } from '../schemas/run.ts';
 import { withCustomerEmails } from './workflows.ts';
 
 const RECORD_ID = /^(sub|pay|inv|re|cb)_[a-z0-9]{1,64}$/;
@@ -123,7 +123,7 @@ export function searchRoutes(deps: ApiDeps): RouteSpec[] {
           body: {
             query: text,
             match,
-            runs: await withCustomerEmails(db, runs),
+            runs: await withCustomerEmails(db, runs, runViewer(principal)),
             runs_visible: runsVisible,
             customers,
             record,

@@ -11,6 +11,7 @@ import {
   getRun,
   listRuns,
 } from '../../engine/index.ts';
+import type { RunViewer } from '../schemas/run.ts';
 import type { RunSort, RunStatus, RunSummary } from '../../engine/index.ts';
 import type { Queryable } from '../../db/types.ts';
 import { actorNames, listAudit } from '../audit.ts';
@@ -30,6 +31,7 @@ import {
   runDetailView,
   runStatusSchema,
   runSummaryView,
+  runViewer,
   runTypeSchema,
   stepNameSchema,
 } from '../schemas/run.ts';
@@ -84,11 +86,11 @@ interface ActivityQuery {
 }
 
 /** The page's runs with their customers' emails, looked up in one query for the whole page. */
-export async function withCustomerEmails(q: Queryable, runs: RunSummary[]) {
+export async function withCustomerEmails(q: Queryable, runs: RunSummary[], viewer: RunViewer) {
   const owners = runs.map((r) => r.owner_ref).filter((ref): ref is string => !!ref?.startsWith('cus_'));
   const emails = await customerEmails(q, owners);
   return runs.map((run) => ({
-    ...runSummaryView(run),
+    ...runSummaryView(run, viewer),
     customer_email: (run.owner_ref && emails.get(run.owner_ref)) ?? null,
   }));
 }
@@ -172,7 +174,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         },
       },
       response: { 200: pageOf(runListItemSchema), ...problemResponses() },
-      async handler({ query }) {
+      async handler({ query, principal }) {
         checkRunCursor(query.cursor);
         let ownerRefs: string[] | undefined;
         if (query.customer_email !== undefined && query.customer_email.trim()) {
@@ -196,7 +198,10 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         );
         return {
           status: 200,
-          body: { items: await withCustomerEmails(db, page.items), next_cursor: page.next_cursor },
+          body: {
+            items: await withCustomerEmails(db, page.items, runViewer(principal)),
+            next_cursor: page.next_cursor,
+          },
         };
       },
     }),
@@ -272,11 +277,11 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
       tags: WORKFLOW_TAGS,
       params: idParams('run'),
       response: { 200: runDetailSchema, ...problemResponses() },
-      async handler({ params }) {
+      async handler({ params, principal }) {
         const run = await getRun(db, params.id);
         const audit = await listAudit(db, { target: run.id, limit: 100 });
         const names = await actorNames(db, [...run.events.map((e) => e.actor), ...audit.items.map((a) => a.actor)]);
-        return { status: 200, body: runDetailView(run, audit.items, names) };
+        return { status: 200, body: runDetailView(run, audit.items, runViewer(principal), names) };
       },
     }),
     route<unknown, unknown, BulkBody>({
@@ -350,7 +355,11 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
           const page = await listRuns(db, { ...filter, status: 'failed' }, { limit: BULK_PREVIEW });
           return {
             status: 200,
-            body: { matched: result.matched, operation_id: null, runs: await withCustomerEmails(db, page.items) },
+            body: {
+              matched: result.matched,
+              operation_id: null,
+              runs: await withCustomerEmails(db, page.items, runViewer(principal)),
+            },
             audit: false,
           };
         }
@@ -374,8 +383,8 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
       tags: WORKFLOW_TAGS,
       params: idParams('op'),
       response: { 200: operationSchema, ...problemResponses() },
-      async handler({ params }) {
-        return { status: 200, body: operationView(await getOperation(db, params.id)) };
+      async handler({ params, principal }) {
+        return { status: 200, body: operationView(await getOperation(db, params.id), runViewer(principal)) };
       },
     }),
   ];

@@ -4,6 +4,8 @@ import { RUN_STATUSES } from '../../engine/index.ts';
 import { iso } from '../pagination.ts';
 import { nullableTimestamp, timestamp } from '../schemas.ts';
 import type { JsonSchema } from '../route.ts';
+import type { Principal } from '../auth/principal.ts';
+import { roleAtLeast } from '../auth/roles.ts';
 
 /** Any JSON value (step outputs, errors, inputs). */
 const anyJson: JsonSchema = {};
@@ -259,9 +261,33 @@ export function recordLinks(refs: (string | null)[]): Record<string, string> {
   return links;
 }
 
-export function runSummaryView(run: RunSummary) {
+/**
+ * What of a run's errors a caller sees. Everyone allowed to see a run sees each error's message,
+ * name and code; stack traces (the server's file paths and internals) only developers and admins.
+ */
+export interface RunViewer {
+  stacks: boolean;
+}
+
+export function runViewer(principal: Principal | null): RunViewer {
+  return { stacks: principal !== null && roleAtLeast(principal.role, 'developer') };
+}
+
+/** An error as recorded by the engine ({name, message, stack, retryable, …}), stack traces removed. */
+export function errorView(error: unknown, viewer: RunViewer): unknown {
+  if (viewer.stacks || error === null || typeof error !== 'object') return error;
+  if (Array.isArray(error)) return error.map((e) => errorView(e, viewer));
+  return Object.fromEntries(
+    Object.entries(error as Record<string, unknown>)
+      .filter(([key]) => key !== 'stack')
+      .map(([key, value]) => [key, errorView(value, viewer)]),
+  );
+}
+
+export function runSummaryView(run: RunSummary, viewer: RunViewer) {
   return {
     ...run,
+    error: errorView(run.error, viewer),
     activity_until: iso(run.activity_until),
     created_at: iso(run.created_at),
     started_at: iso(run.started_at),
@@ -273,25 +299,41 @@ export function runSummaryView(run: RunSummary) {
 export function runDetailView(
   run: RunDetail,
   audit: { id: string; at: string; actor: string; action: string }[],
+  viewer: RunViewer,
   actorNames: Map<string, string> = new Map(),
 ) {
   const nameOf = (actor: string) => actorNames.get(actor) ?? actor;
   return {
-    ...runSummaryView(run),
+    ...runSummaryView(run, viewer),
     input: run.input,
     idempotency_key: run.idempotency_key,
     steps: run.steps.map((s) => ({
       ...s,
-      attempts: s.attempts.map((a, i) => (a !== null && typeof a === 'object' ? { ...a, number: i + 1 } : a)),
+      error: errorView(s.error, viewer),
+      attempts: s.attempts.map((a, i) =>
+        a !== null && typeof a === 'object'
+          ? { ...a, ...('error' in a ? { error: errorView(a.error, viewer) } : {}), number: i + 1 }
+          : a,
+      ),
       started_at: iso(s.started_at),
       finished_at: iso(s.finished_at),
     })),
-    events: run.events.map((e) => ({ ...e, actor_name: nameOf(e.actor), created_at: iso(e.created_at) })),
+    events: run.events.map((e) => ({
+      ...e,
+      detail: e.detail && 'error' in e.detail ? { ...e.detail, error: errorView(e.detail.error, viewer) } : e.detail,
+      actor_name: nameOf(e.actor),
+      created_at: iso(e.created_at),
+    })),
     audit: audit.map((a) => ({ ...a, actor_name: nameOf(a.actor) })),
     links: recordLinks([run.subject_ref, run.owner_ref]),
   };
 }
 
-export function operationView(op: OperationStatus) {
-  return { ...op, created_at: iso(op.created_at), finished_at: iso(op.finished_at) };
+export function operationView(op: OperationStatus, viewer: RunViewer) {
+  return {
+    ...op,
+    failed_again: op.failed_again.map((f) => ({ ...f, error: errorView(f.error, viewer) })),
+    created_at: iso(op.created_at),
+    finished_at: iso(op.finished_at),
+  };
 }

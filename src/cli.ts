@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseConfigError } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { createLogger, openConfiguredDatabase, startService } from './main.ts';
-import { describeAdminError, executeAdminCommand } from './http/admin-socket.ts';
+import { SERVER_WAIT_MS, describeAdminError, executeAdminCommand } from './http/admin-socket.ts';
 import type { AdminCommand } from './http/admin-commands.ts';
 import { readPassword } from './http/password-prompt.ts';
 
@@ -142,6 +142,11 @@ async function adminCommand(noun: 'user' | 'api-key', rest: string[], values: Ad
       dataDir: config.dataDir,
       embedded: !config.databaseUrl,
       openDb: () => openConfiguredDatabase(config, logger),
+      onWaiting: () =>
+        console.error(
+          `billflow: another process holds the embedded database; waiting up to ${SERVER_WAIT_MS / 1000} s ` +
+            'for its admin socket…',
+        ),
     });
   } catch (error) {
     const message = describeAdminError(error);

@@ -204,6 +204,22 @@ export async function startService(
     await db.close();
     throw error;
   }
+  // The embedded database admits one process: `billflow user create` and friends come in here.
+  // It listens before anything reports ready, so a command run once /readyz answers finds it.
+  let adminSocket: { close(): Promise<void> } | undefined;
+  if (!config.databaseUrl) {
+    try {
+      adminSocket = await startLocalAdminSocket({
+        dataDir: config.dataDir,
+        db,
+        logger: logger.child({ component: 'admin' }),
+      });
+    } catch (error) {
+      await observed.shutdown();
+      await db.close();
+      throw error;
+    }
+  }
   const registry = workflowRegistry(deps);
   let maintenance: Maintenance | undefined;
   const worker = parts.workers
@@ -248,10 +264,6 @@ export async function startService(
     const link = await setupLink(db, config.publicUrl);
     if (link) logger.warn({ setup_link: link }, `No user yet: create the first admin at ${link}`);
   }
-  // The embedded database admits one process: `billflow user create` and friends come in here.
-  const adminSocket = config.databaseUrl
-    ? undefined
-    : await startLocalAdminSocket({ dataDir: config.dataDir, db, logger: logger.child({ component: 'admin' }) });
   if (worker) logger.info({ worker: worker.id, types: [...registry.keys()] }, 'worker started');
   let ops: FastifyInstance | undefined;
   let metricsUrl: string | undefined;

@@ -60,7 +60,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Db> {
     try {
       unlock = lockDataDir(config.dataDir);
     } catch (error) {
-      if (error instanceof DataDirInUseError) throw new DatabaseConfigError(error.message);
+      if (error instanceof DataDirInUseError) throw new DatabaseConfigError(error.message, { cause: error });
       throw error;
     }
   }

@@ -5,6 +5,7 @@ import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { DataDirInUseError } from '../db/lock.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/types.ts';
 import { BillflowError, ConflictError, InvalidInputError } from '../errors.ts';
@@ -115,38 +116,56 @@ export async function sendAdminCommand(dataDir: string, command: AdminCommand): 
   return reply.result;
 }
 
+/** How long a command waits for a server that holds the embedded database to answer on its socket. */
+export const SERVER_WAIT_MS = 30_000;
+
+/** Whether opening the database failed because another process holds the embedded folder. */
+function heldByAnotherProcess(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof DataDirInUseError) return true;
+  }
+  return false;
+}
+
 /**
  * Runs an admin command where it can run: on PostgreSQL directly; on the embedded database via
- * the running server when there is one, else by opening the folder itself.
+ * the running server when there is one, else by opening the folder itself. While another process
+ * holds the folder (a server still starting, another command), it keeps trying both ways for up
+ * to `waitMs`, and says once through `onWaiting` that it waits.
  */
 export async function executeAdminCommand(options: {
   command: AdminCommand;
   dataDir: string;
   embedded: boolean;
   openDb: () => Promise<Db>;
+  waitMs?: number;
+  onWaiting?: (reason: string) => void;
 }): Promise<AdminResult> {
-  if (options.embedded) {
-    const viaServer = await sendAdminCommand(options.dataDir, options.command);
-    if (viaServer) return viaServer;
-  }
-  let db: Db;
-  try {
-    db = await options.openDb();
-  } catch (error) {
-    if (!options.embedded) throw error;
-    // A server may be starting: it holds the folder before its socket listens. Give it a moment.
-    for (let i = 0; i < 20; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+  const deadline = Date.now() + (options.waitMs ?? SERVER_WAIT_MS);
+  let waiting = false;
+  for (;;) {
+    if (options.embedded) {
       const viaServer = await sendAdminCommand(options.dataDir, options.command);
       if (viaServer) return viaServer;
     }
-    throw error;
-  }
-  try {
-    await migrate(db);
-    return await runAdminCommand(db, options.command);
-  } finally {
-    await db.close();
+    let db: Db;
+    try {
+      db = await options.openDb();
+    } catch (error) {
+      if (!options.embedded || !heldByAnotherProcess(error) || Date.now() >= deadline) throw error;
+      if (!waiting) {
+        waiting = true;
+        options.onWaiting?.(error instanceof Error ? error.message : String(error));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    try {
+      await migrate(db);
+      return await runAdminCommand(db, options.command);
+    } finally {
+      await db.close();
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import { loadConfig } from './config.ts';
 import type { Config } from './config.ts';
 import { describeDatabase, openDatabase } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
-import { tuneV8ForEmbeddedDatabase } from './db/pglite.ts';
+import { tuneV8ForService } from './v8-tuning.ts';
 import type { Db } from './db/types.ts';
 import { createWorker } from './engine/index.ts';
 import type { EngineHooks, Registry, Worker } from './engine/index.ts';
@@ -178,7 +178,7 @@ export async function startService(
   },
 ): Promise<Service> {
   const stripeWebhook = readStripeWebhookConfig(process.env);
-  if (!config.databaseUrl) tuneV8ForEmbeddedDatabase();
+  tuneV8ForService({ embeddedDatabase: !config.databaseUrl });
   const db = await openConfiguredDatabase(config, logger);
   logger.info(
     { database: describeDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'data') }) },

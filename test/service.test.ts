@@ -11,10 +11,10 @@ import { TEST_DATABASES, eachDatabase, freshDatabase } from './helpers/databases
 import { createApiKey } from '../src/http/auth/api-keys.ts';
 import type { RunCompletedEvent } from '../src/engine/index.ts';
 
-// The service keeps the embedded database open for long, so it tunes V8 for a small footprint
-// (docs/performance.md, change 12); a one-shot open and the service on
-// PostgreSQL leave the process's V8 flags alone.
-test('only the service on the embedded database tunes V8 for it', async (t) => {
+// The service is a long-lived process, so it tunes V8 for a small, steady footprint (src/v8-tuning.ts):
+// a bounded heap growth always, the WASM compiler settings on the embedded database only; a
+// one-shot open leaves the process's V8 flags alone.
+test('the service tunes V8 for a steady footprint, and for the embedded database only on it', async (t) => {
   const flags = t.mock.method(v8, 'setFlagsFromString');
   const home = await mkdtemp(path.join(tmpdir(), 'billflow-service-'));
   const env = { BILLFLOW_DATA_DIR: home, LOG_LEVEL: 'error', PORT: '0' };
@@ -28,7 +28,12 @@ test('only the service on the embedded database tunes V8 for it', async (t) => {
       const config = loadConfig({ ...env, DATABASE_URL: url });
       const onPostgres = await startService(config, createLogger(config), { api: false, workers: true });
       await onPostgres.close();
-      assert.equal(flags.mock.callCount(), 0, "the service on PostgreSQL keeps V8's defaults");
+      assert.deepEqual(
+        flags.mock.calls.map((call) => call.arguments),
+        [['--heap-growing-percent=30']],
+        'the service on PostgreSQL bounds heap growth only',
+      );
+      flags.mock.resetCalls();
     }
 
     const config = loadConfig(env);

@@ -9,18 +9,23 @@ import { DATABASES, ENGINES, WORKLOADS } from './protocol.ts';
 import { machineLine, notes, pairKey, ratioLines, ratios, rssLine, summarize, table } from './report.ts';
 import { compiled } from './compiled.ts';
 import { freshTarget } from './targets.ts';
+import { burstLines, measureBurst } from './burst.ts';
+import type { BurstResult } from './burst.ts';
 
 const USAGE = `usage: npm run bench -- [--json | --json-file PATH] [--runs N] [--repeat N] [--workloads external,db,billing]
        [--engines billflow,baseline,dbos,dbos-direct] [--databases postgres,pglite]
        [--concurrency N] [--pool N] [--poll-ms N] [--billflow-poll-ms N] [--submitters N]
-       [--idle-runs N] [--warmup N] [--customers N]
+       [--idle-runs N] [--warmup N] [--customers N] [--burst-payments N] [--burst-in-flight N]
 Every engine gets the same --concurrency (default 32) and PostgreSQL pools of --pool connections
 (default concurrency + 10). The billing workload is Billflow's service (its own pool); --customers
 spreads its payments over that many customers (default 0: one customer per payment).
 PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) must be
 allowed to CREATE DATABASE; each pair runs in a database of its own, created for it and dropped
 afterwards. PGlite: a new data folder in the OS temp dir per pair. --json prints the results as
-one JSON object instead of the report; --json-file writes that object to PATH beside the report.`;
+one JSON object instead of the report; --json-file writes that object to PATH beside the report.
+Memory: after the rounds, \`billflow start\` (the compiled CLI) runs on each database while
+--burst-payments POST /api/v1/payments (default 2000; 0 skips it) arrive, --burst-in-flight at a
+time (default 16); its resident set is read from /proc idle, at its peak and 15 s afterwards.`;
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +45,8 @@ const { values } = parseArgs({
     'idle-runs': { type: 'string', default: '50' },
     warmup: { type: 'string', default: '200' },
     customers: { type: 'string', default: '0' },
+    'burst-payments': { type: 'string', default: '2000' },
+    'burst-in-flight': { type: 'string', default: '16' },
   },
 });
 
@@ -173,6 +180,25 @@ async function main(): Promise<void> {
     }
     rounds.push(results);
   }
+  const bursts: BurstResult[] = [];
+  const burstPayments = integer('burst-payments', values['burst-payments'], 0);
+  if (burstPayments > 0) {
+    const settings = {
+      payments: burstPayments,
+      inFlight: integer('burst-in-flight', values['burst-in-flight'], 1),
+      settleSeconds: 15,
+    };
+    for (const database of listOf<DatabaseName>('databases', values.databases, DATABASES)) {
+      console.error(
+        `→ memory × billflow start × ${database}: ${settings.payments} API payments, ${settings.inFlight} in flight ...`,
+      );
+      const burst = await measureBurst(database, settings, adminUrl);
+      console.error(
+        `  idle ${burst.idle_rss_mb} MB, peak ${burst.peak_rss_mb} MB, after ${burst.after_rss_mb} MB (${burst.seconds} s)`,
+      );
+      bursts.push(burst);
+    }
+  }
   machine.load_avg_1m_end = loadAverage();
   const results = order.map((pair) => summarize(rounds.map((r) => r.get(pairKey(pair)) as Measurement)));
   const compared = ratios(rounds);
@@ -187,7 +213,14 @@ async function main(): Promise<void> {
     customers: base.customers,
     ...base.tuning,
   };
-  const json = JSON.stringify({ results, ratios: compared, machine, settings, minutes: Number(minutes) });
+  const json = JSON.stringify({
+    results,
+    ratios: compared,
+    memory: bursts,
+    machine,
+    settings,
+    minutes: Number(minutes),
+  });
   if (values['json-file']) writeFileSync(values['json-file'], `${json}\n`);
   if (values.json) {
     console.log(json);
@@ -203,6 +236,7 @@ async function main(): Promise<void> {
         'Ratios, taken within each round (median of the rounds, and their range):',
         compared.length > 0 ? ratioLines(compared) : '- none: no two pairs to compare were measured',
         ...(rss ? [rss] : []),
+        ...burstLines(bursts),
         '',
         machineLine(machine),
         `${minutes} min for ${repeat} round(s) of ${order.length} pairs`,

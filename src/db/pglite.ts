@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { DurableNodeFS, fsyncTree } from './pgliteDurable.ts';
@@ -16,25 +15,6 @@ import { coalescedNotify } from './notify.ts';
 export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir && (await initializeInChild(dataDir))) fsyncTree(dataDir);
   return wrapPglite(await PGlite.create(pgliteOptions(dataDir)));
-}
-
-/**
- * V8 settings for a process that keeps the embedded database open (the service), chosen for a
- * small resident size (docs/performance.md, change 12):
- * - `--liftoff-only`: PostgreSQL's WASM is compiled once, by V8's baseline compiler, on a
- *   function's first call. Optimizing hot functions again (V8's default, or all of them with
- *   `--no-liftoff`) costs 25-90 MB of compiler memory for 30-40 % more throughput.
- * - `--semi-space-growth-factor=1`: the young generation keeps its size instead of growing
- *   to two 16 MB semi-spaces under the steady stream of short-lived query results.
- * - `--heap-growing-percent=30`: a full GC once the old generation grows 30 % past what the last
- *   one kept, instead of up to 4x; each takes 1-2 ms at this heap size.
- * V8's flags are per process and read when used, so they apply from this call on. One-shot
- * commands and the tests' in-memory databases keep V8's defaults.
- */
-export function tuneV8ForEmbeddedDatabase(): void {
-  for (const flag of ['--liftoff-only', '--semi-space-growth-factor=1', '--heap-growing-percent=30']) {
-    v8.setFlagsFromString(flag);
-  }
 }
 
 /** How Billflow runs PGlite: on a data folder (durably) or in memory (tests). */

@@ -5,6 +5,7 @@ import type { FieldError } from '../errors.ts';
 import { DEFAULT_LOCALE } from './events.ts';
 import { formatMoney } from './money.ts';
 import type { MinorAmount } from './money.ts';
+import { dateTimeFormat } from '../intl.ts';
 
 /** A template as stored and edited: `body` is plain text (or Slack mrkdwn), `html` optional. */
 export interface TemplateSource {
@@ -70,7 +71,7 @@ function buildLiquid(escaping: Escaping): Liquid {
     if (!date || Number.isNaN(date.getTime())) return '';
     const dateStyle = style === 'short' || style === 'medium' || style === 'full' ? style : 'long';
     // Dates in billing records are calendar dates in UTC (due dates, periods).
-    return new Intl.DateTimeFormat(localeOf(this), { dateStyle, timeZone: 'UTC' }).format(date);
+    return dateTimeFormat(localeOf(this), { dateStyle, timeZone: 'UTC' }).format(date);
   });
   return liquid;
 }

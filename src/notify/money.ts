@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors.ts';
+import { numberFormat } from '../intl.ts';
 
 export type MinorAmount = number | bigint | string;
 
@@ -43,9 +44,9 @@ function currencyFormat(locale: string, currency: string): Intl.NumberFormat {
     throw new InvalidInputError([{ field: 'currency', message: 'must be a three-letter ISO 4217 code' }]);
   }
   try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
+    return numberFormat(locale, { style: 'currency', currency: currency.toUpperCase() });
   } catch {
     // An unknown locale tag falls back to English rather than failing a customer email.
-    return new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() });
+    return numberFormat('en', { style: 'currency', currency: currency.toUpperCase() });
   }
 }

@@ -3,6 +3,7 @@ import { formatMoney } from './money.ts';
 import type { MinorAmount } from './money.ts';
 import { Sheet } from './pdf-layout.ts';
 import type { Column, PdfFonts } from './pdf-layout.ts';
+import { dateTimeFormat } from '../intl.ts';
 
 export type { PdfFonts } from './pdf-layout.ts';
 
@@ -124,7 +125,7 @@ function toDate(value: Date | string, field: string): Date {
 
 function formatDate(date: Date, locale: string): string {
   // Billing dates are calendar dates in UTC; the server's time zone must not shift them.
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+  return dateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
 }
 
 function partyLines(party: PdfParty, labels: Labels): string[] {

@@ -1,5 +1,6 @@
 import { connectPostgres } from '../../../src/db/postgres.ts';
-import { tuneV8ForEmbeddedDatabase, openPglite } from '../../../src/db/pglite.ts';
+import { openPglite } from '../../../src/db/pglite.ts';
+import { tuneV8ForService } from '../../../src/v8-tuning.ts';
 import { migrate } from '../../../src/db/migrate.ts';
 import type { Db } from '../../../src/db/types.ts';
 import { createRegistry, createStarter, createWorker, defineWorkflow } from '../../../src/engine/index.ts';
@@ -41,7 +42,7 @@ const dbSteps: StepDefinition<BenchInput>[] = STEP_NAMES.map((name, index) => ({
  */
 export const billflow: AdapterFactory = async (task, onCompleted) => {
   // As `billflow start` runs the embedded database.
-  if (task.database === 'pglite') tuneV8ForEmbeddedDatabase();
+  if (task.database === 'pglite') tuneV8ForService({ embeddedDatabase: true });
   const db: Db =
     task.database === 'postgres'
       ? connectPostgres({ connectionString: task.target, maxConnections: task.tuning.pool })

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { tuneV8ForEmbeddedDatabase, pgliteOptions } from '../../../src/db/pglite.ts';
+import { pgliteOptions } from '../../../src/db/pglite.ts';
+import { tuneV8ForService } from '../../../src/v8-tuning.ts';
 
 // The smallest seam the baseline needs over node-postgres and PGlite, so its queue logic is
 // written once and reads like what a team would write by hand.
@@ -42,7 +43,7 @@ export function postgresSql(connectionString: string, max: number): Sql {
 // The same PGlite configuration as Billflow's, durable commits and V8 settings included:
 // PGlite's own defaults turn fsync off.
 export async function pgliteSql(dataDir: string): Promise<Sql> {
-  tuneV8ForEmbeddedDatabase();
+  tuneV8ForService({ embeddedDatabase: true });
   const db = await PGlite.create(pgliteOptions(dataDir));
   return {
     query: async <R>(text: string, params?: unknown[]) => ({ rows: (await db.query<R>(text, params)).rows }),

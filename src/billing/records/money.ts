@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../errors.ts';
+import { numberFormat } from '../../intl.ts';
 
 /**
  * Money is an integer count of minor units (cents, yen, fils) with an ISO 4217 code; never a
@@ -69,7 +70,7 @@ export function assertSameCurrency(expected: string, actual: string, field: stri
 
 /** Digits after the decimal point for a currency (USD 2, JPY 0, KWD 3), as the runtime knows it. */
 export function currencyExponent(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return numberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 }
 
 /**
@@ -83,6 +84,6 @@ export function formatMoney(amount: number, currency: string, locale = 'en'): st
     .padStart(exponent + 1, '0');
   const whole = digits.slice(0, digits.length - exponent);
   const decimal = exponent > 0 ? `${whole}.${digits.slice(-exponent)}` : whole;
-  const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
+  const format = numberFormat(locale, { style: 'currency', currency });
   return format.format(`${amount < 0 ? '-' : ''}${decimal}` as Intl.StringNumericLiteral);
 }

@@ -132,6 +132,8 @@ function unopenedDb(): Db {
     exec: refuse,
     notify() {},
     listen: refuse,
+    presence: refuse,
+    isPresent: refuse,
     async close() {},
   };
 }

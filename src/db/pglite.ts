@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -65,6 +66,8 @@ async function initializeInChild(dataDir: string): Promise<boolean> {
 
 /** The seam over an already open PGlite instance. */
 export function wrapPglite(pglite: PGlite): Db {
+  // One process opens the folder: a presence named by anything else is from a process that died.
+  const presence = `pglite:${randomUUID()}`;
   const toResult = <R>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<R> => ({
     rows: r.rows as R[],
     rowCount: Math.max(r.affectedRows ?? 0, r.rows.length),
@@ -94,6 +97,12 @@ export function wrapPglite(pglite: PGlite): Db {
     },
     async listen(channel, onNotify) {
       return pglite.listen(channel, onNotify);
+    },
+    async presence() {
+      return presence;
+    },
+    async isPresent(other: string) {
+      return other === presence;
     },
     async close() {
       await pglite.close();

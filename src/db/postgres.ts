@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import type { Db, QueryOptions, QueryResult, Queryable } from './types.ts';
 import { coalescedNotify } from './notify.ts';
@@ -13,6 +14,8 @@ export interface PostgresOptions {
 
 // Return int8/numeric as strings only where we ask; counts are cast to int in SQL.
 const LISTEN_RETRY_MS = 500;
+/** The first key of the advisory locks that mark a process's presence ('BFLW'). */
+const PRESENCE_LOCK_CLASS = 0x42464c57;
 
 export function connectPostgres(options: PostgresOptions): Db {
   const pool = new pg.Pool({
@@ -25,6 +28,54 @@ export function connectPostgres(options: PostgresOptions): Db {
   pool.on('error', onError);
 
   const listeners = new Set<{ close: () => Promise<void> }>();
+
+  // This process's presence: one session of its own holds the advisory lock (CLASS, token) for
+  // as long as the process lives; PostgreSQL releases it when the session ends, which a killed
+  // process's does at once (its socket closes). Opened on first use, re-held after a drop.
+  let presence: Promise<number> | undefined;
+  let presenceClient: pg.Client | undefined;
+  let presenceRetry: NodeJS.Timeout | undefined;
+  let closed = false;
+  const holdPresence = async (token: number | undefined): Promise<number> => {
+    for (let tries = 0; tries < 5; tries++) {
+      const candidate = token ?? randomInt(1, 2 ** 31 - 1);
+      const c = new pg.Client({ connectionString: options.connectionString });
+      c.on('error', (error) => {
+        onError(error);
+        dropPresence(c, candidate);
+      });
+      c.on('end', () => dropPresence(c, candidate));
+      await c.connect();
+      const { rows } = await c.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS held', [
+        PRESENCE_LOCK_CLASS,
+        candidate,
+      ]);
+      if (rows[0]?.held && !closed) {
+        presenceClient = c;
+        return candidate;
+      }
+      c.removeAllListeners('end');
+      await c.end().catch(() => {});
+      if (closed) throw new Error('Cannot use a pool after calling end on the pool');
+      // Taken: another process drew the same token (or, re-holding, still looks present).
+      if (token !== undefined) throw new Error('the presence lock is held by another session');
+    }
+    throw new Error('could not take a presence lock');
+  };
+  const dropPresence = (c: pg.Client, token: number) => {
+    if (closed || presenceClient !== c || presenceRetry) return;
+    presenceClient = undefined;
+    c.end().catch(() => {});
+    const attempt = () => {
+      presenceRetry = undefined;
+      if (closed) return;
+      holdPresence(token).catch((error: Error) => {
+        onError(error);
+        presenceRetry = setTimeout(attempt, LISTEN_RETRY_MS);
+      });
+    };
+    presenceRetry = setTimeout(attempt, LISTEN_RETRY_MS);
+  };
 
   async function query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
     const values = params as unknown[] | undefined;
@@ -139,7 +190,30 @@ export function connectPostgres(options: PostgresOptions): Db {
       listeners.add(handle);
       return handle.close;
     },
+    async presence() {
+      presence ??= holdPresence(undefined).catch((error: unknown) => {
+        presence = undefined;
+        throw error;
+      });
+      return `pg:${await presence}`;
+    },
+    async isPresent(other: string) {
+      const match = /^pg:(\d+)$/.exec(other);
+      if (!match) return false;
+      const { rows } = await query<{ present: boolean }>(
+        `SELECT EXISTS (
+           SELECT 1 FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND objsubid = 2
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND classid = $1::bigint::oid AND objid = $2::bigint::oid) AS present`,
+        [PRESENCE_LOCK_CLASS, Number(match[1])],
+      );
+      return rows[0]?.present === true;
+    },
     async close() {
+      closed = true;
+      if (presenceRetry) clearTimeout(presenceRetry);
+      await presenceClient?.end().catch(() => {});
       await Promise.all([...listeners].map((l) => l.close()));
       await pool.end();
     },

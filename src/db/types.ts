@@ -35,5 +35,13 @@ export interface Db extends Queryable {
   notify(channel: string, payload: string): void;
   /** Subscribes to NOTIFY on a channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * This process's presence on the database: a name other processes can check with `isPresent`,
+   * and that stops being present the moment this process dies. On PostgreSQL a session of its own
+   * holds an advisory lock (the server drops it with the session: kill -9, a crash, a lost
+   * machine); the embedded database admits one process, so only its own presence is present.
+   */
+  presence(): Promise<string>;
+  isPresent(presence: string): Promise<boolean>;
   close(): Promise<void>;
 }

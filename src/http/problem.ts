@@ -89,6 +89,8 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     const extra = Object.fromEntries(
       Object.entries(details).map(([k, v]) => [RESERVED.has(k) ? `current_${k}` : k, v]),
     );
+    // A conflict that passes (a request still in flight) says when to try again.
+    if (typeof details.retry_after === 'number') headers['retry-after'] = String(details.retry_after);
     return { problem: problem(409, error.message, { ...extra, ...(errors ? { errors } : {}) }), headers };
   }
   if (error instanceof RateLimitedError) {

@@ -17,6 +17,7 @@ import {
   releaseIdempotencyKey,
   requestHash,
 } from './idempotency.ts';
+import type { ClaimHolder } from './idempotency.ts';
 import { API_PREFIX } from './route.ts';
 import type { AuditDetail, RouteContext, RouteResult, RouteSpec } from './route.ts';
 
@@ -103,7 +104,13 @@ function withoutSecrets(body: unknown, fields: string[] | undefined): unknown {
   return { ...(body as Record<string, unknown>), ...Object.fromEntries(fields.map((f) => [f, null])) };
 }
 
-async function handle(deps: ApiDeps, spec: RouteSpec, request: FastifyRequest, reply: FastifyReply) {
+async function handle(
+  deps: ApiDeps,
+  claims: ClaimHolder,
+  spec: RouteSpec,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   const nul = [...nulFields(request.params), ...nulFields(request.query), ...nulFields(request.body)];
   if (nul.length > 0) {
     throw new InvalidInputError(nul.map((field) => ({ field, message: 'must not contain the NUL character' })));
@@ -112,15 +119,26 @@ async function handle(deps: ApiDeps, spec: RouteSpec, request: FastifyRequest, r
   const scope = principal ? actorOf(principal) : null;
   const idempotencyKey = request.headers[IDEMPOTENCY_HEADER];
   const key = spec.creates && scope && typeof idempotencyKey === 'string' ? idempotencyKey : null;
+  let claim: ReturnType<ClaimHolder['begin']> | null = null;
   if (key !== null && scope !== null) {
     checkIdempotencyKey(key);
-    const outcome = await claimIdempotencyKey(deps.db, {
-      principal: scope,
-      key,
-      hash: requestHash(spec.method, request.url, request.body),
-      now: deps.clock(),
-    });
+    claim = claims.begin(scope, key);
+    let outcome;
+    try {
+      outcome = await claimIdempotencyKey(deps.db, {
+        principal: scope,
+        key,
+        hash: requestHash(spec.method, request.url, request.body),
+        now: deps.clock(),
+        holder: await claims.id(),
+        inFlight: claim.inFlight,
+      });
+    } catch (error) {
+      claim.end();
+      throw error;
+    }
     if (outcome.kind === 'replay') {
+      claim.end();
       return reply.code(outcome.status).header('idempotent-replayed', 'true').send(outcome.body);
     }
   }
@@ -166,8 +184,12 @@ async function handle(deps: ApiDeps, spec: RouteSpec, request: FastifyRequest, r
       });
     }
   } catch (error) {
-    if (key !== null && scope !== null) await releaseIdempotencyKey(deps.db, scope, key);
+    // The claim dies with the request: released now, or (the database unreachable) seen as
+    // no longer in flight once `end` runs, and taken over by the next request with the key.
+    if (key !== null && scope !== null) await releaseIdempotencyKey(deps.db, scope, key).catch(() => {});
     throw error;
+  } finally {
+    claim?.end();
   }
   if (principal?.kind === 'api_key') await touchApiKey(deps.db, principal.apiKeyId, deps.clock());
   if (result.headers) reply.headers(result.headers);
@@ -175,7 +197,7 @@ async function handle(deps: ApiDeps, spec: RouteSpec, request: FastifyRequest, r
 }
 
 /** Registers one spec on `app` (under /api/v1) with the framework's hooks and OpenAPI metadata. */
-export function registerRoute(app: FastifyInstance, deps: ApiDeps, spec: RouteSpec): void {
+export function registerRoute(app: FastifyInstance, deps: ApiDeps, claims: ClaimHolder, spec: RouteSpec): void {
   const headers = spec.creates
     ? {
         type: 'object',
@@ -206,6 +228,6 @@ export function registerRoute(app: FastifyInstance, deps: ApiDeps, spec: RouteSp
     },
     onRequest: (request, _reply) => guard(deps, spec, request),
     preValidation: refuseDeepBody,
-    handler: (request, reply) => handle(deps, spec, request, reply),
+    handler: (request, reply) => handle(deps, claims, spec, request, reply),
   });
 }

@@ -11,6 +11,7 @@ import { healthRoutes } from './health.ts';
 import { metricsRoute, observeRequests } from './observe.ts';
 import { nameComponents } from './openapi.ts';
 import { installProblemHandlers, sendProblem } from './problem.ts';
+import { createClaimHolder } from './idempotency.ts';
 import { registerRoute } from './register.ts';
 import type { RouteSpec } from './route.ts';
 import { apiRoutes } from './routes/index.ts';
@@ -99,7 +100,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     // JSON only: a text/plain body is a 415, not something to validate.
     api.removeContentTypeParser('text/plain');
     api.get('/api/openapi.json', { schema: { hide: true } }, async () => api.swagger());
-    for (const spec of routes) registerRoute(api, deps, spec);
+    // Idempotency-Key claims made by this server: they die with their requests.
+    const claims = createClaimHolder(options.db);
+    for (const spec of routes) registerRoute(api, deps, claims, spec);
     healthRoutes(api, options.db);
     if (options.observability?.metrics) {
       metricsRoute(api, { metrics: options.observability.metrics, token: options.observability.metricsToken });

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { ensureSetupToken } from '../../src/http/auth/setup.ts';
 import { ConflictError } from '../../src/errors.ts';
-import { claimIdempotencyKey, completeIdempotencyKey } from '../../src/http/idempotency.ts';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  createClaimHolder,
+  requestHash,
+} from '../../src/http/idempotency.ts';
+import type { ClaimHolder } from '../../src/http/idempotency.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { PASSWORD, apiHarness, snapshot } from './support.ts';
 
@@ -437,27 +443,66 @@ eachDatabase((kind) => {
     await h.app.close();
   });
 
-  test('an Idempotency-Key claim in flight is a 409 until it completes, and a dead claim is taken over', async () => {
+  test('an Idempotency-Key claim is a 409 with Retry-After while in flight, and dies with its request', async () => {
     const h = await apiHarness(kind);
-    const claim = (hash: string, now: Date) => claimIdempotencyKey(h.db, { principal: 'user:u', key: 'k', hash, now });
+    const here = createClaimHolder(h.db);
     const t0 = new Date('2026-03-01T10:00:00Z');
-    assert.deepEqual(await claim('h1', t0), { kind: 'claimed' });
-    await assert.rejects(
-      claim('h1', new Date(t0.getTime() + 1000)),
-      (e) => e instanceof ConflictError && /still being processed/.test(e.message),
-    );
-    await assert.rejects(
-      claim('h2', new Date(t0.getTime() + 1000)),
-      (e) => e instanceof ConflictError && /different request/.test(e.message),
-    );
-    // The first request died without completing: after a minute its claim is taken over.
-    assert.deepEqual(await claim('h1', new Date(t0.getTime() + 61_000)), { kind: 'claimed' });
+    const claim = async (request: ReturnType<ClaimHolder['begin']>, hash = 'h1', holder = here) =>
+      claimIdempotencyKey(h.db, {
+        principal: 'user:u',
+        key: 'k',
+        hash,
+        now: t0,
+        holder: await holder.id(),
+        inFlight: request.inFlight,
+      });
+    const stillRunning = (e: unknown) =>
+      e instanceof ConflictError && /still being processed/.test(e.message) && e.details.retry_after === 1;
+    const first = here.begin('user:u', 'k');
+    assert.deepEqual(await claim(first), { kind: 'claimed' });
+    const second = here.begin('user:u', 'k');
+    await assert.rejects(claim(second), stillRunning);
+    await assert.rejects(claim(second, 'h2'), (e) => e instanceof ConflictError && /different request/.test(e.message));
+    second.end();
+    // The first request ends without completing or releasing its claim (say the database was
+    // unreachable for its release): the claim is dead at once, the next request takes it over.
+    first.end();
+    const third = here.begin('user:u', 'k');
+    assert.deepEqual(await claim(third), { kind: 'claimed' });
     await completeIdempotencyKey(h.db, { principal: 'user:u', key: 'k', status: 201, body: { id: 'x' } });
-    assert.deepEqual(await claim('h1', new Date(t0.getTime() + 62_000)), {
-      kind: 'replay',
-      status: 201,
-      body: { id: 'x' },
+    third.end();
+    assert.deepEqual(await claim(here.begin('user:u', 'k')), { kind: 'replay', status: 201, body: { id: 'x' } });
+
+    // Over HTTP: another server (in this process: present) holds the key of this very request.
+    const admin = await h.session('admin');
+    const body = { email: 'inflight@example.com', role: 'viewer' };
+    const other = createClaimHolder(h.db);
+    const theirs = other.begin(`user:${h.users.admin.id}`, 'invite-inflight');
+    assert.equal(
+      (
+        await claimIdempotencyKey(h.db, {
+          principal: `user:${h.users.admin.id}`,
+          key: 'invite-inflight',
+          hash: requestHash('POST', '/api/v1/users', body),
+          now: t0,
+          holder: await other.id(),
+          inFlight: theirs.inFlight,
+        })
+      ).kind,
+      'claimed',
+    );
+    const busy = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: { ...admin, 'idempotency-key': 'invite-inflight' },
+      payload: body,
     });
+    assert.equal(busy.statusCode, 409, busy.body);
+    assert.equal(busy.headers['retry-after'], '1');
+    assert.match(busy.json().detail, /still being processed/);
+    assert.equal(busy.json().errors[0].field, 'Idempotency-Key');
+    const { rows } = await h.db.query("SELECT 1 FROM users WHERE email = 'inflight@example.com'");
+    assert.equal(rows.length, 0, 'nothing done while the first request is in flight');
     await h.app.close();
   });
 });

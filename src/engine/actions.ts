@@ -1,5 +1,6 @@
-import type { Queryable } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import type { Registry, WorkflowDefinition } from './define.ts';
 
 export interface OperatorAction {
   runId: string;
@@ -102,9 +103,12 @@ export function restartRun(q: Queryable, action: OperatorAction): Promise<Action
   );
 }
 
-/** Any unfinished run stops for good; a step still running has its result refused. */
-export function cancelRun(q: Queryable, action: OperatorAction): Promise<ActionResult> {
-  return act(
+function isDb(q: Queryable): q is Db {
+  return typeof (q as Partial<Db>).transaction === 'function';
+}
+
+const cancel = (q: Queryable, action: OperatorAction) =>
+  act(
     q,
     'cancel',
     action,
@@ -119,6 +123,47 @@ export function cancelRun(q: Queryable, action: OperatorAction): Promise<ActionR
        jsonb_build_object('at_step', t.steps[t.step_index + 1]) AS detail)`,
     'it is pending, in progress or failed',
   );
+
+/**
+ * Any unfinished run stops for good; a step still running has its result refused. With the
+ * workflows, a workflow's `onEnd` is told in the same transaction (given a Db, one is opened;
+ * given a transaction, the caller rolls it back if this throws): its throw refuses the cancel.
+ */
+export async function cancelRun(q: Queryable, action: OperatorAction, workflows?: Registry): Promise<ActionResult> {
+  if (!workflows) return cancel(q, action);
+  const withHook = async (tx: Queryable): Promise<ActionResult> => {
+    const { rows } = await tx.query<{
+      type: string;
+      input: unknown;
+      steps: string[];
+      step_index: number;
+      step_running: boolean;
+    }>(
+      `SELECT type, input, steps, step_index,
+         status = 'in_progress' AND lease_owner IS NOT NULL AND run_at > coalesce($2::timestamptz, now()) AS step_running
+       FROM workflow_runs WHERE id = $1 FOR UPDATE`,
+      [action.runId, action.now ?? null],
+    );
+    const result = await cancel(tx, action);
+    const run = rows[0];
+    const definition = run && (workflows.get(run.type) as WorkflowDefinition<unknown> | undefined);
+    if (run && definition?.onEnd) {
+      await definition.onEnd({
+        runId: action.runId,
+        type: run.type,
+        input: run.input,
+        status: 'cancelled',
+        steps: run.steps,
+        stepIndex: run.step_index,
+        stepRunning: run.step_running,
+        reason: action.reason.trim(),
+        tx,
+        now: () => action.now ?? new Date(),
+      });
+    }
+    return result;
+  };
+  return isDb(q) ? q.transaction(withHook) : withHook(q);
 }
 
 /** Failed → the failed step is marked skipped (with the reason) and the run goes on after it. */

@@ -16,6 +16,8 @@ export interface DbJob {
   startedAt: Date;
   /** The attempt's scope (a trace span), re-entered around its step code in the shared batch. */
   scope?: StepScope;
+  /** Called in the batch's transaction once this job's failure of its run is recorded. */
+  onFailed?: (tx: Queryable, outcome: StepOutcome) => Promise<void>;
 }
 
 export interface DbJobResult {
@@ -96,6 +98,10 @@ async function oneTransaction(db: Db, jobs: DbJob[], options: DbBatchOptions) {
       const recorded = new Set(result.recorded.map((r) => r.id));
       // Rolls back: a step whose checkpoint is refused must leave no write behind.
       throw new LeasesLost(new Set(jobs.map((j) => j.run.id).filter((id) => !recorded.has(id))));
+    }
+    for (const [i, job] of jobs.entries()) {
+      const outcome = outcomes[i] as StepOutcome;
+      if (outcome.kind === 'fail' && job.onFailed) await job.onFailed(tx, outcome);
     }
     return { outcomes, recorded: result.recorded, claimed: result.claimed, asked: claim?.limit ?? 0 };
   });

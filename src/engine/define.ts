@@ -122,10 +122,44 @@ export interface ConcurrencyPolicy<I> {
   holdWhileWaiting?: boolean;
 }
 
+/**
+ * How a run stopped short of completing, told to its workflow's `onEnd` inside the transaction
+ * that records it, so what the workflow undoes or settles commits exactly when the run ends.
+ */
+export interface RunEndContext<I = unknown> {
+  readonly runId: string;
+  readonly type: string;
+  readonly input: I;
+  /** `failed`: a step failed for good (an operator may restart it later). `cancelled`: for good. */
+  readonly status: 'failed' | 'cancelled';
+  /** The steps the run pinned; those before `stepIndex` completed (or were skipped). */
+  readonly steps: readonly string[];
+  /** The step the run stopped at: the failed one, or the one it was at when cancelled. */
+  readonly stepIndex: number;
+  /**
+   * True when a cancel came while an attempt of that step was running in a worker: the step may
+   * still be acting outside (at a provider). Throwing from `onEnd` then refuses the cancel.
+   */
+  readonly stepRunning: boolean;
+  /** The failure's message, or the operator's reason for the cancel. */
+  readonly reason: string;
+  /** The transaction that records the run's end. */
+  readonly tx: Queryable;
+  now(): Date;
+}
+
 export interface WorkflowDefinition<I = unknown> {
   type: string;
   steps: StepDefinition<I>[];
   concurrency?: ConcurrencyPolicy<I>;
+  /**
+   * Called when a run fails for good (after its retries) or is cancelled, in the transaction
+   * that records that: the place to release what the run reserved or to mark its record as not
+   * done. Not called when a run completes (its last steps do that). A restarted run that fails
+   * again is told again, so it must be idempotent. Throwing refuses a cancel; when a failure is
+   * recorded, a throw is logged and noted on the run, and the failure stands.
+   */
+  onEnd?(ctx: RunEndContext<I>): Promise<void>;
   /** Checks and normalizes the input at start; throw InvalidInputError to refuse it. */
   parseInput?(input: unknown): I;
   /**

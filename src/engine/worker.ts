@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Db } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 import { PermanentError } from '../errors.ts';
 import { createBatcher } from './batcher.ts';
 import type { Registry, StepDefinition, StepContext, DbStepContext, WorkflowDefinition } from './define.ts';
@@ -19,6 +19,7 @@ import { releaseRuns } from './sql/leases.ts';
 import { recordOutcomes } from './sql/recordOutcomes.ts';
 import type { RecordedOutcome, StepOutcome } from './sql/recordOutcomes.ts';
 import { resolveStep } from './steps.ts';
+import { tellRunFailed } from './ending.ts';
 import { RUNS_CHANNEL } from './channel.ts';
 
 export { RUNS_CHANNEL };
@@ -284,11 +285,43 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
         `step "${name}" of ${run.type} is not defined in this version (the run pinned it at start)`,
       );
       const outcome = outcomeOfError({ run, step: name, startedAt, endedAt: appNow() }, undefined, error);
-      return { outcome, recorded: await batcher.add(outcome) };
+      return { outcome, recorded: await record(run, definition, outcome) };
     }
-    if (step.kind === 'db') return executeDbStep(run, step, startedAt, scope);
+    if (step.kind === 'db') return executeDbStep(run, definition, step, startedAt, scope);
     const outcome = await executeExternalStep(run, step, startedAt);
-    return { outcome, recorded: await batcher.add(outcome) };
+    return { outcome, recorded: await record(run, definition, outcome) };
+  }
+
+  /** The context a workflow's `onEnd` gets for a failure of `run` at its current step. */
+  function failureEnd(run: HeldRunState, outcome: StepOutcome) {
+    const error = outcome.error as { message?: unknown } | undefined;
+    return {
+      runId: run.id,
+      type: run.type,
+      input: run.input,
+      steps: run.steps,
+      stepIndex: run.stepIndex,
+      reason: typeof error?.message === 'string' ? error.message : 'failed',
+      now: appNow,
+    };
+  }
+
+  /**
+   * Records an external step's outcome through the batch; a failure of a run whose workflow
+   * settles its failures (`onEnd`) is recorded in a transaction of its own, with the hook.
+   */
+  async function record(
+    run: HeldRunState,
+    definition: WorkflowDefinition<unknown> | undefined,
+    outcome: StepOutcome,
+  ): Promise<RecordedOutcome | undefined> {
+    if (outcome.kind !== 'fail' || !definition?.onEnd) return batcher.add(outcome);
+    return db.transaction(async (tx) => {
+      const { recorded } = await recordOutcomes(tx, [outcome], { leaseMs, now: dbNow() });
+      const row = recorded[0];
+      if (row) await tellRunFailed(tx, definition, failureEnd(run, outcome), logger);
+      return row;
+    });
   }
 
   /** Tells the attempt's scope and onStepAttempt how it ended; nothing when neither is set. */
@@ -327,11 +360,21 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
   /** A db step joins the next group commit (see db-batch.ts). */
   async function executeDbStep(
     run: HeldRunState,
+    definition: WorkflowDefinition<unknown> | undefined,
     step: StepDefinition<never>,
     startedAt: Date,
     scope: StepScope | undefined,
   ) {
-    const result = await dbBatcher.add(scope ? { run, step, startedAt, scope } : { run, step, startedAt });
+    const onFailed = definition?.onEnd
+      ? (tx: Queryable, outcome: StepOutcome) => tellRunFailed(tx, definition, failureEnd(run, outcome), logger)
+      : undefined;
+    const result = await dbBatcher.add({
+      run,
+      step,
+      startedAt,
+      ...(scope ? { scope } : {}),
+      ...(onFailed ? { onFailed } : {}),
+    });
     return result ?? { outcome: undefined as never, recorded: undefined };
   }
 

@@ -1,6 +1,6 @@
 // Operator actions on runs (restart, cancel, skip a failed step, run now) and the manual trigger.
 import { cancelRun, restartRun, runNow, skipFailedStep } from '../../engine/index.ts';
-import type { ActionResult, OperatorAction } from '../../engine/index.ts';
+import type { ActionResult, OperatorAction, Registry } from '../../engine/index.ts';
 import type { Queryable } from '../../db/types.ts';
 import { ConflictError } from '../../errors.ts';
 import { triggerWorkflow } from '../../billing/operations/trigger.ts';
@@ -12,7 +12,8 @@ import { actorFrom, operationKey } from '../schemas/common.ts';
 import { actionResultSchema, recordIdSchema, runStatusSchema } from '../schemas/run.ts';
 import { WORKFLOW_TAGS, workflowTypeSchema } from './workflows.ts';
 
-type Act = (q: Queryable, action: OperatorAction) => Promise<ActionResult>;
+/** `workflows` lets a cancel tell the run's workflow (see cancelRun). */
+type Act = (q: Queryable, action: OperatorAction, workflows?: Registry) => Promise<ActionResult>;
 
 const ACTIONS: { path: string; operationId: string; act: Act; audit: string; summary: string; description: string }[] =
   [
@@ -97,7 +98,11 @@ export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
         try {
           // The action and its audit entry commit together or not at all.
           const result = await db.transaction(async (tx) => {
-            const done = await a.act(tx, { runId: ctx.params.id, actor, reason: ctx.body.reason, now: deps.clock() });
+            const done = await a.act(
+              tx,
+              { runId: ctx.params.id, actor, reason: ctx.body.reason, now: deps.clock() },
+              deps.billing?.registry,
+            );
             await ctx.audit(tx, {
               target: done.runId,
               reason: ctx.body.reason.trim(),

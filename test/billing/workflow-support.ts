@@ -46,15 +46,18 @@ export function switchableProvider(standIn: StripeStandIn, db: Db, now: () => Da
   };
 }
 
-type FaultyMethod = 'createSubscription' | 'cancelSubscription';
+type FaultyMethod = 'createSubscription' | 'cancelSubscription' | 'refund';
 
 /** A provider whose next calls of one method meet a fault. */
 export interface FaultyProvider {
   provider: PaymentProvider;
   /** The next `count` calls of `method` throw `error` (a RetryableError is the provider's 5xx, a PermanentError its 4xx). */
   failNext(method: FaultyMethod, error: Error, count?: number): void;
-  /** The next call of `method` is held (a slow provider) until `release`; `entered` resolves once it is. */
-  holdNext(method: FaultyMethod): { entered: Promise<void>; release(): void };
+  /**
+   * The next call of `method` is held (a slow provider) until `release`; `entered` resolves once it
+   * is. With `error`, the held call then throws it instead of reaching the provider.
+   */
+  holdNext(method: FaultyMethod, error?: Error): { entered: Promise<void>; release(): void };
   /** The next call of `method` is made, then its answer is lost (a timeout after the provider acted). */
   loseNextAnswer(method: FaultyMethod): void;
 }
@@ -71,11 +74,11 @@ export function faultyProvider(inner: PaymentProvider): FaultyProvider {
   async function through<T>(method: FaultyMethod, call: () => Promise<T>): Promise<T> {
     const index = faults.findIndex((f) => f.method === method);
     const fault = index === -1 ? undefined : faults.splice(index, 1)[0];
-    if (fault?.error) throw fault.error;
     if (fault?.hold) {
       fault.hold.enter();
       await fault.hold.released;
     }
+    if (fault?.error) throw fault.error;
     const result = await call();
     if (fault?.lose) throw new RetryableError(`${method}: the answer was lost (timeout)`);
     return result;
@@ -90,7 +93,7 @@ export function faultyProvider(inner: PaymentProvider): FaultyProvider {
     findSubscription: (query) => inner.findSubscription(query),
     charge: (input) => inner.charge(input),
     findCharge: (query) => inner.findCharge(query),
-    refund: (input) => inner.refund(input),
+    refund: (input) => through('refund', () => inner.refund(input)),
     findRefund: (query) => inner.findRefund(query),
   };
   return {
@@ -98,12 +101,12 @@ export function faultyProvider(inner: PaymentProvider): FaultyProvider {
     failNext(method, error, count = 1) {
       for (let i = 0; i < count; i++) faults.push({ method, error });
     },
-    holdNext(method) {
+    holdNext(method, error) {
       let enter = () => {};
       let release = () => {};
       const entered = new Promise<void>((resolve) => (enter = resolve));
       const released = new Promise<void>((resolve) => (release = resolve));
-      faults.push({ method, hold: { enter, released } });
+      faults.push({ method, hold: { enter, released }, ...(error ? { error } : {}) });
       return { entered, release };
     },
     loseNextAnswer(method) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { createSubscription } from '../../src/billing/records/index.ts';
+import { createSubscription, recordPayment } from '../../src/billing/records/index.ts';
+import { compareStats, countPayment } from '../../src/billing/stats/index.ts';
 import { getRun } from '../../src/engine/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { seedProviderPayment } from '../billing/workflow-support.ts';
@@ -334,6 +335,51 @@ eachDatabase((kind) => {
         `/stats/timeseries?metric=revenue&from=${day}&to=${day}&currency=ZZZ`,
       );
       assert.equal(fieldOf(currency), 'currency');
+    });
+
+    it("refunds that cannot be made: 400 up front without a provider reference; a failed run's refund is failed, cancelled with its run, never counted", async () => {
+      const recorded = await h.call('customer_support', 'POST', '/payments', {
+        customer_id: customerId,
+        amount: 3000,
+        currency: 'EUR',
+        status: 'succeeded',
+      });
+      assert.equal(recorded.statusCode, 201, recorded.body);
+      const paid = json<{ payment: { id: string }; workflow_run_id: string }>(recorded);
+      assert.equal((await h.settle(paid.workflow_run_id)).status, 'completed');
+      const refused = await h.call('customer_support', 'POST', '/refunds', {
+        payment_id: paid.payment.id,
+        amount: 1000,
+      });
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal(fieldOf(refused), 'payment_id');
+      assert.match(refused.body, /without a payment provider reference/);
+      assert.equal(json<Body>(await h.call('viewer', 'GET', `/payments/${paid.payment.id}`)).refunded_amount, 0);
+      assert.equal((await h.db.query(`SELECT 1 FROM refunds WHERE payment_id = $1`, [paid.payment.id])).rowCount, 0);
+
+      // A charge the provider does not know: the run fails for good, the refund with it.
+      const stray = await recordPayment(h.db, {
+        customer_id: customerId,
+        amount: 2000,
+        currency: 'EUR',
+        status: 'succeeded',
+        provider_reference: `sbx_ch_unknown_${kind}`,
+      });
+      await countPayment(h.db, stray.id);
+      const started = await h.call('customer_support', 'POST', '/refunds', { payment_id: stray.id });
+      assert.equal(started.statusCode, 201, started.body);
+      const r = json<{ refund: { id: string }; workflow_run_id: string }>(started);
+      const run = await h.settle(r.workflow_run_id);
+      assert.deepEqual([run.status, run.failed_step], ['failed', 'execute_provider_refund']);
+      assert.equal(json<Body>(await h.call('viewer', 'GET', `/refunds/${r.refund.id}`)).status, 'failed');
+      assert.equal(json<Body>(await h.call('viewer', 'GET', `/payments/${stray.id}`)).refunded_amount, 0);
+      const cancelled = await h.call('account_manager', 'POST', `/workflows/${r.workflow_run_id}/cancel`, {
+        reason: 'unknown charge',
+      });
+      assert.equal(cancelled.statusCode, 200, cancelled.body);
+      assert.equal(json<Body>(await h.call('viewer', 'GET', `/refunds/${r.refund.id}`)).status, 'cancelled');
+      assert.equal(json<Body>(await h.call('viewer', 'GET', `/payments/${stray.id}`)).refunded_amount, 0);
+      assert.deepEqual((await compareStats(h.db)).differences, []);
     });
 
     it('invoices: create, read, mark paid (run ends), charge through the provider; payments recorded', async () => {

@@ -10,8 +10,9 @@ import { existingRecordRun, startRecordRun } from './started.ts';
 
 /**
  * Records a refund of a payment (the whole refundable rest unless `amount`) and starts its
- * refund_creation run. With `provider_refund_id` the refund already happened at the provider:
- * the run links it instead of refunding again.
+ * refund_creation run. With `provider_refund_id` the refund already happened at the provider
+ * (or elsewhere, for a payment recorded without one): the run links it instead of refunding
+ * again. Without it, a payment that has no provider reference is refused: nothing could refund it.
  */
 export async function startRefund(
   db: Db,
@@ -27,6 +28,17 @@ export async function startRefund(
   }
   const payment = await findPayment(db, input.payment_id);
   if (!payment) throw new InvalidInputError([{ field: 'payment_id', message: `no payment ${input.payment_id}` }]);
+  if (!payment.provider_reference && !input.provider_refund_id) {
+    // Nothing at the provider to refund: refuse now rather than start a run bound to fail.
+    throw new InvalidInputError([
+      {
+        field: 'payment_id',
+        message:
+          `payment ${payment.id} was recorded without a payment provider reference, so it cannot be refunded ` +
+          'at the provider; refund it where it was paid and record that refund with provider_refund_id',
+      },
+    ]);
+  }
   const id = newId('re');
   return startRecordRun(
     db,

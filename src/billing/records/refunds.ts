@@ -7,13 +7,15 @@ import { PAYMENT_COLUMNS, toPayment } from './payments.ts';
 import type { Payment } from './payments.ts';
 import { InputReader, idPattern } from './validate.ts';
 
-export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
 /**
  * A refund of (part of) a payment. `pending` until the provider has executed it; a refund that
- * arrives from the provider is recorded `succeeded` at once. A failed refund gives its amount
- * back to the payment's refundable balance.
+ * arrives from the provider is recorded `succeeded` at once. `failed`: the provider refused it,
+ * or its run failed before the provider executed it; `cancelled`: its run was cancelled, or an
+ * operator skipped the provider refund. A failed or cancelled refund gives its amount back to
+ * the payment's refundable balance and is never counted.
  */
 export interface Refund {
   id: string;
@@ -149,6 +151,70 @@ export async function setRefundOutcome(
     ]);
   }
   return updated;
+}
+
+/** The start of `failure_reason` of a refund the provider never executed (see markRefundNotExecuted). */
+export const NOT_EXECUTED = 'not executed: ';
+
+/**
+ * A refund whose provider refund will not happen (its run failed or was cancelled before it, or
+ * the step was skipped): `failed` or `cancelled`, its amount given back to the payment. Only a
+ * pending refund changes, or one already failed that way becoming cancelled (the amount is given
+ * back once). Returns the refund as it is afterwards. Must run inside a transaction.
+ */
+export async function markRefundNotExecuted(
+  q: Queryable,
+  id: string,
+  status: 'failed' | 'cancelled',
+  why: string,
+): Promise<Refund> {
+  const { rows } = await q.query<{ was: RefundStatus; payment_id: string; amount: string }>(
+    `WITH prev AS (SELECT id, status FROM refunds WHERE id = $1 FOR UPDATE)
+     UPDATE refunds r SET status = $2, failure_reason = $3, updated_at = now()
+     FROM prev
+     WHERE r.id = prev.id
+       AND (prev.status = 'pending'
+            OR (prev.status = 'failed' AND $2 = 'cancelled' AND starts_with(r.failure_reason, $4)))
+     RETURNING prev.status AS was, r.payment_id, r.amount`,
+    [id, status, `${NOT_EXECUTED}${why}`, NOT_EXECUTED],
+  );
+  const changed = rows[0];
+  if (changed?.was === 'pending') {
+    await q.query('UPDATE payments SET refunded_amount = refunded_amount - $2 WHERE id = $1', [
+      changed.payment_id,
+      changed.amount,
+    ]);
+  }
+  return getRefund(q, id);
+}
+
+/**
+ * A refund marked failed because its run stopped before the provider executed it, pending again
+ * (its run was restarted): its amount is reserved on the payment again, if it is still there
+ * (another refund may have taken it meanwhile: then a ConflictError, and it stays failed).
+ * Anything else is returned unchanged. Must run inside a transaction.
+ */
+export async function reopenRefund(q: Queryable, id: string): Promise<Refund> {
+  const { rows } = await q.query<Refund>(`SELECT ${COLUMNS} FROM refunds WHERE id = $1 FOR UPDATE`, [id]);
+  const refund = rows[0] && toRefund(rows[0]);
+  if (!refund) throw new NotFoundError(`refund ${id} not found`);
+  if (refund.status !== 'failed' || !refund.failure_reason?.startsWith(NOT_EXECUTED)) return refund;
+  const reserved = await q.query(
+    `UPDATE payments SET refunded_amount = refunded_amount + $2 WHERE id = $1 AND refunded_amount + $2 <= amount`,
+    [refund.payment_id, refund.amount],
+  );
+  if (reserved.rowCount !== 1) {
+    throw new ConflictError(
+      `refund ${id} cannot be made any more: payment ${refund.payment_id} no longer has ${refund.amount} left to refund`,
+      { refund_id: id, payment_id: refund.payment_id },
+    );
+  }
+  const reopened = await q.query<Refund>(
+    `UPDATE refunds SET status = 'pending', failure_reason = NULL, updated_at = now() WHERE id = $1
+     RETURNING ${COLUMNS}`,
+    [id],
+  );
+  return toRefund(reopened.rows[0] as Refund);
 }
 
 export async function findRefund(q: Queryable, id: string): Promise<Refund | undefined> {

@@ -46,7 +46,7 @@ export const CONTRIBUTIONS: Record<CountedKind, (relation: string) => string> = 
       CASE WHEN p.status = 'succeeded' THEN p.amount ELSE 1 END::bigint AS value
     FROM ${relation} p`,
 
-  /** The refunded amount, on the day the refund was recorded (a refund the provider refused is none). */
+  /** The refunded amount, on the day the refund was recorded (a failed or cancelled refund is none). */
   refund: (relation) => `
     SELECT 'refunds' AS metric, r.currency, ${day('r.created_at')} AS day, r.amount::bigint AS value
     FROM ${relation} r`,
@@ -62,7 +62,7 @@ export const COUNTED: Record<CountedKind, { table: string; marker: string; count
   subscription_created: { table: 'subscriptions', marker: 'counted_at', countable: 'true' },
   subscription_cancelled: { table: 'subscriptions', marker: 'cancel_counted_at', countable: 'cancel_at IS NOT NULL' },
   payment: { table: 'payments', marker: 'counted_at', countable: 'true' },
-  refund: { table: 'refunds', marker: 'counted_at', countable: "status <> 'failed'" },
+  refund: { table: 'refunds', marker: 'counted_at', countable: "status NOT IN ('failed', 'cancelled')" },
   chargeback: { table: 'chargebacks', marker: 'counted_at', countable: 'true' },
 };
 

@@ -1,8 +1,17 @@
 // refund_creation: record → provider refund → stats → customer email → team notice.
 import { defineWorkflow } from '../../engine/index.ts';
-import type { AnyWorkflow } from '../../engine/index.ts';
-import { PermanentError } from '../../errors.ts';
-import { createRefund, getPayment, getRefund, setRefundOutcome, InputReader, findRefund } from '../records/index.ts';
+import type { AnyWorkflow, RunEndContext } from '../../engine/index.ts';
+import { ConflictError, PermanentError } from '../../errors.ts';
+import {
+  createRefund,
+  getPayment,
+  getRefund,
+  setRefundOutcome,
+  InputReader,
+  findRefund,
+  markRefundNotExecuted,
+  reopenRefund,
+} from '../records/index.ts';
 import type { Refund } from '../records/index.ts';
 import { idPattern } from '../records/validate.ts';
 import type { RefundInput as ProviderRefundInput } from '../../providers/index.ts';
@@ -62,13 +71,42 @@ function refundView(refund: Refund) {
   return { id: refund.id, amount: refund.amount, currency: refund.currency, reason: refund.reason };
 }
 
+const PROVIDER_STEP = 'execute_provider_refund';
+
+/**
+ * The run stopped for good (failed, or cancelled) — what that means for its refund. Stopped
+ * before the provider refund was made, the refund never will be: failed or cancelled, its amount
+ * free again, never counted (a restart of a failed run reopens it). Stopped after it, the money
+ * moved: the refund stays as the provider left it and is counted now, as update_stats would have.
+ */
+async function settleStoppedRun(ctx: RunEndContext<RefundCreationInput>): Promise<void> {
+  const refund = await findRefund(ctx.tx, ctx.input.refund_id);
+  if (!refund) return; // stopped before record_refund wrote it
+  const providerStep = ctx.steps.indexOf(PROVIDER_STEP);
+  if (ctx.stepIndex > providerStep) {
+    if (refund.status === 'pending' || refund.status === 'succeeded') await countRefund(ctx.tx, refund.id);
+    return;
+  }
+  if (ctx.status === 'cancelled' && ctx.stepRunning && ctx.stepIndex === providerStep) {
+    throw new ConflictError(
+      `the refund is being made at the provider right now; cancel once this attempt has ended, or let it finish`,
+      { refund_id: refund.id },
+    );
+  }
+  const why =
+    ctx.status === 'cancelled'
+      ? `the run was cancelled at ${ctx.steps[ctx.stepIndex]} (${ctx.reason})`
+      : `the run failed at ${ctx.steps[ctx.stepIndex]} (${ctx.reason})`;
+  await markRefundNotExecuted(ctx.tx, refund.id, ctx.status, why);
+}
+
 export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
-  const refundId = (ctx: Parameters<typeof outputOf>[0]) =>
-    outputOf<{ refund_id: string }>(ctx, 'record_refund').refund_id;
+  const refundId = (ctx: { input: RefundCreationInput }) => ctx.input.refund_id;
   return defineWorkflow<RefundCreationInput>({
     type: 'refund_creation',
     parseInput,
     concurrency: ONE_RUN_PER_CUSTOMER,
+    onEnd: settleStoppedRun,
     steps: [
       {
         name: 'record_refund',
@@ -100,11 +138,12 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         },
       },
       {
-        name: 'execute_provider_refund',
+        name: PROVIDER_STEP,
         kind: 'external',
         retry: PROVIDER_RETRY,
         async run(ctx) {
-          const refund = await getRefund(deps.db, refundId(ctx));
+          // Failed with its run before the provider made it, and restarted: pending again.
+          const refund = await deps.db.transaction((tx) => reopenRefund(tx, refundId(ctx)));
           if (ctx.input.origin) {
             return {
               provider: deps.provider.name,
@@ -167,15 +206,16 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
+          const executed = outputOf<Executed>(ctx, PROVIDER_STEP);
           // A refused refund moved no money: it is not counted (the recount skips it too).
-          if (outputOf<Executed>(ctx, 'execute_provider_refund').status === 'failed') {
+          if (executed.status === 'failed') {
             return { counted: false, reason: 'the provider refused the refund' };
           }
           return { counted: await countRefund(ctx.tx, refundId(ctx)) };
         },
       },
       customerEmailStep<RefundCreationInput>(deps, 'refund_created', async (ctx, q) => {
-        const executed = outputOf<Executed>(ctx, 'execute_provider_refund');
+        const executed = outputOf<Executed>(ctx, PROVIDER_STEP);
         if (executed.status === 'failed') return { skip: 'the provider refused the refund' };
         const refund = await getRefund(q, refundId(ctx));
         return { customerId: refund.customer_id, data: { refund: refundView(refund) } };

@@ -31,7 +31,11 @@ export function refundRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'createRefund',
       access: 'customer_support',
       summary: 'Refund (part of) a payment (starts refund_creation)',
-      description: 'Without `amount`, everything still refundable on the payment. Never more than was paid.',
+      description:
+        'Without `amount`, everything still refundable on the payment. Never more than was paid. A payment ' +
+        'recorded without a provider reference cannot be refunded at the provider: 400, unless ' +
+        '`provider_refund_id` records a refund made elsewhere. A refund whose run fails before the provider ' +
+        'made it becomes `failed`, one whose run is cancelled `cancelled`: neither counts nor holds its amount.',
       tags: BILLING_TAGS,
       audit: 'refund.create',
       creates: true,
@@ -43,7 +47,12 @@ export function refundRoutes(deps: ApiDeps): RouteSpec[] {
           payment_id: idString('pay'),
           amount: amountInput,
           reason: { type: 'string', minLength: 1, maxLength: 500 },
-          provider_refund_id: { ...externalRef, description: 'Already refunded at the provider: link it.' },
+          provider_refund_id: {
+            ...externalRef,
+            description:
+              'Already refunded at the provider (or elsewhere, for a payment recorded without one): recorded as ' +
+              'done, never refunded again.',
+          },
         },
       },
       response: { 201: startedSchema('refund', refundSchema), ...problemResponses(409) },

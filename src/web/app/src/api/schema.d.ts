@@ -794,7 +794,7 @@ export interface paths {
         put?: never;
         /**
          * Refund (part of) a payment (starts refund_creation)
-         * @description Without `amount`, everything still refundable on the payment. Never more than was paid.
+         * @description Without `amount`, everything still refundable on the payment. Never more than was paid. A payment recorded without a provider reference cannot be refunded at the provider: 400, unless `provider_refund_id` records a refund made elsewhere. A refund whose run fails before the provider made it becomes `failed`, one whose run is cancelled `cancelled`: neither counts nor holds its amount.
          */
         post: operations["createRefund"];
         delete?: never;
@@ -1547,7 +1547,7 @@ export interface components {
             currency: string;
             reason?: string | null;
             /** @enum {string} */
-            status: "pending" | "succeeded" | "failed";
+            status: "pending" | "succeeded" | "failed" | "cancelled";
             failure_reason?: string | null;
             provider_reference?: string | null;
             /** Format: date-time */
@@ -6486,7 +6486,7 @@ export interface operations {
                     /** @description Minor units (cents): 1999 is 19.99 USD. */
                     amount?: number;
                     reason?: string;
-                    /** @description Already refunded at the provider: link it. */
+                    /** @description Already refunded at the provider (or elsewhere, for a payment recorded without one): recorded as done, never refunded again. */
                     provider_refund_id?: string;
                 };
             };

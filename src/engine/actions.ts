@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/types.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { SKIPPED } from './define.ts';
 import type { Registry, WorkflowDefinition } from './define.ts';
 
 export interface OperatorAction {
@@ -166,7 +167,11 @@ export async function cancelRun(q: Queryable, action: OperatorAction, workflows?
   return isDb(q) ? q.transaction(withHook) : withHook(q);
 }
 
-/** Failed → the failed step is marked skipped (with the reason) and the run goes on after it. */
+/**
+ * Failed → the failed step is marked skipped (with the reason) and the run goes on after it. The
+ * step's output becomes a skipped marker (`isSkippedOutput`), so later steps that read it see
+ * that it was skipped, never a missing output.
+ */
 export function skipFailedStep(q: Queryable, action: OperatorAction): Promise<ActionResult> {
   return act(
     q,
@@ -185,6 +190,7 @@ export function skipFailedStep(q: Queryable, action: OperatorAction): Promise<Ac
        RETURNING r.id, r.status, t.step_index AS skipped_index, r.steps),
      step AS (
        UPDATE workflow_steps s SET status = 'skipped', note = 'skipped by operator: ' || $4,
+         output = jsonb_build_object('${SKIPPED}', true, 'reason', $4::text, 'actor', $3::text),
          updated_at = coalesce($5::timestamptz, now())
        FROM upd WHERE s.run_id = upd.id AND s.step_index = upd.skipped_index),
      changed AS (SELECT upd.id, 'failed'::text AS previous_status, upd.status,

@@ -71,6 +71,23 @@ export function finishRun(outcome: string, output?: unknown): StepControl {
   return { [CONTROL]: 'finish', outcome, output };
 }
 
+/** Key of the marker a skipped step leaves as its output (see `isSkippedOutput`). */
+export const SKIPPED = '$skipped';
+
+/**
+ * What later steps find as the output of a step an operator skipped: never a missing output,
+ * so a step that reads it must decide explicitly what a skipped step means for it.
+ */
+export interface SkippedOutput {
+  readonly [SKIPPED]: true;
+  readonly reason: string;
+  readonly actor: string;
+}
+
+export function isSkippedOutput(value: unknown): value is SkippedOutput {
+  return value !== null && typeof value === 'object' && (value as Record<string, unknown>)[SKIPPED] === true;
+}
+
 export function asStepControl(value: unknown): StepControl | undefined {
   return value !== null && typeof value === 'object' && CONTROL in value ? (value as StepControl) : undefined;
 }

@@ -1,4 +1,4 @@
-import { RetryableError, isRetryable } from '../errors.ts';
+import { BillflowError, RetryableError, isRetryable } from '../errors.ts';
 import { retryDelayMs } from './backoff.ts';
 import { DEFAULT_STEP_TIMEOUT_MS, asStepControl, controlKind, retryPolicy } from './define.ts';
 import type { StepContext, StepDefinition } from './define.ts';
@@ -34,11 +34,39 @@ export interface SerializedError {
   retryable: boolean;
 }
 
+/** Errors of the program itself: the same code given the same data throws them again. */
+const BUG_ERRORS = [TypeError, ReferenceError, SyntaxError, RangeError];
+
+/** SQLSTATE classes that no retry changes: data exceptions (22) and wrong SQL (42). */
+const PERMANENT_SQL_CLASSES = new Set(['22', '42']);
+
+/** A network failure that node's fetch reports as a TypeError ("fetch failed", with a cause). */
+function isNetworkFailure(error: Error): boolean {
+  return error.message === 'fetch failed' || (error.cause !== undefined && error.cause !== null);
+}
+
+/**
+ * Whether a step's error may pass on a retry. A Billflow error (or anything carrying
+ * `retryable`) says so itself. Otherwise a bug (a TypeError such as reading a missing output, a
+ * ReferenceError, …) or an SQL data/syntax error cannot change on retry: it fails the step at
+ * once instead of repeating it. Anything else (network, timeouts, a lost connection) is retried.
+ */
+export function isRetryableStepError(error: unknown): boolean {
+  if (error instanceof BillflowError) return error.retryable;
+  if (error !== null && typeof error === 'object' && 'retryable' in error) return isRetryable(error);
+  if (BUG_ERRORS.some((kind) => error instanceof kind) && !isNetworkFailure(error as Error)) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && PERMANENT_SQL_CLASSES.has(code.slice(0, 2))) {
+    return false;
+  }
+  return isRetryable(error);
+}
+
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack, retryable: isRetryable(error) };
+    return { name: error.name, message: error.message, stack: error.stack, retryable: isRetryableStepError(error) };
   }
-  return { name: 'Error', message: String(error), retryable: isRetryable(error) };
+  return { name: 'Error', message: String(error), retryable: isRetryableStepError(error) };
 }
 
 export function stepContext(run: HeldRunState, step: StepDefinition<never>, now: () => Date): StepContext<unknown> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cancelRun, getRun, restartRun } from '../../src/engine/index.ts';
+import { cancelRun, getRun, restartRun, skipFailedStep } from '../../src/engine/index.ts';
 import { ConflictError, InvalidInputError, PermanentError, RetryableError } from '../../src/errors.ts';
 import { createSandboxProvider } from '../../src/providers/index.ts';
 import { getPayment, getRefund, listPaymentRefunds, recordPayment } from '../../src/billing/records/index.ts';
@@ -11,7 +11,15 @@ import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import type { BillingHarness } from './harness.ts';
 import { count, seedCustomer } from './helpers.ts';
-import { counters, driveRetries, faultyProvider, mailsTo, seedProviderPayment, step } from './workflow-support.ts';
+import {
+  attempts,
+  counters,
+  driveRetries,
+  faultyProvider,
+  mailsTo,
+  seedProviderPayment,
+  step,
+} from './workflow-support.ts';
 import type { FaultyProvider } from './workflow-support.ts';
 
 // What becomes of a refund whose run does not simply complete: refused up front when nothing
@@ -290,5 +298,41 @@ eachDatabase((kind) => {
       if (!up) await h.smtp.restart();
       up = true;
     }
+  });
+
+  test('skipping the failed provider refund: the run goes on, the refund is recorded as not made, nothing counted or mailed', async () => {
+    const h = await harness;
+    const { customer, payment } = await paid(h, 2200, 'MXN');
+    faulty?.failNext('refund', new PermanentError('sandbox: 400 refused'));
+    const started = await startRefund(h.db, h.registry, { payment_id: payment.id }, { now: h.clock.now() });
+    assert.equal((await ran(h, started.runId)).status, 'failed');
+    await skipFailedStep(h.db, {
+      runId: started.runId,
+      actor: 'user:ops',
+      reason: 'refunded by bank transfer',
+      now: h.clock.now(),
+    });
+    const run = await ran(h, started.runId);
+    assert.equal(run.status, 'completed', `${run.failed_step}: ${JSON.stringify(run.error)}`);
+    assert.deepEqual(step(run, 'execute_provider_refund').output, {
+      $skipped: true,
+      reason: 'refunded by bank transfer',
+      actor: 'user:ops',
+    });
+    assert.equal(attempts(run).update_stats, 1);
+    assert.deepEqual(step(run, 'update_stats').output, {
+      counted: false,
+      status: 'cancelled',
+      reason: 'the provider refund was skipped: not executed',
+    });
+    const refund = await getRefund(h.db, started.record.id);
+    assert.equal(refund.status, 'cancelled');
+    assert.match(refund.failure_reason ?? '', /^not executed: an operator skipped execute_provider_refund/);
+    assert.equal(await refundedAmount(h, payment), 0);
+    assert.equal((await counters(h.db, 'MXN'))[`refunds ${today(h)}`], undefined);
+    assert.equal(mailsTo(h, customer.email).length, 0);
+    assert.equal(step(run, 'send_customer_email').status, 'completed');
+    assert.equal(step(run, 'send_internal_notice').status, 'completed');
+    await statsExact(h);
   });
 });

@@ -1,5 +1,5 @@
 // refund_creation: record → provider refund → stats → customer email → team notice.
-import { defineWorkflow } from '../../engine/index.ts';
+import { defineWorkflow, isSkippedOutput } from '../../engine/index.ts';
 import type { AnyWorkflow, RunEndContext } from '../../engine/index.ts';
 import { ConflictError, PermanentError } from '../../errors.ts';
 import {
@@ -19,7 +19,7 @@ import { countRefund } from '../stats/index.ts';
 import type { WorkflowDeps } from './deps.ts';
 import { doneAtProvider, parseOrigin, withOrigin } from './origin.ts';
 import type { RunOrigin } from './origin.ts';
-import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, outputOf } from './steps-common.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, outputOrSkipped } from './steps-common.ts';
 import { customerEmailStep, internalNoticeStep } from './steps-notify.ts';
 
 export interface RefundRequest {
@@ -206,7 +206,17 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
-          const executed = outputOf<Executed>(ctx, PROVIDER_STEP);
+          const executed = outputOrSkipped<Executed>(ctx, PROVIDER_STEP);
+          if (isSkippedOutput(executed)) {
+            // The operator chose not to make it: recorded as not executed, never counted.
+            const refund = await markRefundNotExecuted(
+              ctx.tx,
+              refundId(ctx),
+              'cancelled',
+              `an operator skipped ${PROVIDER_STEP} (${executed.reason})`,
+            );
+            return { counted: false, status: refund.status, reason: 'the provider refund was skipped: not executed' };
+          }
           // A refused refund moved no money: it is not counted (the recount skips it too).
           if (executed.status === 'failed') {
             return { counted: false, reason: 'the provider refused the refund' };
@@ -215,7 +225,8 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         },
       },
       customerEmailStep<RefundCreationInput>(deps, 'refund_created', async (ctx, q) => {
-        const executed = outputOf<Executed>(ctx, PROVIDER_STEP);
+        const executed = outputOrSkipped<Executed>(ctx, PROVIDER_STEP);
+        if (isSkippedOutput(executed)) return { skip: 'the provider refund was skipped: no money was returned' };
         if (executed.status === 'failed') return { skip: 'the provider refused the refund' };
         const refund = await getRefund(q, refundId(ctx));
         return { customerId: refund.customer_id, data: { refund: refundView(refund) } };

@@ -1,5 +1,7 @@
 // Small pieces the billing workflows share: retry policies and reading earlier steps' outputs.
-import type { ConcurrencyPolicy, RetryPolicy, StepContext } from '../../engine/index.ts';
+import { isSkippedOutput } from '../../engine/index.ts';
+import type { ConcurrencyPolicy, RetryPolicy, SkippedOutput, StepContext } from '../../engine/index.ts';
+import { PermanentError } from '../../errors.ts';
 
 /**
  * Provider calls: a 5xx or a network error usually clears within minutes; the calls are keyed
@@ -16,11 +18,28 @@ export const PROVIDER_RETRY: Partial<RetryPolicy> = {
 /** Db steps only fail on contention or a lost connection: retry soon. */
 export const DB_RETRY: Partial<RetryPolicy> = { maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 30_000 };
 
-/** The output of an earlier step of the same run (the engine keeps them by step name). */
-export function outputOf<T>(ctx: StepContext<unknown>, step: string): T {
+/**
+ * The output of an earlier step of the same run, or the marker an operator's skip left (the
+ * engine keeps them by step name): a step that reads a step which may be skipped says what a
+ * skip means for it. A missing output is a bug: permanent, no retry changes it.
+ */
+export function outputOrSkipped<T>(ctx: StepContext<unknown>, step: string): T | SkippedOutput {
   const output = ctx.outputs[step];
-  if (output === undefined || output === null) throw new Error(`step ${step} has no output in run ${ctx.runId}`);
-  return output as T;
+  if (output === undefined || output === null) {
+    throw new PermanentError(`step ${step} has no output in run ${ctx.runId}`);
+  }
+  return output as T | SkippedOutput;
+}
+
+/** The output of an earlier step; that step having been skipped fails this one for good, saying so. */
+export function outputOf<T>(ctx: StepContext<unknown>, step: string): T {
+  const output = outputOrSkipped<T>(ctx, step);
+  if (isSkippedOutput(output)) {
+    throw new PermanentError(
+      `step ${ctx.step} needs the output of ${step}, which an operator skipped (${output.reason})`,
+    );
+  }
+  return output;
 }
 
 /** ISO text for a date, as step outputs and template data carry them. */

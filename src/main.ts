@@ -206,6 +206,7 @@ export async function startService(
     await db.close();
     throw error;
   }
+  const registry = workflowRegistry(deps);
   // The embedded database admits one process: `billflow user create` and friends come in here.
   // It listens before anything reports ready, so a command run once /readyz answers finds it.
   let adminSocket: { close(): Promise<void> } | undefined;
@@ -215,6 +216,8 @@ export async function startService(
         dataDir: config.dataDir,
         db,
         logger: logger.child({ component: 'admin' }),
+        provider: deps.provider,
+        workflows: registry,
       });
     } catch (error) {
       await observed.shutdown();
@@ -222,7 +225,6 @@ export async function startService(
       throw error;
     }
   }
-  const registry = workflowRegistry(deps);
   let maintenance: Maintenance | undefined;
   const worker = parts.workers
     ? createWorker(db, {

@@ -8,9 +8,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { DataDirInUseError } from '../db/lock.ts';
 import { migrate } from '../db/migrate.ts';
 import type { Db } from '../db/types.ts';
-import { BillflowError, ConflictError, InvalidInputError } from '../errors.ts';
+import { BillflowError, ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import type { PaymentProvider } from '../providers/types.ts';
+import type { Registry } from '../engine/index.ts';
 import { runAdminCommand } from './admin-commands.ts';
-import type { AdminCommand, AdminResult } from './admin-commands.ts';
+import type { AdminCommand, AdminContext, AdminResult } from './admin-commands.ts';
 
 const MAX_MESSAGE = 64 * 1024;
 
@@ -21,7 +23,7 @@ export function adminSocketPath(dataDir: string): string {
 interface Reply {
   ok: boolean;
   result?: AdminResult;
-  error?: { name: string; message: string };
+  error?: { name: string; message: string; errors?: { field: string; message: string }[] };
 }
 
 /** A failure the server reported, re-raised in the CLI with the server's message. */
@@ -36,6 +38,10 @@ export async function startLocalAdminSocket(options: {
   db: Db;
   logger?: FastifyBaseLogger;
   clock?: () => Date;
+  /** The server's payment provider, for `billflow reconcile`. */
+  provider?: PaymentProvider;
+  /** The server's workflows, told of a cancel in its transaction. */
+  workflows?: Registry;
 }): Promise<{ path: string; close(): Promise<void> }> {
   const socketPath = adminSocketPath(options.dataDir);
   const dir = path.dirname(socketPath);
@@ -64,13 +70,19 @@ export async function startLocalAdminSocket(options: {
   const answer = async (line: string): Promise<Reply> => {
     try {
       const command = JSON.parse(line) as AdminCommand;
-      const result = await runAdminCommand(options.db, command, (options.clock ?? (() => new Date()))());
-      options.logger?.info({ command: command.command }, 'admin command from the local socket');
+      const result = await runAdminCommand(options.db, command, {
+        now: (options.clock ?? (() => new Date()))(),
+        provider: options.provider,
+        workflows: options.workflows,
+      });
+      options.logger?.info({ command: command.command, actor: command.actor }, 'admin command from the local socket');
       return { ok: true, result };
     } catch (error) {
       if (!(error instanceof BillflowError)) options.logger?.error({ err: error }, 'admin command failed');
       const name = error instanceof BillflowError ? error.name : 'Error';
-      return { ok: false, error: { name, message: error instanceof Error ? error.message : String(error) } };
+      const message = error instanceof Error ? error.message : String(error);
+      const errors = error instanceof InvalidInputError ? error.errors : undefined;
+      return { ok: false, error: { name, message, ...(errors && { errors }) } };
     }
   };
   await new Promise<void>((resolve, reject) => {
@@ -112,7 +124,12 @@ export async function sendAdminCommand(dataDir: string, command: AdminCommand): 
     });
   });
   if (reply === null) return null;
-  if (!reply.ok || !reply.result) throw new AdminCommandError(reply.error?.message ?? 'the command failed');
+  if (!reply.ok || !reply.result) {
+    // The same error as when the command runs here, so it reads the same.
+    const error = reply.error;
+    if (error?.name === 'InvalidInputError' && Array.isArray(error.errors)) throw new InvalidInputError(error.errors);
+    throw new AdminCommandError(error?.message ?? 'the command failed');
+  }
   return reply.result;
 }
 
@@ -138,6 +155,8 @@ export async function executeAdminCommand(options: {
   dataDir: string;
   embedded: boolean;
   openDb: () => Promise<Db>;
+  /** What a command run in this process needs besides the database (the provider). */
+  context?: (db: Db) => AdminContext;
   waitMs?: number;
   onWaiting?: (reason: string) => void;
 }): Promise<AdminResult> {
@@ -162,7 +181,7 @@ export async function executeAdminCommand(options: {
     }
     try {
       await migrate(db);
-      return await runAdminCommand(db, options.command);
+      return await runAdminCommand(db, options.command, options.context?.(db) ?? {});
     } finally {
       await db.close();
     }
@@ -172,6 +191,8 @@ export async function executeAdminCommand(options: {
 /** A message for a person at a terminal. */
 export function describeAdminError(error: unknown): string | null {
   if (error instanceof InvalidInputError) return error.errors.map((e) => `--${e.field}: ${e.message}`).join('; ');
-  if (error instanceof ConflictError || error instanceof AdminCommandError) return error.message;
+  if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof AdminCommandError) {
+    return error.message;
+  }
   return null;
 }

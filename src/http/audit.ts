@@ -4,7 +4,7 @@ import { decodeCursor, iso, toPage } from './pagination.ts';
 import type { Page } from './pagination.ts';
 
 export interface AuditEntry {
-  /** `user:<id>`, `api_key:<id>` (see actorOf), `cli`, or `anonymous`. */
+  /** `user:<id>`, `api_key:<id>` (see actorOf), `cli:<os user>` (or `cli`), or `anonymous`. */
   actor: string;
   /** Dotted verb: `workflow.restart`, `user.create`, `auth.login_failed`. */
   action: string;
@@ -106,8 +106,8 @@ export async function listAudit(q: Queryable, filter: AuditFilter): Promise<Page
 }
 
 /**
- * What people call each actor: a user's email, an API key's name (`API key "ci"`), `command line`
- * for `cli`. Looked up in one query per kind; actors that no longer exist keep their raw name.
+ * What people call each actor: a user's email, an API key's name (`API key "ci"`), `alice (command
+ * line)` for `cli:alice`. Looked up in one query per kind; actors that no longer exist keep their raw name.
  */
 export async function actorNames(q: Queryable, actors: Iterable<string>): Promise<Map<string, string>> {
   const names = new Map<string, string>();
@@ -117,6 +117,7 @@ export async function actorNames(q: Queryable, actors: Iterable<string>): Promis
     if (actor.startsWith('user:')) users.push(actor.slice(5));
     else if (actor.startsWith('api_key:')) keys.push(actor.slice(8));
     else if (actor === 'cli') names.set(actor, 'command line');
+    else if (actor.startsWith('cli:')) names.set(actor, `${actor.slice(4)} (command line)`);
   }
   if (users.length > 0) {
     const { rows } = await q.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE id = ANY($1)', [

@@ -50,7 +50,13 @@ export async function sandboxFindSubscription(
   deps: SandboxDeps,
   query: FindSubscriptionQuery,
 ): Promise<ProviderSubscription | null> {
-  const row = await bySubscriptionId(deps, query.subscriptionId);
+  const row = query.providerReference
+    ? (
+        await deps.db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM provider_sandbox_subscriptions WHERE id = $1`, [
+          query.providerReference,
+        ])
+      ).rows[0]
+    : await bySubscriptionId(deps, query.subscriptionId);
   return row ? toSubscription(row, deps.now()) : null;
 }
 

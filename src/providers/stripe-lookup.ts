@@ -63,6 +63,18 @@ export function findSubscription(
   );
 }
 
+/** A subscription by Stripe's id; undefined when Stripe has none under it. */
+export function retrieveSubscription(stripe: Stripe, reference: string): Promise<Stripe.Subscription | undefined> {
+  return call('look up subscription', async () => {
+    try {
+      return await stripe.subscriptions.retrieve(reference);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'resource_missing') return undefined;
+      throw error;
+    }
+  });
+}
+
 /**
  * Our customer: the one carrying our id among those with this email, else the only customer with
  * this email if no Billflow customer claims it (created in the dashboard or by a Stripe checkout).

@@ -1,7 +1,14 @@
 import Stripe from 'stripe';
 import { PermanentError, RetryableError } from '../errors.ts';
 import { call, isCardError, providerError } from './stripe-errors.ts';
-import { chargeParam, findCustomer, findIntent, findRefund, findSubscription } from './stripe-lookup.ts';
+import {
+  chargeParam,
+  findCustomer,
+  findIntent,
+  findRefund,
+  findSubscription,
+  retrieveSubscription,
+} from './stripe-lookup.ts';
 import { declinedCharge, intentState, toCustomer, toRefundResult, toSubscription } from './stripe-map.ts';
 import { ensurePrice } from './stripe-prices.ts';
 import type { ChargeInput, ChargeResult, PaymentProvider } from './types.ts';
@@ -140,7 +147,9 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
     },
 
     async findSubscription(query) {
-      const found = await findSubscription(stripe, query.customer, query.subscriptionId);
+      const found = query.providerReference
+        ? await retrieveSubscription(stripe, query.providerReference)
+        : await findSubscription(stripe, query.customer, query.subscriptionId);
       return found ? toSubscription(found) : null;
     },
 

@@ -83,6 +83,11 @@ export interface FindSubscriptionQuery {
   subscriptionId: string;
   /** The provider's customer reference (Stripe lists a customer's subscriptions consistently). */
   customer: string;
+  /**
+   * The provider's own id of the subscription, when known: it is then fetched by that id, which
+   * also finds a subscription made at the provider that does not carry our id.
+   */
+  providerReference?: string;
 }
 
 export interface ProviderSubscription {

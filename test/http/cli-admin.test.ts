@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { TEST_DATABASES, freshDatabase } from '../helpers/databases.ts';
 import { adminSocketPath } from '../../src/http/admin-socket.ts';
@@ -157,7 +157,7 @@ test('user create and api-key create on PostgreSQL', { skip: !TEST_DATABASES.inc
     );
     assert.deepEqual(
       audit.map((a) => `${a.actor} ${a.action}`),
-      ['cli user.create', 'cli api_key.create'],
+      [`cli:${userInfo().username} user.create`, `cli:${userInfo().username} api_key.create`],
     );
     // A server on the same database sees them.
     const server = startServer(cwd, env);

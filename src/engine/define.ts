@@ -100,6 +100,11 @@ interface StepCommon {
   name: string;
   retry?: Partial<RetryPolicy>;
   /**
+   * What skipping this step after it failed means for the run, in an operator's words (shown
+   * before a skip). Steps after it see a skipped marker as its output (see `isSkippedOutput`).
+   */
+  whenSkipped?: string;
+  /**
    * An attempt running longer than this fails as a transient error (and is retried), so a hung
    * call cannot hold a run forever. Default 5 minutes; 0 turns it off.
    */

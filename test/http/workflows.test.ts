@@ -115,9 +115,13 @@ eachDatabase((kind) => {
           type: 'chargeback_creation',
           label: 'Chargeback',
           steps: ['record_chargeback', 'update_stats', 'send_customer_email', 'send_internal_notice'],
+          when_skipped: {},
           subject_prefix: 'cb',
         },
       );
+      const refunds = items.find((t) => t.type === 'refund_creation') as { when_skipped?: Record<string, string> };
+      assert.deepEqual(Object.keys(refunds.when_skipped ?? {}), ['execute_provider_refund']);
+      assert.match(refunds.when_skipped?.execute_provider_refund ?? '', /recorded as not made \(cancelled\)/);
       assert.equal((await h.app.inject({ method: 'GET', url: '/api/v1/workflow-types' })).statusCode, 401);
     });
 

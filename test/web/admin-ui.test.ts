@@ -230,6 +230,60 @@ describe('admin UI in Chromium', { skip: skip ?? false }, () => {
     noConsoleErrors();
   });
 
+  it('skip a failed provider refund: the dialog says what it means, the run completes, the refund is not made', async () => {
+    const customer = await call<{ customer: { id: string } }>('POST', '/customers', {
+      email: 'lin@example.com',
+      name: 'Lin',
+    });
+    const payment = await call<{ payment: { id: string }; workflow_run_id: string }>('POST', '/payments', {
+      customer_id: customer.body.customer.id,
+      amount: 1200,
+      currency: 'EUR',
+      status: 'succeeded',
+      provider_reference: 'sbx_ch_unknown_to_the_sandbox',
+    });
+    assert.equal(payment.status, 201);
+    await waitForRun(payment.body.workflow_run_id, (r) => r.status === 'completed', 'the payment run');
+    const refund = await call<{ refund: { id: string }; workflow_run_id: string }>('POST', '/refunds', {
+      payment_id: payment.body.payment.id,
+    });
+    assert.equal(refund.status, 201);
+    const runId = refund.body.workflow_run_id;
+    await waitForRun(runId, (r) => r.status === 'failed', 'the refund run to fail at the provider');
+
+    await page.goto(`/runs/${runId}`);
+    await page.getByRole('button', { name: 'Skip failed step' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Skip failed step' });
+    await dialog.getByText('execute_provider_refund is marked skipped with your reason and does not run.').waitFor();
+    await dialog.getByText(/The refund is recorded as not made \(cancelled\)/).waitFor();
+    await dialog
+      .getByText('Then the run goes on with: update_stats → send_customer_email → send_internal_notice.')
+      .waitFor();
+    await b.shot('skip-provider-refund');
+    await dialog.getByLabel('Reason').fill('charge unknown at the provider');
+    await dialog.getByRole('button', { name: 'Skip failed step' }).click();
+    await dialog.getByRole('status').filter({ hasText: 'from Failed to' }).waitFor();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+
+    const run = await waitForRun(runId, (r) => r.status === 'completed', 'the run to complete after the skip');
+    assert.deepEqual(
+      run.steps.map((s) => [s.name, s.status]),
+      [
+        ['record_refund', 'completed'],
+        ['execute_provider_refund', 'skipped'],
+        ['update_stats', 'completed'],
+        ['send_customer_email', 'completed'],
+        ['send_internal_notice', 'completed'],
+      ],
+    );
+    const stored = await call<{ status: string }>('GET', `/refunds/${refund.body.refund.id}`);
+    assert.equal(stored.body.status, 'cancelled');
+    const paid = await call<{ refunded_amount: number }>('GET', `/payments/${payment.body.payment.id}`);
+    assert.equal(paid.body.refunded_amount, 0);
+    assert.equal(stack.smtp.received.filter((m) => m.to.includes('lin@example.com')).length, 1, 'the receipt only');
+    noConsoleErrors();
+  });
+
   it('bulk restart: dry-run count, reason, progress to the end', async () => {
     // Mail to these customers is refused (550, permanent): their runs fail at once.
     stack.smtp.rejectRecipient = (address) => (address.startsWith('bulk') ? 550 : undefined);

@@ -33,10 +33,24 @@ export function billingRegistry(deps: BillingDeps): Registry {
   return hooked;
 }
 
-/** The billing types `registry` runs, in catalogue order, with their labels and predefined steps. */
-export function workflowCatalogue(registry: Registry): { type: WorkflowType; label: string; steps: string[] }[] {
+/**
+ * The billing types `registry` runs, in catalogue order, with their labels, predefined steps and
+ * what skipping a step means where a step says so.
+ */
+export function workflowCatalogue(
+  registry: Registry,
+): { type: WorkflowType; label: string; steps: string[]; when_skipped: Record<string, string> }[] {
   return WORKFLOW_TYPES.flatMap((type) => {
     const definition = registry.get(type);
-    return definition ? [{ type, label: WORKFLOW_LABELS[type], steps: definition.steps.map((s) => s.name) }] : [];
+    if (!definition) return [];
+    const whenSkipped = definition.steps.flatMap((s) => (s.whenSkipped ? [[s.name, s.whenSkipped] as const] : []));
+    return [
+      {
+        type,
+        label: WORKFLOW_LABELS[type],
+        steps: definition.steps.map((s) => s.name),
+        when_skipped: Object.fromEntries(whenSkipped),
+      },
+    ];
   });
 }

@@ -141,6 +141,10 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         name: PROVIDER_STEP,
         kind: 'external',
         retry: PROVIDER_RETRY,
+        whenSkipped:
+          'The refund is recorded as not made (cancelled): no money goes back to the customer, its amount can be ' +
+          'refunded again, the statistics do not count it and the customer gets no refund email; the team notice ' +
+          'says so. A refund made by hand elsewhere is recorded with provider_refund_id instead.',
         async run(ctx) {
           // Failed with its run before the provider made it, and restarted: pending again.
           const refund = await deps.db.transaction((tx) => reopenRefund(tx, refundId(ctx)));

@@ -45,7 +45,7 @@ export const workflowTypeSchema = { title: 'WorkflowType', type: 'string', enum:
 const workflowTypeInfoSchema = {
   title: 'WorkflowTypeInfo',
   type: 'object',
-  required: ['type', 'label', 'steps', 'subject_prefix'],
+  required: ['type', 'label', 'steps', 'when_skipped', 'subject_prefix'],
   properties: {
     type: workflowTypeSchema,
     label: { type: 'string', description: 'What people call it, e.g. "Payment failed".' },
@@ -53,6 +53,13 @@ const workflowTypeInfoSchema = {
       type: 'array',
       items: { type: 'string' },
       description: 'The predefined steps, in order; custom steps may run between them.',
+    },
+    when_skipped: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'By step name: what skipping that step after it failed means for the run (shown before a skip). ' +
+        'For other steps: the step does not run, and a later step that needs its result fails.',
     },
     subject_prefix: {
       type: 'string',

@@ -1964,6 +1964,10 @@ export interface components {
             label: string;
             /** @description The predefined steps, in order; custom steps may run between them. */
             steps: string[];
+            /** @description By step name: what skipping that step after it failed means for the run (shown before a skip). For other steps: the step does not run, and a later step that needs its result fails. */
+            when_skipped: {
+                [key: string]: string;
+            };
             /** @description The id prefix of the record POST /workflows starts it for: sub, pay, inv, re or cb. */
             subject_prefix: string;
         };

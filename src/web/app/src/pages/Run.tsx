@@ -40,8 +40,11 @@ function allowed(run: RunDetail): ActionKind[] {
   return out;
 }
 
-/** What the action will do, in the operator's terms: which steps run again, which do not. */
-function consequences(run: RunDetail, action: ActionKind): string[] {
+/**
+ * What the action will do, in the operator's terms: which steps run again, which do not.
+ * `whenSkipped` is what the workflow says skipping each step means (from /workflow-types).
+ */
+function consequences(run: RunDetail, action: ActionKind, whenSkipped: Record<string, string> = {}): string[] {
   const failedAt = run.steps.findIndex((s) => s.status === 'failed');
   const at = failedAt >= 0 ? failedAt : run.step_index;
   const done = run.steps
@@ -58,6 +61,7 @@ function consequences(run: RunDetail, action: ActionKind): string[] {
     case 'skip-step':
       return [
         `${current} is marked skipped with your reason and does not run.`,
+        whenSkipped[current] ?? 'A later step that needs its result stops the run with an error.',
         after.length ? `Then the run goes on with: ${after.join(' → ')}.` : 'It was the last step: the run completes.',
       ];
     case 'cancel':
@@ -87,6 +91,7 @@ function ActionDialog({
 }) {
   const [reason, setReason] = useState('');
   const [result, setResult] = useState<ActionResult>();
+  const types = useWorkflowTypes();
   const act = useAction(() =>
     ok(client.POST(ACTION_PATHS[action], { params: { path: { id: run.id } }, body: { reason } })),
   );
@@ -118,7 +123,7 @@ function ActionDialog({
           <div className="note">
             <strong>What will happen</strong>
             <ul>
-              {consequences(run, action).map((line) => (
+              {consequences(run, action, types.find(run.type)?.when_skipped).map((line) => (
                 <li key={line}>{line}</li>
               ))}
             </ul>

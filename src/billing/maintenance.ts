@@ -6,6 +6,7 @@ import { DEFAULT_TRIAL_REMINDER_DAYS, renewDueSubscriptions, sendTrialReminders 
 import type { CalendarDeps } from './calendar/index.ts';
 import { settleSubscriptions } from './records/index.ts';
 import { refreshCustomerStatus } from './stats/index.ts';
+import { runDailyReconciliation } from './reconciliation.ts';
 
 interface FailedRun {
   id: string;
@@ -95,7 +96,7 @@ async function renewals(db: Db, calendar: CalendarDeps): Promise<number> {
 /**
  * The periodic jobs of a worker process: failure alerts, their digests and their resolution, the
  * billing calendar (renewals and their charges when Billflow owns it, trial reminders), due
- * subscriptions, and folding the run counters.
+ * subscriptions, folding the run counters, and the daily reconciliation ("did we lose anything?").
  * Each job's error is logged and retried on the next pass, never fatal.
  */
 export function startMaintenance(
@@ -119,6 +120,17 @@ export function startMaintenance(
   }
   jobs.push(['due subscriptions', () => settleDueSubscriptions(db, deps.alerts.clock(), { trials: !ownCalendar })]);
   jobs.push(['run counts', () => compactRunCounts(db)]);
+  // Once a UTC day across all workers; an alert in the feed when it finds something.
+  let reconciledDay: string | undefined;
+  jobs.push([
+    'daily reconciliation',
+    async () => {
+      const day = deps.alerts.clock().toISOString().slice(0, 10);
+      if (day === reconciledDay) return;
+      await runDailyReconciliation(db, { provider: calendar?.provider, notify: deps.alerts });
+      reconciledDay = day;
+    },
+  ]);
   let running: Promise<void> | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

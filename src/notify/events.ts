@@ -1,7 +1,8 @@
 /**
  * What Billflow notifies about. Customer-facing events have customer emails; every event has
  * internal notices (in-app feed, Slack, team email). `run_failed` and `alert_digest` are
- * internal only: they tell the team that runs stopped.
+ * internal only: they tell the team that runs stopped; so is `reconciliation_failed`, the daily
+ * check's finding that something was lost or counted twice.
  */
 export const NOTIFICATION_EVENTS = [
   'subscription_created',
@@ -17,15 +18,23 @@ export const NOTIFICATION_EVENTS = [
   'customer_disabled',
   'run_failed',
   'alert_digest',
+  'reconciliation_failed',
 ] as const;
 
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 /** Events that never mail the customer. */
-export const INTERNAL_ONLY_EVENTS: readonly NotificationEvent[] = ['run_failed', 'alert_digest'];
+export const INTERNAL_ONLY_EVENTS: readonly NotificationEvent[] = [
+  'run_failed',
+  'alert_digest',
+  'reconciliation_failed',
+];
 
-/** Events with their own on/off settings; a digest follows the settings of `run_failed`. */
-export const SETTINGS_EVENTS = NOTIFICATION_EVENTS.filter((e) => e !== 'alert_digest');
+/**
+ * Events with their own on/off settings; a digest follows the settings of `run_failed`, and the
+ * daily reconciliation's alert is always raised in the in-app feed.
+ */
+export const SETTINGS_EVENTS = NOTIFICATION_EVENTS.filter((e) => e !== 'alert_digest' && e !== 'reconciliation_failed');
 
 /**
  * `email`: to the customer (subject, text, html). `internal`: to the team (subject + text: the

@@ -124,6 +124,14 @@ const SAMPLES: Record<NotificationEvent, Record<string, unknown>> = {
       { step: 'execute_provider_refund', count: 2 },
     ],
   },
+  reconciliation_failed: {
+    finding_count: 2,
+    checks: [
+      { name: 'records_have_runs', title: 'Every billing record has its run', finding_count: 1 },
+      { name: 'stats_match_recount', title: 'The statistics equal a recount of the records', finding_count: 1 },
+    ],
+    url: 'https://billflow.example.com/reconciliation',
+  },
 };
 
 /** A fresh copy of the sample data for `event`, safe to modify. */

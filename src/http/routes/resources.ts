@@ -13,6 +13,7 @@ import { refundRoutes } from './refunds.ts';
 import { searchRoutes } from './search.ts';
 import { slackEndpointRoutes } from './slack-endpoints.ts';
 import { statsRoutes } from './stats.ts';
+import { reconciliationRoutes } from './reconciliation.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
 import { templateRoutes } from './templates.ts';
 import { workflowActionRoutes } from './workflow-actions.ts';
@@ -24,6 +25,7 @@ export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
     ...workflowActionRoutes(deps),
     ...searchRoutes(deps),
     ...statsRoutes(deps),
+    ...reconciliationRoutes(deps),
     ...customerRoutes(deps),
     ...planRoutes(deps),
     ...subscriptionRoutes(deps),

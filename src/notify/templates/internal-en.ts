@@ -64,6 +64,12 @@ export const INTERNAL_EN: Record<NotificationEvent, TemplateSource> = {
 {{ a.run_id }} ({{ a.type }}) at {{ a.step }}: {{ a.error }}{% endfor %}{% if more > 0 %}
 … and {{ more }} more.{% endif %}`,
   },
+  reconciliation_failed: {
+    subject: 'Reconciliation: {{ finding_count }} finding{% if finding_count != 1 %}s{% endif %}',
+    body: `The daily check found what may be lost or counted twice:
+{% for c in checks %}- {{ c.title }}: {{ c.finding_count }}
+{% endfor %}{% if url %}{{ url }}{% endif %}`,
+  },
 };
 
 /** Slack messages (mrkdwn; data is escaped so a customer name cannot ping a channel). */
@@ -108,5 +114,10 @@ export const SLACK_EN: Record<NotificationEvent, TemplateSource> = {
 {% endfor %}{% for a in alerts %}
 {{ a.run_id }} ({{ a.type }}): {{ a.error }}{% endfor %}{% if more > 0 %}
 … and {{ more }} more{% endif %}`,
+  },
+  reconciliation_failed: {
+    body: `:mag: *Reconciliation: {{ finding_count }} finding{% if finding_count != 1 %}s{% endif %}*
+{% for c in checks %}• {{ c.title }}: {{ c.finding_count }}
+{% endfor %}{% if url %}<{{ url }}|Open the report>{% endif %}`,
   },
 };

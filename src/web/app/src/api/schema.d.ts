@@ -519,6 +519,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check now that nothing was lost (records, Stripe events, statistics, leases, the provider)
+         * @description Runs every check and answers with what it found: billing records without their run; Stripe events neither handled, parked nor ignored with a reason; statistics that differ from a recount; runs in progress past their lease; subscriptions cancelled in Billflow but live at the provider, or live in Billflow but missing or ended there. Each finding lists its objects with links. Reads only; the provider is asked about each subscription, so it can take a while on a large account. `last_daily` is the report of the workers' daily run.
+         */
+        get: operations["getReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers": {
         parameters: {
             query?: never;
@@ -1431,7 +1451,7 @@ export interface components {
             created_at: string;
         };
         /** @enum {string} */
-        NotificationEvent: "subscription_created" | "subscription_cancelled" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed" | "alert_digest";
+        NotificationEvent: "subscription_created" | "subscription_cancelled" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed" | "alert_digest" | "reconciliation_failed";
         NotificationPage: {
             items: components["schemas"]["Notification"][];
             next_cursor: string | null;
@@ -1538,6 +1558,38 @@ export interface components {
             }[];
         } & {
             [key: string]: unknown;
+        };
+        ReconciliationCheck: {
+            /** @enum {string} */
+            name: "records_have_runs" | "stripe_events_handled" | "stats_match_recount" | "runs_within_lease" | "provider_subscriptions";
+            title: string;
+            ok: boolean;
+            /** @description All findings; `findings` lists the first 100. */
+            finding_count: number;
+            findings: components["schemas"]["ReconciliationFinding"][];
+            /** @description What the check could not look at, e.g. an unreachable provider. */
+            note: string | null;
+        };
+        ReconciliationFinding: {
+            message: string;
+            objects: components["schemas"]["ReconciliationObject"][];
+        };
+        ReconciliationObject: {
+            /** @description subscription, invoice, payment, refund, chargeback, customer, run, stripe_event, stat */
+            kind: string;
+            id: string;
+            /** @description An admin UI page (a path), or an outside page such as the Stripe dashboard. */
+            url: string | null;
+            /** @description The REST resource, when there is one. */
+            api_url: string | null;
+        };
+        ReconciliationReport: {
+            /** Format: date-time */
+            checked_at: string;
+            /** @description True when every check passed: nothing lost, nothing counted twice. */
+            ok: boolean;
+            finding_count: number;
+            checks: components["schemas"]["ReconciliationCheck"][];
         };
         Refund: {
             id: string;
@@ -4802,6 +4854,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TimeSeries"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReconciliation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        report: components["schemas"]["ReconciliationReport"];
+                        last_daily: components["schemas"]["ReconciliationReport"] | null;
+                    };
                 };
             };
             /** @description Invalid input */

@@ -14,6 +14,7 @@ import { AccountPage } from './pages/Account.tsx';
 import { BulkRestartPage } from './pages/BulkRestart.tsx';
 import { CustomerPage, CustomersPage, RecordPage } from './pages/Customers.tsx';
 import { DashboardPage } from './pages/Dashboard.tsx';
+import { ReconciliationPage } from './pages/Reconciliation.tsx';
 import { RunPage } from './pages/Run.tsx';
 import { SettingsPage } from './pages/Settings.tsx';
 import { InvitationPage, LoginPage, SetupPage } from './pages/SignIn.tsx';
@@ -38,6 +39,7 @@ const ROUTES: RouteDef[] = [
   { pattern: '/runs/:id', min: 'account_manager', render: (p) => <RunPage id={p.id ?? ''} /> },
   { pattern: '/bulk-restart', min: 'account_manager', render: () => <BulkRestartPage /> },
   { pattern: '/trigger', min: 'account_manager', render: () => <TriggerPage /> },
+  { pattern: '/reconciliation', min: 'account_manager', render: () => <ReconciliationPage /> },
   { pattern: '/customers', render: () => <CustomersPage /> },
   { pattern: '/customers/:id', render: (p) => <CustomerPage id={p.id ?? ''} /> },
   { pattern: '/records/:kind/:id', render: (p) => <RecordPage kind={p.kind ?? ''} id={p.id ?? ''} /> },

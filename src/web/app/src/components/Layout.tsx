@@ -41,6 +41,7 @@ function WorkflowNav() {
       })}
       <NavLink to="/bulk-restart">Bulk restart</NavLink>
       <NavLink to="/trigger">Start a workflow</NavLink>
+      <NavLink to="/reconciliation">Reconciliation</NavLink>
     </>
   );
 }

@@ -111,3 +111,16 @@ test('observability: metrics token and port, OTLP endpoint, log format', () => {
   );
   assert.throws(() => loadConfig({ LOG_FORMAT: 'xml' }), /LOG_FORMAT must be json or pretty/);
 });
+
+test('retention: 90 days of history and 365 of audit by default; 0 keeps everything; under a week is refused', () => {
+  assert.deepEqual(loadConfig({}).retention, { days: 90, auditDays: 365 });
+  assert.deepEqual(loadConfig({ BILLFLOW_RETENTION_DAYS: '0', BILLFLOW_AUDIT_RETENTION_DAYS: '3650' }).retention, {
+    days: 0,
+    auditDays: 3650,
+  });
+  assert.throws(
+    () => loadConfig({ BILLFLOW_RETENTION_DAYS: '3' }),
+    /BILLFLOW_RETENTION_DAYS must be 0 \(keep everything\) or from 7/,
+  );
+  assert.throws(() => loadConfig({ BILLFLOW_AUDIT_RETENTION_DAYS: 'forever' }), /BILLFLOW_AUDIT_RETENTION_DAYS/);
+});

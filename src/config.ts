@@ -27,6 +27,15 @@ export interface Config {
     /** Days after an invoice's due date before its customer is disabled. */
     graceDays: number;
   };
+  retention: {
+    /**
+     * BILLFLOW_RETENTION_DAYS: completed and cancelled runs, sends, outbox emails, settled Stripe
+     * events and read feed entries older than this are deleted; 0 keeps everything.
+     */
+    days: number;
+    /** BILLFLOW_AUDIT_RETENTION_DAYS: the same for audit entries; 0 keeps them all. */
+    auditDays: number;
+  };
   /** How often the maintenance loop runs (failure alerts, digests, the calendar, due subscriptions). */
   maintenanceIntervalMs: number;
   calendar: {
@@ -70,6 +79,15 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
   }
   return value;
+}
+
+/** 0 (keep everything) or at least a week: Stripe redelivers events for up to three days. */
+function retentionDays(env: Env, name: string, fallback: number): number {
+  const days = integer(env, name, fallback, 0, 36_500);
+  if (days > 0 && days < 7) {
+    throw new ConfigError(`${name} must be 0 (keep everything) or from 7 to 36500 days (got "${env[name] ?? ''}")`);
+  }
+  return days;
 }
 
 function dayList(env: Env, name: string, fallback: number[]): number[] {
@@ -201,6 +219,10 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
     billing: {
       dunningDays: dayList(env, 'BILLFLOW_DUNNING_DAYS', [1, 3, 5, 7]),
       graceDays: integer(env, 'BILLFLOW_INVOICE_GRACE_DAYS', 30, 0, 365),
+    },
+    retention: {
+      days: retentionDays(env, 'BILLFLOW_RETENTION_DAYS', 90),
+      auditDays: retentionDays(env, 'BILLFLOW_AUDIT_RETENTION_DAYS', 365),
     },
     maintenanceIntervalMs: integer(env, 'BILLFLOW_MAINTENANCE_INTERVAL_MS', 5_000, 100, 3_600_000),
     calendar: {

@@ -243,6 +243,7 @@ export async function startService(
       alerts: deps.notify,
       intervalMs: config.maintenanceIntervalMs,
       logger: logger.child({ component: 'maintenance' }),
+      retention: config.retention,
       calendar: {
         registry,
         provider: deps.provider,

@@ -5,6 +5,8 @@ import type { AlertDeps } from '../notify/index.ts';
 import { DEFAULT_TRIAL_REMINDER_DAYS, renewDueSubscriptions, sendTrialReminders } from './calendar/index.ts';
 import type { CalendarDeps } from './calendar/index.ts';
 import { settleSubscriptions } from './records/index.ts';
+import { createPruner } from './retention.ts';
+import type { RetentionSettings } from './retention.ts';
 import { refreshCustomerStatus } from './stats/index.ts';
 import { runDailyReconciliation } from './reconciliation.ts';
 
@@ -73,7 +75,11 @@ export async function settleDueSubscriptions(db: Db, now: Date, options: { trial
 
 export interface MaintenanceLogger {
   warn(obj: object, msg?: string): void;
+  info?(obj: object, msg?: string): void;
 }
+
+/** After a retention pass found nothing more to delete, the next one waits this long. */
+const RETENTION_IDLE_MS = 10 * 60_000;
 
 export interface Maintenance {
   /** One pass of every job, e.g. from a test or after a failure was seen. */
@@ -96,12 +102,20 @@ async function renewals(db: Db, calendar: CalendarDeps): Promise<number> {
 /**
  * The periodic jobs of a worker process: failure alerts, their digests and their resolution, the
  * billing calendar (renewals and their charges when Billflow owns it, trial reminders), due
- * subscriptions, folding the run counters, and the daily reconciliation ("did we lose anything?").
+ * subscriptions, folding the run counters, the daily reconciliation ("did we lose anything?") and
+ * deleting history past its retention.
  * Each job's error is logged and retried on the next pass, never fatal.
  */
 export function startMaintenance(
   db: Db,
-  deps: { alerts: AlertDeps; intervalMs: number; logger: MaintenanceLogger; calendar?: CalendarDeps },
+  deps: {
+    alerts: AlertDeps;
+    intervalMs: number;
+    logger: MaintenanceLogger;
+    calendar?: CalendarDeps;
+    /** Without it nothing is deleted. */
+    retention?: RetentionSettings;
+  },
 ): Maintenance {
   const calendar = deps.calendar;
   const ownCalendar = calendar?.owner === 'billflow';
@@ -131,6 +145,24 @@ export function startMaintenance(
       reconciledDay = day;
     },
   ]);
+  const retention = deps.retention;
+  if (retention && (retention.days > 0 || retention.auditDays > 0)) {
+    const prune = createPruner(db, retention);
+    let idleUntil = 0;
+    jobs.push([
+      'retention',
+      async () => {
+        const now = deps.alerts.clock();
+        if (now.getTime() < idleUntil) return;
+        // A bounded share per pass; a backlog is worked off over the next passes.
+        const { deleted, done } = await prune({ now });
+        if (done) idleUntil = now.getTime() + RETENTION_IDLE_MS;
+        const counts = Object.fromEntries(Object.entries(deleted).filter(([, n]) => n > 0));
+        if (Object.keys(counts).length > 0)
+          deps.logger.info?.({ deleted: counts, done }, 'deleted history past its retention');
+      },
+    ]);
+  }
   let running: Promise<void> | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -8,6 +8,9 @@ CREATE TABLE notification_reads (
   PRIMARY KEY (reader, notification_id)
 );
 --;
+-- For deleting an entry with its reads (retention); 0019 creates it where 0020 came first.
+CREATE INDEX IF NOT EXISTS notification_reads_notification ON notification_reads (notification_id);
+--;
 -- "Mark all read": everything of that kind created up to `up_to` counts as read for that reader,
 -- in one row instead of a row per entry.
 CREATE TABLE notification_read_marks (

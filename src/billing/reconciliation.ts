@@ -108,6 +108,9 @@ function check(
   return { name, title, ok: count === 0, finding_count: count, findings, note };
 }
 
+/** Before this, retention may have deleted finished runs (BILLFLOW_RETENTION_DAYS). */
+const RETENTION_HORIZON = `coalesce((SELECT runs_deleted_before FROM retention_horizon), '-infinity')`;
+
 /** Billing records with no workflow run about them: a record exists if and only if its run does. */
 async function recordsHaveRuns(q: Queryable, limit: number): Promise<ReconciliationCheck> {
   const union = Object.values(RECORDS)
@@ -117,6 +120,8 @@ async function recordsHaveRuns(q: Queryable, limit: number): Promise<Reconciliat
     `SELECT kind, id, count(*) OVER ()::int AS total
      FROM (${union}) r
      WHERE NOT EXISTS (SELECT 1 FROM workflow_runs w WHERE w.subject_ref = r.id)
+       -- Retention deletes finished runs (their records stay): only younger records must have one.
+       AND r.created_at >= ${RETENTION_HORIZON}
      ORDER BY created_at DESC, id DESC LIMIT $1`,
     [limit],
   );
@@ -153,7 +158,8 @@ async function stripeEventsHandled(
          WHEN e.outcome IN ('ignored', 'unsupported') AND nullif(trim(e.detail), '') IS NULL THEN 'no_reason'
          WHEN e.outcome = 'rejected' AND nullif(trim(coalesce(e.error, e.detail)), '') IS NULL THEN 'no_reason'
          WHEN e.outcome IN ('started', 'duplicate') AND (e.run_id IS NULL
-              OR NOT EXISTS (SELECT 1 FROM workflow_runs w WHERE w.id = e.run_id)) THEN 'run_missing'
+              OR (NOT EXISTS (SELECT 1 FROM workflow_runs w WHERE w.id = e.run_id)
+                  AND e.received_at >= ${RETENTION_HORIZON})) THEN 'run_missing'
        END AS problem) p
      WHERE p.problem IS NOT NULL
      ORDER BY e.received_at DESC, e.id DESC LIMIT $2`,

@@ -123,11 +123,26 @@ export interface PruneResult {
  */
 export function createPruner(db: Db, settings: RetentionSettings) {
   const cursors = new Map<string, { at: string; key: string }>();
+  let horizon = 0;
   return async function prune(options: PruneOptions): Promise<PruneResult> {
     const batchSize = options.batchSize ?? 500;
     let budget = options.maxBatches ?? 20;
     const deleted: Record<string, number> = {};
     let done = true;
+    if (settings.days > 0) {
+      // Written before any run is deleted, so reconciliation never sees a run missing that it
+      // does not know retention may have taken.
+      const cutoff = options.now.getTime() - settings.days * 86_400_000;
+      if (cutoff - horizon > 60_000) {
+        await db.query(
+          `INSERT INTO retention_horizon (runs_deleted_before) VALUES ($1)
+           ON CONFLICT (singleton) DO UPDATE
+           SET runs_deleted_before = greatest(retention_horizon.runs_deleted_before, EXCLUDED.runs_deleted_before)`,
+          [new Date(cutoff)],
+        );
+        horizon = cutoff;
+      }
+    }
     for (const rule of RULES) {
       const days = rule.audit ? settings.auditDays : settings.days;
       if (days === 0) continue;

@@ -8,6 +8,7 @@ import { compareStats } from '../../src/billing/stats/index.ts';
 import { startPayment } from '../../src/billing/operations/index.ts';
 import { startMaintenance } from '../../src/billing/maintenance.ts';
 import { createPruner } from '../../src/billing/retention.ts';
+import { reconcile } from '../../src/billing/reconciliation.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import { seedCustomer } from './helpers.ts';
@@ -100,6 +101,16 @@ eachDatabase((kind) => {
     assert.equal(await countOf(h.db, `SELECT 1 FROM receipts WHERE payment_id = $1`, [paymentId]), 1);
     assert.equal(await countOf(h.db, `SELECT 1 FROM customers WHERE id = $1`, [customer.id]), 1);
     assert.deepEqual((await compareStats(h.db)).differences, []);
+    // Reconciliation knows retention took the run: the payment without its run is no finding,
+    // while a payment as young as the retention without a run still is.
+    const recordsHaveRuns = async () =>
+      (await reconcile(h.db, { now: new Date() })).checks.find((c) => c.name === 'records_have_runs');
+    assert.equal((await recordsHaveRuns())?.ok, true, JSON.stringify(await recordsHaveRuns()));
+    await h.db.query(`UPDATE payments SET created_at = now() - interval '89 days' WHERE id = $1`, [paymentId]);
+    assert.deepEqual(
+      (await recordsHaveRuns())?.findings.map((f) => f.objects[0]?.id),
+      [paymentId],
+    );
     const { counted, grouped } = await bothCounts(h.db);
     assert.deepEqual(counted, grouped);
     assert.ok(

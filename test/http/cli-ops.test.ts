@@ -84,7 +84,8 @@ async function seedRuns(q: Queryable): Promise<void> {
   await q.query(
     `INSERT INTO workflow_runs (id, type, steps, step_index, status, outcome, input, created_at, finished_at)
      VALUES ('run_opsold', 'invoice_creation', ARRAY['record_invoice'], 1, 'completed', 'completed', '{}', $1, $1)`,
-    ['2025-01-01T00:00:00Z'],
+    // A month old: older than `--since 7d`, younger than the retention (90 days) of a running server.
+    [new Date(Date.now() - 30 * 86_400_000).toISOString()],
   );
 }
 
@@ -165,7 +166,7 @@ async function operate(env: Record<string, string>, cwd: string, email: string):
   assert.match(failures.stdout, /run_opsfailure1\s+payment_failure\s+failed\s+send_customer_email/);
   assert.doesNotMatch(failures.stdout, /run_opschargeback|run_opsold/);
   const recent = await billflow(['runs', 'list', '--since', '7d', '--json'], env, cwd);
-  assert.equal((JSON.parse(recent.stdout) as { items: unknown[] }).items.length, 4, 'the 2025 run is older');
+  assert.equal((JSON.parse(recent.stdout) as { items: unknown[] }).items.length, 4, 'the month-old run is older');
   const badType = await billflow(['runs', 'list', '--type', 'nonsense'], env, cwd);
   assert.equal(badType.code, 1);
   assert.match(badType.stderr, /--type: must be one of/);

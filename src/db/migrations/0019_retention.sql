@@ -37,3 +37,10 @@ $$;
 CREATE TRIGGER workflow_runs_count_delete AFTER DELETE ON workflow_runs
   REFERENCING OLD TABLE AS gone
   FOR EACH STATEMENT EXECUTE FUNCTION billflow_count_runs_delete();
+--;
+-- How far retention has deleted finished runs: a billing record or Stripe event older than this
+-- may have lost its run to retention, a younger one cannot have (reconciliation reads it).
+CREATE TABLE retention_horizon (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  runs_deleted_before timestamptz NOT NULL
+);

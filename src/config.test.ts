@@ -124,3 +124,36 @@ test('retention: 90 days of history and 365 of audit by default; 0 keeps everyth
   );
   assert.throws(() => loadConfig({ BILLFLOW_AUDIT_RETENTION_DAYS: 'forever' }), /BILLFLOW_AUDIT_RETENTION_DAYS/);
 });
+
+test('the configuration is checked as a whole: every bad variable is listed at once', () => {
+  assert.throws(
+    () =>
+      loadConfig({
+        PORT: 'eighty',
+        BILLFLOW_LEASE_MS: '10',
+        BILLFLOW_RETENTION_DAYS: '2',
+        BILLFLOW_PUBLIC_URL: 'ftp://x',
+        LOG_LEVEL: 'loud',
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(
+        e.problems.map((p) => p.split(' ')[0]),
+        ['LOG_LEVEL', 'PORT', 'BILLFLOW_LEASE_MS', 'BILLFLOW_PUBLIC_URL', 'BILLFLOW_RETENTION_DAYS'],
+      );
+      assert.match(e.message, /^5 configuration problems:\n {2}- LOG_LEVEL must be one of/);
+      return true;
+    },
+  );
+  // One problem: its message alone.
+  assert.throws(() => loadConfig({ PORT: 'eighty' }), { message: /^PORT must be an integer/ });
+});
+
+test('BILLFLOW_* variables Billflow does not read are reported, with the name likely meant', () => {
+  const config = loadConfig({ BILLFLOW_RETENTON_DAYS: '30', BILLFLOW_SOMETHING_ELSE: '1', BILLFLOW_LEASE_MS: '1000' });
+  assert.deepEqual(config.unknownVariables, [
+    { name: 'BILLFLOW_RETENTON_DAYS', suggestion: 'BILLFLOW_RETENTION_DAYS' },
+    { name: 'BILLFLOW_SOMETHING_ELSE' },
+  ]);
+  assert.deepEqual(loadConfig({}).unknownVariables, []);
+});

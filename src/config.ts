@@ -60,6 +60,8 @@ export interface Config {
     /** BILLFLOW_METRICS_PORT: /metrics, /healthz and /readyz on a port of their own (workers). */
     port?: number;
   };
+  /** BILLFLOW_* variables that are set but not read (warned about at start), with a likely meant name. */
+  unknownVariables: { name: string; suggestion?: string }[];
   /** OpenTelemetry traces over OTLP/HTTP; off (nothing loaded) without an endpoint. */
   tracing?: {
     tracesUrl: string;
@@ -67,7 +69,14 @@ export interface Config {
   };
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  /** Each bad variable's message, when the configuration was read as a whole. */
+  readonly problems: string[];
+  constructor(message: string, problems: string[] = [message]) {
+    super(message);
+    this.problems = problems;
+  }
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -183,55 +192,142 @@ function tracing(env: Env): Config['tracing'] {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** Reads the configuration from the environment; every bad value is refused by name. */
+/** Every BILLFLOW_* variable Billflow reads; another is reported as unknown (likely misspelled). */
+export const KNOWN_VARIABLES = [
+  'BILLFLOW_DATA_DIR',
+  'BILLFLOW_WORKER_CONCURRENCY',
+  'BILLFLOW_LEASE_MS',
+  'BILLFLOW_POLL_INTERVAL_MS',
+  'BILLFLOW_SHUTDOWN_GRACE_MS',
+  'BILLFLOW_PAYMENT_PROVIDER',
+  'BILLFLOW_PUBLIC_URL',
+  'BILLFLOW_COMPANY_NAME',
+  'BILLFLOW_DUNNING_DAYS',
+  'BILLFLOW_INVOICE_GRACE_DAYS',
+  'BILLFLOW_RETENTION_DAYS',
+  'BILLFLOW_AUDIT_RETENTION_DAYS',
+  'BILLFLOW_MAINTENANCE_INTERVAL_MS',
+  'BILLFLOW_CALENDAR_OWNER',
+  'BILLFLOW_TRIAL_REMINDER_DAYS',
+  'BILLFLOW_TRUST_PROXY',
+  'BILLFLOW_METRICS_TOKEN',
+  'BILLFLOW_METRICS_PORT',
+  // The test suite's choice of databases.
+  'BILLFLOW_TEST_DATABASES',
+];
+
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** BILLFLOW_* names in the environment that Billflow does not read, each with the nearest known one. */
+export function unknownVariables(env: Env): { name: string; suggestion?: string }[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('BILLFLOW_') && !KNOWN_VARIABLES.includes(name))
+    .sort()
+    .map((name) => {
+      const [nearest] = KNOWN_VARIABLES.map((known) => ({ known, d: distance(name, known) })).sort((x, y) => x.d - y.d);
+      return nearest && nearest.d <= 3 ? { name, suggestion: nearest.known } : { name };
+    });
+}
+
+/**
+ * Reads the configuration from the environment. Every bad value is refused by name, all at once:
+ * the ConfigError lists each problem, not only the first.
+ */
 export function loadConfig(env: Env = process.env, overrides: { port?: number } = {}): Config {
-  const logLevel = env.LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
-  }
-  const logFormat = env.LOG_FORMAT || undefined;
-  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
-    throw new ConfigError(`LOG_FORMAT must be json or pretty (got "${logFormat}")`);
-  }
+  const problems: string[] = [];
+  const check = <T>(read: () => T, fallback: T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message);
+      return fallback;
+    }
+  };
+  const logLevel = check(() => {
+    const value = env.LOG_LEVEL || 'info';
+    if (!LOG_LEVELS.includes(value)) {
+      throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${value}")`);
+    }
+    return value;
+  }, 'info');
+  const logFormat = check((): Config['logFormat'] => {
+    const value = env.LOG_FORMAT || undefined;
+    if (value !== undefined && value !== 'json' && value !== 'pretty') {
+      throw new ConfigError(`LOG_FORMAT must be json or pretty (got "${value}")`);
+    }
+    return value;
+  }, undefined);
   const host = env.HOST || '127.0.0.1';
-  const port = overrides.port ?? integer(env, 'PORT', 3000, 0, 65535);
-  const smtpUrl = env.SMTP_URL || undefined;
-  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) {
-    throw new ConfigError(
-      `SMTP_URL must start with smtp:// or smtps:// (got "${smtpUrl.replace(/\/\/[^@]*@/, '//…@')}")`,
-    );
-  }
-  return {
+  const port = overrides.port ?? check(() => integer(env, 'PORT', 3000, 0, 65535), 3000);
+  const smtpUrl = check(() => {
+    const value = env.SMTP_URL || undefined;
+    if (value !== undefined && !/^smtps?:\/\//.test(value)) {
+      throw new ConfigError(
+        `SMTP_URL must start with smtp:// or smtps:// (got "${value.replace(/\/\/[^@]*@/, '//…@')}")`,
+      );
+    }
+    return value;
+  }, undefined);
+  const int = (name: string, fallback: number, min: number, max: number) =>
+    check(() => integer(env, name, fallback, min, max), fallback);
+  const config: Config = {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.BILLFLOW_DATA_DIR || '.billflow'),
     host,
     port,
     logLevel,
     worker: {
-      concurrency: integer(env, 'BILLFLOW_WORKER_CONCURRENCY', 64, 1, 10_000),
-      leaseMs: integer(env, 'BILLFLOW_LEASE_MS', 30_000, 500, 3_600_000),
-      pollIntervalMs: integer(env, 'BILLFLOW_POLL_INTERVAL_MS', 1_000, 10, 600_000),
-      shutdownGraceMs: integer(env, 'BILLFLOW_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+      concurrency: int('BILLFLOW_WORKER_CONCURRENCY', 64, 1, 10_000),
+      leaseMs: int('BILLFLOW_LEASE_MS', 30_000, 500, 3_600_000),
+      pollIntervalMs: int('BILLFLOW_POLL_INTERVAL_MS', 1_000, 10, 600_000),
+      shutdownGraceMs: int('BILLFLOW_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     },
     email: { smtpUrl, from: env.EMAIL_FROM || 'Billflow <billing@localhost>' },
-    publicUrl: url(env, 'BILLFLOW_PUBLIC_URL', `http://${host.includes(':') ? `[${host}]` : host}:${port}`),
+    publicUrl: check(
+      () => url(env, 'BILLFLOW_PUBLIC_URL', `http://${host.includes(':') ? `[${host}]` : host}:${port}`),
+      '',
+    ),
     companyName: env.BILLFLOW_COMPANY_NAME || 'Billflow',
     billing: {
-      dunningDays: dayList(env, 'BILLFLOW_DUNNING_DAYS', [1, 3, 5, 7]),
-      graceDays: integer(env, 'BILLFLOW_INVOICE_GRACE_DAYS', 30, 0, 365),
+      dunningDays: check(() => dayList(env, 'BILLFLOW_DUNNING_DAYS', [1, 3, 5, 7]), []),
+      graceDays: int('BILLFLOW_INVOICE_GRACE_DAYS', 30, 0, 365),
     },
     retention: {
-      days: retentionDays(env, 'BILLFLOW_RETENTION_DAYS', 90),
-      auditDays: retentionDays(env, 'BILLFLOW_AUDIT_RETENTION_DAYS', 365),
+      days: check(() => retentionDays(env, 'BILLFLOW_RETENTION_DAYS', 90), 0),
+      auditDays: check(() => retentionDays(env, 'BILLFLOW_AUDIT_RETENTION_DAYS', 365), 0),
     },
-    maintenanceIntervalMs: integer(env, 'BILLFLOW_MAINTENANCE_INTERVAL_MS', 5_000, 100, 3_600_000),
+    maintenanceIntervalMs: int('BILLFLOW_MAINTENANCE_INTERVAL_MS', 5_000, 100, 3_600_000),
     calendar: {
-      owner: calendarOwner(env),
-      trialReminderDays: integer(env, 'BILLFLOW_TRIAL_REMINDER_DAYS', 3, 0, 365),
+      owner: check(() => calendarOwner(env), 'billflow'),
+      trialReminderDays: int('BILLFLOW_TRIAL_REMINDER_DAYS', 3, 0, 365),
     },
-    trustProxy: trustProxy(env.BILLFLOW_TRUST_PROXY),
+    trustProxy: check(() => trustProxy(env.BILLFLOW_TRUST_PROXY), false),
     logFormat,
-    metrics: { token: metricsToken(env.BILLFLOW_METRICS_TOKEN), port: optionalPort(env, 'BILLFLOW_METRICS_PORT') },
-    tracing: tracing(env),
+    metrics: {
+      token: check(() => metricsToken(env.BILLFLOW_METRICS_TOKEN), undefined),
+      port: check(() => optionalPort(env, 'BILLFLOW_METRICS_PORT'), undefined),
+    },
+    tracing: check(() => tracing(env), undefined),
+    unknownVariables: unknownVariables(env),
   };
+  if (problems.length === 1) throw new ConfigError(problems[0] ?? '', problems);
+  if (problems.length > 1) {
+    throw new ConfigError(
+      `${problems.length} configuration problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      problems,
+    );
+  }
+  return config;
 }

@@ -179,6 +179,12 @@ export async function startService(
     hooks?: EngineHooks;
   },
 ): Promise<Service> {
+  for (const unknown of config.unknownVariables) {
+    logger.warn(
+      { variable: unknown.name, did_you_mean: unknown.suggestion },
+      `${unknown.name} is not a Billflow setting and is ignored${unknown.suggestion ? ` (did you mean ${unknown.suggestion}?)` : ''}`,
+    );
+  }
   const stripeWebhook = readStripeWebhookConfig(process.env);
   tuneV8ForService({ embeddedDatabase: !config.databaseUrl });
   const db = await openConfiguredDatabase(config, logger);

@@ -4,7 +4,6 @@
 // changed is read back from the database, with the audit entry naming the operating-system user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -12,47 +11,11 @@ import { TEST_DATABASES, freshDatabase } from '../helpers/databases.ts';
 import { openDatabase } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import type { Db, Queryable } from '../../src/db/types.ts';
+import { billflow, startServer } from '../helpers/cli.ts';
 
-const BIN = path.resolve('bin/billflow.js');
 const PASSWORD = 'a very long cli password';
 const NEW_PASSWORD = 'another long password, reset';
 const ACTOR = `cli:${userInfo().username}`;
-
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function billflow(args: string[], env: Record<string, string>, cwd: string, stdin = ''): Promise<Exit> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
-
-function startServer(cwd: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [BIN, 'start', '--port', '0'], {
-    cwd,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d;
-      const match = /Billflow is running at (http:\/\/[^"\s]+)/.exec(output);
-      if (match) resolve(match[1] as string);
-    });
-    child.on('exit', () => reject(new Error(`exited before listening:\n${output}`)));
-  });
-  return { child, url, exited };
-}
 
 const CHARGEBACK_STEPS = ['record_chargeback', 'update_stats', 'send_customer_email', 'send_internal_notice'];
 const FAILURE_STEPS = ['record_failure', 'send_customer_email', 'send_internal_notice', 'retry_payment'];

@@ -9,26 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TEST_DATABASES, freshDatabase } from '../helpers/databases.ts';
 import { adminSocketPath, startLocalAdminSocket } from '../../src/http/admin-socket.ts';
-
-const BIN = path.resolve('bin/billflow.js');
-
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function billflow(args: string[], env: Record<string, string>, cwd: string): Promise<Exit> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+import { BIN, billflow } from '../helpers/cli.ts';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();

@@ -1,5 +1,6 @@
 // The command line as users run it: `bin/billflow.js` in a process of its own.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 
 export const BIN = path.resolve('bin/billflow.js');
@@ -40,4 +41,13 @@ export function startServer(cwd: string, env: Record<string, string> = {}) {
     child.on('exit', () => reject(new Error(`exited before listening:\n${output}`)));
   });
   return { child, url, exited, output: () => output };
+}
+
+/** A TCP port free on 127.0.0.1 right now, for a server told to listen on it. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -9,15 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TEST_DATABASES, freshDatabase } from '../helpers/databases.ts';
 import { adminSocketPath, startLocalAdminSocket } from '../../src/http/admin-socket.ts';
-import { BIN, billflow } from '../helpers/cli.ts';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { BIN, billflow, freePort } from '../helpers/cli.ts';
 
 /** Polls /readyz as fast as a client would until the server says ready. */
 async function waitReady(url: string, exited: Promise<unknown>): Promise<void> {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/db/connect.ts';
@@ -14,19 +13,12 @@ import { migrate } from '../../src/db/migrate.ts';
 import type { Db } from '../../src/db/types.ts';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';
 import { TEST_DATABASES, freshDatabase } from '../helpers/databases.ts';
+import { freePort } from '../helpers/cli.ts';
 
 const BIN = path.resolve('bin/billflow.js');
 const REQUESTS = 40;
 /** A client's patience: it honours Retry-After, and gives up on a key after this long. */
 const RETRY_BUDGET_MS = 8000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Server {
   child: ChildProcess;

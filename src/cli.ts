@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { DatabaseConfigError } from './db/connect.ts';
-import { migrate } from './db/migrate.ts';
+import { SchemaTooNewError, migrate } from './db/migrate.ts';
 import { billingDeps, createLogger, openConfiguredDatabase, startService, workflowRegistry } from './main.ts';
 import { SERVER_WAIT_MS, describeAdminError, executeAdminCommand } from './http/admin-socket.ts';
 import type { AdminCommand, RunActionName } from './http/admin-commands.ts';
@@ -493,7 +493,8 @@ run(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    const known = error instanceof ConfigError || error instanceof DatabaseConfigError;
+    const known =
+      error instanceof ConfigError || error instanceof DatabaseConfigError || error instanceof SchemaTooNewError;
     const message = error instanceof Error ? error.message : String(error);
     console.error(`billflow: ${known ? message : ((error as Error).stack ?? message)}`);
     process.exitCode = 1;

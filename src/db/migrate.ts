@@ -6,6 +6,29 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 // Any constant works; it only has to be the same for every Billflow process on this database.
 const MIGRATION_LOCK = 7_218_843_001;
 
+/**
+ * The database carries migrations this build does not have: a newer Billflow migrated it. Running
+ * this build's queries on that schema could fail or, worse, write what the newer code no longer
+ * expects, so a process of this build refuses to start rather than apply or run anything.
+ */
+export class SchemaTooNewError extends Error {
+  readonly databaseVersion: number;
+  readonly knownVersion: number;
+  constructor(databaseVersion: number, knownVersion: number) {
+    super(
+      `the database schema is at ${pad(databaseVersion)}, this Billflow knows up to ${pad(knownVersion)}: ` +
+        'upgrade Billflow (or run the newer version)',
+    );
+    this.name = 'SchemaTooNewError';
+    this.databaseVersion = databaseVersion;
+    this.knownVersion = knownVersion;
+  }
+}
+
+function pad(version: number): string {
+  return String(version).padStart(4, '0');
+}
+
 export interface Migration {
   version: number;
   name: string;
@@ -26,6 +49,7 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 /**
  * Applies pending migrations in order, each in its own transaction. Safe when several processes
  * start at once: a transaction-level advisory lock serializes them and the loser finds nothing to do.
+ * Throws SchemaTooNewError, applying nothing, when the database has a migration this build lacks.
  */
 export async function migrate(db: Db, migrations?: Migration[]): Promise<string[]> {
   const all = migrations ?? (await loadMigrations());
@@ -43,6 +67,7 @@ export async function migrate(db: Db, migrations?: Migration[]): Promise<string[
       const done = await db.query(`SELECT to_regclass('billflow_migrations') AS t`);
       if (!done.rows[0]?.t) throw error;
     });
+  await assertSchemaKnown(db, all);
   for (const migration of all) {
     const ran = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -58,6 +83,21 @@ export async function migrate(db: Db, migrations?: Migration[]): Promise<string[
     if (ran) applied.push(migration.name);
   }
   return applied;
+}
+
+/**
+ * Refuses a database migrated by a newer Billflow. By the set of versions, not their count or the
+ * highest known one alone: a migration numbered below others can be applied after them (0019 came
+ * after 0020 and 0021 on some databases), so only "applied but unknown here" means newer.
+ */
+export async function assertSchemaKnown(db: Db, migrations?: Migration[]): Promise<void> {
+  const all = migrations ?? (await loadMigrations());
+  const known = new Set(all.map((m) => m.version));
+  const { rows } = await db.query<{ version: number }>('SELECT version FROM billflow_migrations');
+  const unknown = rows.map((r) => r.version).filter((v) => !known.has(v));
+  if (unknown.length === 0) return;
+  const highest = Math.max(...rows.map((r) => r.version));
+  throw new SchemaTooNewError(highest, Math.max(0, ...known));
 }
 
 /** Lists migrations not yet applied (for readiness checks). */

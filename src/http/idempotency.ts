@@ -137,17 +137,25 @@ export function createClaimHolder(db: Db): ClaimHolder {
   };
 }
 
-/** Stores a successful response for replay. */
+/**
+ * Stores a successful response for replay. With `holder`, only while that holder still has the
+ * claim: when another request took the key over, this one's work must not commit (409).
+ */
 export async function completeIdempotencyKey(
   q: Queryable,
-  input: { principal: string; key: string; status: number; body: unknown },
+  input: { principal: string; key: string; status: number; body: unknown; holder?: string },
 ): Promise<void> {
-  await q.query('UPDATE idempotency_keys SET status = $3, body = $4 WHERE principal = $1 AND key = $2', [
-    input.principal,
-    input.key,
-    input.status,
-    JSON.stringify(input.body ?? null),
-  ]);
+  const done = await q.query(
+    `UPDATE idempotency_keys SET status = $3, body = $4
+      WHERE principal = $1 AND key = $2 AND ($5::text IS NULL OR (status IS NULL AND holder = $5))`,
+    [input.principal, input.key, input.status, JSON.stringify(input.body ?? null), input.holder ?? null],
+  );
+  if (input.holder !== undefined && done.rowCount === 0) {
+    throw new ConflictError('a request with this Idempotency-Key is still being processed', {
+      field: 'Idempotency-Key',
+      retry_after: IN_FLIGHT_RETRY_AFTER_SECONDS,
+    });
+  }
 }
 
 /** Forgets a claim whose request failed, so it can be retried with the same key. */

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Queryable } from '../db/types.ts';
 import { AuthenticationError, InvalidInputError, PermissionError } from '../errors.ts';
 import { recordAudit } from './audit.ts';
 import { TOO_DEEP_MESSAGE, tooDeepField } from './json-depth.ts';
@@ -120,17 +121,19 @@ async function handle(
   const idempotencyKey = request.headers[IDEMPOTENCY_HEADER];
   const key = spec.creates && scope && typeof idempotencyKey === 'string' ? idempotencyKey : null;
   let claim: ReturnType<ClaimHolder['begin']> | null = null;
+  let holder: string | undefined;
   if (key !== null && scope !== null) {
     checkIdempotencyKey(key);
     claim = claims.begin(scope, key);
     let outcome;
     try {
+      holder = await claims.id();
       outcome = await claimIdempotencyKey(deps.db, {
         principal: scope,
         key,
         hash: requestHash(spec.method, request.url, request.body),
         now: deps.clock(),
-        holder: await claims.id(),
+        holder,
         inFlight: claim.inFlight,
       });
     } catch (error) {
@@ -145,6 +148,23 @@ async function handle(
   const body = request.body as Record<string, unknown> | undefined;
   const defaultReason = typeof body?.reason === 'string' ? body.reason : null;
   let audited = false;
+  let completed = false;
+  const auditUnlessDone = async (q: Queryable, result: RouteResult) => {
+    if (spec.audit && !audited && result.audit !== false) {
+      await ctx.audit(q, result.audit ?? { target: request.url.split('?')[0] ?? null });
+    }
+  };
+  const complete = async (q: Queryable, result: RouteResult, claimHolder?: string) => {
+    if (key === null || scope === null) return;
+    await completeIdempotencyKey(q, {
+      principal: scope,
+      key,
+      status: result.status,
+      body: withoutSecrets(result.body, spec.secretFields),
+      holder: claimHolder,
+    });
+    completed = true;
+  };
   const ctx: RouteContext = {
     principal,
     params: request.params,
@@ -166,23 +186,24 @@ async function handle(
         at: deps.clock(),
       });
     },
+    transaction(fn) {
+      return deps.db.transaction(async (tx) => {
+        const result = await fn(tx);
+        if (result.status < 400) {
+          await auditUnlessDone(tx, result);
+          await complete(tx, result, holder);
+        }
+        return result;
+      });
+    },
   };
   let result: RouteResult;
   try {
     result = await spec.handler(ctx);
     if (result.status >= 400)
       throw new Error(`handler of ${spec.url} returned ${result.status}; throw an error instead`);
-    if (spec.audit && !audited && result.audit !== false) {
-      await ctx.audit(deps.db, result.audit ?? { target: request.url.split('?')[0] ?? null });
-    }
-    if (key !== null && scope !== null) {
-      await completeIdempotencyKey(deps.db, {
-        principal: scope,
-        key,
-        status: result.status,
-        body: withoutSecrets(result.body, spec.secretFields),
-      });
-    }
+    await auditUnlessDone(deps.db, result);
+    if (!completed) await complete(deps.db, result);
   } catch (error) {
     // The claim dies with the request: released now, or (the database unreachable) seen as
     // no longer in flight once `end` runs, and taken over by the next request with the key.

@@ -30,6 +30,13 @@ export interface RouteContext<P = unknown, Q = unknown, B = unknown> {
    * When a successful handler did not call it, the framework records it after the handler.
    */
   audit(q: Queryable, entry?: AuditDetail): Promise<void>;
+  /**
+   * Runs the route's work in one transaction that also stores the answer for its Idempotency-Key
+   * (and the audit entry when `fn` recorded none): the work commits if and only if the answer
+   * does, so a retry after a crash replays the answer instead of doing the work twice. Routes
+   * that create records directly use it; those that start runs rely on the run's own key.
+   */
+  transaction(fn: (tx: Queryable) => Promise<RouteResult>): Promise<RouteResult>;
 }
 
 export interface RouteResult {
@@ -64,7 +71,11 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   response: Record<number, JsonSchema>;
   /** The audit action recorded when it succeeds (operator actions). */
   audit?: string;
-  /** A POST that creates something: honours `Idempotency-Key`. */
+  /**
+   * A POST that creates something: honours `Idempotency-Key`. Its handler writes through
+   * `ctx.transaction` or starts runs under the request's operation key, so that a key's answer
+   * is never lost after its work committed.
+   */
   creates?: boolean;
   /** Top-level response fields shown once (keys, tokens): never stored for idempotent replay. */
   secretFields?: string[];

@@ -119,7 +119,10 @@ async function crashAndRetry(options: {
     for (const r of results) assert.equal(r.status, 201, `key ${r.i}: ${r.status} ${r.body.detail ?? ''}`);
     assert.ok(elapsed < RETRY_BUDGET_MS, `retries took ${elapsed} ms (${conflicts} answers 409)`);
     // Each answer names a stored customer of its request; one the client saw is replayed as it was.
-    const stored = new Map((await options.customers()).map((c) => [c.id, c.email]));
+    const rows = await options.customers();
+    const stored = new Map(rows.map((c) => [c.id, c.email]));
+    const emails = rows.map((c) => c.email);
+    assert.equal(new Set(emails).size, emails.length, 'no request created its customer twice');
     for (const r of results) {
       assert.equal(stored.get(r.body.customer?.id ?? ''), `crash-${r.i}@example.com`);
       const seen = first.get(r.i);

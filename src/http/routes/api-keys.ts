@@ -110,7 +110,7 @@ export function apiKeyRoutes(deps: ApiDeps): RouteSpec[] {
         if (expiresAt !== null && !(expiresAt.getTime() > now.getTime())) {
           throw new InvalidInputError([{ field: 'expires_at', message: 'must be in the future' }]);
         }
-        return deps.db.transaction(async (tx) => {
+        return ctx.transaction(async (tx) => {
           const { key, row } = await createApiKey(tx, {
             name: ctx.body.name,
             role: ctx.body.role,

@@ -71,10 +71,11 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
         201: { type: 'object', required: ['customer'], properties: { customer: customerSchema } },
         ...problemResponses(409),
       },
-      async handler({ body }) {
-        const customer = await createCustomer(db, parseCustomerInput(body), { at: deps.clock() });
-        return { status: 201, body: { customer: recordView(customer) } };
-      },
+      handler: ({ body, transaction }) =>
+        transaction(async (tx) => {
+          const customer = await createCustomer(tx, parseCustomerInput(body), { at: deps.clock() });
+          return { status: 201, body: { customer: recordView(customer) } };
+        }),
     }),
     route<{ id: string }, unknown, Record<string, unknown>>({
       method: 'PUT',

@@ -37,10 +37,11 @@ export function planRoutes(deps: ApiDeps): RouteSpec[] {
         201: { type: 'object', required: ['plan'], properties: { plan: planSchema } },
         ...problemResponses(409),
       },
-      async handler({ body }) {
-        const plan = await createPlan(db, parsePlanInput(body), { at: deps.clock() });
-        return { status: 201, body: { plan: recordView(plan) } };
-      },
+      handler: ({ body, transaction }) =>
+        transaction(async (tx) => {
+          const plan = await createPlan(tx, parsePlanInput(body), { at: deps.clock() });
+          return { status: 201, body: { plan: recordView(plan) } };
+        }),
     }),
     route<unknown, { active?: boolean }>({
       method: 'GET',

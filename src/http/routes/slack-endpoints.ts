@@ -57,12 +57,11 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       },
       response: { 201: slackEndpointSchema, ...problemResponses(409) },
       async handler(ctx) {
-        const created = await db.transaction(async (tx) => {
+        return ctx.transaction(async (tx) => {
           const endpoint = await createSlackEndpoint(tx, ctx.body);
           await ctx.audit(tx, { target: endpoint.id, details: { name: endpoint.name } });
-          return endpoint;
+          return { status: 201, body: recordView(endpoint) };
         });
-        return { status: 201, body: recordView(created) };
       },
     }),
     route<{ id: string }, unknown, SlackEndpointInput>({

@@ -107,7 +107,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
         if (password !== undefined) checkPassword(password);
         const passwordHash = password === undefined ? null : await hashPassword(password);
         const now = deps.clock();
-        return deps.db.transaction(async (tx) => {
+        return ctx.transaction(async (tx) => {
           const user = await insertUser(tx, { email: ctx.body.email, role: ctx.body.role, passwordHash, now });
           const token = passwordHash === null ? await createInvite(tx, user.id, now) : null;
           await ctx.audit(tx, { target: `user:${user.id}`, details: { role: user.role, invited: token !== null } });

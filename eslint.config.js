@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -17,7 +18,7 @@ const layers = {
   web: ['http'],
 };
 
-const forbid = (above) => ({
+const forbid = (above, more = []) => ({
   'no-restricted-imports': [
     'error',
     {
@@ -27,10 +28,31 @@ const forbid = (above) => ({
           message: `a lower layer must not import from src/${layer} (layers, lowest first: db ← engine ← providers/notify ← billing/observability ← http/web)`,
         })),
         { group: ['**/main.ts', '**/cli.ts'], message: 'only the entry points wire things together' },
+        ...more,
       ],
     },
   ],
 });
+
+// One folder per workflow type under src/billing/workflows: a folder may import the shared
+// module (../shared) but never another type's folder nor the registry that lists them all.
+const WORKFLOWS_DIR = 'src/billing/workflows';
+const workflowFolders = readdirSync(WORKFLOWS_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && entry.name !== 'shared')
+  .map((entry) => entry.name);
+const notWorkflowFolders = (folders) => [
+  {
+    group: [...folders.flatMap((f) => [`../${f}/*`, `../${f}/**`]), '../registry.ts', '../index.ts', '../trigger.ts'],
+    message: 'a workflow folder imports only its own files and ../shared (see docs/adding-a-workflow.md)',
+  },
+];
+const workflowFolderRules = [
+  ...workflowFolders.map((folder) => ({
+    files: [`${WORKFLOWS_DIR}/${folder}/**/*.ts`],
+    rules: forbid(layers.billing, notWorkflowFolders(workflowFolders.filter((f) => f !== folder))),
+  })),
+  { files: [`${WORKFLOWS_DIR}/shared/**/*.ts`], rules: forbid(layers.billing, notWorkflowFolders(workflowFolders)) },
+];
 
 export default tseslint.config(
   {
@@ -90,6 +112,7 @@ export default tseslint.config(
     },
   },
   ...Object.entries(layers).map(([layer, above]) => ({ files: [`src/${layer}/**/*.ts`], rules: forbid(above) })),
+  ...workflowFolderRules,
   {
     // Everything else in src (errors.ts, config.ts) sits below the layers.
     files: ['src/*.ts'],

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectPostgres } from '../../src/db/postgres.ts';
 import { chargePeriod, renewDueSubscriptions, renewPeriod } from '../../src/billing/calendar/index.ts';
-import { requestCancellation, startSubscription } from '../../src/billing/operations/index.ts';
+import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { getSubscription } from '../../src/billing/records/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';

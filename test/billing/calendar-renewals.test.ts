@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getRun } from '../../src/engine/index.ts';
-import { startSubscription } from '../../src/billing/operations/index.ts';
+import { startSubscription } from '../../src/billing/workflows/index.ts';
 import {
   getCustomer,
   getSubscription,

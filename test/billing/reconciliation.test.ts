@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { requestCancellation, startSubscription } from '../../src/billing/operations/index.ts';
+import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { reconcile, runDailyReconciliation } from '../../src/billing/reconciliation.ts';
 import type { ReconciliationReport } from '../../src/billing/reconciliation.ts';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';

@@ -6,7 +6,7 @@ import { createSandboxProvider } from '../../src/providers/index.ts';
 import { getPayment, getRefund, listPaymentRefunds, recordPayment } from '../../src/billing/records/index.ts';
 import type { Customer, Payment } from '../../src/billing/records/index.ts';
 import { compareStats, countPayment } from '../../src/billing/stats/index.ts';
-import { startRefund } from '../../src/billing/operations/index.ts';
+import { startRefund } from '../../src/billing/workflows/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import type { BillingHarness } from './harness.ts';

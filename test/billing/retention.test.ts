@@ -5,7 +5,7 @@ import { connectPostgres } from '../../src/db/postgres.ts';
 import { compactRunCounts, countRuns, getRun, listRuns } from '../../src/engine/index.ts';
 import { getPayment } from '../../src/billing/records/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
-import { startPayment } from '../../src/billing/operations/index.ts';
+import { startPayment } from '../../src/billing/workflows/index.ts';
 import { startMaintenance } from '../../src/billing/maintenance.ts';
 import { createPruner } from '../../src/billing/retention.ts';
 import { reconcile } from '../../src/billing/reconciliation.ts';

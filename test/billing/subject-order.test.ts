@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWorker, getRun } from '../../src/engine/index.ts';
 import { connectPostgres } from '../../src/db/postgres.ts';
-import { requestCancellation, startSubscription } from '../../src/billing/operations/index.ts';
+import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';

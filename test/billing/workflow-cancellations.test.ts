@@ -6,7 +6,7 @@ import { formatMoney } from '../../src/notify/index.ts';
 import { getCustomer, getPayment, getSubscription, listPaymentRefunds } from '../../src/billing/records/index.ts';
 import type { Customer, Payment, Subscription } from '../../src/billing/records/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
-import { requestCancellation, startSubscription } from '../../src/billing/operations/index.ts';
+import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { createSandboxProvider } from '../../src/providers/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';

@@ -11,7 +11,7 @@ import {
 } from '../../src/billing/records/index.ts';
 import type { Customer, Subscription } from '../../src/billing/records/index.ts';
 import { compareStats, countSubscriptionCancelled, countSubscriptionCreated } from '../../src/billing/stats/index.ts';
-import { startPayment } from '../../src/billing/operations/index.ts';
+import { startPayment } from '../../src/billing/workflows/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 import { billingHarness } from './harness.ts';

@@ -6,7 +6,7 @@ import { ConflictError, InvalidInputError } from '../../src/errors.ts';
 import { listNotifications } from '../../src/notify/index.ts';
 import { getCustomer, getInvoice } from '../../src/billing/records/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
-import { chargeInvoice, payInvoice, startInvoice } from '../../src/billing/operations/index.ts';
+import { chargeInvoice, payInvoice, startInvoice } from '../../src/billing/workflows/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 import { pageCount, pdfText } from '../notify/support/pdf-text.ts';

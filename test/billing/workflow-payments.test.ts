@@ -4,7 +4,7 @@ import { getRun, restartRun } from '../../src/engine/index.ts';
 import { ConflictError, InvalidInputError } from '../../src/errors.ts';
 import { getInvoice, getPayment } from '../../src/billing/records/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
-import { startInvoice, startPayment } from '../../src/billing/operations/index.ts';
+import { startInvoice, startPayment } from '../../src/billing/workflows/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { pdfText } from '../notify/support/pdf-text.ts';
 import { billingHarness } from './harness.ts';

@@ -5,7 +5,7 @@ import { InvalidInputError } from '../../src/errors.ts';
 import { formatMoney } from '../../src/notify/index.ts';
 import { getPayment, getRefund, listPaymentRefunds, recordPayment } from '../../src/billing/records/index.ts';
 import { compareStats, countPayment } from '../../src/billing/stats/index.ts';
-import { startChargeback, startRefund } from '../../src/billing/operations/index.ts';
+import { startChargeback, startRefund } from '../../src/billing/workflows/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 import { billingHarness } from './harness.ts';

@@ -5,7 +5,7 @@ import { InvalidInputError } from '../../src/errors.ts';
 import { formatMoney } from '../../src/notify/index.ts';
 import { getCustomer, getSubscription } from '../../src/billing/records/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
-import { startSubscription } from '../../src/billing/operations/index.ts';
+import { startSubscription } from '../../src/billing/workflows/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 import { billingHarness } from './harness.ts';

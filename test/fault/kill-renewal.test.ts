@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startSubscription } from '../../src/billing/operations/index.ts';
+import { startSubscription } from '../../src/billing/workflows/index.ts';
 import { getSubscription } from '../../src/billing/records/index.ts';
 import { TEST_DATABASES } from '../helpers/databases.ts';
 import { billingHarness } from '../billing/harness.ts';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { test } from 'node:test';
-import { requestCancellation, startSubscription } from '../../src/billing/operations/index.ts';
+import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
 import { billingRegistry } from '../../src/billing/workflows/index.ts';
 import { createEmailTransport } from '../../src/notify/index.ts';

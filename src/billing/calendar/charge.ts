@@ -4,7 +4,7 @@ import type { Db } from '../../db/types.ts';
 import type { Registry } from '../../engine/index.ts';
 import { BillflowError } from '../../errors.ts';
 import type { PaymentProvider } from '../../providers/index.ts';
-import { chargeInvoice } from '../operations/index.ts';
+import { chargeInvoice } from '../workflows/index.ts';
 import { renewalKey } from './renewals.ts';
 
 export interface PeriodRef {

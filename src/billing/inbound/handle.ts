@@ -9,10 +9,10 @@ import {
   startPayment,
   startRefund,
   startSubscription,
-} from '../operations/index.ts';
-import type { OperationResult } from '../operations/options.ts';
-import type { RunOrigin } from '../workflows/origin.ts';
-import { existingRecordRun } from '../operations/started.ts';
+} from '../workflows/index.ts';
+import type { OperationResult } from '../workflows/index.ts';
+import type { RunOrigin } from '../workflows/index.ts';
+import { existingRecordRun } from '../workflows/index.ts';
 import { eventsWaitingFor, recordDelivery, settleEvent, stripeEventPayload } from './ledger.ts';
 import type { EventOutcome, LedgerEvent, StripeEventOutcome } from './ledger.ts';
 import { mapStripeEvent } from './map.ts';

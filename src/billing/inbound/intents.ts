@@ -1,6 +1,6 @@
 // What a Stripe event asks of Billflow, in Stripe's terms: the mapping's result type and the
 // small helpers every mapping shares.
-import type { WorkflowType } from '../workflows/types.ts';
+import type { WorkflowType } from '../workflows/index.ts';
 import { metadata, obj, ref, str } from './json.ts';
 import type { Json } from './json.ts';
 

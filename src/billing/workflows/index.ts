@@ -1,55 +1,60 @@
-// The seven billing workflow types, built from their dependencies by closure.
+// The billing workflows: the registry list (registry.ts) built into the engine's registry, the
+// catalogue the API serves, and the operations that start runs from requests and events.
 import { createRegistry, startWorkflow, withStartHooks } from '../../engine/index.ts';
 import type { Registry } from '../../engine/index.ts';
-import type { BillingDeps, WorkflowDeps } from './deps.ts';
-import { subscriptionCreation } from './subscription-creation.ts';
-import { subscriptionCancellation } from './subscription-cancellation.ts';
-import { paymentSuccess } from './payment-success.ts';
-import { paymentFailure } from './payment-failure.ts';
-import { invoiceCreation } from './invoice-creation.ts';
-import { refundCreation } from './refund-creation.ts';
-import { chargebackCreation } from './chargeback-creation.ts';
-import { WORKFLOW_LABELS, WORKFLOW_TYPES } from './types.ts';
-import type { WorkflowType } from './types.ts';
+import { WORKFLOWS } from './registry.ts';
+import type { WorkflowType } from './registry.ts';
+import type { BillingDeps, WorkflowDeps } from './shared/deps.ts';
 
-export * from './deps.ts';
-export { WORKFLOW_LABELS, WORKFLOW_TYPES } from './types.ts';
-export type { WorkflowType } from './types.ts';
+export * from './shared/deps.ts';
+export { WORKFLOWS, WORKFLOW_LABELS, WORKFLOW_TYPES, isWorkflowType, moduleOf } from './registry.ts';
+export type { WorkflowType } from './registry.ts';
+export type { WorkflowModule, TriggerBuilder, TriggerInput, StartOperation } from './shared/module.ts';
+export type { RunOrigin } from './shared/origin.ts';
+export type { OperationOptions, OperationResult } from './shared/operation-options.ts';
+export { existingRecordRun } from './shared/operation.ts';
+export { startPayment, chargeInvoice } from './shared/payment-operation.ts';
+export type { ChargeInvoiceDeps, ChargeInvoiceOptions } from './shared/payment-operation.ts';
+export { startSubscription } from './subscription-creation/operation.ts';
+export { requestCancellation } from './subscription-cancellation/operation.ts';
+export { startInvoice, payInvoice } from './invoice-creation/operation.ts';
+export type { PayInvoiceOptions, PayInvoiceResult } from './invoice-creation/operation.ts';
+export { startRefund } from './refund-creation/operation.ts';
+export { startChargeback } from './chargeback-creation/operation.ts';
+export { triggerWorkflow, triggerSubjectPrefix } from './trigger.ts';
+export type { TriggerRequest, TriggerResult } from './trigger.ts';
 
-/** The registry of the seven billing workflows; runs they start go through the same registry. */
+/** The registry of the billing workflows; runs they start go through the same registry. */
 export function billingRegistry(deps: BillingDeps): Registry {
   // Steps call startRun only while runs execute, long after the registry below exists.
   const full: WorkflowDeps = { ...deps, startRun: (q, request) => startWorkflow(q, hooked, request) };
-  const registry = createRegistry([
-    subscriptionCreation(full),
-    subscriptionCancellation(full),
-    paymentSuccess(full),
-    paymentFailure(full),
-    invoiceCreation(full),
-    refundCreation(full),
-    chargebackCreation(full),
-  ]);
+  const registry = createRegistry(WORKFLOWS.map((m) => m.define(full)));
   const hooked = withStartHooks(registry, deps.startHooks);
   return hooked;
 }
 
 /**
- * The billing types `registry` runs, in catalogue order, with their labels, predefined steps and
- * what skipping a step means where a step says so.
+ * The billing types `registry` runs, in catalogue order, with their labels, predefined steps,
+ * what skipping a step means where a step says so, and the record a manual trigger takes.
  */
-export function workflowCatalogue(
-  registry: Registry,
-): { type: WorkflowType; label: string; steps: string[]; when_skipped: Record<string, string> }[] {
-  return WORKFLOW_TYPES.flatMap((type) => {
-    const definition = registry.get(type);
+export function workflowCatalogue(registry: Registry): {
+  type: WorkflowType;
+  label: string;
+  steps: string[];
+  when_skipped: Record<string, string>;
+  subject_prefix: string;
+}[] {
+  return WORKFLOWS.flatMap((module) => {
+    const definition = registry.get(module.type);
     if (!definition) return [];
     const whenSkipped = definition.steps.flatMap((s) => (s.whenSkipped ? [[s.name, s.whenSkipped] as const] : []));
     return [
       {
-        type,
-        label: WORKFLOW_LABELS[type],
+        type: module.type,
+        label: module.label,
         steps: definition.steps.map((s) => s.name),
         when_skipped: Object.fromEntries(whenSkipped),
+        subject_prefix: module.trigger.prefix,
       },
     ];
   });

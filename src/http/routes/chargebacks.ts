@@ -1,5 +1,5 @@
 // Chargebacks: record a dispute against a payment (starts chargeback_creation) and read it.
-import { startChargeback } from '../../billing/operations/index.ts';
+import { startChargeback } from '../../billing/workflows/index.ts';
 import { CHARGEBACK_STATUSES, getChargeback } from '../../billing/records/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';

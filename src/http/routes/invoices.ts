@@ -1,5 +1,5 @@
 // Invoices: create one (its invoice_creation run), read it, charge it, or mark it paid.
-import { chargeInvoice, payInvoice, startInvoice } from '../../billing/operations/index.ts';
+import { chargeInvoice, payInvoice, startInvoice } from '../../billing/workflows/index.ts';
 import { MAX_AMOUNT, getInvoice } from '../../billing/records/index.ts';
 import { ConflictError, InvalidInputError, PermanentError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';

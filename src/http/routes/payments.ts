@@ -1,5 +1,5 @@
 // Payments: record one processed elsewhere (starts payment_success or payment_failure), read one.
-import { startPayment } from '../../billing/operations/index.ts';
+import { startPayment } from '../../billing/workflows/index.ts';
 import { PAYMENT_STATUSES, getPayment } from '../../billing/records/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';

@@ -1,5 +1,5 @@
 // Refunds: issue one (its refund_creation run refunds at the provider) and read it.
-import { startRefund } from '../../billing/operations/index.ts';
+import { startRefund } from '../../billing/workflows/index.ts';
 import { getRefund } from '../../billing/records/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';

@@ -1,5 +1,5 @@
 // Subscriptions: start one (its subscription_creation run), read it, request its cancellation.
-import { requestCancellation, startSubscription } from '../../billing/operations/index.ts';
+import { requestCancellation, startSubscription } from '../../billing/workflows/index.ts';
 import { COLLECTION_METHODS, getSubscription } from '../../billing/records/index.ts';
 import { InvalidInputError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';

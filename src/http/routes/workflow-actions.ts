@@ -3,7 +3,7 @@ import { cancelRun, restartRun, runNow, skipFailedStep } from '../../engine/inde
 import type { ActionResult, OperatorAction, Registry } from '../../engine/index.ts';
 import type { Queryable } from '../../db/types.ts';
 import { ConflictError } from '../../errors.ts';
-import { triggerWorkflow } from '../../billing/operations/trigger.ts';
+import { triggerWorkflow } from '../../billing/workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';

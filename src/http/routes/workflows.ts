@@ -1,6 +1,5 @@
 // Workflow runs: list, counts, activity per hour, one run in full, bulk restart and its progress.
 import { customerEmails, searchCustomers } from '../../billing/records/index.ts';
-import { triggerSubjectPrefix } from '../../billing/operations/trigger.ts';
 import { WORKFLOW_TYPES, workflowCatalogue } from '../../billing/workflows/index.ts';
 import {
   RUN_SORTS,
@@ -135,11 +134,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
             ...problemResponses(),
           },
           async handler() {
-            const items = workflowCatalogue(billing.registry).map((t) => ({
-              ...t,
-              subject_prefix: triggerSubjectPrefix(t.type),
-            }));
-            return { status: 200, body: { items } };
+            return { status: 200, body: { items: workflowCatalogue(billing.registry) } };
           },
         }),
       ]

@@ -1,0 +1,14 @@
+// The invoice_creation workflow type, as the registry (../registry.ts) lists it.
+import { workflowModule } from '../shared/module.ts';
+import { invoiceCreationTrigger, startInvoice } from './operation.ts';
+import { invoiceCreation } from './workflow.ts';
+
+export const invoiceCreationModule = workflowModule({
+  type: 'invoice_creation',
+  label: 'Invoice created',
+  define: invoiceCreation,
+  start: startInvoice,
+  route: { method: 'post', path: '/invoices' },
+  trigger: invoiceCreationTrigger,
+  events: ['invoice_created', 'invoice_overdue', 'customer_disabled'],
+});

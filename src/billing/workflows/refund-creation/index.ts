@@ -1,0 +1,14 @@
+// The refund_creation workflow type, as the registry (../registry.ts) lists it.
+import { workflowModule } from '../shared/module.ts';
+import { refundCreationTrigger, startRefund } from './operation.ts';
+import { refundCreation } from './workflow.ts';
+
+export const refundCreationModule = workflowModule({
+  type: 'refund_creation',
+  label: 'Refund issued',
+  define: refundCreation,
+  start: startRefund,
+  route: { method: 'post', path: '/refunds' },
+  trigger: refundCreationTrigger,
+  events: ['refund_created'],
+});

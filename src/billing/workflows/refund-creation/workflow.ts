@@ -1,0 +1,209 @@
+// refund_creation: record → provider refund → stats → customer email → team notice.
+import { defineWorkflow, isSkippedOutput } from '../../../engine/index.ts';
+import type { AnyWorkflow, RunEndContext } from '../../../engine/index.ts';
+import { ConflictError, PermanentError } from '../../../errors.ts';
+import {
+  createRefund,
+  getPayment,
+  getRefund,
+  setRefundOutcome,
+  findRefund,
+  markRefundNotExecuted,
+  reopenRefund,
+} from '../../records/index.ts';
+import type { Refund } from '../../records/index.ts';
+import type { RefundInput as ProviderRefundInput } from '../../../providers/index.ts';
+import { countRefund } from '../../stats/index.ts';
+import type { WorkflowDeps } from '../shared/deps.ts';
+import { parseRefundRunInput } from './input.ts';
+import type { RefundCreationInput } from './input.ts';
+import { doneAtProvider } from '../shared/origin.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, outputOrSkipped } from '../shared/steps.ts';
+import { customerEmailStep, internalNoticeStep } from '../shared/notify-steps.ts';
+
+const PROVIDER_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
+
+function providerReason(reason: string | null): ProviderRefundInput['reason'] {
+  const known = PROVIDER_REASONS.find((r) => r === reason);
+  return known ?? 'requested_by_customer';
+}
+
+interface Executed {
+  status: Refund['status'];
+}
+
+function refundView(refund: Refund) {
+  return { id: refund.id, amount: refund.amount, currency: refund.currency, reason: refund.reason };
+}
+
+const PROVIDER_STEP = 'execute_provider_refund';
+
+/**
+ * The run stopped for good (failed, or cancelled) — what that means for its refund. Stopped
+ * before the provider refund was made, the refund never will be: failed or cancelled, its amount
+ * free again, never counted (a restart of a failed run reopens it). Stopped after it, the money
+ * moved: the refund stays as the provider left it and is counted now, as update_stats would have.
+ */
+async function settleStoppedRun(ctx: RunEndContext<RefundCreationInput>): Promise<void> {
+  const refund = await findRefund(ctx.tx, ctx.input.refund_id);
+  if (!refund) return; // stopped before record_refund wrote it
+  const providerStep = ctx.steps.indexOf(PROVIDER_STEP);
+  if (ctx.stepIndex > providerStep) {
+    if (refund.status === 'pending' || refund.status === 'succeeded') await countRefund(ctx.tx, refund.id);
+    return;
+  }
+  if (ctx.status === 'cancelled' && ctx.stepRunning && ctx.stepIndex === providerStep) {
+    throw new ConflictError(
+      `the refund is being made at the provider right now; cancel once this attempt has ended, or let it finish`,
+      { refund_id: refund.id },
+    );
+  }
+  const why =
+    ctx.status === 'cancelled'
+      ? `the run was cancelled at ${ctx.steps[ctx.stepIndex]} (${ctx.reason})`
+      : `the run failed at ${ctx.steps[ctx.stepIndex]} (${ctx.reason})`;
+  await markRefundNotExecuted(ctx.tx, refund.id, ctx.status, why);
+}
+
+export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
+  const refundId = (ctx: { input: RefundCreationInput }) => ctx.input.refund_id;
+  return defineWorkflow<RefundCreationInput>({
+    type: 'refund_creation',
+    parseInput: parseRefundRunInput,
+    concurrency: ONE_RUN_PER_CUSTOMER,
+    onEnd: settleStoppedRun,
+    steps: [
+      {
+        name: 'record_refund',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          const { refund_id, payment_id, amount, reason, provider_refund_id } = ctx.input;
+          const refund =
+            (await findRefund(ctx.tx, refund_id)) ??
+            (await createRefund(
+              ctx.tx,
+              {
+                payment_id,
+                amount,
+                reason,
+                status: provider_refund_id ? 'succeeded' : 'pending',
+                provider_reference: provider_refund_id,
+              },
+              { id: refund_id, at: ctx.now() },
+            ));
+          return {
+            refund_id: refund.id,
+            payment_id: refund.payment_id,
+            customer_id: refund.customer_id,
+            amount: refund.amount,
+            currency: refund.currency,
+            status: refund.status,
+          };
+        },
+      },
+      {
+        name: PROVIDER_STEP,
+        kind: 'external',
+        retry: PROVIDER_RETRY,
+        whenSkipped:
+          'The refund is recorded as not made (cancelled): no money goes back to the customer, its amount can be ' +
+          'refunded again, the statistics do not count it and the customer gets no refund email; the team notice ' +
+          'says so. A refund made by hand elsewhere is recorded with provider_refund_id instead.',
+        async run(ctx) {
+          // Failed with its run before the provider made it, and restarted: pending again.
+          const refund = await deps.db.transaction((tx) => reopenRefund(tx, refundId(ctx)));
+          if (ctx.input.origin) {
+            return {
+              provider: deps.provider.name,
+              action: 'none',
+              reason: doneAtProvider(ctx.input.origin),
+              status: refund.status,
+              provider_refund_id: refund.provider_reference,
+            };
+          }
+          if (refund.status !== 'pending') {
+            // Recorded from the provider's own event, or settled by an earlier attempt.
+            return {
+              provider: deps.provider.name,
+              action: 'linked',
+              status: refund.status,
+              provider_refund_id: refund.provider_reference,
+            };
+          }
+          const payment = await getPayment(deps.db, refund.payment_id);
+          if (!payment.provider_reference) {
+            throw new PermanentError(
+              `payment ${payment.id} has no provider reference: nothing to refund at the provider`,
+            );
+          }
+          // A PermanentError (the provider's 4xx) leaves the refund pending and fails the run at
+          // once; the operator fixes the cause and restarts, and the key makes the retry safe.
+          const result = await deps.provider.refund({
+            idempotencyKey: ctx.idempotencyKey,
+            firstAttempt: ctx.firstAttempt,
+            chargeReference: payment.provider_reference,
+            amount: refund.amount,
+            reason: providerReason(refund.reason),
+            metadata: { billflow_refund_id: refund.id },
+          });
+          if (result.status === 'pending') {
+            // Accepted, money not back yet: the provider's event settles it later.
+            await deps.db.query(
+              'UPDATE refunds SET provider_reference = coalesce(provider_reference, $2) WHERE id = $1',
+              [refund.id, result.provider_reference],
+            );
+          } else {
+            await setRefundOutcome(deps.db, refund.id, {
+              status: result.status,
+              provider_reference: result.provider_reference,
+              failure_reason: result.failure_code ?? undefined,
+            });
+          }
+          return {
+            provider: deps.provider.name,
+            action: 'refunded',
+            status: result.status,
+            provider_refund_id: result.provider_reference,
+            amount: result.amount,
+            failure_code: result.failure_code,
+          };
+        },
+      },
+      {
+        name: 'update_stats',
+        kind: 'db',
+        retry: DB_RETRY,
+        async run(ctx) {
+          const executed = outputOrSkipped<Executed>(ctx, PROVIDER_STEP);
+          if (isSkippedOutput(executed)) {
+            // The operator chose not to make it: recorded as not executed, never counted.
+            const refund = await markRefundNotExecuted(
+              ctx.tx,
+              refundId(ctx),
+              'cancelled',
+              `an operator skipped ${PROVIDER_STEP} (${executed.reason})`,
+            );
+            return { counted: false, status: refund.status, reason: 'the provider refund was skipped: not executed' };
+          }
+          // A refused refund moved no money: it is not counted (the recount skips it too).
+          if (executed.status === 'failed') {
+            return { counted: false, reason: 'the provider refused the refund' };
+          }
+          return { counted: await countRefund(ctx.tx, refundId(ctx)) };
+        },
+      },
+      customerEmailStep<RefundCreationInput>(deps, 'refund_created', async (ctx, q) => {
+        const executed = outputOrSkipped<Executed>(ctx, PROVIDER_STEP);
+        if (isSkippedOutput(executed)) return { skip: 'the provider refund was skipped: no money was returned' };
+        if (executed.status === 'failed') return { skip: 'the provider refused the refund' };
+        const refund = await getRefund(q, refundId(ctx));
+        return { customerId: refund.customer_id, data: { refund: refundView(refund) } };
+      }),
+      internalNoticeStep<RefundCreationInput>(deps, 'refund_created', async (ctx, q) => {
+        const refund = await getRefund(q, refundId(ctx));
+        return { customerId: refund.customer_id, data: { refund: { ...refundView(refund), status: refund.status } } };
+      }),
+    ],
+  }) as AnyWorkflow;
+}

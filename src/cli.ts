@@ -9,6 +9,7 @@ import { SERVER_WAIT_MS, describeAdminError, executeAdminCommand } from './http/
 import type { AdminCommand, RunActionName } from './http/admin-commands.ts';
 import { adminResultJson, formatAdminResult } from './http/admin-format.ts';
 import { readPassword } from './http/password-prompt.ts';
+import { backupCommand, restoreCommand } from './cli/backup.ts';
 
 type OptionType = 'string' | 'boolean';
 
@@ -141,6 +142,25 @@ const COMMANDS: CommandSpec[] = [
     options: { json: JSON_OPTION },
     notes: 'Exit status: 0 when every check passed, 3 when something was found, 1 when it could not run.',
   },
+  {
+    name: 'backup',
+    args: [],
+    summary: 'copy the embedded database to a file, also while the server runs',
+    options: { to: { type: 'string', value: 'FILE', description: 'the backup file to write (a gzipped tar)' } },
+    notes:
+      'The file holds everything, password hashes included: keep it as safe as the data folder.\n' +
+      'On PostgreSQL use pg_dump or base backups with WAL archiving instead (docs/operations.md).',
+  },
+  {
+    name: 'restore',
+    args: [],
+    summary: 'put a backup in place of the embedded database (the server must be stopped)',
+    options: {
+      from: { type: 'string', value: 'FILE', description: 'a file written by billflow backup' },
+      force: { type: 'boolean', description: 'replace a database already in BILLFLOW_DATA_DIR' },
+    },
+    notes: 'The backup is opened and checked in a new folder first; nothing is replaced unless that works.',
+  },
   { name: 'help', args: [], summary: 'this text', options: {} },
 ];
 
@@ -169,8 +189,8 @@ function globalUsage(): string {
 Commands:
 ${COMMANDS.map((c, i) => `  ${(names[i] as string).padEnd(width)}${c.summary}`).join('\n')}
 
-"billflow <command> --help" shows a command's options. Commands other than start, worker and
-migrate reach a running server through its admin socket on the embedded database, or the database
+"billflow <command> --help" shows a command's options. Commands other than start, worker, migrate and
+restore reach a running server through its admin socket on the embedded database, or the database
 directly on PostgreSQL; every change they make is audited with your operating-system user.
 
 Environment: DATABASE_URL, BILLFLOW_DATA_DIR (default ./.billflow), PORT (default 3000), HOST,
@@ -371,6 +391,16 @@ async function run(argv: string[]): Promise<number> {
       );
     case 'reconcile':
       return admin({ command: 'reconcile' }, values.json === true);
+    case 'backup': {
+      const to = need('to');
+      const config = loadConfig(process.env);
+      const openDb = () => openConfiguredDatabase(config, createLogger(config));
+      return backupCommand({ config, to, actor: osUser(), openDb });
+    }
+    case 'restore': {
+      const from = need('from');
+      return restoreCommand({ config: loadConfig(process.env), from, force: values.force === true });
+    }
   }
   throw new UsageError(`unknown command "${spec.name}"`);
 }

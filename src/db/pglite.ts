@@ -104,6 +104,16 @@ export function wrapPglite(pglite: PGlite): Db {
     async isPresent(other: string) {
       return other === presence;
     },
+    async dumpDataDir() {
+      // A checkpoint first, so that opening the copy replays little WAL.
+      await pglite.query('CHECKPOINT');
+      // PGlite copies the folder's files into the tar synchronously while it holds its query lock:
+      // nothing runs in between, so the copy is of one instant, like a file-system snapshot of a
+      // running PostgreSQL. Under the transaction lock as well, that instant falls between
+      // transactions (one in flight finishes first, the next waits), not inside one.
+      const tar = await pglite._runExclusiveTransaction(() => pglite.dumpDataDir('gzip'));
+      return new Uint8Array(await tar.arrayBuffer());
+    },
     async close() {
       await pglite.close();
     },

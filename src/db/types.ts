@@ -43,5 +43,10 @@ export interface Db extends Queryable {
    */
   presence(): Promise<string>;
   isPresent(presence: string): Promise<boolean>;
+  /**
+   * The embedded database only: its data folder as a gzipped tar, copied at one instant between
+   * two transactions (see pglite.ts). PostgreSQL is backed up with its own tools (pg_dump, PITR).
+   */
+  dumpDataDir?(): Promise<Uint8Array>;
   close(): Promise<void>;
 }

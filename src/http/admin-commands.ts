@@ -7,6 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { RUN_STATUSES, bulkRestart, cancelRun, getRun, listRuns, restartRun, skipFailedStep } from '../engine/index.ts';
 import type { ActionResult, OperatorAction, Registry, RunDetail, RunStatus, RunSummary } from '../engine/index.ts';
 import type { Queryable } from '../db/types.ts';
+import { writeBackup } from '../db/backup.ts';
 import { WORKFLOW_TYPES } from '../billing/workflows/index.ts';
 import { reconcile } from '../billing/reconciliation.ts';
 import type { ReconciliationReport } from '../billing/reconciliation.ts';
@@ -39,6 +40,7 @@ export type AdminCommand = Actor &
     | { command: 'runs.action'; action: RunActionName; id: string; reason: string }
     | { command: 'runs.bulk_restart'; type: string; dryRun: boolean; reason: string }
     | { command: 'reconcile' }
+    | { command: 'backup'; file: string }
   );
 
 /** A run as the command line shows it (dates as ISO strings: it may have crossed the socket). */
@@ -67,7 +69,8 @@ export type AdminResult =
       detail: Record<string, unknown>;
     }
   | { kind: 'bulk_restart'; dry_run: boolean; matched: number; operation_id: string | null }
-  | { kind: 'reconciliation'; report: ReconciliationReport };
+  | { kind: 'reconciliation'; report: ReconciliationReport }
+  | { kind: 'backup'; file: string; bytes: number; schema_version: number };
 
 /** What commands need besides the database: the provider (reconcile), the clock. */
 export interface AdminContext {
@@ -312,6 +315,11 @@ export async function runAdminCommand(
     }
     case 'reconcile':
       return { kind: 'reconciliation', report: await reconcile(db, { provider: context.provider, now }) };
+    case 'backup': {
+      // Run by the process that has the embedded database open: it alone can copy it whole.
+      const info = await writeBackup(db, text(input.file, 'file', 4096));
+      return { kind: 'backup', file: info.file, bytes: info.bytes, schema_version: info.schemaVersion };
+    }
   }
   throw new InvalidInputError([{ field: 'command', message: 'unknown command' }]);
 }

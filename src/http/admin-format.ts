@@ -116,6 +116,10 @@ export function formatReconciliation(report: ReconciliationReport, baseUrl?: str
   return lines.join('\n');
 }
 
+function megabytes(bytes: number): string {
+  return `${(bytes / 1_048_576).toFixed(1)} MB`;
+}
+
 /** The answer as a person reads it. */
 export function formatAdminResult(result: AdminResult, options: { baseUrl?: string } = {}): string {
   switch (result.kind) {
@@ -139,6 +143,8 @@ export function formatAdminResult(result: AdminResult, options: { baseUrl?: stri
             'will be restarted by the workers, a batch at a time';
     case 'reconciliation':
       return formatReconciliation(result.report, options.baseUrl);
+    case 'backup':
+      return `backed up the embedded database (schema ${String(result.schema_version).padStart(4, '0')}) to ${result.file}, ${megabytes(result.bytes)}`;
   }
 }
 

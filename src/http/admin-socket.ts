@@ -159,6 +159,8 @@ export async function executeAdminCommand(options: {
   context?: (db: Db) => AdminContext;
   waitMs?: number;
   onWaiting?: (reason: string) => void;
+  /** False: run on the database as it is, unmigrated (a backup taken before an upgrade). */
+  migrate?: boolean;
 }): Promise<AdminResult> {
   const deadline = Date.now() + (options.waitMs ?? SERVER_WAIT_MS);
   let waiting = false;
@@ -180,7 +182,7 @@ export async function executeAdminCommand(options: {
       continue;
     }
     try {
-      await migrate(db);
+      if (options.migrate !== false) await migrate(db);
       return await runAdminCommand(db, options.command, options.context?.(db) ?? {});
     } finally {
       await db.close();

@@ -157,3 +157,27 @@ test('BILLFLOW_* variables Billflow does not read are reported, with the name li
   ]);
   assert.deepEqual(loadConfig({}).unknownVariables, []);
 });
+
+test('hardening: rate limits per minute (0: off) and HSTS max-age, each checked by name', () => {
+  const defaults = loadConfig({});
+  assert.deepEqual(defaults.http.rateLimits, { login: 30, passwordChange: 5, invitation: 10, apiKey: 6000 });
+  assert.equal(defaults.http.hstsMaxAgeSeconds, 15_552_000);
+  const set = loadConfig({
+    BILLFLOW_RATE_LIMIT_LOGIN: '0',
+    BILLFLOW_RATE_LIMIT_PASSWORD_CHANGE: '3',
+    BILLFLOW_RATE_LIMIT_INVITATION: '20',
+    BILLFLOW_RATE_LIMIT_API_KEY: '600',
+    BILLFLOW_HSTS_MAX_AGE: '0',
+  });
+  assert.deepEqual(set.http.rateLimits, { login: 0, passwordChange: 3, invitation: 20, apiKey: 600 });
+  assert.equal(set.http.hstsMaxAgeSeconds, 0);
+  assert.deepEqual(set.unknownVariables, []);
+  assert.throws(
+    () => loadConfig({ BILLFLOW_RATE_LIMIT_API_KEY: 'lots', BILLFLOW_HSTS_MAX_AGE: '-1' }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.problems.length === 2 &&
+      /BILLFLOW_RATE_LIMIT_API_KEY must be an integer/.test(e.problems[0] ?? '') &&
+      /BILLFLOW_HSTS_MAX_AGE must be an integer/.test(e.problems[1] ?? ''),
+  );
+});

@@ -60,6 +60,15 @@ export interface Config {
     /** BILLFLOW_METRICS_PORT: /metrics, /healthz and /readyz on a port of their own (workers). */
     port?: number;
   };
+  http: {
+    /**
+     * Requests per minute (0: no limit) — BILLFLOW_RATE_LIMIT_LOGIN and _INVITATION per source
+     * address, _PASSWORD_CHANGE per user, _API_KEY per key. Counted per API process.
+     */
+    rateLimits: { login: number; passwordChange: number; invitation: number; apiKey: number };
+    /** BILLFLOW_HSTS_MAX_AGE: Strict-Transport-Security max-age (seconds) on HTTPS requests; 0 sends none. */
+    hstsMaxAgeSeconds: number;
+  };
   /** BILLFLOW_* variables that are set but not read (warned about at start), with a likely meant name. */
   unknownVariables: { name: string; suggestion?: string }[];
   /** OpenTelemetry traces over OTLP/HTTP; off (nothing loaded) without an endpoint. */
@@ -212,6 +221,11 @@ export const KNOWN_VARIABLES = [
   'BILLFLOW_TRUST_PROXY',
   'BILLFLOW_METRICS_TOKEN',
   'BILLFLOW_METRICS_PORT',
+  'BILLFLOW_RATE_LIMIT_LOGIN',
+  'BILLFLOW_RATE_LIMIT_PASSWORD_CHANGE',
+  'BILLFLOW_RATE_LIMIT_INVITATION',
+  'BILLFLOW_RATE_LIMIT_API_KEY',
+  'BILLFLOW_HSTS_MAX_AGE',
   // The test suite's choice of databases.
   'BILLFLOW_TEST_DATABASES',
 ];
@@ -318,6 +332,15 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
     metrics: {
       token: check(() => metricsToken(env.BILLFLOW_METRICS_TOKEN), undefined),
       port: check(() => optionalPort(env, 'BILLFLOW_METRICS_PORT'), undefined),
+    },
+    http: {
+      rateLimits: {
+        login: int('BILLFLOW_RATE_LIMIT_LOGIN', 30, 0, 1_000_000),
+        passwordChange: int('BILLFLOW_RATE_LIMIT_PASSWORD_CHANGE', 5, 0, 1_000_000),
+        invitation: int('BILLFLOW_RATE_LIMIT_INVITATION', 10, 0, 1_000_000),
+        apiKey: int('BILLFLOW_RATE_LIMIT_API_KEY', 6000, 0, 1_000_000),
+      },
+      hstsMaxAgeSeconds: int('BILLFLOW_HSTS_MAX_AGE', 15_552_000, 0, 63_072_000),
     },
     tracing: check(() => tracing(env), undefined),
     unknownVariables: unknownVariables(env),

@@ -113,6 +113,8 @@ async function httpServer(
     trustProxy: config.trustProxy,
     billing: { registry, provider: deps.provider, notify: deps.notify },
     observability,
+    securityHeaders: { hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds },
+    rateLimits: config.http.rateLimits,
   });
   await server.register(stripeWebhookRoutes, { db, registry, webhookSecret: stripeWebhookSecret });
   // The admin UI, built by `npm start` (or `npm run build:web`) into dist/web.

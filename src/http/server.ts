@@ -13,6 +13,10 @@ import { nameComponents } from './openapi.ts';
 import { installProblemHandlers, sendProblem } from './problem.ts';
 import { createClaimHolder } from './idempotency.ts';
 import { registerRoute } from './register.ts';
+import { installRateLimits } from './rate-limits.ts';
+import type { RateLimitOptions } from './rate-limits.ts';
+import { securityHeaders, swaggerUiCsp } from './security-headers.ts';
+import type { SecurityHeaderOptions } from './security-headers.ts';
 import type { RouteSpec } from './route.ts';
 import { apiRoutes } from './routes/index.ts';
 
@@ -22,6 +26,10 @@ export type ServerOptions = Omit<ApiDeps, 'clock' | 'logger'> & {
   logger?: FastifyBaseLogger;
   /** The route table; defaults to `apiRoutes(deps)`. */
   routes?: (deps: ApiDeps) => RouteSpec[];
+  /** Strict-Transport-Security on HTTPS requests (see security-headers.ts). */
+  securityHeaders?: SecurityHeaderOptions;
+  /** Requests per minute on sign-in, password change, invitations and per API key. */
+  rateLimits?: RateLimitOptions;
 };
 
 /**
@@ -65,6 +73,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const routes = (options.routes ?? apiRoutes)(deps);
 
   installProblemHandlers(app);
+  securityHeaders(app, options.securityHeaders);
+  installRateLimits(app, options.rateLimits);
   void app.register(cookie);
   void app.register(swagger, {
     openapi: {
@@ -93,7 +103,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     },
     transformObject: (doc) => ('openapiObject' in doc ? nameComponents(doc.openapiObject) : doc.swaggerObject),
   });
-  void app.register(swaggerUi, { routePrefix: '/api/docs' });
+  void app.register(swaggerUi, { routePrefix: '/api/docs', transformStaticCSP: swaggerUiCsp });
 
   // Registered after swagger has loaded, so every route lands in the document.
   void app.register(async (api) => {

@@ -10,6 +10,7 @@ import { API_PREFIX } from '../../src/http/route.ts';
 import type { JsonSchema, RouteSpec } from '../../src/http/route.ts';
 import { apiRoutes } from '../../src/http/routes/index.ts';
 import { buildServer } from '../../src/http/server.ts';
+import type { ServerOptions } from '../../src/http/server.ts';
 import type { ApiDeps } from '../../src/http/deps.ts';
 import type { Db, DatabaseKind } from '../../src/db/types.ts';
 import { freshDatabase, testClock } from '../helpers/databases.ts';
@@ -43,7 +44,7 @@ export interface Harness {
   apiKey(role: Role): Record<string, string>;
 }
 
-export async function apiHarness(kind: DatabaseKind, options: Partial<ApiDeps> = {}): Promise<Harness> {
+export async function apiHarness(kind: DatabaseKind, options: Partial<ServerOptions> = {}): Promise<Harness> {
   const { db } = await freshDatabase(kind);
   const clock = testClock(new Date('2026-03-01T10:00:00Z'));
   // Every route is served, those that start runs included (no worker: runs stay pending).

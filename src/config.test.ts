@@ -162,6 +162,12 @@ test('hardening: rate limits per minute (0: off) and HSTS max-age, each checked 
   const defaults = loadConfig({});
   assert.deepEqual(defaults.http.rateLimits, { login: 30, passwordChange: 5, invitation: 10, apiKey: 6000 });
   assert.equal(defaults.http.hstsMaxAgeSeconds, 15_552_000);
+  assert.equal(defaults.http.sessionIdleMinutes, 720);
+  assert.equal(loadConfig({ BILLFLOW_SESSION_IDLE_MINUTES: '15' }).http.sessionIdleMinutes, 15);
+  assert.throws(
+    () => loadConfig({ BILLFLOW_SESSION_IDLE_MINUTES: '1' }),
+    /BILLFLOW_SESSION_IDLE_MINUTES must be an integer from 5/,
+  );
   const set = loadConfig({
     BILLFLOW_RATE_LIMIT_LOGIN: '0',
     BILLFLOW_RATE_LIMIT_PASSWORD_CHANGE: '3',

@@ -66,6 +66,8 @@ export interface Config {
      * address, _PASSWORD_CHANGE per user, _API_KEY per key. Counted per API process.
      */
     rateLimits: { login: number; passwordChange: number; invitation: number; apiKey: number };
+    /** BILLFLOW_SESSION_IDLE_MINUTES: a session unused this long is ended (besides its 14-day life). */
+    sessionIdleMinutes: number;
     /** BILLFLOW_HSTS_MAX_AGE: Strict-Transport-Security max-age (seconds) on HTTPS requests; 0 sends none. */
     hstsMaxAgeSeconds: number;
   };
@@ -226,6 +228,7 @@ export const KNOWN_VARIABLES = [
   'BILLFLOW_RATE_LIMIT_INVITATION',
   'BILLFLOW_RATE_LIMIT_API_KEY',
   'BILLFLOW_HSTS_MAX_AGE',
+  'BILLFLOW_SESSION_IDLE_MINUTES',
   // The test suite's choice of databases.
   'BILLFLOW_TEST_DATABASES',
 ];
@@ -340,6 +343,8 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
         invitation: int('BILLFLOW_RATE_LIMIT_INVITATION', 10, 0, 1_000_000),
         apiKey: int('BILLFLOW_RATE_LIMIT_API_KEY', 6000, 0, 1_000_000),
       },
+      // At least 5 minutes: a session's last use is recorded at most once a minute.
+      sessionIdleMinutes: int('BILLFLOW_SESSION_IDLE_MINUTES', 720, 5, 20_160),
       hstsMaxAgeSeconds: int('BILLFLOW_HSTS_MAX_AGE', 15_552_000, 0, 63_072_000),
     },
     tracing: check(() => tracing(env), undefined),

@@ -115,6 +115,7 @@ async function httpServer(
     observability,
     securityHeaders: { hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds },
     rateLimits: config.http.rateLimits,
+    sessionIdleMs: config.http.sessionIdleMinutes * 60_000,
   });
   await server.register(stripeWebhookRoutes, { db, registry, webhookSecret: stripeWebhookSecret });
   // The admin UI, built by `npm start` (or `npm run build:web`) into dist/web.

@@ -24,6 +24,8 @@ export interface ApiDeps {
   loginThrottle?: Partial<LoginThrottlePolicy>;
   /** How long a session lasts after login. Default 14 days. */
   sessionTtlMs?: number;
+  /** How long a session may go unused before it ends. Default 12 hours. */
+  sessionIdleMs?: number;
   /** The admin UI's base URL, for setup and invitation links. */
   publicUrl?: string;
   /**

@@ -44,7 +44,7 @@ export function securityOf(spec: RouteSpec): Record<string, string[]>[] {
  * refused request costs little and changes nothing.
  */
 async function guard(deps: ApiDeps, spec: RouteSpec, request: FastifyRequest): Promise<void> {
-  const credentials = await authenticate(deps.db, request, deps.clock());
+  const credentials = await authenticate(deps.db, request, deps.clock(), deps.sessionIdleMs);
   request.billflowAuth = credentials;
   if (spec.access === 'public') return;
   const principal = credentials.principal;

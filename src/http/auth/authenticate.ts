@@ -15,7 +15,12 @@ export interface Credentials {
  * Finds who is calling. A bearer header wins over a cookie; a bearer header that names no live
  * key is a 401 even when a valid cookie came along (a client that sends a key means that key).
  */
-export async function authenticate(q: Queryable, request: FastifyRequest, now: Date): Promise<Credentials> {
+export async function authenticate(
+  q: Queryable,
+  request: FastifyRequest,
+  now: Date,
+  sessionIdleMs?: number,
+): Promise<Credentials> {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -25,7 +30,7 @@ export async function authenticate(q: Queryable, request: FastifyRequest, now: D
   }
   const token = request.cookies[SESSION_COOKIE];
   if (token) {
-    const principal = await principalForSession(q, token, now);
+    const principal = await principalForSession(q, token, now, sessionIdleMs);
     // An expired or revoked cookie is the same as none: public routes still work with it.
     if (principal) return { principal, via: 'cookie' };
   }

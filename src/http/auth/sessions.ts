@@ -2,6 +2,7 @@ import type { Queryable } from '../../db/types.ts';
 import { newId } from '../../ids.ts';
 import { NotFoundError } from '../../errors.ts';
 import { iso } from '../pagination.ts';
+import { DEFAULT_SESSION_IDLE_MS, endIdleSession, isIdle, touchSession } from './idle.ts';
 import type { Principal } from './principal.ts';
 import { isRole } from './roles.ts';
 import { randomToken, sha256 } from './secrets.ts';
@@ -28,8 +29,8 @@ export async function createSession(
     expiresAt: new Date(input.now.getTime() + input.ttlMs),
   };
   await q.query(
-    `INSERT INTO sessions (id, token_hash, user_id, csrf_token, ip, user_agent, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    `INSERT INTO sessions (id, token_hash, user_id, csrf_token, ip, user_agent, created_at, last_seen_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)`,
     [
       session.id,
       sha256(session.token),
@@ -44,17 +45,38 @@ export async function createSession(
   return session;
 }
 
-/** The signed-in user behind a session cookie, if the session is live and the user active. */
-export async function principalForSession(q: Queryable, token: string, now: Date): Promise<Principal | null> {
+/**
+ * The signed-in user behind a session cookie, if the session is live and the user active. A
+ * session unused for `idleMs` is deleted and counts as none; a use is recorded (see idle.ts).
+ */
+export async function principalForSession(
+  q: Queryable,
+  token: string,
+  now: Date,
+  idleMs: number = DEFAULT_SESSION_IDLE_MS,
+): Promise<Principal | null> {
   if (token.length === 0 || token.length > 200) return null;
-  const { rows } = await q.query<{ id: string; csrf_token: string; user_id: string; email: string; role: string }>(
-    `SELECT s.id, s.csrf_token, u.id AS user_id, u.email, u.role
+  const { rows } = await q.query<{
+    id: string;
+    csrf_token: string;
+    last_seen_at: Date | string;
+    user_id: string;
+    email: string;
+    role: string;
+  }>(
+    `SELECT s.id, s.csrf_token, s.last_seen_at, u.id AS user_id, u.email, u.role
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.active`,
     [sha256(token), now],
   );
   const row = rows[0];
   if (!row || !isRole(row.role)) return null;
+  const lastSeenAt = new Date(row.last_seen_at);
+  if (isIdle(lastSeenAt, now, idleMs)) {
+    await endIdleSession(q, row.id, now, idleMs);
+    return null;
+  }
+  await touchSession(q, row.id, lastSeenAt, now);
   return {
     kind: 'user',
     userId: row.user_id,
@@ -97,8 +119,14 @@ export interface SessionView {
   current: boolean;
 }
 
-/** A user's live sessions, newest first (a handful per user: no paging needed). */
-export async function listSessions(q: Queryable, userId: string, now: Date, currentId: string): Promise<SessionView[]> {
+/** A user's live sessions, newest first (a handful per user: no paging needed); idle ones are over. */
+export async function listSessions(
+  q: Queryable,
+  userId: string,
+  now: Date,
+  currentId: string,
+  idleMs: number = DEFAULT_SESSION_IDLE_MS,
+): Promise<SessionView[]> {
   const { rows } = await q.query<{
     id: string;
     ip: string | null;
@@ -107,8 +135,10 @@ export async function listSessions(q: Queryable, userId: string, now: Date, curr
     expires_at: Date;
   }>(
     `SELECT id, ip, user_agent, created_at, expires_at FROM sessions
-      WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY id DESC LIMIT 500`,
-    [userId, now],
+      WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+        AND last_seen_at + $3::bigint * interval '1 millisecond' > $2
+      ORDER BY id DESC LIMIT 500`,
+    [userId, now, idleMs],
   );
   return rows.map((r) => ({
     id: r.id,

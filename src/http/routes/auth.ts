@@ -370,7 +370,9 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         const principal = sessionUser(ctx.principal);
         return {
           status: 200,
-          body: { items: await listSessions(deps.db, principal.userId, deps.clock(), principal.sessionId) },
+          body: {
+            items: await listSessions(deps.db, principal.userId, deps.clock(), principal.sessionId, deps.sessionIdleMs),
+          },
         };
       },
     }),

@@ -8,7 +8,8 @@ import { settleSubscriptions } from './records/index.ts';
 import { createPruner } from './retention.ts';
 import type { RetentionSettings } from './retention.ts';
 import { refreshCustomerStatus } from './stats/index.ts';
-import { runDailyReconciliation } from './reconciliation.ts';
+import { runDailyReconciliation } from './reconciliation/index.ts';
+import { settleUnknownRefunds } from './workflows/refund-creation/settle.ts';
 
 interface FailedRun {
   id: string;
@@ -102,7 +103,7 @@ async function renewals(db: Db, calendar: CalendarDeps): Promise<number> {
 /**
  * The periodic jobs of a worker process: failure alerts, their digests and their resolution, the
  * billing calendar (renewals and their charges when Billflow owns it, trial reminders), due
- * subscriptions, folding the run counters, the daily reconciliation ("did we lose anything?") and
+ * subscriptions, refunds whose outcome the provider could not tell, folding the run counters, the daily reconciliation ("did we lose anything?") and
  * deleting history past its retention.
  * Each job's error is logged and retried on the next pass, never fatal.
  */
@@ -130,6 +131,16 @@ export function startMaintenance(
     jobs.push([
       'trial reminders',
       () => sendTrialReminders(db, { notify: calendar.notify, clock: calendar.clock, days }),
+    ]);
+  }
+  const provider = calendar?.provider;
+  if (provider) {
+    jobs.push([
+      'refunds with an unknown outcome',
+      async () => {
+        const { errors } = await settleUnknownRefunds(db, provider);
+        if (errors.length > 0) throw new Error(`could not ask the provider about ${errors.join('; ')}`);
+      },
     ]);
   }
   jobs.push(['due subscriptions', () => settleDueSubscriptions(db, deps.alerts.clock(), { trials: !ownCalendar })]);

@@ -236,3 +236,11 @@ export const DEFAULT_STEP_TIMEOUT_MS = 5 * 60_000;
 export function retryPolicy(step: StepDefinition<never>): RetryPolicy {
   return { ...DEFAULT_RETRY, ...step.retry };
 }
+
+/**
+ * The key a step's attempts share (`StepContext.idempotencyKey`): the same on every retry and
+ * after a restart, so a provider can tell a repeat, and `onEnd` can ask what the step did.
+ */
+export function stepIdempotencyKey(runId: string, stepName: string): string {
+  return `${runId}:${stepName}`;
+}

@@ -1,6 +1,6 @@
 import { BillflowError, RetryableError, isRetryable } from '../errors.ts';
 import { retryDelayMs } from './backoff.ts';
-import { DEFAULT_STEP_TIMEOUT_MS, asStepControl, controlKind, retryPolicy } from './define.ts';
+import { DEFAULT_STEP_TIMEOUT_MS, asStepControl, controlKind, retryPolicy, stepIdempotencyKey } from './define.ts';
 import type { StepContext, StepDefinition } from './define.ts';
 import type { StepOutcome } from './sql/recordOutcomes.ts';
 
@@ -81,7 +81,7 @@ export function stepContext(run: HeldRunState, step: StepDefinition<never>, now:
     state: run.state ?? undefined,
     interrupted: run.interrupted,
     firstAttempt: run.priorAttempts === 0 && !run.interrupted && run.attempt === 0,
-    idempotencyKey: `${run.id}:${step.name}`,
+    idempotencyKey: stepIdempotencyKey(run.id, step.name),
     signal: run.abort.signal,
     now,
   };

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../db/types.ts';
 import { ConflictError, InvalidInputError, PermanentError } from '../errors.ts';
-import { MAX_CONCURRENCY_KEY } from './define.ts';
+import { MAX_CONCURRENCY_KEY, stepIdempotencyKey } from './define.ts';
 import type { DbStepContext, Registry, StepDefinition, WorkflowDefinition } from './define.ts';
 import type { StartHooks } from './hooks.ts';
 import { newId } from '../ids.ts';
@@ -162,7 +162,7 @@ async function start(
     state: undefined,
     interrupted: false,
     firstAttempt: true,
-    idempotencyKey: `${runId}:${first.name}`,
+    idempotencyKey: stepIdempotencyKey(runId, first.name),
     signal: new AbortController().signal,
     now: () => request.now ?? new Date(),
     tx: q,

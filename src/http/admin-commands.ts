@@ -9,8 +9,8 @@ import type { ActionResult, OperatorAction, Registry, RunDetail, RunStatus, RunS
 import type { Queryable } from '../db/types.ts';
 import { writeBackup } from '../db/backup.ts';
 import { WORKFLOW_TYPES } from '../billing/workflows/index.ts';
-import { reconcile } from '../billing/reconciliation.ts';
-import type { ReconciliationReport } from '../billing/reconciliation.ts';
+import { reconcile } from '../billing/reconciliation/index.ts';
+import type { ReconciliationReport } from '../billing/reconciliation/index.ts';
 import type { PaymentProvider } from '../providers/types.ts';
 import { recordAudit } from './audit.ts';
 import { apiKeyView, createApiKey } from './auth/api-keys.ts';

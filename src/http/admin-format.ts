@@ -1,6 +1,6 @@
 // How the command line prints the answers of admin commands: aligned tables and short lines for
 // people at a terminal (`--json` prints the answer itself instead).
-import type { ReconciliationReport } from '../billing/reconciliation.ts';
+import type { ReconciliationReport } from '../billing/reconciliation/index.ts';
 import type { AdminResult, RunLine } from './admin-commands.ts';
 
 /** Left-aligned columns separated by two spaces; cells are single lines. */

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
-import { reconcile, runDailyReconciliation } from '../../src/billing/reconciliation.ts';
-import type { ReconciliationReport } from '../../src/billing/reconciliation.ts';
+import { reconcile, runDailyReconciliation } from '../../src/billing/reconciliation/index.ts';
+import type { ReconciliationReport } from '../../src/billing/reconciliation/index.ts';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { eachDatabase } from '../helpers/databases.ts';
@@ -86,6 +86,7 @@ eachDatabase((kind) => {
         ['stats_match_recount', true],
         ['runs_within_lease', true],
         ['provider_subscriptions', true],
+        ['provider_refunds', true],
       ],
     );
 
@@ -174,6 +175,7 @@ eachDatabase((kind) => {
           },
         ],
       },
+      provider_refunds: { count: 0, findings: [] },
     };
     const check = (report: ReconciliationReport) => {
       assert.equal(report.ok, false);

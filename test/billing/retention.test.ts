@@ -8,7 +8,7 @@ import { compareStats } from '../../src/billing/stats/index.ts';
 import { startPayment } from '../../src/billing/workflows/index.ts';
 import { startMaintenance } from '../../src/billing/maintenance.ts';
 import { createPruner } from '../../src/billing/retention.ts';
-import { reconcile } from '../../src/billing/reconciliation.ts';
+import { reconcile } from '../../src/billing/reconciliation/index.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import { seedCustomer } from './helpers.ts';

@@ -46,7 +46,7 @@ export function switchableProvider(standIn: StripeStandIn, db: Db, now: () => Da
   };
 }
 
-type FaultyMethod = 'createSubscription' | 'cancelSubscription' | 'refund';
+type FaultyMethod = 'createSubscription' | 'cancelSubscription' | 'refund' | 'findRefund';
 
 /** A provider whose next calls of one method meet a fault. */
 export interface FaultyProvider {
@@ -94,7 +94,7 @@ export function faultyProvider(inner: PaymentProvider): FaultyProvider {
     charge: (input) => inner.charge(input),
     findCharge: (query) => inner.findCharge(query),
     refund: (input) => through('refund', () => inner.refund(input)),
-    findRefund: (query) => inner.findRefund(query),
+    findRefund: (query) => through('findRefund', () => inner.findRefund(query)),
   };
   return {
     provider,

@@ -194,6 +194,54 @@ export async function markRefundNotExecuted(
  * (another refund may have taken it meanwhile: then a ConflictError, and it stays failed).
  * Anything else is returned unchanged. Must run inside a transaction.
  */
+/** Marks a pending refund whose provider call may have been made with its answer lost, and the provider could not be asked. */
+export const OUTCOME_UNKNOWN = 'outcome unknown: ';
+
+/**
+ * The provider could not tell whether an attempt made this refund: it stays pending (its amount
+ * held) with the reason, until an attempt or `settleUnknownRefunds` learns the answer.
+ */
+export async function markRefundOutcomeUnknown(q: Queryable, id: string, why: string): Promise<void> {
+  await q.query(`UPDATE refunds SET failure_reason = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`, [
+    id,
+    `${OUTCOME_UNKNOWN}${why}`,
+  ]);
+}
+
+/** The provider said nothing was made: a pending refund's "outcome unknown" mark goes. */
+export async function clearRefundOutcomeUnknown(q: Queryable, id: string): Promise<void> {
+  await q.query(
+    `UPDATE refunds SET failure_reason = NULL, updated_at = now()
+     WHERE id = $1 AND status = 'pending' AND starts_with(coalesce(failure_reason, ''), $2)`,
+    [id, OUTCOME_UNKNOWN],
+  );
+}
+
+/** What a provider answered about a refund (the shape of the provider interface's result). */
+export interface ProviderRefundAnswer {
+  status: 'succeeded' | 'pending' | 'failed';
+  provider_reference: string;
+  failure_code: string | null;
+}
+
+/** Records what the provider answered: settled, or accepted (pending) and settled later by its event. */
+export async function recordProviderRefund(q: Queryable, id: string, answer: ProviderRefundAnswer): Promise<void> {
+  if (answer.status === 'pending') {
+    await q.query(
+      `UPDATE refunds SET provider_reference = coalesce(provider_reference, $2),
+         failure_reason = CASE WHEN starts_with(coalesce(failure_reason, ''), $3) THEN NULL ELSE failure_reason END
+       WHERE id = $1`,
+      [id, answer.provider_reference, OUTCOME_UNKNOWN],
+    );
+    return;
+  }
+  await setRefundOutcome(q, id, {
+    status: answer.status,
+    provider_reference: answer.provider_reference,
+    failure_reason: answer.failure_code ?? undefined,
+  });
+}
+
 export async function reopenRefund(q: Queryable, id: string): Promise<Refund> {
   const { rows } = await q.query<Refund>(`SELECT ${COLUMNS} FROM refunds WHERE id = $1 FOR UPDATE`, [id]);
   const refund = rows[0] && toRefund(rows[0]);

@@ -1,5 +1,5 @@
 // "Did we lose anything?": the reconciliation report, checked when asked, and the last daily one.
-import { RECONCILIATION_CHECKS, lastDailyReconciliation, reconcile } from '../../billing/reconciliation.ts';
+import { RECONCILIATION_CHECKS, lastDailyReconciliation, reconcile } from '../../billing/reconciliation/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';

@@ -1,18 +1,18 @@
 // refund_creation: record → provider refund → stats → customer email → team notice.
 import { defineWorkflow, isSkippedOutput } from '../../../engine/index.ts';
-import type { AnyWorkflow, RunEndContext } from '../../../engine/index.ts';
-import { ConflictError, PermanentError } from '../../../errors.ts';
+import type { AnyWorkflow } from '../../../engine/index.ts';
+import { PermanentError } from '../../../errors.ts';
 import {
   createRefund,
   getPayment,
   getRefund,
-  setRefundOutcome,
+  recordProviderRefund,
   findRefund,
   markRefundNotExecuted,
   reopenRefund,
 } from '../../records/index.ts';
 import type { Refund } from '../../records/index.ts';
-import type { RefundInput as ProviderRefundInput } from '../../../providers/index.ts';
+import type { RefundInput as ProviderRefundInput, RefundResult } from '../../../providers/index.ts';
 import { countRefund } from '../../stats/index.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
 import { parseRefundRunInput } from './input.ts';
@@ -20,6 +20,7 @@ import type { RefundCreationInput } from './input.ts';
 import { doneAtProvider } from '../shared/origin.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, outputOrSkipped } from '../shared/steps.ts';
 import { customerEmailStep, internalNoticeStep } from '../shared/notify-steps.ts';
+import { REFUND_PROVIDER_STEP, lookUpAfterFailure, settleStoppedRun } from './settle.ts';
 
 const PROVIDER_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
 
@@ -34,35 +35,6 @@ interface Executed {
 
 function refundView(refund: Refund) {
   return { id: refund.id, amount: refund.amount, currency: refund.currency, reason: refund.reason };
-}
-
-const PROVIDER_STEP = 'execute_provider_refund';
-
-/**
- * The run stopped for good (failed, or cancelled) — what that means for its refund. Stopped
- * before the provider refund was made, the refund never will be: failed or cancelled, its amount
- * free again, never counted (a restart of a failed run reopens it). Stopped after it, the money
- * moved: the refund stays as the provider left it and is counted now, as update_stats would have.
- */
-async function settleStoppedRun(ctx: RunEndContext<RefundCreationInput>): Promise<void> {
-  const refund = await findRefund(ctx.tx, ctx.input.refund_id);
-  if (!refund) return; // stopped before record_refund wrote it
-  const providerStep = ctx.steps.indexOf(PROVIDER_STEP);
-  if (ctx.stepIndex > providerStep) {
-    if (refund.status === 'pending' || refund.status === 'succeeded') await countRefund(ctx.tx, refund.id);
-    return;
-  }
-  if (ctx.status === 'cancelled' && ctx.stepRunning && ctx.stepIndex === providerStep) {
-    throw new ConflictError(
-      `the refund is being made at the provider right now; cancel once this attempt has ended, or let it finish`,
-      { refund_id: refund.id },
-    );
-  }
-  const why =
-    ctx.status === 'cancelled'
-      ? `the run was cancelled at ${ctx.steps[ctx.stepIndex]} (${ctx.reason})`
-      : `the run failed at ${ctx.steps[ctx.stepIndex]} (${ctx.reason})`;
-  await markRefundNotExecuted(ctx.tx, refund.id, ctx.status, why);
 }
 
 export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
@@ -103,7 +75,7 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         },
       },
       {
-        name: PROVIDER_STEP,
+        name: REFUND_PROVIDER_STEP,
         kind: 'external',
         retry: PROVIDER_RETRY,
         whenSkipped:
@@ -137,29 +109,25 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
               `payment ${payment.id} has no provider reference: nothing to refund at the provider`,
             );
           }
-          // A PermanentError (the provider's 4xx) leaves the refund pending and fails the run at
-          // once; the operator fixes the cause and restarts, and the key makes the retry safe.
-          const result = await deps.provider.refund({
-            idempotencyKey: ctx.idempotencyKey,
-            firstAttempt: ctx.firstAttempt,
-            chargeReference: payment.provider_reference,
-            amount: refund.amount,
-            reason: providerReason(refund.reason),
-            metadata: { billflow_refund_id: refund.id },
-          });
-          if (result.status === 'pending') {
-            // Accepted, money not back yet: the provider's event settles it later.
-            await deps.db.query(
-              'UPDATE refunds SET provider_reference = coalesce(provider_reference, $2) WHERE id = $1',
-              [refund.id, result.provider_reference],
-            );
-          } else {
-            await setRefundOutcome(deps.db, refund.id, {
-              status: result.status,
-              provider_reference: result.provider_reference,
-              failure_reason: result.failure_code ?? undefined,
+          // A PermanentError (the provider's 4xx) fails the run at once; the operator fixes the
+          // cause and restarts, and the key makes the retry safe. Any other error may hide a
+          // refund made with its answer lost: the provider is asked before the step gives up.
+          const query = { idempotencyKey: ctx.idempotencyKey, chargeReference: payment.provider_reference };
+          let result: RefundResult;
+          try {
+            result = await deps.provider.refund({
+              ...query,
+              firstAttempt: ctx.firstAttempt,
+              amount: refund.amount,
+              reason: providerReason(refund.reason),
+              metadata: { billflow_refund_id: refund.id },
             });
+          } catch (error) {
+            const found = await lookUpAfterFailure(deps.db, deps.provider, refund, query, error);
+            if (!found) throw error;
+            result = found;
           }
+          await recordProviderRefund(deps.db, refund.id, result);
           return {
             provider: deps.provider.name,
             action: 'refunded',
@@ -175,14 +143,14 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
-          const executed = outputOrSkipped<Executed>(ctx, PROVIDER_STEP);
+          const executed = outputOrSkipped<Executed>(ctx, REFUND_PROVIDER_STEP);
           if (isSkippedOutput(executed)) {
             // The operator chose not to make it: recorded as not executed, never counted.
             const refund = await markRefundNotExecuted(
               ctx.tx,
               refundId(ctx),
               'cancelled',
-              `an operator skipped ${PROVIDER_STEP} (${executed.reason})`,
+              `an operator skipped ${REFUND_PROVIDER_STEP} (${executed.reason})`,
             );
             return { counted: false, status: refund.status, reason: 'the provider refund was skipped: not executed' };
           }
@@ -194,7 +162,7 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         },
       },
       customerEmailStep<RefundCreationInput>(deps, 'refund_created', async (ctx, q) => {
-        const executed = outputOrSkipped<Executed>(ctx, PROVIDER_STEP);
+        const executed = outputOrSkipped<Executed>(ctx, REFUND_PROVIDER_STEP);
         if (isSkippedOutput(executed)) return { skip: 'the provider refund was skipped: no money was returned' };
         if (executed.status === 'failed') return { skip: 'the provider refused the refund' };
         const refund = await getRefund(q, refundId(ctx));

@@ -1561,7 +1561,7 @@ export interface components {
         };
         ReconciliationCheck: {
             /** @enum {string} */
-            name: "records_have_runs" | "stripe_events_handled" | "stats_match_recount" | "runs_within_lease" | "provider_subscriptions";
+            name: "records_have_runs" | "stripe_events_handled" | "stats_match_recount" | "runs_within_lease" | "provider_subscriptions" | "provider_refunds";
             title: string;
             ok: boolean;
             /** @description All findings; `findings` lists the first 100. */

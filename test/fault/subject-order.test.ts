@@ -2,9 +2,6 @@
 // PostgreSQL, one of them killed with -9 mid-way and started again: every subscription Billflow
 // cancelled is cancelled at the provider too (the runs of one customer never race there).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { test } from 'node:test';
 import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
@@ -14,33 +11,10 @@ import { createSandboxProvider } from '../../src/providers/index.ts';
 import { TEST_DATABASES, freshDatabase } from '../helpers/databases.ts';
 import { seedCustomer, seedPlan } from '../billing/helpers.ts';
 import { STILL_ACTIVE_AT_PROVIDER } from '../billing/workflow-support.ts';
-import { WorkerProcess, until } from './harness.ts';
+import { until } from './harness.ts';
+import { billflowWorker, runStatuses } from './billflow-workers.ts';
 
 const SUBSCRIPTIONS = 200;
-const BIN = path.resolve('bin/billflow.js');
-
-function billflowWorker(url: string, label: string): WorkerProcess {
-  const child = spawn(process.execPath, [BIN, 'worker'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      LOG_LEVEL: 'info',
-      BILLFLOW_LEASE_MS: '2000',
-      BILLFLOW_POLL_INTERVAL_MS: '200',
-      BILLFLOW_WORKER_CONCURRENCY: '16',
-      BILLFLOW_MAINTENANCE_INTERVAL_MS: '600000',
-    },
-  });
-  return new WorkerProcess(`billflow_worker_${label}_${randomBytes(2).toString('hex')}`, child);
-}
-
-async function terminal(db: Awaited<ReturnType<typeof freshDatabase>>['db']) {
-  const { rows } = await db.query<{ status: string; n: number }>(
-    'SELECT status, count(*)::int AS n FROM workflow_runs GROUP BY status',
-  );
-  return Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>;
-}
 
 test(
   'create then cancel 200 subscriptions across 2 worker processes, one killed -9: none stays active at the provider',
@@ -100,12 +74,12 @@ test(
       await until(
         'every run finished',
         async () => {
-          const counts = await terminal(db);
+          const counts = await runStatuses(db);
           return (counts.pending ?? 0) + (counts.in_progress ?? 0) === 0 ? counts : undefined;
         },
-        { timeoutMs: 240_000, intervalMs: 250, describe: async () => JSON.stringify(await terminal(db)) },
+        { timeoutMs: 240_000, intervalMs: 250, describe: async () => JSON.stringify(await runStatuses(db)) },
       );
-      const counts = await terminal(db);
+      const counts = await runStatuses(db);
       assert.deepEqual(counts, { completed: SUBSCRIPTIONS * 2 }, 'every run completed');
       assert.deepEqual(await db.query(STILL_ACTIVE_AT_PROVIDER).then((r) => r.rows), []);
       const { rows: cancelled } = await db.query<{ n: number }>(

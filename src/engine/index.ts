@@ -1,5 +1,7 @@
 // The engine's public surface: durable runs and steps; it knows nothing of billing.
 export * from './define.ts';
+export { dbStep, externalStep } from './steps.ts';
+export type { OutputOf, StepOutput } from './steps.ts';
 export { startWorkflow } from './start.ts';
 export type { StartRequest, StartResult } from './start.ts';
 export { createStarter } from './starter.ts';

@@ -2,8 +2,8 @@
 // send_internal_notice → await_payment (until paid or due) → send_overdue_warning →
 // await_grace_period (until due + graceDays) → disable_customer. A paid (or voided) invoice ends
 // the run early; paying it wakes the run (wakeWaitingRuns), so it ends at once, not at the due date.
-import { defineWorkflow, finishRun, waitUntil } from '../../../engine/index.ts';
-import type { AnyWorkflow, DbStepContext, ExternalStep } from '../../../engine/index.ts';
+import { dbStep, defineWorkflow, finishRun, waitUntil } from '../../../engine/index.ts';
+import type { AnyWorkflow, DbStepContext, ExternalStep, StepOutput } from '../../../engine/index.ts';
 import { createNotification, getNotificationSettings, renderTemplate, sendKey } from '../../../notify/index.ts';
 import { createInvoice, getCustomer, getInvoice, setCustomerStatus, findInvoice } from '../../records/index.ts';
 import { DEFAULT_GRACE_DAYS } from '../shared/deps.ts';
@@ -11,10 +11,13 @@ import type { WorkflowDeps } from '../shared/deps.ts';
 import { parseInvoiceRunInput } from './input.ts';
 import type { InvoiceRunInput } from './input.ts';
 import { invoicePdf, invoiceView, pdfPageCount } from '../shared/documents.ts';
-import { DB_RETRY, ONE_RUN_PER_CUSTOMER, iso, outputOf } from '../shared/steps.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, iso } from '../shared/steps.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from '../shared/notify-steps.ts';
 
 const DAY_MS = 86_400_000;
+
+/** record_invoice, which every later step reads. */
+type Recorded = StepOutput<RecordInvoiceOutput>;
 
 export interface RecordInvoiceOutput {
   invoice_id: string;
@@ -29,8 +32,8 @@ export interface RecordInvoiceOutput {
  * The invoice as the waiting steps see it, locked against a concurrent payment: either the payment
  * committed first (and is seen here), or it waits for this step to record its timer and then wakes it.
  */
-async function lockedInvoice(ctx: DbStepContext<InvoiceRunInput>) {
-  const { invoice_id } = outputOf<RecordInvoiceOutput>(ctx, 'record_invoice');
+async function lockedInvoice(ctx: DbStepContext<InvoiceRunInput>, recorded: Recorded) {
+  const { invoice_id } = recorded.output(ctx);
   const { rows } = await ctx.tx.query<{ status: string; paid_at: Date | null; paid_by_payment_id: string | null }>(
     'SELECT status, paid_at, paid_by_payment_id FROM invoices WHERE id = $1 FOR SHARE',
     [invoice_id],
@@ -49,13 +52,18 @@ function settled(invoice: { status: string; paid_at: Date | null; paid_by_paymen
   return undefined;
 }
 
-function awaitStep(name: string, until: (ctx: DbStepContext<InvoiceRunInput>) => Date, then: string) {
+function awaitStep(
+  recorded: Recorded,
+  name: string,
+  until: (ctx: DbStepContext<InvoiceRunInput>) => Date,
+  then: string,
+) {
   return {
     name,
     kind: 'db' as const,
     retry: DB_RETRY,
     async run(ctx: DbStepContext<InvoiceRunInput>): Promise<unknown> {
-      const invoice = await lockedInvoice(ctx);
+      const invoice = await lockedInvoice(ctx, recorded);
       const done = settled(invoice);
       if (done) return done;
       const at = until(ctx);
@@ -70,21 +78,20 @@ function graceEnd(deps: WorkflowDeps, dueAt: string): Date {
 }
 
 /** send_overdue_warning: the invoice_overdue email, unless the invoice was settled meanwhile. */
-function overdueWarningStep(deps: WorkflowDeps): ExternalStep<InvoiceRunInput> {
+function overdueWarningStep(deps: WorkflowDeps, recorded: Recorded): ExternalStep<InvoiceRunInput> {
   const email = customerEmailStep<InvoiceRunInput>(deps, 'invoice_overdue', async (ctx, db) => {
-    const recorded = outputOf<RecordInvoiceOutput>(ctx, 'record_invoice');
-    const invoice = await getInvoice(db, recorded.invoice_id);
+    const record = recorded.output(ctx);
+    const invoice = await getInvoice(db, record.invoice_id);
     return {
       customerId: invoice.customer_id,
-      data: { invoice: invoiceView(invoice), grace_period_ends: graceEnd(deps, recorded.due_at).toISOString() },
+      data: { invoice: invoiceView(invoice), grace_period_ends: graceEnd(deps, record.due_at).toISOString() },
     };
   });
   return {
     ...email,
     name: 'send_overdue_warning',
     async run(ctx): Promise<unknown> {
-      const recorded = outputOf<RecordInvoiceOutput>(ctx, 'record_invoice');
-      const invoice = await getInvoice(deps.db, recorded.invoice_id);
+      const invoice = await getInvoice(deps.db, recorded.output(ctx).invoice_id);
       const done = settled(invoice);
       if (done) return done;
       return email.run(ctx);
@@ -93,30 +100,30 @@ function overdueWarningStep(deps: WorkflowDeps): ExternalStep<InvoiceRunInput> {
 }
 
 export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
+  const recorded = dbStep({
+    name: 'record_invoice',
+    retry: DB_RETRY,
+    async run(ctx: DbStepContext<InvoiceRunInput>): Promise<RecordInvoiceOutput> {
+      const { invoice_id, ...input } = ctx.input;
+      const invoice =
+        (await findInvoice(ctx.tx, invoice_id)) ??
+        (await createInvoice(ctx.tx, input, { id: invoice_id, at: ctx.now() }));
+      return {
+        invoice_id: invoice.id,
+        number: invoice.number,
+        customer_id: invoice.customer_id,
+        total: invoice.total,
+        currency: invoice.currency,
+        due_at: invoice.due_at.toISOString(),
+      };
+    },
+  });
   return defineWorkflow<InvoiceRunInput>({
     type: 'invoice_creation',
     parseInput: parseInvoiceRunInput,
     concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
-      {
-        name: 'record_invoice',
-        kind: 'db',
-        retry: DB_RETRY,
-        async run(ctx): Promise<RecordInvoiceOutput> {
-          const { invoice_id, ...input } = ctx.input;
-          const invoice =
-            (await findInvoice(ctx.tx, invoice_id)) ??
-            (await createInvoice(ctx.tx, input, { id: invoice_id, at: ctx.now() }));
-          return {
-            invoice_id: invoice.id,
-            number: invoice.number,
-            customer_id: invoice.customer_id,
-            total: invoice.total,
-            currency: invoice.currency,
-            due_at: invoice.due_at.toISOString(),
-          };
-        },
-      },
+      recorded,
       {
         name: 'render_invoice_pdf',
         kind: 'external',
@@ -124,13 +131,13 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
         // Rendered to prove the document builds before it is mailed; the email step renders it
         // again, so the run history keeps only this summary, never the bytes.
         async run(ctx) {
-          const { invoice_id, number } = outputOf<RecordInvoiceOutput>(ctx, 'record_invoice');
+          const { invoice_id, number } = recorded.output(ctx);
           const pdf = await invoicePdf(deps, deps.db, invoice_id);
           return { number, pages: pdfPageCount(pdf), bytes: pdf.byteLength };
         },
       },
       customerEmailStep<InvoiceRunInput>(deps, 'invoice_created', async (ctx, db) => {
-        const { invoice_id } = outputOf<RecordInvoiceOutput>(ctx, 'record_invoice');
+        const { invoice_id } = recorded.output(ctx);
         const invoice = await getInvoice(db, invoice_id);
         const pdf = await invoicePdf(deps, db, invoice_id);
         return {
@@ -140,20 +147,17 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
         };
       }),
       internalNoticeStep<InvoiceRunInput>(deps, 'invoice_created', async (ctx, db) => {
-        const { invoice_id } = outputOf<RecordInvoiceOutput>(ctx, 'record_invoice');
+        const { invoice_id } = recorded.output(ctx);
         const invoice = await getInvoice(db, invoice_id);
         const customer = await getCustomer(db, invoice.customer_id);
         return { data: { customer: customerView(customer), invoice: invoiceView(invoice) } };
       }),
+      awaitStep(recorded, 'await_payment', (ctx) => new Date(recorded.output(ctx).due_at), 'send_overdue_warning'),
+      overdueWarningStep(deps, recorded),
       awaitStep(
-        'await_payment',
-        (ctx) => new Date(outputOf<RecordInvoiceOutput>(ctx, 'record_invoice').due_at),
-        'send_overdue_warning',
-      ),
-      overdueWarningStep(deps),
-      awaitStep(
+        recorded,
         'await_grace_period',
-        (ctx) => graceEnd(deps, outputOf<RecordInvoiceOutput>(ctx, 'record_invoice').due_at),
+        (ctx) => graceEnd(deps, recorded.output(ctx).due_at),
         'disable_customer',
       ),
       {
@@ -161,32 +165,32 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx): Promise<unknown> {
-          const done = settled(await lockedInvoice(ctx));
+          const done = settled(await lockedInvoice(ctx, recorded));
           if (done) return done;
-          const recorded = outputOf<RecordInvoiceOutput>(ctx, 'record_invoice');
-          const before = await getCustomer(ctx.tx, recorded.customer_id);
-          const customer = await setCustomerStatus(ctx.tx, recorded.customer_id, 'disabled', { at: ctx.now() });
+          const record = recorded.output(ctx);
+          const before = await getCustomer(ctx.tx, record.customer_id);
+          const customer = await setCustomerStatus(ctx.tx, record.customer_id, 'disabled', { at: ctx.now() });
           return {
             customer_id: customer.id,
             status_before: before.status,
             status: customer.status,
-            notice: await disabledNotice(ctx, recorded),
+            notice: await disabledNotice(ctx, record),
           };
         },
       },
     ],
-  }) as AnyWorkflow;
+  });
 }
 
 /**
  * The team's in-app notice, written with the status change (exactly once). Slack and team email
  * are not sent from here: this is a db step, and a message out must not hold its transaction.
  */
-async function disabledNotice(ctx: DbStepContext<InvoiceRunInput>, recorded: RecordInvoiceOutput) {
+async function disabledNotice(ctx: DbStepContext<InvoiceRunInput>, record: RecordInvoiceOutput) {
   const settings = await getNotificationSettings(ctx.tx, 'customer_disabled');
   if (!settings.in_app) return 'in-app notice off';
-  const customer = await getCustomer(ctx.tx, recorded.customer_id);
-  const invoice = await getInvoice(ctx.tx, recorded.invoice_id);
+  const customer = await getCustomer(ctx.tx, record.customer_id);
+  const invoice = await getInvoice(ctx.tx, record.invoice_id);
   const text = await renderTemplate(ctx.tx, {
     event: 'customer_disabled',
     channel: 'internal',

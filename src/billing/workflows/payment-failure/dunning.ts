@@ -1,8 +1,8 @@
 // The retry_payment step of payment_failure: durable dunning. Each attempt waits on a durable
 // timer (failed_at + dunningDays[i]), then charges the payment method again under a key of its
 // own, so a re-run of an attempt never charges twice and a new attempt is a new charge.
-import type { ExternalStep, StepContext, StepControl } from '../../../engine/index.ts';
-import { finishRun, waitUntil } from '../../../engine/index.ts';
+import type { StepContext, StepControl, StepOutput } from '../../../engine/index.ts';
+import { externalStep, finishRun, waitUntil } from '../../../engine/index.ts';
 import { newId } from '../../../ids.ts';
 import type { ChargeResult, Decline } from '../../../providers/index.ts';
 import { findInvoice, getCustomer } from '../../records/index.ts';
@@ -10,7 +10,7 @@ import { DEFAULT_DUNNING_DAYS } from '../shared/deps.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
 import { doneAtProvider } from '../shared/origin.ts';
 import type { PaymentRunInput } from '../shared/payment-input.ts';
-import { PROVIDER_RETRY, outputOf } from '../shared/steps.ts';
+import { EXTERNAL_RETRY } from '../shared/steps.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -142,13 +142,13 @@ async function recover(deps: WorkflowDeps, ctx: StepContext<PaymentRunInput>, re
   return { payment_id: recorded?.payment_id ?? paymentId, run_id: started.runId };
 }
 
-export function retryPaymentStep(deps: WorkflowDeps): ExternalStep<PaymentRunInput> {
-  return {
+/** retry_payment, reading what `recorded` (record_failure) found. */
+export function retryPaymentStep(deps: WorkflowDeps, recorded: StepOutput<RecordFailureOutput>) {
+  return externalStep({
     name: 'retry_payment',
-    kind: 'external',
-    retry: PROVIDER_RETRY,
-    async run(ctx): Promise<RetryPaymentOutput | StepControl> {
-      const failure = outputOf<RecordFailureOutput>(ctx, 'record_failure');
+    retry: EXTERNAL_RETRY,
+    async run(ctx: StepContext<PaymentRunInput>): Promise<RetryPaymentOutput | StepControl> {
+      const failure = recorded.output(ctx);
       const days = dunningSchedule(deps);
       const state = ctx.state as DunningState | undefined;
       if (!state) {
@@ -193,5 +193,5 @@ export function retryPaymentStep(deps: WorkflowDeps): ExternalStep<PaymentRunInp
       if (!next) return { outcome: 'exhausted', attempts, reason: `all ${days.length} retries declined` };
       return waitUntil(next, { attempt: n + 1, due_at: next.toISOString(), attempts } satisfies DunningState);
     },
-  };
+  });
 }

@@ -2,17 +2,17 @@
 // (durable dunning; a success finishes the run as recovered) → cancel_subscriptions (retries
 // exhausted or a hard decline: the customer's subscriptions end now, no refund).
 import type { Queryable } from '../../../db/types.ts';
-import { defineWorkflow } from '../../../engine/index.ts';
-import type { AnyWorkflow } from '../../../engine/index.ts';
+import { dbStep, defineWorkflow } from '../../../engine/index.ts';
+import type { AnyWorkflow, DbStepContext, StepContext } from '../../../engine/index.ts';
 import { classifyDecline } from '../../../providers/index.ts';
 import { getCustomer, getPayment, recordPayment, findPayment } from '../../records/index.ts';
 import { countPayment } from '../../stats/index.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
 import { attemptDueAt, dunningSchedule, retryBlocker, retryPaymentStep } from './dunning.ts';
-import type { RecordFailureOutput, RetryPaymentOutput } from './dunning.ts';
+import type { RecordFailureOutput } from './dunning.ts';
 import { parsePaymentRunInput } from '../shared/payment-input.ts';
 import type { PaymentRunInput } from '../shared/payment-input.ts';
-import { DB_RETRY, ONE_RUN_PER_CUSTOMER, outputOf } from '../shared/steps.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER } from '../shared/steps.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from '../shared/notify-steps.ts';
 
 export interface CancelSubscriptionsOutput {
@@ -23,56 +23,56 @@ export interface CancelSubscriptionsOutput {
   already_ending: string[];
 }
 
-async function failureData(q: Queryable, ctx: { outputs: Readonly<Record<string, unknown>> }) {
-  const failure = ctx.outputs.record_failure as RecordFailureOutput;
-  const payment = await getPayment(q, failure.payment_id);
-  return {
-    payment: {
-      id: payment.id,
-      amount: payment.amount,
-      currency: payment.currency,
-      failure_reason: payment.failure_message ?? payment.failure_code?.replace(/_/g, ' '),
-    },
-    next_retry_at: failure.next_retry_at,
-  };
-}
-
 export function paymentFailure(deps: WorkflowDeps): AnyWorkflow {
+  const recorded = dbStep({
+    name: 'record_failure',
+    retry: DB_RETRY,
+    // The failure is counted here (payment_failures): this workflow has no update_stats step.
+    async run(ctx: DbStepContext<PaymentRunInput>): Promise<RecordFailureOutput> {
+      const { payment_id, payment_method, ...facts } = ctx.input;
+      void payment_method;
+      const payment =
+        (await findPayment(ctx.tx, payment_id)) ??
+        (await recordPayment(ctx.tx, facts, { id: payment_id, at: ctx.now() }));
+      const counted = await countPayment(ctx.tx, payment.id);
+      const failureCode = payment.failure_code ?? 'unknown';
+      const decline = classifyDecline(failureCode);
+      const failedAt = payment.created_at.toISOString();
+      const retryable = retryBlocker(ctx.input, decline) === undefined;
+      const next = retryable ? attemptDueAt(failedAt, dunningSchedule(deps), 1) : null;
+      return {
+        payment_id: payment.id,
+        customer_id: payment.customer_id,
+        amount: payment.amount,
+        currency: payment.currency,
+        failure_code: failureCode,
+        decline,
+        failed_at: failedAt,
+        counted,
+        next_retry_at: next?.toISOString() ?? null,
+      };
+    },
+  });
+  const retry = retryPaymentStep(deps, recorded);
+  const failureData = async (q: Queryable, ctx: StepContext<PaymentRunInput>) => {
+    const failure = recorded.output(ctx);
+    const payment = await getPayment(q, failure.payment_id);
+    return {
+      payment: {
+        id: payment.id,
+        amount: payment.amount,
+        currency: payment.currency,
+        failure_reason: payment.failure_message ?? payment.failure_code?.replace(/_/g, ' '),
+      },
+      next_retry_at: failure.next_retry_at,
+    };
+  };
   return defineWorkflow<PaymentRunInput>({
     type: 'payment_failure',
     parseInput: (raw) => parsePaymentRunInput(raw, 'failed'),
     concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
-      {
-        name: 'record_failure',
-        kind: 'db',
-        retry: DB_RETRY,
-        // The failure is counted here (payment_failures): this workflow has no update_stats step.
-        async run(ctx): Promise<RecordFailureOutput> {
-          const { payment_id, payment_method, ...facts } = ctx.input;
-          void payment_method;
-          const payment =
-            (await findPayment(ctx.tx, payment_id)) ??
-            (await recordPayment(ctx.tx, facts, { id: payment_id, at: ctx.now() }));
-          const counted = await countPayment(ctx.tx, payment.id);
-          const failureCode = payment.failure_code ?? 'unknown';
-          const decline = classifyDecline(failureCode);
-          const failedAt = payment.created_at.toISOString();
-          const retryable = retryBlocker(ctx.input, decline) === undefined;
-          const next = retryable ? attemptDueAt(failedAt, dunningSchedule(deps), 1) : null;
-          return {
-            payment_id: payment.id,
-            customer_id: payment.customer_id,
-            amount: payment.amount,
-            currency: payment.currency,
-            failure_code: failureCode,
-            decline,
-            failed_at: failedAt,
-            counted,
-            next_retry_at: next?.toISOString() ?? null,
-          };
-        },
-      },
+      recorded,
       customerEmailStep<PaymentRunInput>(deps, 'payment_failed', async (ctx, db) => ({
         customerId: ctx.input.customer_id,
         data: await failureData(db, ctx),
@@ -81,14 +81,14 @@ export function paymentFailure(deps: WorkflowDeps): AnyWorkflow {
         const customer = await getCustomer(db, ctx.input.customer_id);
         return { data: { customer: customerView(customer), ...(await failureData(db, ctx)) } };
       }),
-      retryPaymentStep(deps),
+      retry,
       {
         name: 'cancel_subscriptions',
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx): Promise<CancelSubscriptionsOutput> {
-          const failure = outputOf<RecordFailureOutput>(ctx, 'record_failure');
-          const dunning = outputOf<RetryPaymentOutput>(ctx, 'retry_payment');
+          const failure = recorded.output(ctx);
+          const dunning = retry.output(ctx);
           const reason = `payment ${failure.payment_id} unpaid: ${dunning.outcome.replace(/_/g, ' ')}`;
           const { rows } = await ctx.tx.query<{ id: string; cancel_at: Date | null }>(
             `SELECT id, cancel_at FROM subscriptions WHERE customer_id = $1 AND status <> 'cancelled' ORDER BY id`,
@@ -120,5 +120,5 @@ export function paymentFailure(deps: WorkflowDeps): AnyWorkflow {
         },
       },
     ],
-  }) as AnyWorkflow;
+  });
 }

@@ -1,8 +1,8 @@
 // payment_success: record_payment → generate_receipt → update_stats → send_customer_email (receipt
 // PDF attached) → send_internal_notice.
 import type { Queryable } from '../../../db/types.ts';
-import { defineWorkflow, wakeWaitingRuns } from '../../../engine/index.ts';
-import type { AnyWorkflow, DbStepContext } from '../../../engine/index.ts';
+import { dbStep, defineWorkflow, wakeWaitingRuns } from '../../../engine/index.ts';
+import type { AnyWorkflow, DbStepContext, StepContext } from '../../../engine/index.ts';
 import { renderReceiptPdf } from '../../../notify/index.ts';
 import {
   createReceipt,
@@ -19,7 +19,7 @@ import type { WorkflowDeps } from '../shared/deps.ts';
 import { sellerParty } from '../shared/documents.ts';
 import { parsePaymentRunInput } from '../shared/payment-input.ts';
 import type { PaymentRunInput } from '../shared/payment-input.ts';
-import { DB_RETRY, ONE_RUN_PER_CUSTOMER, iso, outputOf } from '../shared/steps.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, iso } from '../shared/steps.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from '../shared/notify-steps.ts';
 
 export interface RecordPaymentOutput {
@@ -107,55 +107,47 @@ async function receiptPdf(deps: WorkflowDeps, q: Queryable, paymentId: string, r
   });
 }
 
-interface ReceiptOutput {
-  receipt_id: string;
-  number: string;
-}
-
-async function templateData(q: Queryable, ctx: { outputs: Readonly<Record<string, unknown>>; runId: string }) {
-  const recorded = ctx.outputs.record_payment as RecordPaymentOutput;
-  const receipt = ctx.outputs.generate_receipt as ReceiptOutput;
-  const payment = await getPayment(q, recorded.payment_id);
-  return {
-    payment: { id: payment.id, amount: payment.amount, currency: payment.currency, paid_at: iso(payment.created_at) },
-    receipt: { number: receipt.number },
-  };
-}
-
 export function paymentSuccess(deps: WorkflowDeps): AnyWorkflow {
+  const recorded = dbStep({
+    name: 'record_payment',
+    retry: DB_RETRY,
+    run: (ctx: DbStepContext<PaymentRunInput>) => recordPaymentStep(ctx, ctx.input),
+  });
+  const receipt = dbStep({
+    name: 'generate_receipt',
+    retry: DB_RETRY,
+    async run(ctx: DbStepContext<PaymentRunInput>) {
+      const { payment_id } = recorded.output(ctx);
+      const receipt = await createReceipt(ctx.tx, payment_id, { at: ctx.now() });
+      return { receipt_id: receipt.id, number: receipt.number };
+    },
+  });
+  const templateData = async (q: Queryable, ctx: StepContext<PaymentRunInput>) => {
+    const payment = await getPayment(q, recorded.output(ctx).payment_id);
+    return {
+      payment: { id: payment.id, amount: payment.amount, currency: payment.currency, paid_at: iso(payment.created_at) },
+      receipt: { number: receipt.output(ctx).number },
+    };
+  };
   return defineWorkflow<PaymentRunInput>({
     type: 'payment_success',
     parseInput: (raw) => parsePaymentRunInput(raw, 'succeeded'),
     concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
-      {
-        name: 'record_payment',
-        kind: 'db',
-        retry: DB_RETRY,
-        run: (ctx) => recordPaymentStep(ctx, ctx.input),
-      },
-      {
-        name: 'generate_receipt',
-        kind: 'db',
-        retry: DB_RETRY,
-        async run(ctx): Promise<ReceiptOutput> {
-          const { payment_id } = outputOf<RecordPaymentOutput>(ctx, 'record_payment');
-          const receipt = await createReceipt(ctx.tx, payment_id, { at: ctx.now() });
-          return { receipt_id: receipt.id, number: receipt.number };
-        },
-      },
+      recorded,
+      receipt,
       {
         name: 'update_stats',
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
-          const recorded = outputOf<RecordPaymentOutput>(ctx, 'record_payment');
+          const payment = recorded.output(ctx);
           // False when another run already counted this payment (the same provider payment twice).
-          const counted = await countPayment(ctx.tx, recorded.payment_id);
-          const status = await refreshCustomerStatus(ctx.tx, recorded.customer_id, ctx.now());
+          const counted = await countPayment(ctx.tx, payment.payment_id);
+          const status = await refreshCustomerStatus(ctx.tx, payment.customer_id, ctx.now());
           return {
             counted,
-            revenue: counted ? { amount: recorded.amount, currency: recorded.currency } : null,
+            revenue: counted ? { amount: payment.amount, currency: payment.currency } : null,
             customer_status: status.after,
           };
         },
@@ -174,5 +166,5 @@ export function paymentSuccess(deps: WorkflowDeps): AnyWorkflow {
         return { data: { customer: customerView(customer), ...(await templateData(db, ctx)) } };
       }),
     ],
-  }) as AnyWorkflow;
+  });
 }

@@ -1,6 +1,6 @@
 // refund_creation: record → provider refund → stats → customer email → team notice.
-import { defineWorkflow, isSkippedOutput } from '../../../engine/index.ts';
-import type { AnyWorkflow } from '../../../engine/index.ts';
+import { defineWorkflow, externalStep, isSkippedOutput } from '../../../engine/index.ts';
+import type { AnyWorkflow, StepContext } from '../../../engine/index.ts';
 import { PermanentError } from '../../../errors.ts';
 import {
   createRefund,
@@ -18,7 +18,7 @@ import type { WorkflowDeps } from '../shared/deps.ts';
 import { parseRefundRunInput } from './input.ts';
 import type { RefundCreationInput } from './input.ts';
 import { doneAtProvider } from '../shared/origin.ts';
-import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, outputOrSkipped } from '../shared/steps.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, EXTERNAL_RETRY } from '../shared/steps.ts';
 import { customerEmailStep, internalNoticeStep } from '../shared/notify-steps.ts';
 import { REFUND_PROVIDER_STEP, lookUpAfterFailure, settleStoppedRun } from './settle.ts';
 
@@ -29,16 +29,73 @@ function providerReason(reason: string | null): ProviderRefundInput['reason'] {
   return known ?? 'requested_by_customer';
 }
 
-interface Executed {
-  status: Refund['status'];
-}
-
 function refundView(refund: Refund) {
   return { id: refund.id, amount: refund.amount, currency: refund.currency, reason: refund.reason };
 }
 
 export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
   const refundId = (ctx: { input: RefundCreationInput }) => ctx.input.refund_id;
+  const providerRefund = externalStep({
+    name: REFUND_PROVIDER_STEP,
+    retry: EXTERNAL_RETRY,
+    whenSkipped:
+      'The refund is recorded as not made (cancelled): no money goes back to the customer, its amount can be ' +
+      'refunded again, the statistics do not count it and the customer gets no refund email; the team notice ' +
+      'says so. A refund made by hand elsewhere is recorded with provider_refund_id instead.',
+    async run(ctx: StepContext<RefundCreationInput>) {
+      // Failed with its run before the provider made it, and restarted: pending again.
+      const refund = await deps.db.transaction((tx) => reopenRefund(tx, refundId(ctx)));
+      if (ctx.input.origin) {
+        return {
+          provider: deps.provider.name,
+          action: 'none',
+          reason: doneAtProvider(ctx.input.origin),
+          status: refund.status,
+          provider_refund_id: refund.provider_reference,
+        };
+      }
+      if (refund.status !== 'pending') {
+        // Recorded from the provider's own event, or settled by an earlier attempt.
+        return {
+          provider: deps.provider.name,
+          action: 'linked',
+          status: refund.status,
+          provider_refund_id: refund.provider_reference,
+        };
+      }
+      const payment = await getPayment(deps.db, refund.payment_id);
+      if (!payment.provider_reference) {
+        throw new PermanentError(`payment ${payment.id} has no provider reference: nothing to refund at the provider`);
+      }
+      // A PermanentError (the provider's 4xx) fails the run at once; the operator fixes the
+      // cause and restarts, and the key makes the retry safe. Any other error may hide a
+      // refund made with its answer lost: the provider is asked before the step gives up.
+      const query = { idempotencyKey: ctx.idempotencyKey, chargeReference: payment.provider_reference };
+      let result: RefundResult;
+      try {
+        result = await deps.provider.refund({
+          ...query,
+          firstAttempt: ctx.firstAttempt,
+          amount: refund.amount,
+          reason: providerReason(refund.reason),
+          metadata: { billflow_refund_id: refund.id },
+        });
+      } catch (error) {
+        const found = await lookUpAfterFailure(deps.db, deps.provider, refund, query, error);
+        if (!found) throw error;
+        result = found;
+      }
+      await recordProviderRefund(deps.db, refund.id, result);
+      return {
+        provider: deps.provider.name,
+        action: 'refunded',
+        status: result.status,
+        provider_refund_id: result.provider_reference,
+        amount: result.amount,
+        failure_code: result.failure_code,
+      };
+    },
+  });
   return defineWorkflow<RefundCreationInput>({
     type: 'refund_creation',
     parseInput: parseRefundRunInput,
@@ -74,76 +131,13 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
           };
         },
       },
-      {
-        name: REFUND_PROVIDER_STEP,
-        kind: 'external',
-        retry: PROVIDER_RETRY,
-        whenSkipped:
-          'The refund is recorded as not made (cancelled): no money goes back to the customer, its amount can be ' +
-          'refunded again, the statistics do not count it and the customer gets no refund email; the team notice ' +
-          'says so. A refund made by hand elsewhere is recorded with provider_refund_id instead.',
-        async run(ctx) {
-          // Failed with its run before the provider made it, and restarted: pending again.
-          const refund = await deps.db.transaction((tx) => reopenRefund(tx, refundId(ctx)));
-          if (ctx.input.origin) {
-            return {
-              provider: deps.provider.name,
-              action: 'none',
-              reason: doneAtProvider(ctx.input.origin),
-              status: refund.status,
-              provider_refund_id: refund.provider_reference,
-            };
-          }
-          if (refund.status !== 'pending') {
-            // Recorded from the provider's own event, or settled by an earlier attempt.
-            return {
-              provider: deps.provider.name,
-              action: 'linked',
-              status: refund.status,
-              provider_refund_id: refund.provider_reference,
-            };
-          }
-          const payment = await getPayment(deps.db, refund.payment_id);
-          if (!payment.provider_reference) {
-            throw new PermanentError(
-              `payment ${payment.id} has no provider reference: nothing to refund at the provider`,
-            );
-          }
-          // A PermanentError (the provider's 4xx) fails the run at once; the operator fixes the
-          // cause and restarts, and the key makes the retry safe. Any other error may hide a
-          // refund made with its answer lost: the provider is asked before the step gives up.
-          const query = { idempotencyKey: ctx.idempotencyKey, chargeReference: payment.provider_reference };
-          let result: RefundResult;
-          try {
-            result = await deps.provider.refund({
-              ...query,
-              firstAttempt: ctx.firstAttempt,
-              amount: refund.amount,
-              reason: providerReason(refund.reason),
-              metadata: { billflow_refund_id: refund.id },
-            });
-          } catch (error) {
-            const found = await lookUpAfterFailure(deps.db, deps.provider, refund, query, error);
-            if (!found) throw error;
-            result = found;
-          }
-          await recordProviderRefund(deps.db, refund.id, result);
-          return {
-            provider: deps.provider.name,
-            action: 'refunded',
-            status: result.status,
-            provider_refund_id: result.provider_reference,
-            amount: result.amount,
-            failure_code: result.failure_code,
-          };
-        },
-      },
+      providerRefund,
       {
         name: 'update_stats',
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
-          const executed = outputOrSkipped<Executed>(ctx, REFUND_PROVIDER_STEP);
+          const executed = providerRefund.outputOrSkipped(ctx);
           if (isSkippedOutput(executed)) {
             // The operator chose not to make it: recorded as not executed, never counted.
             const refund = await markRefundNotExecuted(
@@ -162,7 +156,7 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         },
       },
       customerEmailStep<RefundCreationInput>(deps, 'refund_created', async (ctx, q) => {
-        const executed = outputOrSkipped<Executed>(ctx, REFUND_PROVIDER_STEP);
+        const executed = providerRefund.outputOrSkipped(ctx);
         if (isSkippedOutput(executed)) return { skip: 'the provider refund was skipped: no money was returned' };
         if (executed.status === 'failed') return { skip: 'the provider refused the refund' };
         const refund = await getRefund(q, refundId(ctx));
@@ -173,5 +167,5 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
         return { customerId: refund.customer_id, data: { refund: { ...refundView(refund), status: refund.status } } };
       }),
     ],
-  }) as AnyWorkflow;
+  });
 }

@@ -15,15 +15,7 @@ import type {
 import { getCustomer } from '../../records/index.ts';
 import type { Customer } from '../../records/index.ts';
 import type { WorkflowDeps } from './deps.ts';
-
-/** Mail servers and Slack recover in minutes: a few attempts, backing off up to a few minutes. */
-export const MESSAGE_RETRY: Partial<RetryPolicy> = {
-  maxAttempts: 5,
-  initialDelayMs: 5_000,
-  maxDelayMs: 5 * 60_000,
-  factor: 3,
-  jitter: 0.25,
-};
+import { EXTERNAL_RETRY } from './steps.ts';
 
 export interface MessageStepOptions {
   retry?: Partial<RetryPolicy>;
@@ -98,7 +90,7 @@ export function customerEmailStep<I>(
   return {
     name: 'send_customer_email',
     kind: 'external',
-    retry: options.retry ?? MESSAGE_RETRY,
+    retry: options.retry ?? EXTERNAL_RETRY,
     timeoutMs: options.timeoutMs,
     async run(ctx): Promise<CustomerEmailOutput> {
       const spec = await build(ctx, deps.db);
@@ -152,7 +144,7 @@ export function internalNoticeStep<I>(
   return {
     name: 'send_internal_notice',
     kind: 'external',
-    retry: options.retry ?? MESSAGE_RETRY,
+    retry: options.retry ?? EXTERNAL_RETRY,
     timeoutMs: options.timeoutMs,
     async run(ctx): Promise<InternalNoticeOutput> {
       const spec = await build(ctx, deps.db);

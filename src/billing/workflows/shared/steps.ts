@@ -1,13 +1,12 @@
-// Small pieces the billing workflows share: retry policies and reading earlier steps' outputs.
-import { isSkippedOutput } from '../../../engine/index.ts';
-import type { ConcurrencyPolicy, RetryPolicy, SkippedOutput, StepContext } from '../../../engine/index.ts';
-import { PermanentError } from '../../../errors.ts';
+// Small pieces the billing workflows share: retry policies, dates in outputs, order per customer.
+import type { ConcurrencyPolicy, RetryPolicy } from '../../../engine/index.ts';
 
 /**
- * Provider calls: a 5xx or a network error usually clears within minutes; the calls are keyed
- * and looked up on re-run, so retrying never acts twice. A 4xx is a PermanentError: no retry.
+ * Calls out (payment providers, mail servers, Slack): a 5xx or a network error usually clears
+ * within minutes; provider calls are keyed and looked up on re-run and each message send is
+ * recorded, so retrying never acts twice unannounced. A 4xx is a PermanentError: no retry.
  */
-export const PROVIDER_RETRY: Partial<RetryPolicy> = {
+export const EXTERNAL_RETRY: Partial<RetryPolicy> = {
   maxAttempts: 5,
   initialDelayMs: 5_000,
   maxDelayMs: 5 * 60_000,
@@ -17,30 +16,6 @@ export const PROVIDER_RETRY: Partial<RetryPolicy> = {
 
 /** Db steps only fail on contention or a lost connection: retry soon. */
 export const DB_RETRY: Partial<RetryPolicy> = { maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 30_000 };
-
-/**
- * The output of an earlier step of the same run, or the marker an operator's skip left (the
- * engine keeps them by step name): a step that reads a step which may be skipped says what a
- * skip means for it. A missing output is a bug: permanent, no retry changes it.
- */
-export function outputOrSkipped<T>(ctx: StepContext<unknown>, step: string): T | SkippedOutput {
-  const output = ctx.outputs[step];
-  if (output === undefined || output === null) {
-    throw new PermanentError(`step ${step} has no output in run ${ctx.runId}`);
-  }
-  return output as T | SkippedOutput;
-}
-
-/** The output of an earlier step; that step having been skipped fails this one for good, saying so. */
-export function outputOf<T>(ctx: StepContext<unknown>, step: string): T {
-  const output = outputOrSkipped<T>(ctx, step);
-  if (isSkippedOutput(output)) {
-    throw new PermanentError(
-      `step ${ctx.step} needs the output of ${step}, which an operator skipped (${output.reason})`,
-    );
-  }
-  return output;
-}
 
 /** ISO text for a date, as step outputs and template data carry them. */
 export function iso(date: Date | string | null | undefined): string | null {

@@ -1,8 +1,8 @@
 // subscription_cancellation: cancel → refund (its own refund_creation run) → provider → stats →
 // customer email → team notice.
 import type { Queryable } from '../../../db/types.ts';
-import { defineWorkflow, getRun, listRuns } from '../../../engine/index.ts';
-import type { AnyWorkflow } from '../../../engine/index.ts';
+import { dbStep, defineWorkflow, getRun, listRuns } from '../../../engine/index.ts';
+import type { AnyWorkflow, DbStepContext } from '../../../engine/index.ts';
 import { newId } from '../../../ids.ts';
 import { RetryableError } from '../../../errors.ts';
 import {
@@ -16,16 +16,11 @@ import type { CancelWhen } from '../../../providers/index.ts';
 import { countSubscriptionCancelled, refreshCustomerStatus } from '../../stats/index.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
 import { doneAtProvider } from '../shared/origin.ts';
-import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, iso, outputOf } from '../shared/steps.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, EXTERNAL_RETRY, iso } from '../shared/steps.ts';
 import { customerEmailStep, internalNoticeStep } from '../shared/notify-steps.ts';
 import { subscriptionView } from '../shared/documents.ts';
 import { parseCancellationRunInput } from './input.ts';
 import type { CancellationRunInput } from './input.ts';
-
-interface Cancelled {
-  subscription_id: string;
-  customer_id: string;
-}
 
 export interface IssuedRefund {
   refund: CancellationInput['refund'];
@@ -71,90 +66,88 @@ async function cancellationData(q: Parameters<typeof getSubscription>[0], id: st
 }
 
 export function subscriptionCancellation(deps: WorkflowDeps): AnyWorkflow {
-  const cancelled = (ctx: Parameters<typeof outputOf>[0]) => outputOf<Cancelled>(ctx, 'cancel_subscription');
-  const issued = (ctx: Parameters<typeof outputOf>[0]) => outputOf<IssuedRefund>(ctx, 'issue_refund');
+  const cancelled = dbStep({
+    name: 'cancel_subscription',
+    retry: DB_RETRY,
+    async run(ctx: DbStepContext<CancellationRunInput>) {
+      const { subscription_id, mode, cancel_at, reason } = ctx.input;
+      const subscription = await cancelSubscription(
+        ctx.tx,
+        subscription_id,
+        { mode, cancel_at, reason },
+        {
+          at: ctx.now(),
+        },
+      );
+      return {
+        subscription_id: subscription.id,
+        customer_id: subscription.customer_id,
+        mode,
+        status: subscription.status,
+        cancel_at: iso(subscription.cancel_at),
+      };
+    },
+  });
+  const issued = dbStep({
+    name: 'issue_refund',
+    retry: DB_RETRY,
+    async run(ctx: DbStepContext<CancellationRunInput>): Promise<IssuedRefund> {
+      const subscription = await getSubscription(ctx.tx, cancelled.output(ctx).subscription_id);
+      const mode = ctx.input.refund;
+      const base = { refund: mode, amount: 0, currency: subscription.currency };
+      if (mode === 'none') return base;
+      const payment = await lastSucceededPayment(ctx.tx, subscription.id);
+      if (!payment) return base;
+      const amount = cancellationRefundAmount({
+        refund: mode,
+        cancelAt: subscription.cancel_at ?? ctx.now(),
+        subscription,
+        payment,
+      });
+      if (amount <= 0) return { ...base, payment_id: payment.id };
+      // The refund is a run of its own (provider call, stats, emails), started exactly once
+      // with this step; its record is written in the same transaction.
+      const refundId = newId('re');
+      const started = await deps.startRun(ctx.tx, {
+        type: 'refund_creation',
+        input: {
+          refund_id: refundId,
+          payment_id: payment.id,
+          amount,
+          reason: mode === 'full' ? 'cancellation' : 'prorated cancellation',
+        },
+        idempotencyKey: `${ctx.runId}:refund`,
+        subjectRef: refundId,
+        ownerRef: subscription.customer_id,
+        runFirstStep: true,
+        now: ctx.now(),
+      });
+      const output = started.firstStepOutput as { refund_id?: string } | undefined;
+      return {
+        ...base,
+        amount,
+        payment_id: payment.id,
+        refund_id: output?.refund_id ?? refundId,
+        refund_run_id: started.runId,
+      };
+    },
+  });
   return defineWorkflow<CancellationRunInput>({
     type: 'subscription_cancellation',
     parseInput: parseCancellationRunInput,
     concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
-      {
-        name: 'cancel_subscription',
-        kind: 'db',
-        retry: DB_RETRY,
-        async run(ctx) {
-          const { subscription_id, mode, cancel_at, reason } = ctx.input;
-          const subscription = await cancelSubscription(
-            ctx.tx,
-            subscription_id,
-            { mode, cancel_at, reason },
-            {
-              at: ctx.now(),
-            },
-          );
-          return {
-            subscription_id: subscription.id,
-            customer_id: subscription.customer_id,
-            mode,
-            status: subscription.status,
-            cancel_at: iso(subscription.cancel_at),
-          };
-        },
-      },
-      {
-        name: 'issue_refund',
-        kind: 'db',
-        retry: DB_RETRY,
-        async run(ctx): Promise<IssuedRefund> {
-          const subscription = await getSubscription(ctx.tx, cancelled(ctx).subscription_id);
-          const mode = ctx.input.refund;
-          const base = { refund: mode, amount: 0, currency: subscription.currency };
-          if (mode === 'none') return base;
-          const payment = await lastSucceededPayment(ctx.tx, subscription.id);
-          if (!payment) return base;
-          const amount = cancellationRefundAmount({
-            refund: mode,
-            cancelAt: subscription.cancel_at ?? ctx.now(),
-            subscription,
-            payment,
-          });
-          if (amount <= 0) return { ...base, payment_id: payment.id };
-          // The refund is a run of its own (provider call, stats, emails), started exactly once
-          // with this step; its record is written in the same transaction.
-          const refundId = newId('re');
-          const started = await deps.startRun(ctx.tx, {
-            type: 'refund_creation',
-            input: {
-              refund_id: refundId,
-              payment_id: payment.id,
-              amount,
-              reason: mode === 'full' ? 'cancellation' : 'prorated cancellation',
-            },
-            idempotencyKey: `${ctx.runId}:refund`,
-            subjectRef: refundId,
-            ownerRef: subscription.customer_id,
-            runFirstStep: true,
-            now: ctx.now(),
-          });
-          const output = started.firstStepOutput as { refund_id?: string } | undefined;
-          return {
-            ...base,
-            amount,
-            payment_id: payment.id,
-            refund_id: output?.refund_id ?? refundId,
-            refund_run_id: started.runId,
-          };
-        },
-      },
+      cancelled,
+      issued,
       {
         name: 'sync_payment_provider',
         kind: 'external',
-        retry: PROVIDER_RETRY,
+        retry: EXTERNAL_RETRY,
         async run(ctx) {
           if (ctx.input.origin) {
             return { provider: deps.provider.name, action: 'none', reason: doneAtProvider(ctx.input.origin) };
           }
-          const id = cancelled(ctx).subscription_id;
+          const id = cancelled.output(ctx).subscription_id;
           let subscription = await getSubscription(deps.db, id);
           if (!subscription.provider_subscription_id) {
             // Not there yet is not "never there": its creation may be creating it right now.
@@ -190,18 +183,18 @@ export function subscriptionCancellation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
-          const { subscription_id, customer_id } = cancelled(ctx);
+          const { subscription_id, customer_id } = cancelled.output(ctx);
           const counted = await countSubscriptionCancelled(ctx.tx, subscription_id);
           const status = await refreshCustomerStatus(ctx.tx, customer_id, ctx.now());
           return { counted, customer_status: status.after };
         },
       },
       customerEmailStep<CancellationRunInput>(deps, 'subscription_cancelled', (ctx, q) =>
-        cancellationData(q, cancelled(ctx).subscription_id, issued(ctx)),
+        cancellationData(q, cancelled.output(ctx).subscription_id, issued.output(ctx)),
       ),
       internalNoticeStep<CancellationRunInput>(deps, 'subscription_cancelled', (ctx, q) =>
-        cancellationData(q, cancelled(ctx).subscription_id, issued(ctx)),
+        cancellationData(q, cancelled.output(ctx).subscription_id, issued.output(ctx)),
       ),
     ],
-  }) as AnyWorkflow;
+  });
 }

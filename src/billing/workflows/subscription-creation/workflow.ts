@@ -1,6 +1,6 @@
 // subscription_creation: record → provider → stats → customer email → team notice.
-import { defineWorkflow } from '../../../engine/index.ts';
-import type { AnyWorkflow } from '../../../engine/index.ts';
+import { dbStep, defineWorkflow } from '../../../engine/index.ts';
+import type { AnyWorkflow, DbStepContext } from '../../../engine/index.ts';
 import {
   createSubscription,
   getCustomer,
@@ -17,53 +17,47 @@ import { subscriptionView } from '../shared/documents.ts';
 import { parseSubscriptionRunInput } from './input.ts';
 import type { SubscriptionCreationInput } from './input.ts';
 import { doneAtProvider } from '../shared/origin.ts';
-import { DB_RETRY, ONE_RUN_PER_CUSTOMER, PROVIDER_RETRY, iso, outputOf } from '../shared/steps.ts';
+import { DB_RETRY, ONE_RUN_PER_CUSTOMER, EXTERNAL_RETRY, iso } from '../shared/steps.ts';
 import { customerEmailStep, internalNoticeStep } from '../shared/notify-steps.ts';
 
-interface Recorded {
-  subscription_id: string;
-  customer_id: string;
-}
-
 export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
-  const recorded = (ctx: Parameters<typeof outputOf>[0]) => outputOf<Recorded>(ctx, 'create_subscription_record');
+  const recorded = dbStep({
+    name: 'create_subscription_record',
+    retry: DB_RETRY,
+    async run(ctx: DbStepContext<SubscriptionCreationInput>) {
+      const subscription =
+        (await findSubscription(ctx.tx, ctx.input.subscription_id)) ??
+        (await createSubscription(ctx.tx, ctx.input, { id: ctx.input.subscription_id, at: ctx.now() }));
+      // The first card a customer subscribes with is the one on file for later charges.
+      if (ctx.input.payment_method) {
+        await setCustomerPaymentMethod(ctx.tx, subscription.customer_id, ctx.input.payment_method, {
+          onlyIfUnset: true,
+        });
+      }
+      return {
+        subscription_id: subscription.id,
+        customer_id: subscription.customer_id,
+        status: subscription.status,
+        amount: subscription.amount,
+        currency: subscription.currency,
+        interval: subscription.interval,
+        current_period_end: iso(subscription.current_period_end),
+      };
+    },
+  });
   return defineWorkflow<SubscriptionCreationInput>({
     type: 'subscription_creation',
     parseInput: parseSubscriptionRunInput,
     concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
-      {
-        name: 'create_subscription_record',
-        kind: 'db',
-        retry: DB_RETRY,
-        async run(ctx) {
-          const subscription =
-            (await findSubscription(ctx.tx, ctx.input.subscription_id)) ??
-            (await createSubscription(ctx.tx, ctx.input, { id: ctx.input.subscription_id, at: ctx.now() }));
-          // The first card a customer subscribes with is the one on file for later charges.
-          if (ctx.input.payment_method) {
-            await setCustomerPaymentMethod(ctx.tx, subscription.customer_id, ctx.input.payment_method, {
-              onlyIfUnset: true,
-            });
-          }
-          return {
-            subscription_id: subscription.id,
-            customer_id: subscription.customer_id,
-            status: subscription.status,
-            amount: subscription.amount,
-            currency: subscription.currency,
-            interval: subscription.interval,
-            current_period_end: iso(subscription.current_period_end),
-          };
-        },
-      },
+      recorded,
       {
         name: 'sync_payment_provider',
         kind: 'external',
-        retry: PROVIDER_RETRY,
+        retry: EXTERNAL_RETRY,
         async run(ctx) {
           // The record as it is now: a cancellation may have run since this run started.
-          const subscription = await getSubscription(deps.db, recorded(ctx).subscription_id);
+          const subscription = await getSubscription(deps.db, recorded.output(ctx).subscription_id);
           if (ctx.input.origin) {
             return {
               provider: deps.provider.name,
@@ -167,26 +161,26 @@ export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
         kind: 'db',
         retry: DB_RETRY,
         async run(ctx) {
-          const { subscription_id, customer_id } = recorded(ctx);
+          const { subscription_id, customer_id } = recorded.output(ctx);
           const counted = await countSubscriptionCreated(ctx.tx, subscription_id);
           const status = await refreshCustomerStatus(ctx.tx, customer_id, ctx.now());
           return { counted, customer_status: status.after };
         },
       },
       customerEmailStep<SubscriptionCreationInput>(deps, 'subscription_created', async (ctx, q) => {
-        const subscription = await getSubscription(q, recorded(ctx).subscription_id);
+        const subscription = await getSubscription(q, recorded.output(ctx).subscription_id);
         return {
           customerId: subscription.customer_id,
           data: { subscription: await subscriptionView(q, subscription) },
         };
       }),
       internalNoticeStep<SubscriptionCreationInput>(deps, 'subscription_created', async (ctx, q) => {
-        const subscription = await getSubscription(q, recorded(ctx).subscription_id);
+        const subscription = await getSubscription(q, recorded.output(ctx).subscription_id);
         return {
           customerId: subscription.customer_id,
           data: { subscription: await subscriptionView(q, subscription) },
         };
       }),
     ],
-  }) as AnyWorkflow;
+  });
 }

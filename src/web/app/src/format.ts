@@ -76,3 +76,25 @@ export function fromLocalInput(value: string): string | null {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
+
+/** How many minor-unit digits a currency has (EUR 2, JPY 0). */
+export function currencyDigits(currency: string): number {
+  try {
+    return (
+      new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() }).resolvedOptions()
+        .maximumFractionDigits ?? 2
+    );
+  } catch {
+    return 2;
+  }
+}
+
+/** "12.50" in EUR → 1250 (minor units); null when the text is not an amount with at most that many decimals. */
+export function toMinorUnits(text: string, currency: string): number | null {
+  const digits = currencyDigits(currency);
+  const found = /^\s*(\d+)(?:[.,](\d*))?\s*$/.exec(text);
+  if (!found) return null;
+  const fraction = found[2] ?? '';
+  if (fraction.length > digits) return null;
+  return Number(found[1]) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');
+}

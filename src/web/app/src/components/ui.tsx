@@ -4,23 +4,51 @@ import type { InputHTMLAttributes, ReactNode } from 'react';
 import type { ApiError } from '../api.ts';
 import { fromLocalInput, humanize, toLocalInput } from '../format.ts';
 
-export function ErrorNote({ error, title }: { error: ApiError | undefined; title?: string }) {
+/** True when a problem's field path ("body.amount", "/amount", "amount") names `field`. */
+function isField(path: string, field: string): boolean {
+  return path === field || path.endsWith(`.${field}`) || path.endsWith(`/${field}`);
+}
+
+/**
+ * An error, once and in words. Field errors the form shows next to their fields (`fields`) are
+ * left out here; what is left is said in one sentence each, without HTTP codes or titles.
+ */
+export function ErrorNote({
+  error,
+  title,
+  fields,
+}: {
+  error: ApiError | undefined;
+  title?: string;
+  fields?: string[];
+}) {
   if (!error) return null;
+  const shown = fields ?? [];
+  const rest = error.errors.filter((e) => !shown.some((f) => isField(e.field, f)));
+  if (error.errors.length > 0 && rest.length === 0) return null;
+  const lines =
+    rest.length > 0 ? rest.map((e) => sentence(`${fieldWords(e.field)} ${e.message}`)) : [sentence(error.detail)];
   return (
     <div className="note note-error" role="alert">
-      <strong>{title ?? (error.status ? `${error.title} (${error.status})` : error.title)}</strong>
-      {error.detail && error.detail !== error.title ? <div>{error.detail}</div> : null}
-      {error.errors.length > 0 ? (
-        <ul>
-          {error.errors.map((e, i) => (
-            <li key={i}>
-              <code>{e.field}</code> {e.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      {title ? <strong>{title}</strong> : null}
+      {lines.map((line) => (
+        <div key={line}>{line}</div>
+      ))}
     </div>
   );
+}
+
+/** "body.payment_method" → "Payment method". */
+function fieldWords(path: string): string {
+  const last = path.split(/[./]/).filter(Boolean).pop() ?? path;
+  return last === 'body' ? '' : humanize(last);
+}
+
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const s = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
 }
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
@@ -114,16 +142,19 @@ export function DateTimeField({
   label,
   value,
   onChange,
+  error,
 }: {
   label: string;
   value: string | null;
   onChange: (iso: string | null) => void;
+  error?: string;
 }) {
   return (
-    <Field label={label}>
-      {(id) => (
+    <Field label={label} error={error}>
+      {(id, describedBy) => (
         <input
           id={id}
+          aria-describedby={describedBy}
           type="datetime-local"
           value={toLocalInput(value)}
           onChange={(e) => onChange(fromLocalInput(e.target.value))}

@@ -32,7 +32,7 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void })
   return (
     <Card title="Sign in">
       <form onSubmit={(e) => void submit(e)} className="stack">
-        <ErrorNote error={action.error} title={action.error?.status === 401 ? 'Wrong email or password' : undefined} />
+        <ErrorNote error={action.error} fields={['email', 'password']} />
         <TextField
           label="Email"
           error={action.error?.fieldError('email')}

@@ -1,0 +1,228 @@
+// customer_support's forms about one record: cancel a subscription, refund a payment, mark an
+// invoice paid, charge an invoice on the card on file.
+import { useState } from 'react';
+import { client, newIdempotencyKey, ok } from '../../api.ts';
+import type { Done } from '../../components/StartedRun.tsx';
+import { DateTimeField, Field, TextField } from '../../components/ui.tsx';
+import { money, toMinorUnits } from '../../format.ts';
+import { useAction } from '../../hooks.ts';
+import type { BodyOf, CustomerDetail } from '../../types.ts';
+import { FormDialog } from './FormDialog.tsx';
+
+type Subscription = CustomerDetail['subscriptions'][number];
+type Payment = CustomerDetail['payments'][number];
+type Invoice = CustomerDetail['invoices'][number];
+type Cancel = BodyOf<'cancelSubscription'>;
+
+interface Props<T> {
+  record: T;
+  onClose: () => void;
+  onDone: (d: Done) => void;
+}
+
+const WHEN: Record<Cancel['when'], string> = {
+  end_of_period: 'At the end of the current period',
+  instantly: 'Now',
+  on_date: 'On a date',
+};
+const REFUND: Record<Cancel['refund'], string> = {
+  none: 'No refund',
+  prorate: 'Refund the unused part of the last payment',
+  full: 'Refund the last payment in full',
+};
+
+export function CancelDialog({ record, onClose, onDone }: Props<Subscription>) {
+  const [key] = useState(newIdempotencyKey);
+  const [when, setWhen] = useState<Cancel['when']>('end_of_period');
+  const [date, setDate] = useState<string | null>(null);
+  const [refund, setRefund] = useState<Cancel['refund']>('none');
+  const [reason, setReason] = useState('');
+  const act = useAction(async () => {
+    const body: Cancel = { when, refund };
+    if (when === 'on_date' && date) body.date = date;
+    if (reason.trim()) body.reason = reason.trim();
+    const r = await ok(
+      client.POST('/api/v1/subscriptions/{id}/cancel', {
+        params: { path: { id: record.id }, header: { 'idempotency-key': key } },
+        body,
+      }),
+    );
+    onDone({
+      what: `Cancellation of ${record.id} requested (${WHEN[when].toLowerCase()}, ${REFUND[refund].toLowerCase()}).`,
+      runId: r.workflow_run_id,
+    });
+    return r;
+  });
+  const err = (f: string) => act.error?.fieldError(f);
+  return (
+    <FormDialog
+      title="Cancel subscription"
+      submit="Cancel subscription"
+      danger
+      onClose={onClose}
+      onSubmit={() => void act.run()}
+      busy={act.busy}
+      error={act.error}
+      fields={['when', 'date', 'refund', 'reason']}
+    >
+      <Field label="When" error={err('when')}>
+        {(id) => (
+          <select id={id} value={when} onChange={(e) => setWhen(e.target.value as Cancel['when'])}>
+            {Object.entries(WHEN).map(([v, l]) => (
+              <option key={v} value={v}>
+                {l}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {when === 'on_date' ? (
+        <DateTimeField label="Cancel on" value={date} onChange={setDate} error={err('date')} />
+      ) : null}
+      <Field label="Refund" error={err('refund')}>
+        {(id) => (
+          <select id={id} value={refund} onChange={(e) => setRefund(e.target.value as Cancel['refund'])}>
+            {Object.entries(REFUND).map(([v, l]) => (
+              <option key={v} value={v}>
+                {l}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <TextField
+        label="Reason (optional)"
+        hint="Kept in the audit log."
+        value={reason}
+        onChange={setReason}
+        error={err('reason')}
+      />
+    </FormDialog>
+  );
+}
+
+export function RefundDialog({ record, onClose, onDone }: Props<Payment>) {
+  const [key] = useState(newIdempotencyKey);
+  const left = record.amount - (record.refunded_amount ?? 0);
+  const [amount, setAmount] = useState('');
+  const [reason, setReason] = useState('');
+  const [amountError, setAmountError] = useState<string>();
+  const act = useAction(async () => {
+    const minor = amount.trim() ? toMinorUnits(amount, record.currency) : undefined;
+    setAmountError(minor === null ? 'Enter an amount such as 12.50, or leave it empty.' : undefined);
+    if (minor === null) return undefined;
+    const body: BodyOf<'createRefund'> = { payment_id: record.id };
+    if (minor !== undefined) body.amount = minor;
+    if (reason.trim()) body.reason = reason.trim();
+    const r = await ok(client.POST('/api/v1/refunds', { body, params: { header: { 'idempotency-key': key } } }));
+    onDone({
+      what: `Refund of ${money(r.refund.amount, r.refund.currency)} on ${record.id} created.`,
+      runId: r.workflow_run_id,
+    });
+    return r;
+  });
+  const err = (f: string) => act.error?.fieldError(f);
+  return (
+    <FormDialog
+      title="Refund payment"
+      submit="Refund"
+      danger
+      onClose={onClose}
+      onSubmit={() => void act.run()}
+      busy={act.busy}
+      error={act.error}
+      fields={['amount', 'reason', 'payment_id']}
+    >
+      <p className="muted">
+        Paid {money(record.amount, record.currency)}; still refundable {money(left, record.currency)}.
+      </p>
+      <TextField
+        label="Amount"
+        hint="Leave empty to refund everything still refundable."
+        inputMode="decimal"
+        value={amount}
+        onChange={setAmount}
+        error={amountError ?? err('amount') ?? err('payment_id')}
+      />
+      <TextField label="Reason (optional)" value={reason} onChange={setReason} error={err('reason')} />
+    </FormDialog>
+  );
+}
+
+export function MarkPaidDialog({ record, onClose, onDone }: Props<Invoice>) {
+  const [note, setNote] = useState('');
+  const act = useAction(async () => {
+    const r = await ok(
+      client.POST('/api/v1/invoices/{id}/mark-paid', {
+        params: { path: { id: record.id } },
+        body: note.trim() ? { note: note.trim() } : {},
+      }),
+    );
+    onDone({ what: `Invoice ${r.number} marked paid; its run stops waiting for payment.`, subjectRef: record.id });
+    return r;
+  });
+  return (
+    <FormDialog
+      title="Mark invoice paid"
+      submit="Mark paid"
+      onClose={onClose}
+      onSubmit={() => void act.run()}
+      busy={act.busy}
+      error={act.error}
+      fields={['note']}
+    >
+      <p className="muted">
+        {record.number}: {money(record.total, record.currency)}, paid outside Billflow. No charge is made.
+      </p>
+      <TextField
+        label="Note (optional)"
+        hint="e.g. the bank transfer reference; kept in the run history."
+        value={note}
+        onChange={setNote}
+        error={act.error?.fieldError('note')}
+      />
+    </FormDialog>
+  );
+}
+
+export function ChargeDialog({ record, card, onClose, onDone }: Props<Invoice> & { card: string | null }) {
+  const [key] = useState(newIdempotencyKey);
+  const [method, setMethod] = useState('');
+  const act = useAction(async () => {
+    const body: BodyOf<'chargeInvoice'> = method.trim() ? { payment_method: method.trim() } : {};
+    const r = await ok(
+      client.POST('/api/v1/invoices/{id}/charge', {
+        params: { path: { id: record.id }, header: { 'idempotency-key': key } },
+        body,
+      }),
+    );
+    const outcome = r.payment.status === 'succeeded' ? 'succeeded' : 'failed';
+    onDone({
+      what: `Charge of ${money(r.payment.amount, r.payment.currency)} for ${record.number} ${outcome}.`,
+      runId: r.workflow_run_id,
+    });
+    return r;
+  });
+  return (
+    <FormDialog
+      title="Charge invoice"
+      submit="Charge now"
+      onClose={onClose}
+      onSubmit={() => void act.run()}
+      busy={act.busy}
+      error={act.error}
+      fields={['payment_method']}
+    >
+      <p className="muted">
+        {record.number}: {money(record.total, record.currency)} is charged at the payment provider now.
+      </p>
+      <TextField
+        label="Payment method (optional)"
+        hint={`Leave empty to use the card on file (${card ?? 'none'}).`}
+        value={method}
+        onChange={setMethod}
+        error={act.error?.fieldError('payment_method')}
+      />
+    </FormDialog>
+  );
+}

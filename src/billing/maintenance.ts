@@ -8,7 +8,7 @@ import { settleSubscriptions } from './records/index.ts';
 import { createPruner } from './retention.ts';
 import type { RetentionSettings } from './retention.ts';
 import { refreshCustomerStatus } from './stats/index.ts';
-import { runDailyReconciliation } from './reconciliation/index.ts';
+import { announceReconciliation, runDailyReconciliation } from './reconciliation/index.ts';
 import { settleUnknownRefunds } from './workflows/refund-creation/settle.ts';
 
 interface FailedRun {
@@ -147,13 +147,20 @@ export function startMaintenance(
   jobs.push(['run counts', () => compactRunCounts(db)]);
   // Once a UTC day across all workers; an alert in the feed when it finds something.
   let reconciledDay: string | undefined;
+  let announcedDay: string | undefined;
   jobs.push([
     'daily reconciliation',
     async () => {
       const day = deps.alerts.clock().toISOString().slice(0, 10);
-      if (day === reconciledDay) return;
-      await runDailyReconciliation(db, { provider: calendar?.provider, notify: deps.alerts });
-      reconciledDay = day;
+      if (day !== reconciledDay) {
+        await runDailyReconciliation(db, { provider: calendar?.provider, notify: deps.alerts });
+        reconciledDay = day;
+      }
+      // Slack and email once per day (send keys), retried on the next pass when a channel failed.
+      if (day !== announcedDay) {
+        await announceReconciliation(db, deps.alerts, day);
+        announcedDay = day;
+      }
     },
   ]);
   const retention = deps.retention;

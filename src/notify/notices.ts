@@ -63,6 +63,10 @@ export async function sendCustomerEmail(
 
 export interface TeamNoticeRequest {
   event: NotificationEvent;
+  /** Whose settings route it (default `event`): alerts outside the settings go where run failures go. */
+  settingsOf?: NotificationEvent;
+  /** False when the in-app feed already has it (an alert created with its own dedupe key). */
+  inApp?: boolean;
   idempotencyKey: string;
   runId?: string | null;
   data: Record<string, unknown>;
@@ -85,7 +89,8 @@ export async function sendTeamNotice(
   deps: NotifyDeps,
   request: TeamNoticeRequest,
 ): Promise<TeamNoticeResult> {
-  const settings = await getNotificationSettings(q, request.event);
+  const routed = await getNotificationSettings(q, request.settingsOf ?? request.event);
+  const settings = request.inApp === false ? { ...routed, in_app: false } : routed;
   const data = withCompany(deps, request.data);
   const targets = settings.slack ? await enabledSlackTargets(q) : [];
   const needsText = settings.in_app || (settings.team_email && settings.team_emails.length > 0);

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
-import { reconcile, runDailyReconciliation } from '../../src/billing/reconciliation/index.ts';
+import { announceReconciliation, reconcile, runDailyReconciliation } from '../../src/billing/reconciliation/index.ts';
+import { updateNotificationSettings } from '../../src/notify/index.ts';
 import type { ReconciliationReport } from '../../src/billing/reconciliation/index.ts';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';
 import { buildServer } from '../../src/http/server.ts';
@@ -239,6 +240,27 @@ eachDatabase((kind) => {
       assert.equal(alerts[0]?.title, 'Reconciliation: 5 findings');
       assert.match(alerts[0]?.body ?? '', /Every billing record has its run: 1/);
       assert.match(alerts[0]?.body ?? '', /http:\/\/billflow\.test\/reconciliation/);
+      // Where run failures go: Slack (and the team's email when set), once a day.
+      await updateNotificationSettings(
+        h.db,
+        'run_failed',
+        { team_email: true, team_emails: ['ops@acme.test'] },
+        'test',
+      );
+      const day = h.clock.now().toISOString().slice(0, 10);
+      await announceReconciliation(h.db, h.notify, day);
+      await announceReconciliation(h.db, h.notify, day);
+      const posted = h.slack.received.filter((m) => /Reconciliation: 5 findings/.test(JSON.stringify(m)));
+      assert.equal(posted.length, 1);
+      assert.match(JSON.stringify(posted[0]), /Every billing record has its run: 1/);
+      const mailed = h.smtp.received.filter((m) => m.to.includes('ops@acme.test'));
+      assert.equal(mailed.length, 1);
+      assert.equal(mailed[0]?.mail.subject, 'Reconciliation: 5 findings');
+      assert.equal(
+        (await h.db.query(`SELECT 1 FROM notifications WHERE event = 'reconciliation_failed'`)).rows.length,
+        1,
+        'the feed has it once',
+      );
       const again = await app.inject({
         method: 'GET',
         url: '/api/v1/reconciliation',

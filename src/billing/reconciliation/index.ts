@@ -4,7 +4,7 @@
 // Billflow about which subscriptions are live and which refunds were made. It only reads (and asks the provider); fixing
 // what it finds is the operator's call.
 import type { Db, Queryable } from '../../db/types.ts';
-import { createNotification, renderTemplate } from '../../notify/index.ts';
+import { createNotification, renderTemplate, sendTeamNotice } from '../../notify/index.ts';
 import type { NotifyDeps } from '../../notify/index.ts';
 import type { PaymentProvider } from '../../providers/types.ts';
 import { providerRefunds, providerSubscriptions } from './provider.ts';
@@ -63,26 +63,50 @@ export async function runDailyReconciliation(
       [day, deps.notify.clock(), report.ok, report.finding_count, JSON.stringify(report)],
     );
     if (report.ok) return;
-    const url = deps.notify.adminUrl ? `${deps.notify.adminUrl.replace(/\/+$/, '')}/reconciliation` : undefined;
-    const checks = report.checks
-      .filter((c) => !c.ok)
-      .map((c) => ({ name: c.name, title: c.title, finding_count: c.finding_count }));
-    const text = await renderTemplate(tx, {
-      event: 'reconciliation_failed',
-      channel: 'internal',
-      data: { finding_count: report.finding_count, checks, url },
-    });
+    const data = reportData(deps.notify, report);
+    const text = await renderTemplate(tx, { event: 'reconciliation_failed', channel: 'internal', data });
     await createNotification(tx, {
       kind: 'alert',
       event: 'reconciliation_failed',
       severity: 'error',
       title: text.subject,
       body: text.body,
-      data: { day, finding_count: report.finding_count, checks },
+      data: { day, finding_count: report.finding_count, checks: data.checks },
       dedupeKey: `reconciliation:${day}`,
     });
   });
   return report;
+}
+
+/**
+ * Sends a day's failed check to Slack and the team's email, where run failures go (the
+ * `run_failed` settings); the feed has it already. Each channel sends once per day under its
+ * send key, so calling this again (another worker, a later pass after a delivery error) only
+ * sends what did not go out. Throws when a channel failed, for the next pass to retry.
+ */
+export async function announceReconciliation(db: Db, notify: NotifyDeps, day: string): Promise<void> {
+  const { rows } = await db.query<{ report: ReconciliationReport | string }>(
+    `SELECT report FROM reconciliation_days WHERE day = $1::date AND finished_at IS NOT NULL AND NOT ok`,
+    [day],
+  );
+  const stored = rows[0]?.report;
+  if (stored === undefined) return;
+  const report = typeof stored === 'string' ? (JSON.parse(stored) as ReconciliationReport) : stored;
+  await sendTeamNotice(db, notify, {
+    event: 'reconciliation_failed',
+    settingsOf: 'run_failed',
+    inApp: false,
+    idempotencyKey: `reconciliation:${day}`,
+    data: reportData(notify, report),
+  });
+}
+
+function reportData(notify: NotifyDeps, report: ReconciliationReport) {
+  const url = notify.adminUrl ? `${notify.adminUrl.replace(/\/+$/, '')}/reconciliation` : undefined;
+  const checks = report.checks
+    .filter((c) => !c.ok)
+    .map((c) => ({ name: c.name, title: c.title, finding_count: c.finding_count }));
+  return { finding_count: report.finding_count, checks, url };
 }
 
 /** The last daily check that finished, or null. */

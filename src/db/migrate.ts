@@ -101,8 +101,8 @@ export async function assertSchemaKnown(db: Db, migrations?: Migration[]): Promi
 }
 
 /** Lists migrations not yet applied (for readiness checks). */
-export async function pendingMigrations(db: Db): Promise<string[]> {
-  const all = await loadMigrations();
+export async function pendingMigrations(db: Db, migrations?: Migration[]): Promise<string[]> {
+  const all = migrations ?? (await loadMigrations());
   const exists = await db.query<{ t: string | null }>(`SELECT to_regclass('billflow_migrations')::text AS t`);
   if (!exists.rows[0]?.t) return all.map((m) => m.name);
   const done = await db.query<{ version: number }>('SELECT version FROM billflow_migrations');

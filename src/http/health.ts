@@ -1,6 +1,7 @@
 // Liveness and readiness, the same on the API port and on a worker's metrics port.
 import type { FastifyInstance } from 'fastify';
-import { pendingMigrations } from '../db/migrate.ts';
+import { assertSchemaKnown, loadMigrations, pendingMigrations } from '../db/migrate.ts';
+import type { Migration } from '../db/migrate.ts';
 import type { Db } from '../db/types.ts';
 import { problemResponses } from './schemas.ts';
 
@@ -9,6 +10,13 @@ const healthSchema = { type: 'object', required: ['status'], properties: { statu
 export const noQuery = { type: 'object', properties: {}, additionalProperties: false };
 
 export function healthRoutes(app: FastifyInstance, db: Db): void {
+  // Read once: the files this build ships do not change while it runs.
+  let migrations: Promise<Migration[]> | undefined;
+  const known = () =>
+    (migrations ??= loadMigrations().catch((error: unknown) => {
+      migrations = undefined;
+      throw error;
+    }));
   app.get(
     '/healthz',
     {
@@ -52,7 +60,7 @@ export function healthRoutes(app: FastifyInstance, db: Db): void {
     },
     async (_request, reply) => {
       try {
-        const pending = await pendingMigrations(db);
+        const pending = await pendingMigrations(db, await known());
         if (pending.length > 0) {
           return reply.code(503).send({
             status: 'unavailable',
@@ -60,6 +68,8 @@ export function healthRoutes(app: FastifyInstance, db: Db): void {
             detail: `pending migrations: ${pending.join(', ')}`,
           });
         }
+        // A newer Billflow migrated the database under this running process: not ready.
+        await assertSchemaKnown(db, await known());
         return { status: 'ready', database: db.kind };
       } catch (error) {
         const detail = error instanceof Error ? error.message : String(error);

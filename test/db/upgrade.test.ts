@@ -13,6 +13,8 @@ import type { Migration } from '../../src/db/migrate.ts';
 import { openDatabase } from '../../src/db/connect.ts';
 import type { Queryable } from '../../src/db/types.ts';
 import { billflow } from '../helpers/cli.ts';
+import Fastify from 'fastify';
+import { healthRoutes } from '../../src/http/health.ts';
 
 const pad = (n: number) => String(n).padStart(4, '0');
 const KNOWN = Math.max(...(await loadMigrations()).map((m) => m.version));
@@ -53,6 +55,21 @@ eachDatabase((kind) => {
       return true;
     });
     assert.deepEqual(await applied(db), before);
+  });
+
+  test('a running process is no longer ready once a newer Billflow migrated the database', async () => {
+    const { db } = await freshDatabase(kind);
+    const app = Fastify();
+    healthRoutes(app, db);
+    try {
+      assert.equal((await app.inject({ url: '/readyz' })).statusCode, 200);
+      await migrateByNewerVersion(db);
+      const res = await app.inject({ url: '/readyz' });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { status: 'unavailable', database: kind, detail: REFUSAL });
+    } finally {
+      await app.close();
+    }
   });
 
   test('a lower-numbered migration applied after higher ones is not "newer"', async () => {

@@ -9,6 +9,15 @@ test('defaults: embedded database in ./.billflow, port 3000', () => {
   assert.equal(config.dataDir, path.resolve('.billflow'));
   assert.equal(config.port, 3000);
   assert.equal(config.worker.leaseMs, 30_000);
+  assert.equal(config.databasePoolSize, 10);
+});
+
+test('the PostgreSQL pool size: set, and refused out of range by name', () => {
+  assert.equal(loadConfig({ BILLFLOW_DATABASE_POOL_SIZE: '40' }).databasePoolSize, 40);
+  assert.throws(
+    () => loadConfig({ BILLFLOW_DATABASE_POOL_SIZE: '1' }),
+    /BILLFLOW_DATABASE_POOL_SIZE must be an integer from 2/,
+  );
 });
 
 test('a bad value is refused with the variable named', () => {

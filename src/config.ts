@@ -2,6 +2,8 @@ import path from 'node:path';
 
 export interface Config {
   databaseUrl?: string;
+  /** Connections each process's PostgreSQL pool opens at most (not counting LISTEN and presence). */
+  databasePoolSize: number;
   /** Root folder for local state; the embedded database lives in `<dataDir>/data`. */
   dataDir: string;
   host: string;
@@ -206,6 +208,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Every BILLFLOW_* variable Billflow reads; another is reported as unknown (likely misspelled). */
 export const KNOWN_VARIABLES = [
   'BILLFLOW_DATA_DIR',
+  'BILLFLOW_DATABASE_POOL_SIZE',
   'BILLFLOW_WORKER_CONCURRENCY',
   'BILLFLOW_LEASE_MS',
   'BILLFLOW_POLL_INTERVAL_MS',
@@ -301,6 +304,7 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
     check(() => integer(env, name, fallback, min, max), fallback);
   const config: Config = {
     databaseUrl: env.DATABASE_URL || undefined,
+    databasePoolSize: int('BILLFLOW_DATABASE_POOL_SIZE', 10, 2, 1000),
     dataDir: path.resolve(env.BILLFLOW_DATA_DIR || '.billflow'),
     host,
     port,

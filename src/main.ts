@@ -92,6 +92,7 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
   return openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.databaseUrl ? undefined : path.join(config.dataDir, 'data'),
+    maxConnections: config.databasePoolSize,
     onError: (error) => logger.warn({ err: error }, 'database connection error'),
   });
 }

@@ -21,7 +21,7 @@ import type { FaultyProvider } from './workflow-support.ts';
 // made" while the money went back. Each test checks the stored refund, the payment's refunded
 // amount, the statistics against a recount, and the reconciliation's refund check.
 
-/** Attempts of the provider step after the first (see PROVIDER_RETRY). */
+/** Attempts of the provider step after the first (see EXTERNAL_RETRY). */
 const RETRIES = 4;
 
 eachDatabase((kind) => {

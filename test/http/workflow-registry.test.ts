@@ -4,7 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WORKFLOWS, WORKFLOW_TYPES } from '../../src/billing/workflows/index.ts';
-import { INTERNAL_ONLY_EVENTS, TEMPLATE_CHANNELS, isNotificationEvent, sampleData } from '../../src/notify/index.ts';
+import {
+  INTERNAL_ONLY_EVENTS,
+  NOTIFICATION_EVENTS,
+  TEMPLATE_CHANNELS,
+  isNotificationEvent,
+  sampleData,
+} from '../../src/notify/index.ts';
 import { shippedLocales, shippedTemplate } from '../../src/notify/templates/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { apiHarness } from './support.ts';
@@ -37,6 +43,14 @@ test('every event of a registered type has shipped templates in every shipped lo
       }
     }
   }
+});
+
+test('every notification event belongs to a registered type, or is one of the few sent outside the workflows', () => {
+  // Sent by the failure alerts, the daily reconciliation and the billing calendar (trials).
+  const outside = ['run_failed', 'alert_digest', 'reconciliation_failed', 'trial_ending'];
+  const named = WORKFLOWS.flatMap((m) => m.events);
+  assert.equal(new Set(named).size, named.length, 'an event is named by two types');
+  assert.deepEqual([...named, ...outside].sort(), [...NOTIFICATION_EVENTS].sort());
 });
 
 eachDatabase((kind) => {

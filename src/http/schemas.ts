@@ -41,7 +41,8 @@ const PROBLEM_TITLES: Record<number, string> = {
  * Retry-After) while the database is unreachable.
  */
 export function problemResponses(...extra: number[]): Record<number, JsonSchema> {
-  const codes = new Set([400, 401, 403, 404, 413, 415, ...extra, 503]);
+  // 429: every authenticated request counts against its API key's rate limit (rate-limits.ts).
+  const codes = new Set([400, 401, 403, 404, 413, 415, 429, ...extra, 503]);
   return Object.fromEntries(
     [...codes].map((code) => [code, { ...problemSchema, description: PROBLEM_TITLES[code] ?? 'Error' }]),
   );

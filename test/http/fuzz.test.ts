@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { JsonSchema, RouteSpec } from '../../src/http/route.ts';
 import type { DatabaseKind } from '../../src/db/types.ts';
 import { eachDatabase } from '../helpers/databases.ts';
-import { apiHarness, sampleOf, snapshot, urlOf } from './support.ts';
+import { NO_RATE_LIMITS, apiHarness, sampleOf, snapshot, urlOf } from './support.ts';
 
 // Requests per database kind, spread over the routes (at least 60 each, so routes added later are
 // fuzzed too); PGlite is slower, so it gets fewer. Both kinds together: over 10,000.
@@ -172,9 +172,7 @@ eachDatabase((kind) => {
     'fuzz: every route of the table, with generated good and bad input: no 5xx, no change on 4xx',
     options,
     async () => {
-      // Rate limits off: a 429 before validation would leave the input unchecked.
-      const off = { login: 0, passwordChange: 0, invitation: 0, apiKey: 0 };
-      const h = await apiHarness(kind, { rateLimits: off });
+      const h = await apiHarness(kind, { rateLimits: NO_RATE_LIMITS });
       const stats = { requests: 0, byStatus: new Map<number, number>() };
       let session = await h.session('admin');
       let before = await snapshot(h.db);

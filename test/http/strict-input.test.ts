@@ -16,7 +16,7 @@ import { MAX_JSON_DEPTH } from '../../src/http/json-depth.ts';
 import type { Db } from '../../src/db/types.ts';
 import { eachDatabase, freshDatabase, testClock } from '../helpers/databases.ts';
 import { signEvent, stripeEvent } from '../fixtures/stripe-events/events.ts';
-import { apiHarness, sampleOf, snapshot, urlOf } from './support.ts';
+import { NO_RATE_LIMITS, apiHarness, sampleOf, snapshot, urlOf } from './support.ts';
 import type { Harness } from './support.ts';
 
 type Segment = string | number;
@@ -133,7 +133,7 @@ eachDatabase((kind) => {
     let h: Harness;
     let writeRoutes: RouteSpec[];
     before(async () => {
-      h = await apiHarness(kind);
+      h = await apiHarness(kind, { rateLimits: NO_RATE_LIMITS });
       writeRoutes = h.routes.filter((r) => r.method !== 'GET');
     });
     after(async () => {

@@ -21,6 +21,9 @@ import { createSandboxProvider } from '../../src/providers/index.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** For tests of validation: a 429 answered before validation would leave the input unchecked. */
+export const NO_RATE_LIMITS = { login: 0, passwordChange: 0, invitation: 0, apiKey: 0 };
+
 export interface Caller {
   label: string;
   kind: 'session' | 'api_key' | 'anonymous' | 'revoked_key';

@@ -182,5 +182,46 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
         });
       },
     }),
+    route<{ id: string }>({
+      method: 'POST',
+      url: '/users/:id/invitation',
+      operationId: 'reissueInvitation',
+      access: 'admin',
+      summary: 'A new invitation link for an invited user who has not set a password yet',
+      description:
+        'For a lost or expired link: the new one replaces every earlier link, which stops working. It is shown ' +
+        'once. A user who has set a password, or who is deactivated, is a 409.',
+      tags: TAGS,
+      params: idParams('usr'),
+      response: {
+        200: {
+          type: 'object',
+          required: ['user', 'invite_token', 'invite_url'],
+          properties: { user: userSchema, invite_token: { type: 'string' }, invite_url: { type: 'string' } },
+        },
+        ...problemResponses(409),
+      },
+      audit: 'user.invite',
+      secretFields: ['invite_token', 'invite_url'],
+      async handler(ctx) {
+        const now = deps.clock();
+        return deps.db.transaction(async (tx) => {
+          const { rows } = await tx.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [
+            ctx.params.id,
+          ]);
+          const user = rows[0] ?? (await getUser(tx, ctx.params.id));
+          if (user.password_hash !== null) {
+            throw new ConflictError('this user has set a password; they sign in with it', { field: 'id' });
+          }
+          if (!user.active) throw new ConflictError('this user is deactivated; reactivate them first', { field: 'id' });
+          const token = await createInvite(tx, user.id, now);
+          await ctx.audit(tx, { target: `user:${user.id}`, details: { reissued: true } });
+          return {
+            status: 200,
+            body: { user: userView(user), invite_token: token, invite_url: inviteUrl(deps, token) },
+          };
+        });
+      },
+    }),
   ];
 }

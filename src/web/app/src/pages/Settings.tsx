@@ -3,11 +3,12 @@ import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
+import { ConfirmDialog } from '../components/Confirm.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader, TextField, InlineSubmit } from '../components/ui.tsx';
 import { dateTime, humanize } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
-import type { BodyOf, NotificationSettings, Role } from '../types.ts';
+import type { BodyOf, NotificationSettings, Role, SlackEndpoint } from '../types.ts';
 import { ApiKeysTab, UsersTab } from './Team.tsx';
 import { AuditTab, OutboxTab } from './Logs.tsx';
 import { TemplatesTab } from './Templates.tsx';
@@ -182,10 +183,12 @@ function SlackTab() {
     await list.reload();
     return true;
   });
+  const [deleting, setDeleting] = useState<SlackEndpoint>();
   const change = useAction(async (id: string, patch: BodyOf<'updateSlackEndpoint'> | null) => {
     const path = { id };
     if (patch) await ok(client.PATCH('/api/v1/slack-endpoints/{id}', { params: { path }, body: patch }));
     else await ok(client.DELETE('/api/v1/slack-endpoints/{id}', { params: { path } }));
+    setDeleting(undefined);
     await list.reload();
     return true;
   });
@@ -195,7 +198,7 @@ function SlackTab() {
       <p className="muted">
         Internal notices and failure alerts go to every enabled endpoint (see the Notifications tab).
       </p>
-      <ErrorNote error={list.error ?? change.error} />
+      <ErrorNote error={list.error ?? (deleting ? undefined : change.error)} />
       {list.data && list.data.items.length === 0 ? <Empty>No Slack endpoint yet.</Empty> : null}
       {list.data && list.data.items.length > 0 ? (
         <table className="table compact">
@@ -223,7 +226,7 @@ function SlackTab() {
                   />
                 </td>
                 <td>
-                  <button type="button" className="danger-outline small" onClick={() => void change.run(e.id, null)}>
+                  <button type="button" className="danger-outline small" onClick={() => setDeleting(e)}>
                     Delete {e.name}
                   </button>
                 </td>
@@ -257,7 +260,22 @@ function SlackTab() {
           Add endpoint
         </InlineSubmit>
       </form>
-      <ErrorNote error={add.error} />
+      <ErrorNote error={add.error} fields={['name', 'url']} />
+      <ConfirmDialog
+        title="Delete Slack endpoint"
+        open={!!deleting}
+        confirm="Delete endpoint"
+        danger
+        busy={change.busy}
+        error={change.error}
+        onCancel={() => setDeleting(undefined)}
+        onConfirm={() => deleting && void change.run(deleting.id, null)}
+      >
+        <p>
+          Notices and failure alerts stop going to <strong>{deleting?.name}</strong> ({deleting?.url_hint}). To pause it
+          instead, untick Enabled. Deleting cannot be undone.
+        </p>
+      </ConfirmDialog>
       {list.data?.items[0]?.created_at ? (
         <p className="muted small">Newest added {dateTime(list.data.items[0].created_at)}.</p>
       ) : null}

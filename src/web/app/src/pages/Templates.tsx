@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'react';
 import { client, ok } from '../api.ts';
 import type { ApiError } from '../api.ts';
+import { ConfirmDialog } from '../components/Confirm.tsx';
 import { ErrorNote, Field, Loading } from '../components/ui.tsx';
 import { dateTime, humanize } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
@@ -75,8 +76,10 @@ function Editor({ item, onSaved }: { item: TemplateListItem; onSaved: () => void
     await loaded.reload();
     return r;
   });
+  const [reverting, setReverting] = useState(false);
   const revert = useAction(async () => {
     await ok(client.DELETE('/api/v1/templates/{event}/{channel}/{locale}', { params: { path } }));
+    setReverting(false);
     setSaved('Reverted to the shipped template.');
     onSaved();
     await loaded.reload();
@@ -139,7 +142,22 @@ function Editor({ item, onSaved }: { item: TemplateListItem; onSaved: () => void
             </Field>
           </details>
         ) : null}
-        <ErrorNote error={save.error ?? revert.error} />
+        <ErrorNote error={save.error} fields={['subject', 'body', 'html']} />
+        <ConfirmDialog
+          title="Revert to the shipped template"
+          open={reverting}
+          confirm="Revert template"
+          danger
+          busy={revert.busy}
+          error={revert.error}
+          onCancel={() => setReverting(false)}
+          onConfirm={() => void revert.run()}
+        >
+          <p>
+            Your version of this template is deleted and the next messages use the text Billflow ships.
+            {dirty ? ' Your unsaved edits are lost too.' : ''} This cannot be undone.
+          </p>
+        </ConfirmDialog>
         {saved && !dirty ? (
           <div className="note note-ok" role="status">
             {saved}
@@ -150,7 +168,7 @@ function Editor({ item, onSaved }: { item: TemplateListItem; onSaved: () => void
             Save template
           </button>
           {t.is_override ? (
-            <button type="button" disabled={revert.busy} onClick={() => void revert.run()}>
+            <button type="button" disabled={revert.busy} onClick={() => setReverting(true)}>
               Revert to shipped
             </button>
           ) : null}

@@ -5,14 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareStats } from '../../src/billing/stats/index.ts';
-import { billingRegistry, startPayment, startRefund } from '../../src/billing/workflows/index.ts';
-import { createEmailTransport } from '../../src/notify/index.ts';
+import { startPayment, startRefund } from '../../src/billing/workflows/index.ts';
 import { createSandboxProvider } from '../../src/providers/index.ts';
 import { InvalidInputError } from '../../src/errors.ts';
 import { TEST_DATABASES, freshDatabase } from '../helpers/databases.ts';
 import { seedCustomer } from '../billing/helpers.ts';
 import { until } from './harness.ts';
-import { billflowWorker, runStatuses } from './billflow-workers.ts';
+import { killAndReplace, runStatuses, startingRegistry, twoWorkers } from './billflow-workers.ts';
 
 const PAYMENTS = 60;
 const AMOUNT = 1000;
@@ -28,21 +27,9 @@ test(
     const { db, url } = await freshDatabase('postgres');
     assert.ok(url);
     const provider = createSandboxProvider({ db });
-    // This process only starts runs; the workers run them.
-    const registry = billingRegistry({
-      db,
-      provider,
-      notify: {
-        email: createEmailTransport({ from: 'Billing <billing@acme.test>' }),
-        fetch: globalThis.fetch,
-        clock: () => new Date(),
-        adminUrl: 'http://billflow.test',
-        company: { name: 'Acme', support_email: 'support@acme.test' },
-      },
-    });
-    const workers = [billflowWorker(url, 'a'), billflowWorker(url, 'b')];
+    const registry = startingRegistry(db, provider);
+    const workers = await twoWorkers(url);
     try {
-      await Promise.all(workers.map((w) => w.waitFor('worker started', (l) => l.msg === 'worker started', 60_000)));
       const charged = [];
       for (let i = 0; i < PAYMENTS; i++) {
         const customer = await seedCustomer(db);
@@ -89,12 +76,8 @@ test(
           }),
         );
         if (!killed && i >= PAYMENTS / 2) {
-          workers[0]?.child.kill('SIGKILL');
-          await workers[0]?.exited;
+          await killAndReplace(url, workers);
           killed = true;
-          const again = billflowWorker(url, 'a2');
-          workers.push(again);
-          await again.waitFor('worker started', (l) => l.msg === 'worker started', 60_000);
         }
       }
       assert.equal(refused, PAYMENTS);

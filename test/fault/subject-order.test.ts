@@ -5,14 +5,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
-import { billingRegistry } from '../../src/billing/workflows/index.ts';
-import { createEmailTransport } from '../../src/notify/index.ts';
 import { createSandboxProvider } from '../../src/providers/index.ts';
 import { TEST_DATABASES, freshDatabase } from '../helpers/databases.ts';
 import { seedCustomer, seedPlan } from '../billing/helpers.ts';
 import { STILL_ACTIVE_AT_PROVIDER } from '../billing/workflow-support.ts';
 import { until } from './harness.ts';
-import { billflowWorker, runStatuses } from './billflow-workers.ts';
+import { killAndReplace, runStatuses, startingRegistry, twoWorkers } from './billflow-workers.ts';
 
 const SUBSCRIPTIONS = 200;
 
@@ -27,21 +25,9 @@ test(
     assert.ok(TEST_DATABASES.includes('postgres'), 'CI runs the fault tests on PostgreSQL');
     const { db, url } = await freshDatabase('postgres');
     assert.ok(url);
-    // This process only starts runs (the operations need the registry); the workers run them.
-    const registry = billingRegistry({
-      db,
-      provider: createSandboxProvider({ db }),
-      notify: {
-        email: createEmailTransport({ from: 'Billing <billing@acme.test>' }),
-        fetch: globalThis.fetch,
-        clock: () => new Date(),
-        adminUrl: 'http://billflow.test',
-        company: { name: 'Acme', support_email: 'support@acme.test' },
-      },
-    });
-    const workers = [billflowWorker(url, 'a'), billflowWorker(url, 'b')];
+    const registry = startingRegistry(db, createSandboxProvider({ db }));
+    const workers = await twoWorkers(url);
     try {
-      await Promise.all(workers.map((w) => w.waitFor('worker started', (l) => l.msg === 'worker started', 60_000)));
       const plan = await seedPlan(db, { amount: 900, currency: 'USD' });
       const customers = [];
       for (let i = 0; i < SUBSCRIPTIONS; i++) customers.push(await seedCustomer(db));
@@ -62,12 +48,8 @@ test(
         started.push(...batch.flat());
         if (!killed && i >= SUBSCRIPTIONS / 2) {
           // Mid-way, with runs in flight on it: the first worker dies without a word.
-          workers[0]?.child.kill('SIGKILL');
-          await workers[0]?.exited;
+          await killAndReplace(url, workers);
           killed = true;
-          const again = billflowWorker(url, 'a2');
-          workers.push(again);
-          await again.waitFor('worker started', (l) => l.msg === 'worker started', 60_000);
         }
       }
       assert.equal(started.length, SUBSCRIPTIONS * 2);

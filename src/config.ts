@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export interface Config {
@@ -73,6 +74,11 @@ export interface Config {
     /** BILLFLOW_HSTS_MAX_AGE: Strict-Transport-Security max-age (seconds) on HTTPS requests; 0 sends none. */
     hstsMaxAgeSeconds: number;
   };
+  /**
+   * BILLFLOW_WEBHOOK_ALLOW_HOSTS: host names, addresses and CIDRs webhook and Slack URLs may point
+   * to although they are private or loopback (and, for hosts named, over plain http).
+   */
+  webhookAllowHosts: string[];
   /** BILLFLOW_* variables that are set but not read (warned about at start), with a likely meant name. */
   unknownVariables: { name: string; suggestion?: string }[];
   /** OpenTelemetry traces over OTLP/HTTP; off (nothing loaded) without an endpoint. */
@@ -147,6 +153,27 @@ function trustProxy(raw: string | undefined): boolean | string[] {
     );
   }
   return addresses;
+}
+
+function allowHosts(raw: string | undefined): string[] {
+  const items = (raw ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  const host = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
+  const bad = items.filter((item) => {
+    const [address = '', bits, extra] = item.split('/');
+    const family = isIP(address);
+    if (extra !== undefined) return true;
+    if (bits !== undefined) return family === 0 || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128);
+    return family === 0 && !host.test(item);
+  });
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `BILLFLOW_WEBHOOK_ALLOW_HOSTS must be a comma-separated list of host names, addresses and CIDRs (not "${bad.join('", "')}")`,
+    );
+  }
+  return items;
 }
 
 function calendarOwner(env: Env): 'billflow' | 'stripe' {
@@ -232,6 +259,7 @@ export const KNOWN_VARIABLES = [
   'BILLFLOW_RATE_LIMIT_API_KEY',
   'BILLFLOW_HSTS_MAX_AGE',
   'BILLFLOW_SESSION_IDLE_MINUTES',
+  'BILLFLOW_WEBHOOK_ALLOW_HOSTS',
   // The test suite's choice of databases.
   'BILLFLOW_TEST_DATABASES',
 ];
@@ -352,6 +380,7 @@ export function loadConfig(env: Env = process.env, overrides: { port?: number } 
       hstsMaxAgeSeconds: int('BILLFLOW_HSTS_MAX_AGE', 15_552_000, 0, 63_072_000),
     },
     tracing: check(() => tracing(env), undefined),
+    webhookAllowHosts: check(() => allowHosts(env.BILLFLOW_WEBHOOK_ALLOW_HOSTS), []),
     unknownVariables: unknownVariables(env),
   };
   if (problems.length === 1) throw new ConfigError(problems[0] ?? '', problems);

@@ -21,7 +21,8 @@ import { billingRegistry, WORKFLOW_TYPES } from './billing/workflows/index.ts';
 import type { BillingDeps } from './billing/workflows/index.ts';
 import { startMaintenance } from './billing/maintenance.ts';
 import type { Maintenance } from './billing/maintenance.ts';
-import { createEmailTransport } from './notify/index.ts';
+import { createEmailTransport, parseAllowHosts, startWebhookDelivery } from './notify/index.ts';
+import type { WebhookDelivery } from './notify/index.ts';
 import type { NotifyDeps } from './notify/index.ts';
 import { createProvider, readProviderConfig } from './providers/index.ts';
 import {
@@ -117,6 +118,7 @@ async function httpServer(
     securityHeaders: { hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds },
     rateLimits: config.http.rateLimits,
     sessionIdleMs: config.http.sessionIdleMinutes * 60_000,
+    webhookGuard: parseAllowHosts(config.webhookAllowHosts.join(',')),
   });
   await server.register(stripeWebhookRoutes, { db, registry, webhookSecret: stripeWebhookSecret });
   // The admin UI, built by `npm start` (or `npm run build:web`) into dist/web.
@@ -236,6 +238,7 @@ export async function startService(
     }
   }
   let maintenance: Maintenance | undefined;
+  let webhooks: WebhookDelivery | undefined;
   const worker = parts.workers
     ? createWorker(db, {
         registry,
@@ -262,6 +265,16 @@ export async function startService(
         owner: config.calendar.owner,
         trialReminderDays: config.calendar.trialReminderDays,
       },
+    });
+  }
+  if (worker) {
+    // Event webhooks: due messages every second (the first retry comes after 5 s).
+    webhooks = startWebhookDelivery(db, {
+      clock: deps.notify.clock,
+      guard: parseAllowHosts(config.webhookAllowHosts.join(',')),
+      adminUrl: config.publicUrl,
+      intervalMs: 1_000,
+      logger: logger.child({ component: 'webhooks' }),
     });
   }
   await worker?.start();
@@ -296,6 +309,7 @@ export async function startService(
       // E.g. the port is taken: stop what started, so the process can exit with the message.
       await server?.close();
       await maintenance?.stop();
+      await webhooks?.stop();
       await worker?.stop({ graceMs: 0 });
       await adminSocket?.close();
       await observed.shutdown();
@@ -317,6 +331,7 @@ export async function startService(
         await server?.close();
         await ops?.close();
         await maintenance?.stop();
+        await webhooks?.stop();
         await worker?.stop({ graceMs: config.worker.shutdownGraceMs });
         await adminSocket?.close();
         // Spans of the last steps go out before the database closes under them.

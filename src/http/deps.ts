@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/types.ts';
 import type { Registry } from '../engine/index.ts';
-import type { NotifyDeps } from '../notify/index.ts';
+import type { NotifyDeps, UrlGuard } from '../notify/index.ts';
 import type { PaymentProvider } from '../providers/index.ts';
 import type { LoginThrottlePolicy } from './auth/throttle.ts';
 import type { HttpObservability } from './observe.ts';
@@ -33,6 +33,8 @@ export interface ApiDeps {
    * trigger) and template test sends are only served when this is given.
    */
   billing?: { registry: Registry; provider: PaymentProvider; notify: NotifyDeps };
+  /** Where webhook endpoints may point besides public https URLs (BILLFLOW_WEBHOOK_ALLOW_HOSTS). */
+  webhookGuard?: UrlGuard;
   /** Metrics (and /metrics), request spans; operator actions are counted here. */
   observability?: HttpObservability;
 }

@@ -2,7 +2,7 @@
  * What Billflow notifies about. Customer-facing events have customer emails; every event has
  * internal notices (in-app feed, Slack, team email). `run_failed` and `alert_digest` are
  * internal only: they tell the team that runs stopped; so is `reconciliation_failed`, the daily
- * check's finding that something was lost or counted twice.
+ * check's finding that something was lost or counted twice, and `webhook_endpoint_disabled`.
  */
 export const NOTIFICATION_EVENTS = [
   'subscription_created',
@@ -19,6 +19,7 @@ export const NOTIFICATION_EVENTS = [
   'run_failed',
   'alert_digest',
   'reconciliation_failed',
+  'webhook_endpoint_disabled',
 ] as const;
 
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
@@ -28,13 +29,16 @@ export const INTERNAL_ONLY_EVENTS: readonly NotificationEvent[] = [
   'run_failed',
   'alert_digest',
   'reconciliation_failed',
+  'webhook_endpoint_disabled',
 ];
 
 /**
  * Events with their own on/off settings; a digest follows the settings of `run_failed`, and the
  * daily reconciliation's alert is always raised in the in-app feed.
  */
-export const SETTINGS_EVENTS = NOTIFICATION_EVENTS.filter((e) => e !== 'alert_digest' && e !== 'reconciliation_failed');
+export const SETTINGS_EVENTS = NOTIFICATION_EVENTS.filter(
+  (e) => e !== 'alert_digest' && e !== 'reconciliation_failed' && e !== 'webhook_endpoint_disabled',
+);
 
 /**
  * `email`: to the customer (subject, text, html). `internal`: to the team (subject + text: the

@@ -78,3 +78,4 @@ export { raiseFailureAlert, flushAlertDigest, DEFAULT_ALERT_POLICY } from './ale
 export type { AlertDeps, AlertPolicy, FailureAlert, RaiseResult, FlushResult } from './alerts.ts';
 export { renderInvoicePdf, renderReceiptPdf } from './pdf.ts';
 export type { InvoiceDocument, ReceiptDocument, PdfLine, PdfParty, PdfFonts } from './pdf.ts';
+export * from './webhooks/index.ts';

@@ -132,6 +132,11 @@ const SAMPLES: Record<NotificationEvent, Record<string, unknown>> = {
     ],
     url: 'https://billflow.example.com/reconciliation',
   },
+  webhook_endpoint_disabled: {
+    endpoint: { id: 'whe_0193a2b4c5d6e7f8a9b0c1d2e3f4', origin: 'https://hooks.example.com' },
+    days: 5,
+    url: 'https://billflow.example.com/settings/webhooks',
+  },
 };
 
 /** A fresh copy of the sample data for `event`, safe to modify. */

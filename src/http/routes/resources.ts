@@ -12,6 +12,7 @@ import { planRoutes } from './plans.ts';
 import { refundRoutes } from './refunds.ts';
 import { searchRoutes } from './search.ts';
 import { slackEndpointRoutes } from './slack-endpoints.ts';
+import { webhookEndpointRoutes } from './webhook-endpoints.ts';
 import { statsRoutes } from './stats.ts';
 import { reconciliationRoutes } from './reconciliation.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
@@ -36,6 +37,7 @@ export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
     ...notificationSettingsRoutes(deps),
     ...templateRoutes(deps),
     ...slackEndpointRoutes(deps),
+    ...webhookEndpointRoutes(deps),
     ...outboxRoutes(deps),
     ...notificationRoutes(deps),
   ];

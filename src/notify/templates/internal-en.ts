@@ -70,6 +70,11 @@ export const INTERNAL_EN: Record<NotificationEvent, TemplateSource> = {
 {% for c in checks %}- {{ c.title }}: {{ c.finding_count }}
 {% endfor %}{% if url %}{{ url }}{% endif %}`,
   },
+  webhook_endpoint_disabled: {
+    subject: 'Webhook endpoint disabled: {{ endpoint.origin }}',
+    body: `Every delivery to {{ endpoint.origin }} ({{ endpoint.id }}) failed for {{ days }} days, so it was disabled. Messages wait for it: enable it again, then recover the failed ones.{% if url %}
+{{ url }}{% endif %}`,
+  },
 };
 
 /** Slack messages (mrkdwn; data is escaped so a customer name cannot ping a channel). */
@@ -119,5 +124,8 @@ export const SLACK_EN: Record<NotificationEvent, TemplateSource> = {
     body: `:mag: *Reconciliation: {{ finding_count }} finding{% if finding_count != 1 %}s{% endif %}*
 {% for c in checks %}• {{ c.title }}: {{ c.finding_count }}
 {% endfor %}{% if url %}<{{ url }}|Open the report>{% endif %}`,
+  },
+  webhook_endpoint_disabled: {
+    body: `:warning: *Webhook endpoint disabled:* {{ endpoint.origin }} failed for {{ days }} days{% if url %} <{{ url }}|Open webhooks>{% endif %}`,
   },
 };

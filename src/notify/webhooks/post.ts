@@ -1,0 +1,86 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { guardedLookup, urlProblem } from './guard.ts';
+import type { Resolver, UrlGuard } from './guard.ts';
+
+/** What one attempt saw: a status (or none, with the error), the first 4 KB of the answer. */
+export interface PostResult {
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+  body: string | null;
+  latencyMs: number;
+}
+
+export interface PostOptions {
+  guard: UrlGuard;
+  /** Name resolution (tests inject one to point a name at a private address). */
+  resolver?: Resolver;
+  timeoutMs: number;
+}
+
+export const RESPONSE_LIMIT = 4096;
+
+/**
+ * POSTs `body` to `url` once, through the SSRF guard, without following redirects. Never throws:
+ * every outcome is an attempt to record. Latency is measured with the monotonic clock.
+ */
+export function postGuarded(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: PostOptions,
+): Promise<PostResult> {
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  const problem = urlProblem(options.guard, url);
+  if (problem) return Promise.resolve({ ok: false, status: null, error: `url ${problem}`, body: null, latencyMs: 0 });
+  const target = new URL(url);
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: Omit<PostResult, 'latencyMs'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...result, latencyMs: latency() });
+    };
+    const req = request(
+      target,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body).toString(),
+          'user-agent': 'Billflow-Webhooks/1',
+          ...headers,
+        },
+        lookup: guardedLookup(options.guard, options.resolver),
+        // A fresh connection per attempt: a pooled socket would skip the address check.
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size < RESPONSE_LIMIT) chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('error', () => {});
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).subarray(0, RESPONSE_LIMIT).toString('utf8');
+          const ok = status >= 200 && status < 300;
+          const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+          finish({ ok, status, error: ok ? null : `HTTP ${status}${redirect}`, body: text });
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      finish({ ok: false, status: null, error: `no answer within ${options.timeoutMs} ms`, body: null });
+      req.destroy();
+    }, options.timeoutMs);
+    req.on('error', (error: Error) => finish({ ok: false, status: null, error: error.message, body: null }));
+    req.end(body);
+  });
+}

@@ -1,6 +1,6 @@
 import type { Db } from '../db/types.ts';
 import { compactRunCounts } from '../engine/index.ts';
-import { flushAlertDigest, raiseFailureAlert, resolveFinishedAlerts } from '../notify/index.ts';
+import { emitEvent, flushAlertDigest, raiseFailureAlert, resolveFinishedAlerts } from '../notify/index.ts';
 import type { AlertDeps } from '../notify/index.ts';
 import { DEFAULT_TRIAL_REMINDER_DAYS, renewDueSubscriptions, sendTrialReminders } from './calendar/index.ts';
 import type { CalendarDeps } from './calendar/index.ts';
@@ -47,6 +47,13 @@ export async function alertFailedRuns(
   });
   let raised = 0;
   for (const run of rows) {
+    // Keyed by the failure: a sweep that crashed after it and runs again adds nothing.
+    await emitEvent(db, {
+      type: 'workflow_run.failed',
+      payload: { id: run.id, type: run.type, status: 'failed', failed_step: run.failed_step, error: run.error },
+      runId: run.id,
+      key: `workflow_run.failed:${run.failure_key}`,
+    });
     const result = await raiseFailureAlert(db, deps, {
       runId: run.id,
       type: run.type,

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/types.ts';
 import { InvalidInputError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { emitEvent } from './webhooks/emit.ts';
 import { isNotificationEvent } from './events.ts';
 import type { NotificationEvent } from './events.ts';
 import { decodeCursor, pageLimit, toPage } from './page.ts';
@@ -193,6 +194,20 @@ export async function markAllRead(
  * anything left to do about them. Reads only open alerts. Returns how many it resolved.
  */
 export async function resolveFinishedAlerts(q: Queryable): Promise<number> {
+  // A failed run that completed after all is `workflow_run.recovered`, told before its alert is
+  // resolved and keyed by the alert: a crash between the two re-tells nothing on the next pass.
+  const { rows } = await q.query<{ id: string; run_id: string; type: string; finished_at: Date | null }>(
+    `SELECT n.id, r.id AS run_id, r.type, r.finished_at FROM notifications n JOIN workflow_runs r ON r.id = n.run_id
+     WHERE n.kind = 'alert' AND n.event = 'run_failed' AND n.resolved_at IS NULL AND r.status = 'completed'`,
+  );
+  for (const alert of rows) {
+    await emitEvent(q, {
+      type: 'workflow_run.recovered',
+      payload: { id: alert.run_id, type: alert.type, status: 'completed', finished_at: alert.finished_at },
+      runId: alert.run_id,
+      key: `workflow_run.recovered:${alert.id}`,
+    });
+  }
   const { rowCount } = await q.query(
     `UPDATE notifications n SET resolved_at = coalesce(r.finished_at, now())
      FROM workflow_runs r

@@ -9,6 +9,8 @@ import { DEFAULT_DAYS_UNTIL_DUE, getPlan } from '../records/index.ts';
 import type { CollectionMethod, Interval } from '../records/index.ts';
 import { toAmount } from '../records/money.ts';
 import { refreshCustomerStatus } from '../stats/index.ts';
+import { emitEvent } from '../../notify/index.ts';
+import { getSubscription } from '../records/index.ts';
 
 export type PeriodKind = 'renewal' | 'trial_conversion';
 
@@ -129,6 +131,8 @@ export async function renewPeriod(
       [due.id, period.start, period.end, now],
     );
     if (due.kind === 'trial_conversion') await refreshCustomerStatus(tx, due.customer_id, now);
+    const renewed = await getSubscription(tx, due.id);
+    await emitEvent(tx, { type: 'subscription.renewed', payload: renewed, runId: invoice?.run_id ?? null, time: now });
     return {
       subscription_id: due.id,
       customer_id: due.customer_id,

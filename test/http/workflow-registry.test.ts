@@ -47,7 +47,7 @@ test('every event of a registered type has shipped templates in every shipped lo
 
 test('every notification event belongs to a registered type, or is one of the few sent outside the workflows', () => {
   // Sent by the failure alerts, the daily reconciliation and the billing calendar (trials).
-  const outside = ['run_failed', 'alert_digest', 'reconciliation_failed', 'trial_ending'];
+  const outside = ['run_failed', 'alert_digest', 'reconciliation_failed', 'trial_ending', 'webhook_endpoint_disabled'];
   const named = WORKFLOWS.flatMap((m) => m.events);
   assert.equal(new Set(named).size, named.length, 'an event is named by two types');
   assert.deepEqual([...named, ...outside].sort(), [...NOTIFICATION_EVENTS].sort());

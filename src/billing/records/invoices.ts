@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/types.ts';
 import { newId } from '../../ids.ts';
+import { emitEvent } from '../../notify/index.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts';
 import { requireCustomer, useCustomerCurrency } from './customers.ts';
 import type { At } from './customers.ts';
@@ -238,7 +239,8 @@ export async function markInvoicePaid(
      WHERE id = $1 AND status = 'open' RETURNING ${COLUMNS}`,
     [id, options.at ?? null, options.payment_id ?? null],
   );
-  if (rows[0]) return toSummary(rows[0]);
+  // The transaction that made it paid writes the event (docs/webhooks.md).
+  if (rows[0]) return emitted(q, 'invoice.paid', toSummary(rows[0]));
   const current = await getInvoice(q, id);
   if (current.status === 'void') throw new ConflictError(`invoice ${current.number} is void`, { status: 'void' });
   return current;
@@ -256,4 +258,9 @@ export async function voidInvoice(q: Queryable, id: string, options: At = {}): P
   const current = await getInvoice(q, id);
   if (current.status === 'paid') throw new ConflictError(`invoice ${current.number} is paid`, { status: 'paid' });
   return current;
+}
+
+async function emitted(q: Queryable, type: 'invoice.paid', invoice: InvoiceSummary): Promise<InvoiceSummary> {
+  await emitEvent(q, { type, payload: invoice });
+  return invoice;
 }

@@ -1,6 +1,7 @@
 // chargeback_creation: record → stats → customer email → team notice.
 import type { Queryable } from '../../../db/types.ts';
 import { dbStep, defineWorkflow } from '../../../engine/index.ts';
+import { emitEvent } from '../../../notify/index.ts';
 import type { AnyWorkflow, DbStepContext, StepContext } from '../../../engine/index.ts';
 import { createChargeback, getChargeback, findChargeback } from '../../records/index.ts';
 import type { Chargeback } from '../../records/index.ts';
@@ -30,6 +31,7 @@ export function chargebackCreation(deps: WorkflowDeps): AnyWorkflow {
       const chargeback =
         (await findChargeback(ctx.tx, chargeback_id)) ??
         (await createChargeback(ctx.tx, input, { id: chargeback_id, at: ctx.now() }));
+      await emitEvent(ctx.tx, { type: 'chargeback.created', payload: chargeback, runId: ctx.runId });
       return {
         chargeback_id: chargeback.id,
         payment_id: chargeback.payment_id,

@@ -5,6 +5,7 @@
 import { dbStep, defineWorkflow, finishRun, waitUntil } from '../../../engine/index.ts';
 import type { AnyWorkflow, DbStepContext, ExternalStep, StepOutput } from '../../../engine/index.ts';
 import { createNotification, getNotificationSettings, renderTemplate, sendKey } from '../../../notify/index.ts';
+import { emitEvent } from '../../../notify/index.ts';
 import { createInvoice, getCustomer, getInvoice, setCustomerStatus, findInvoice } from '../../records/index.ts';
 import { DEFAULT_GRACE_DAYS } from '../shared/deps.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
@@ -68,6 +69,8 @@ function awaitStep(
       if (done) return done;
       const at = until(ctx);
       if (ctx.now() < at) return waitUntil(at, { status: 'open', waiting_until: at.toISOString() });
+      const overdue = name === 'await_payment' && (await getInvoice(ctx.tx, recorded.output(ctx).invoice_id));
+      if (overdue) await emitEvent(ctx.tx, { type: 'invoice.overdue', payload: overdue, runId: ctx.runId });
       return { status: 'open', waited_until: at.toISOString(), next: then };
     },
   };
@@ -108,6 +111,7 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
       const invoice =
         (await findInvoice(ctx.tx, invoice_id)) ??
         (await createInvoice(ctx.tx, input, { id: invoice_id, at: ctx.now() }));
+      await emitEvent(ctx.tx, { type: 'invoice.created', payload: invoice, runId: ctx.runId });
       return {
         invoice_id: invoice.id,
         number: invoice.number,
@@ -170,6 +174,7 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
           const record = recorded.output(ctx);
           const before = await getCustomer(ctx.tx, record.customer_id);
           const customer = await setCustomerStatus(ctx.tx, record.customer_id, 'disabled', { at: ctx.now() });
+          await emitEvent(ctx.tx, { type: 'customer.disabled', payload: customer, runId: ctx.runId });
           return {
             customer_id: customer.id,
             status_before: before.status,

@@ -3,6 +3,7 @@
 // exhausted or a hard decline: the customer's subscriptions end now, no refund).
 import type { Queryable } from '../../../db/types.ts';
 import { dbStep, defineWorkflow } from '../../../engine/index.ts';
+import { emitEvent } from '../../../notify/index.ts';
 import type { AnyWorkflow, DbStepContext, StepContext } from '../../../engine/index.ts';
 import { classifyDecline } from '../../../providers/index.ts';
 import { getCustomer, getPayment, recordPayment, findPayment } from '../../records/index.ts';
@@ -34,6 +35,7 @@ export function paymentFailure(deps: WorkflowDeps): AnyWorkflow {
       const payment =
         (await findPayment(ctx.tx, payment_id)) ??
         (await recordPayment(ctx.tx, facts, { id: payment_id, at: ctx.now() }));
+      await emitEvent(ctx.tx, { type: 'payment.failed', payload: payment, runId: ctx.runId });
       const counted = await countPayment(ctx.tx, payment.id);
       const failureCode = payment.failure_code ?? 'unknown';
       const decline = classifyDecline(failureCode);

@@ -3,7 +3,7 @@
 import type { Queryable } from '../../../db/types.ts';
 import { dbStep, defineWorkflow, wakeWaitingRuns } from '../../../engine/index.ts';
 import type { AnyWorkflow, DbStepContext, StepContext } from '../../../engine/index.ts';
-import { renderReceiptPdf } from '../../../notify/index.ts';
+import { emitEvent, renderReceiptPdf } from '../../../notify/index.ts';
 import {
   createReceipt,
   findInvoice,
@@ -50,6 +50,7 @@ export async function recordPaymentStep(
   // An existing payment (a manual trigger for it) is taken as it is.
   const payment =
     (await findPayment(ctx.tx, payment_id)) ?? (await recordPayment(ctx.tx, facts, { id: payment_id, at: ctx.now() }));
+  await emitEvent(ctx.tx, { type: 'payment.succeeded', payload: payment, runId: ctx.runId });
   const output: RecordPaymentOutput = {
     payment_id: payment.id,
     customer_id: payment.customer_id,

@@ -1,5 +1,6 @@
 // refund_creation: record → provider refund → stats → customer email → team notice.
 import { defineWorkflow, externalStep, isSkippedOutput } from '../../../engine/index.ts';
+import { emitEvent } from '../../../notify/index.ts';
 import type { AnyWorkflow, StepContext } from '../../../engine/index.ts';
 import { PermanentError } from '../../../errors.ts';
 import {
@@ -121,6 +122,7 @@ export function refundCreation(deps: WorkflowDeps): AnyWorkflow {
               },
               { id: refund_id, at: ctx.now() },
             ));
+          await emitEvent(ctx.tx, { type: 'refund.created', payload: refund, runId: ctx.runId });
           return {
             refund_id: refund.id,
             payment_id: refund.payment_id,

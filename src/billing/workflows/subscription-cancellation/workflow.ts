@@ -2,6 +2,7 @@
 // customer email → team notice.
 import type { Queryable } from '../../../db/types.ts';
 import { dbStep, defineWorkflow, getRun, listRuns } from '../../../engine/index.ts';
+import { emitEvent } from '../../../notify/index.ts';
 import type { AnyWorkflow, DbStepContext } from '../../../engine/index.ts';
 import { newId } from '../../../ids.ts';
 import { RetryableError } from '../../../errors.ts';
@@ -79,6 +80,7 @@ export function subscriptionCancellation(deps: WorkflowDeps): AnyWorkflow {
           at: ctx.now(),
         },
       );
+      await emitEvent(ctx.tx, { type: 'subscription.cancelled', payload: subscription, runId: ctx.runId });
       return {
         subscription_id: subscription.id,
         customer_id: subscription.customer_id,

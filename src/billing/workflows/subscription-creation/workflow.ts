@@ -1,5 +1,6 @@
 // subscription_creation: record → provider → stats → customer email → team notice.
 import { dbStep, defineWorkflow } from '../../../engine/index.ts';
+import { emitEvent } from '../../../notify/index.ts';
 import type { AnyWorkflow, DbStepContext } from '../../../engine/index.ts';
 import {
   createSubscription,
@@ -28,6 +29,7 @@ export function subscriptionCreation(deps: WorkflowDeps): AnyWorkflow {
       const subscription =
         (await findSubscription(ctx.tx, ctx.input.subscription_id)) ??
         (await createSubscription(ctx.tx, ctx.input, { id: ctx.input.subscription_id, at: ctx.now() }));
+      await emitEvent(ctx.tx, { type: 'subscription.created', payload: subscription, runId: ctx.runId });
       // The first card a customer subscribes with is the one on file for later charges.
       if (ctx.input.payment_method) {
         await setCustomerPaymentMethod(ctx.tx, subscription.customer_id, ctx.input.payment_method, {

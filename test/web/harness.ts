@@ -15,6 +15,7 @@ import type { Service } from '../../src/main.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { setupLink } from '../../src/http/auth/setup.ts';
 import { webRoutes } from '../../src/web/serve.ts';
+import { parseAllowHosts } from '../../src/notify/index.ts';
 import { startSmtpServer } from '../notify/support/smtp.ts';
 import type { TestSmtpServer } from '../notify/support/smtp.ts';
 import { startReceiver } from '../notify/support/http.ts';
@@ -76,6 +77,8 @@ export async function startStack(): Promise<Stack> {
     LOG_LEVEL: 'error',
     BILLFLOW_POLL_INTERVAL_MS: '100',
     BILLFLOW_MAINTENANCE_INTERVAL_MS: '300',
+    // The tests' webhook receivers listen on 127.0.0.1.
+    BILLFLOW_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
   });
   const logger = createLogger(config);
   // main.ts does not serve the UI yet: the workers come from startService, the HTTP side is
@@ -87,6 +90,7 @@ export async function startStack(): Promise<Stack> {
     logger: logger.child({ component: 'http' }),
     publicUrl: config.publicUrl,
     billing: { registry: workflowRegistry(deps), provider: deps.provider, notify: deps.notify },
+    webhookGuard: parseAllowHosts(config.webhookAllowHosts.join(',')),
   });
   await server.register(webRoutes, { distDir });
   const url = await server.listen({ host: '127.0.0.1', port });

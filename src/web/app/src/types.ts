@@ -74,3 +74,5 @@ export const RUN_STATUSES = Object.keys(RUN_STATUS_LABELS) as RunStatus[];
 export function isRunStatus(value: string): value is RunStatus {
   return value in RUN_STATUS_LABELS;
 }
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];

@@ -1,0 +1,98 @@
+// Settings → Webhooks in Chromium against a real Billflow: add an endpoint (its secret shown
+// once), a message to it fails once and is delivered by the workers' retry, and the page shows
+// the delivery with both attempts — as the database has them.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { createUser } from '../../src/http/auth/users.ts';
+import { emitEvent } from '../../src/notify/index.ts';
+import { startReceiver } from '../notify/support/http.ts';
+import type { TestReceiver } from '../notify/support/http.ts';
+import { browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import type { Browsing, Stack } from './harness.ts';
+
+const skip = browserMissing();
+const DEV = { email: 'dev@example.com', password: 'correct horse battery staple' };
+
+describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
+  let stack: Stack;
+  let b: Browsing;
+  let page: Page;
+  let receiver: TestReceiver;
+
+  before(async () => {
+    stack = await startStack();
+    b = await openBrowser(stack.url);
+    page = b.page;
+    receiver = await startReceiver();
+  });
+
+  after(async () => {
+    await b?.close();
+    await stack?.close();
+    await receiver?.stop();
+  });
+
+  it('creates an endpoint, shows its secret once, and a delivery with its attempts', async () => {
+    const db = stack.service.db;
+    await createUser(db, { ...DEV, role: 'developer', now: new Date() });
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(DEV.email);
+    await page.getByLabel('Password').fill(DEV.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+    await page.goto('/settings/webhooks');
+    const section = page.getByRole('region', { name: 'Event webhooks' });
+    await section.getByText('No webhook endpoint yet.').waitFor();
+    const url = `${receiver.url}/billflow`;
+    await section.getByLabel('Endpoint URL').fill(url);
+    await section.getByLabel('Description').fill('CRM sync');
+    await section.getByRole('button', { name: 'Add endpoint' }).click();
+    const secret = await page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+    assert.match(secret, /^whsec_/);
+    const stored = await db.query<{ id: string; secret: string; description: string }>(
+      'SELECT id, secret, description FROM webhook_endpoints',
+    );
+    assert.deepEqual(
+      stored.rows.map((r) => [r.secret, r.description]),
+      [[secret, 'CRM sync']],
+    );
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await section.getByText(url).waitFor();
+
+    // The receiver fails the first attempt; the workers retry 5 s later.
+    receiver.respond = [500];
+    const eventId = await db.transaction((tx) =>
+      emitEvent(tx, { type: 'invoice.paid', payload: { id: 'inv_ui' }, runId: null }),
+    );
+    assert.ok(eventId);
+    await eventually(async () => {
+      const { rows } = await db.query<{ status: string }>('SELECT status FROM webhook_deliveries');
+      return rows[0]?.status === 'delivered';
+    }, 'the retried delivery');
+    assert.deepEqual(
+      receiver.received.map((r) => r.headers['webhook-id']),
+      [eventId, eventId],
+    );
+
+    await section.getByRole('button', { name: 'Deliveries' }).click();
+    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    await deliveries.getByText(eventId).waitFor();
+    await deliveries.getByText('delivered').waitFor();
+    await deliveries.getByRole('button', { name: '2 attempts' }).click();
+    const attempts = page.getByRole('table', { name: 'Attempts' });
+    await attempts.getByRole('cell', { name: '500', exact: true }).waitFor();
+    await attempts.getByRole('cell', { name: '200', exact: true }).waitFor();
+    const { rows } = await db.query<{ attempt: number; status_code: number }>(
+      'SELECT attempt, status_code FROM webhook_attempts ORDER BY attempt',
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.attempt, r.status_code]),
+      [
+        [1, 500],
+        [2, 200],
+      ],
+    );
+  });
+});

@@ -7,6 +7,7 @@
 export const NOTIFICATION_EVENTS = [
   'subscription_created',
   'subscription_cancelled',
+  'subscription_plan_changed',
   'trial_ending',
   'payment_succeeded',
   'payment_failed',

@@ -3,6 +3,7 @@ import { PermanentError } from '../errors.ts';
 import type { SandboxDeps } from './sandbox-payments.ts';
 import type {
   CancelSubscriptionInput,
+  ChangeSubscriptionPlanInput,
   CreateSubscriptionInput,
   FindSubscriptionQuery,
   ProviderSubscription,
@@ -135,6 +136,34 @@ export async function sandboxCancelSubscription(
       WHERE id = $1
       RETURNING ${COLUMNS}`,
     [row.id, immediately, now, input.when === 'period_end', input.when instanceof Date ? input.when : null],
+  );
+  return toSubscription(updated.rows[0] as SubscriptionRow, now);
+}
+
+export async function sandboxChangeSubscriptionPlan(
+  deps: SandboxDeps,
+  input: ChangeSubscriptionPlanInput,
+): Promise<ProviderSubscription> {
+  checkIdempotencyKey(input.idempotencyKey);
+  checkAmount(input.plan.amount, 'plan amount', true);
+  const currency = checkCurrency(input.plan.currency);
+  const now = deps.now();
+  const found = await deps.db.query<SubscriptionRow & { currency: string; interval: string }>(
+    `SELECT ${COLUMNS}, currency, interval FROM provider_sandbox_subscriptions WHERE id = $1`,
+    [input.providerReference],
+  );
+  const row = found.rows[0];
+  if (!row) throw new PermanentError(`no such subscription: ${input.providerReference}`);
+  if (toSubscription(row, now).status === 'canceled') {
+    throw new PermanentError(`subscription ${row.id} has ended: its plan cannot change`);
+  }
+  if (row.currency !== currency || row.interval !== input.plan.interval) {
+    throw new PermanentError(`plan ${input.plan.code} has another currency or interval than subscription ${row.id}`);
+  }
+  // Setting the same plan again changes nothing, so a re-run is harmless.
+  const updated = await deps.db.query<SubscriptionRow>(
+    `UPDATE provider_sandbox_subscriptions SET plan_code = $2, amount = $3 WHERE id = $1 RETURNING ${COLUMNS}`,
+    [row.id, input.plan.code, input.plan.amount],
   );
   return toSubscription(updated.rows[0] as SubscriptionRow, now);
 }

@@ -4,6 +4,7 @@ import type { SandboxDeps } from './sandbox-payments.ts';
 import { findSandboxCharge, findSandboxRefund, sandboxCharge, sandboxRefund } from './sandbox-payments.ts';
 import {
   sandboxCancelSubscription,
+  sandboxChangeSubscriptionPlan,
   sandboxCreateSubscription,
   sandboxFindSubscription,
 } from './sandbox-subscriptions.ts';
@@ -60,6 +61,7 @@ export function createSandboxProvider(options: SandboxOptions): PaymentProvider 
     ensureCustomer: (input) => ensureCustomer(deps, input),
     createSubscription: (input) => sandboxCreateSubscription(deps, input),
     cancelSubscription: (input) => sandboxCancelSubscription(deps, input),
+    changeSubscriptionPlan: (input) => sandboxChangeSubscriptionPlan(deps, input),
     findSubscription: (query) => sandboxFindSubscription(deps, query),
     charge: (input) => sandboxCharge(deps, input),
     findCharge: (query) => findSandboxCharge(deps, query.idempotencyKey),

@@ -146,6 +146,26 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       }
     },
 
+    async changeSubscriptionPlan(input) {
+      checkIdempotencyKey(input.idempotencyKey);
+      const id = input.providerReference;
+      const price = await ensurePrice(stripe, input.plan);
+      const current = await call('retrieve subscription', () => stripe.subscriptions.retrieve(id));
+      const item = current.items.data[0];
+      if (!item) throw new PermanentError(`subscription ${id} has no item to change`);
+      // Already on the price (a re-run after a lost answer): nothing to do.
+      if (item.price.id === price) return toSubscription(current);
+      const updated = await call('change subscription price', () =>
+        stripe.subscriptions.update(
+          id,
+          // Billflow's own invoices carry the proration; Stripe bills the new price from its next period.
+          { items: [{ id: item.id, price }], proration_behavior: 'none' },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return toSubscription(updated);
+    },
+
     async findSubscription(query) {
       const found = query.providerReference
         ? await retrieveSubscription(stripe, query.providerReference)

@@ -78,6 +78,17 @@ export interface CancelSubscriptionInput {
   when: CancelWhen;
 }
 
+/**
+ * A subscription's new price. The provider prorates nothing: Billflow's own next invoice carries
+ * the proration of a change made at once, and a change at period end is what the provider bills
+ * from its next period either way.
+ */
+export interface ChangeSubscriptionPlanInput {
+  idempotencyKey: string;
+  providerReference: string;
+  plan: PlanTerms;
+}
+
 export interface FindSubscriptionQuery {
   /** Our id (`sub_…`), which the provider's record carries. */
   subscriptionId: string;
@@ -171,6 +182,8 @@ export interface PaymentProvider {
   createSubscription(input: CreateSubscriptionInput): Promise<ProviderSubscription>;
   /** Idempotent by nature: cancelling a cancelled subscription returns it as it is. */
   cancelSubscription(input: CancelSubscriptionInput): Promise<ProviderSubscription>;
+  /** Idempotent by nature: a subscription already on the plan's price is returned as it is. */
+  changeSubscriptionPlan(input: ChangeSubscriptionPlanInput): Promise<ProviderSubscription>;
   /** The subscription carrying our id (whatever its status), or null when none was created. */
   findSubscription(query: FindSubscriptionQuery): Promise<ProviderSubscription | null>;
   /** An off-session charge of a saved payment method; a decline is a `failed` result. */

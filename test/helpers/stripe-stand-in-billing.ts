@@ -145,6 +145,22 @@ export function billingRoutes(state: StandInState, billing: BillingState): Route
     return found;
   };
   const periodEnd = (sub: Subscription) => Number(sub.items.data[0]?.current_period_end ?? state.now());
+  // items[i][id] with items[i][price]: the item moves to the price, keeping its period (as with
+  // proration_behavior=none, the only behaviour Billflow asks for).
+  const changeItems = (sub: Subscription, items: unknown[]) => {
+    items.forEach((item, i) => {
+      const fields = typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as FormObject) : {};
+      const existing = sub.items.data.find((d) => d.id === fields.id);
+      if (!existing) throw missing('subscription_item', String(fields.id), `items[${i}][id]`);
+      const price = typeof fields.price === 'string' ? billing.prices.get(fields.price) : undefined;
+      if (!price) throw missing('price', String(fields.price), `items[${i}][price]`);
+      const current = existing.price as Price;
+      if (price.currency !== current.currency || price.recurring.interval !== current.recurring.interval) {
+        throw invalid('The price must have the same currency and interval as the subscription.', `items[${i}][price]`);
+      }
+      existing.price = price;
+    });
+  };
   return [
     {
       method: 'POST',
@@ -239,6 +255,8 @@ export function billingRoutes(state: StandInState, billing: BillingState): Route
           if (cancelAt <= state.now()) throw invalid('cancel_at must be in the future.', 'cancel_at');
           Object.assign(sub, { cancel_at: cancelAt, cancel_at_period_end: false });
         }
+        const items = list(params, 'items');
+        if (items) changeItems(sub, items);
         sub.metadata = metadata(params, sub.metadata);
         return { body: sub };
       },

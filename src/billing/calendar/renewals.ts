@@ -5,10 +5,10 @@ import type { Db, Queryable } from '../../db/types.ts';
 import { newId } from '../../ids.ts';
 import { startWorkflow } from '../../engine/index.ts';
 import type { Registry } from '../../engine/index.ts';
-import { DEFAULT_DAYS_UNTIL_DUE, getPlan } from '../records/index.ts';
-import type { CollectionMethod, Interval } from '../records/index.ts';
+import { DEFAULT_DAYS_UNTIL_DUE, getPlan, markProrationInvoiced, takeRenewalPlanChanges } from '../records/index.ts';
+import type { CollectionMethod, Interval, InvoiceLineInput, PlanChange } from '../records/index.ts';
 import { toAmount } from '../records/money.ts';
-import { refreshCustomerStatus } from '../stats/index.ts';
+import { countPlanChange, refreshCustomerStatus } from '../stats/index.ts';
 import { emitEvent } from '../../notify/index.ts';
 import { getSubscription } from '../records/index.ts';
 
@@ -93,8 +93,17 @@ export async function renewPeriod(
     );
     const due = rows[0];
     if (!due) return undefined;
-    const amount = toAmount(due.amount);
     const period = { start: due.current_period_end, end: due.next_end };
+    // A plan change scheduled for this moment takes effect now; proration from changes made
+    // during the period ends on this invoice. Both in this transaction: exactly once.
+    const changes = await takeRenewalPlanChanges(tx, due.id, period.start);
+    if (changes.applied) {
+      Object.assign(due, { plan_id: changes.applied.to_plan_id, amount: changes.applied.to_amount });
+      await countPlanChange(tx, changes.applied.id);
+    }
+    const amount = toAmount(due.amount);
+    const proration = await prorationLines(tx, changes.proration);
+    const billed = amount + proration.reduce((sum, line) => sum + line.unit_amount, 0);
     const inserted = await tx.query(
       `INSERT INTO subscription_periods (subscription_id, period_start, period_end, kind, amount, currency,
          collection_method, charge_status, charge_detail, renewed_at)
@@ -108,8 +117,8 @@ export async function renewPeriod(
         amount,
         due.currency,
         due.collection_method,
-        chargeStatus(due.collection_method, amount),
-        skipReason(due.collection_method, amount),
+        chargeStatus(due.collection_method, billed),
+        skipReason(due.collection_method, billed),
         now,
       ],
     );
@@ -118,7 +127,14 @@ export async function renewPeriod(
     if (inserted.rowCount === 0) throw new Error(`period ${renewalKey(due.id, period.start)} exists already`);
 
     let invoice: { invoice_id: string; run_id: string } | undefined;
-    if (amount > 0) invoice = await startRenewalInvoice(tx, registry, due, period, amount, now);
+    if (amount > 0 || proration.length > 0) {
+      invoice = await startRenewalInvoice(tx, registry, due, period, amount, proration, now);
+      await markProrationInvoiced(
+        tx,
+        changes.proration.map((c) => c.id),
+        invoice.invoice_id,
+      );
+    }
     await tx.query(
       `UPDATE subscription_periods SET invoice_id = $3, invoice_run_id = $4
        WHERE subscription_id = $1 AND period_start = $2`,
@@ -144,7 +160,7 @@ export async function renewPeriod(
       collection_method: due.collection_method,
       invoice_id: invoice?.invoice_id ?? null,
       invoice_run_id: invoice?.run_id ?? null,
-      charge_status: chargeStatus(due.collection_method, amount),
+      charge_status: chargeStatus(due.collection_method, billed),
     };
   });
 }
@@ -159,6 +175,26 @@ function skipReason(collection: CollectionMethod, amount: number): string | null
   return null;
 }
 
+/** A plan change's proration as invoice lines: the rest of the period on the new plan, the unused old one. */
+async function prorationLines(q: Queryable, changes: readonly PlanChange[]): Promise<InvoiceLineInput[]> {
+  const lines: InvoiceLineInput[] = [];
+  for (const change of changes) {
+    const [from, to] = [await getPlan(q, change.from_plan_id), await getPlan(q, change.to_plan_id)];
+    const span = `${day(change.effective_at)} – ${day(change.period_end)}`;
+    if (change.charge_amount > 0) {
+      lines.push({
+        description: `${to.name}, rest of the period (${span})`,
+        quantity: 1,
+        unit_amount: change.charge_amount,
+      });
+    }
+    if (change.credit_amount > 0) {
+      lines.push({ description: `Unused ${from.name} (${span})`, quantity: 1, unit_amount: -change.credit_amount });
+    }
+  }
+  return lines;
+}
+
 /** The period's invoice and its invoice_creation run, the run's first step in `tx`. */
 async function startRenewalInvoice(
   tx: Queryable,
@@ -166,6 +202,7 @@ async function startRenewalInvoice(
   due: DueRow,
   period: { start: Date; end: Date },
   amount: number,
+  proration: readonly InvoiceLineInput[],
   now: Date,
 ): Promise<{ invoice_id: string; run_id: string }> {
   const plan = await getPlan(tx, due.plan_id);
@@ -183,6 +220,7 @@ async function startRenewalInvoice(
           quantity: 1,
           unit_amount: amount,
         },
+        ...proration,
       ],
       days_until_due: DEFAULT_DAYS_UNTIL_DUE,
       period_start: period.start.toISOString(),

@@ -14,3 +14,4 @@ export * from './proration.ts';
 export { formatDocumentNumber } from './numbering.ts';
 export type { DocumentKind } from './numbering.ts';
 export { InputReader } from './validate.ts';
+export * from './plan-changes.ts';

@@ -85,9 +85,11 @@ export function parseInvoiceInput(raw: unknown): InvoiceInput {
       const parsed = {
         description: line.string('description', { required: true, max: 500 }),
         quantity: line.integer('quantity', { min: 1, max: 1_000_000 }) ?? 1,
-        unit_amount: line.amount('unit_amount', { min: 0, required: true }),
+        // Negative for a credit (a plan change's unused share); the API itself takes none.
+        unit_amount: line.integer('unit_amount', { min: -MAX_AMOUNT, max: MAX_AMOUNT, required: true }),
       };
-      if (parsed.quantity * parsed.unit_amount > MAX_AMOUNT) line.fail('unit_amount', 'line amount is too large');
+      if (Math.abs(parsed.quantity * parsed.unit_amount) > MAX_AMOUNT)
+        line.fail('unit_amount', 'line amount is too large');
       return parsed;
     }),
     due_at: r.timestamp('due_at'),
@@ -102,8 +104,9 @@ export function parseInvoiceInput(raw: unknown): InvoiceInput {
   } else if (input.period_start && input.period_end && input.period_end <= input.period_start) {
     r.fail('period_end', 'must be after period_start');
   }
-  const fits = input.lines.every((l) => l.quantity * l.unit_amount <= MAX_AMOUNT);
+  const fits = input.lines.every((l) => Math.abs(l.quantity * l.unit_amount) <= MAX_AMOUNT);
   if (fits && sumLines(input.lines) > MAX_AMOUNT) r.fail('lines', `total must be at most ${MAX_AMOUNT}`);
+  if (fits && sumLines(input.lines) < 0) r.fail('lines', 'total must not be negative');
   r.done();
   return input;
 }

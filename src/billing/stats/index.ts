@@ -7,6 +7,7 @@ export {
   recordStats,
   countSubscriptionCreated,
   countSubscriptionCancelled,
+  countPlanChange,
   countPayment,
   countRefund,
   countChargeback,

@@ -90,6 +90,11 @@ export function countSubscriptionCancelled(q: Queryable, subscriptionId: string)
   return countRecord(q, 'subscription_cancelled', subscriptionId);
 }
 
+/** arr + the change of annual amount, from when an applied plan change takes effect. */
+export function countPlanChange(q: Queryable, planChangeId: string): Promise<boolean> {
+  return countRecord(q, 'plan_change', planChangeId);
+}
+
 /** revenue + amount for a succeeded payment; payment_failures +1 for a failed one. */
 export function countPayment(q: Queryable, paymentId: string): Promise<boolean> {
   return countRecord(q, 'payment', paymentId);

@@ -34,8 +34,13 @@ export function monthlyAmount(amount: number, interval: Interval): number {
 }
 
 /** The same annualization in SQL, for a subscriptions row aliased `s`. Tested against the above. */
-export const ANNUAL_AMOUNT_SQL = `(CASE s.interval WHEN 'week' THEN s.amount * 52 WHEN 'month' THEN s.amount * 12
-  ELSE s.amount END)`;
+export const ANNUAL_AMOUNT_SQL = annualAmountSql('s.amount', 's.interval');
+
+/** The annualization of any amount and interval expressions (a plan change's old and new price). */
+export function annualAmountSql(amount: string, interval: string): string {
+  return `(CASE ${interval} WHEN 'week' THEN ${amount} * 52 WHEN 'month' THEN ${amount} * 12
+  ELSE ${amount} END)`;
+}
 
 /**
  * Whether subscription `s` pays at instant `$n`: past its trial (or without one) and not yet at

@@ -1,4 +1,4 @@
-import { ANNUAL_AMOUNT_SQL } from './recurring.ts';
+import { ANNUAL_AMOUNT_SQL, annualAmountSql } from './recurring.ts';
 
 /**
  * What each record adds to the daily counters, written once as SQL and used both to count a
@@ -9,12 +9,16 @@ import { ANNUAL_AMOUNT_SQL } from './recurring.ts';
  * Each function takes a relation of rows of one table (a table, a subquery or a CTE name) and
  * returns a query of (metric, currency, day, value) rows. Days are UTC dates.
  */
-export type CountedKind = 'subscription_created' | 'subscription_cancelled' | 'payment' | 'refund' | 'chargeback';
+export type CountedKind =
+  'subscription_created' | 'subscription_cancelled' | 'plan_change' | 'payment' | 'refund' | 'chargeback';
 
 const day = (expr: string) => `((${expr}) AT TIME ZONE 'UTC')::date`;
 
 // A subscription starts paying when its trial ends (or at its start without one).
 const PAYING_FROM = 'coalesce(s.trial_end, s.started_at)';
+
+// What the subscription's creation counted: its amount before any plan change.
+const INITIAL_ANNUAL = annualAmountSql('coalesce(s.initial_amount, s.amount)', 's.interval');
 
 export const CONTRIBUTIONS: Record<CountedKind, (relation: string) => string> = {
   /** +1 created on the creation day; +1 active and +ARR on the day it starts paying. */
@@ -23,7 +27,7 @@ export const CONTRIBUTIONS: Record<CountedKind, (relation: string) => string> = 
     FROM ${relation} s CROSS JOIN LATERAL (VALUES
       ('subscriptions_created', ${day('s.created_at')}, 1::bigint),
       ('subscriptions_active', ${day(PAYING_FROM)}, 1::bigint),
-      ('arr', ${day(PAYING_FROM)}, ${ANNUAL_AMOUNT_SQL}::bigint)
+      ('arr', ${day(PAYING_FROM)}, ${INITIAL_ANNUAL}::bigint)
     ) AS v (metric, day, value)`,
 
   /**
@@ -38,6 +42,18 @@ export const CONTRIBUTIONS: Record<CountedKind, (relation: string) => string> = 
       ('subscriptions_active', ${day(`greatest(s.cancel_at, ${PAYING_FROM})`)}, -1::bigint),
       ('arr', ${day(`greatest(s.cancel_at, ${PAYING_FROM})`)}, -${ANNUAL_AMOUNT_SQL}::bigint)
     ) AS v (metric, day, value)`,
+
+  /**
+   * An applied plan change: ARR moves by the difference of the two prices' annual amounts, on the
+   * day it takes effect (not before the subscription starts paying). A cancellation after it
+   * subtracts the new price, so created + changes + cancelled still nets to zero.
+   */
+  plan_change: (relation) => `
+    SELECT 'arr' AS metric, c.currency,
+      ${day(`greatest(c.effective_at, ${PAYING_FROM})`)} AS day,
+      (${annualAmountSql('c.to_amount', 'c.interval')} - ${annualAmountSql('c.from_amount', 'c.interval')})::bigint
+        AS value
+    FROM ${relation} c JOIN subscriptions s ON s.id = c.subscription_id`,
 
   /** A succeeded payment is revenue (its amount); a failed one is one payment failure. */
   payment: (relation) => `
@@ -61,6 +77,7 @@ export const CONTRIBUTIONS: Record<CountedKind, (relation: string) => string> = 
 export const COUNTED: Record<CountedKind, { table: string; marker: string; countable: string }> = {
   subscription_created: { table: 'subscriptions', marker: 'counted_at', countable: 'true' },
   subscription_cancelled: { table: 'subscriptions', marker: 'cancel_counted_at', countable: 'cancel_at IS NOT NULL' },
+  plan_change: { table: 'subscription_plan_changes', marker: 'counted_at', countable: 'applied_at IS NOT NULL' },
   payment: { table: 'payments', marker: 'counted_at', countable: 'true' },
   refund: { table: 'refunds', marker: 'counted_at', countable: "status NOT IN ('failed', 'cancelled')" },
   chargeback: { table: 'chargebacks', marker: 'counted_at', countable: 'true' },

@@ -17,6 +17,7 @@ export { startPayment, chargeInvoice } from './shared/payment-operation.ts';
 export type { ChargeInvoiceDeps, ChargeInvoiceOptions } from './shared/payment-operation.ts';
 export { startSubscription } from './subscription-creation/operation.ts';
 export { requestCancellation } from './subscription-cancellation/operation.ts';
+export { requestPlanChange } from './subscription-plan-change/operation.ts';
 export { startInvoice, payInvoice } from './invoice-creation/operation.ts';
 export type { PayInvoiceOptions, PayInvoiceResult } from './invoice-creation/operation.ts';
 export { startRefund } from './refund-creation/operation.ts';

@@ -10,6 +10,7 @@ import { refundCreationModule } from './refund-creation/index.ts';
 import type { WorkflowModule } from './shared/module.ts';
 import { subscriptionCancellationModule } from './subscription-cancellation/index.ts';
 import { subscriptionCreationModule } from './subscription-creation/index.ts';
+import { subscriptionPlanChangeModule } from './subscription-plan-change/index.ts';
 
 /** In catalogue order (the order of the UI's menu). */
 export const WORKFLOWS = [
@@ -20,6 +21,7 @@ export const WORKFLOWS = [
   invoiceCreationModule,
   refundCreationModule,
   chargebackCreationModule,
+  subscriptionPlanChangeModule,
 ] as const;
 
 export type WorkflowType = (typeof WORKFLOWS)[number]['type'];

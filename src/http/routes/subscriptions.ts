@@ -1,13 +1,20 @@
 // Subscriptions: start one (its subscription_creation run), read it, request its cancellation.
-import { requestCancellation, startSubscription } from '../../billing/workflows/index.ts';
+import { requestCancellation, requestPlanChange, startSubscription } from '../../billing/workflows/index.ts';
 import { COLLECTION_METHODS, getSubscription } from '../../billing/records/index.ts';
-import { InvalidInputError } from '../../errors.ts';
+import { ConflictError, InvalidInputError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
 import { idParams, idString, problemResponses } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
-import { externalRef, recordView, startedSchema, subscriptionSchema, timestampInput } from '../schemas/billing.ts';
+import {
+  externalRef,
+  planChangeSchema,
+  recordView,
+  startedSchema,
+  subscriptionSchema,
+  timestampInput,
+} from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
 import { recordRoute } from './record-route.ts';
 
@@ -15,6 +22,14 @@ const WHEN = { end_of_period: 'at_period_end', instantly: 'immediately', on_date
 const REFUND = { none: 'none', prorate: 'prorated', full: 'full' } as const;
 /** The operation's field names → the API's, so an error names what the caller sent. */
 const CANCEL_FIELDS: Record<string, string> = { mode: 'when', cancel_at: 'date', subscription_id: 'id' };
+
+const PLAN_FIELDS: Record<string, string> = { subscription_id: 'id' };
+
+interface ChangePlanBody {
+  plan_code: string;
+  when: 'now' | 'period_end';
+  reason?: string;
+}
 
 interface CancelBody {
   when: keyof typeof WHEN;
@@ -137,6 +152,72 @@ export function subscriptionRoutes(deps: ApiDeps): RouteSpec[] {
             target: params.id,
             reason: body.reason ?? null,
             details: { when: body.when, date: body.date ?? null, refund: body.refund, workflow_run_id: started.runId },
+          },
+        };
+      },
+    }),
+    route<{ id: string }, unknown, ChangePlanBody>({
+      method: 'POST',
+      url: '/subscriptions/:id/change-plan',
+      operationId: 'changeSubscriptionPlan',
+      access: 'customer_support',
+      summary: 'Change the plan (starts subscription_plan_change)',
+      description:
+        '`when`: now (the plan switches at once; the next renewal invoice credits the unused share of the old ' +
+        'plan and charges the rest of the period on the new one) or period_end (the renewal switches it, ' +
+        'without proration). The plan must be another one on sale, in the same currency and interval. A ' +
+        'cancelled subscription, or one with a change already waiting, is a 409.',
+      tags: BILLING_TAGS,
+      audit: 'subscription.change_plan',
+      creates: true,
+      params: idParams('sub'),
+      body: {
+        type: 'object',
+        required: ['plan_code', 'when'],
+        additionalProperties: false,
+        properties: {
+          plan_code: { type: 'string', minLength: 1, maxLength: 64 },
+          when: { type: 'string', enum: ['now', 'period_end'] },
+          reason: { type: 'string', minLength: 1, maxLength: 500 },
+        },
+      },
+      response: { 202: startedSchema('plan_change', planChangeSchema), ...problemResponses(409) },
+      async handler({ params, body, principal, request }) {
+        await getSubscription(db, params.id);
+        let started;
+        try {
+          started = await requestPlanChange(
+            db,
+            billing.registry,
+            {
+              subscription_id: params.id,
+              plan_code: body.plan_code,
+              when: body.when,
+              ...(body.reason === undefined ? {} : { reason: body.reason }),
+            },
+            {
+              idempotencyKey: operationKey(actorFrom(principal), request.headers['idempotency-key']),
+              now: deps.clock(),
+            },
+          );
+        } catch (error) {
+          // The operation's field names → the API's (the subscription is the path's id).
+          if (error instanceof InvalidInputError) {
+            throw new InvalidInputError(error.errors.map((e) => ({ ...e, field: PLAN_FIELDS[e.field] ?? e.field })));
+          }
+          if (error instanceof ConflictError && typeof error.details.field === 'string') {
+            const field = PLAN_FIELDS[error.details.field] ?? error.details.field;
+            throw new ConflictError(error.message, { ...error.details, field });
+          }
+          throw error;
+        }
+        return {
+          status: 202,
+          body: { plan_change: recordView(started.record), workflow_run_id: started.runId },
+          audit: {
+            target: params.id,
+            reason: body.reason ?? null,
+            details: { plan_code: body.plan_code, when: body.when, workflow_run_id: started.runId },
           },
         };
       },

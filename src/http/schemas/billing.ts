@@ -86,6 +86,34 @@ export const subscriptionSchema = record('Subscription', ['id', 'customer_id', '
   updated_at: timestamp,
 });
 
+export const planChangeSchema = record(
+  'PlanChange',
+  ['id', 'subscription_id', 'from_plan_id', 'to_plan_id', 'timing', 'effective_at'],
+  {
+    id: str,
+    subscription_id: str,
+    customer_id: str,
+    from_plan_id: str,
+    to_plan_id: str,
+    from_amount: int,
+    to_amount: int,
+    currency: str,
+    interval: { type: 'string', enum: [...INTERVALS] },
+    timing: { type: 'string', enum: ['now', 'period_end'] },
+    reason: nullableStr,
+    requested_at: timestamp,
+    effective_at: timestamp,
+    applied_at: nullableTimestamp,
+    period_start: timestamp,
+    period_end: timestamp,
+    credit_amount: { ...int, description: 'The unused share of the old plan, credited on the next invoice.' },
+    charge_amount: { ...int, description: 'The rest of the period on the new plan, charged on the next invoice.' },
+    invoice_id: { ...nullableStr, description: 'The renewal invoice that carried the proration.' },
+    counted_at: nullableTimestamp,
+    created_at: timestamp,
+  },
+);
+
 const invoiceProperties = {
   id: str,
   number: str,

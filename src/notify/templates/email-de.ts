@@ -43,6 +43,29 @@ ${signoff}`,
 {% if refund %}<p>Wir erstatten <strong>{{ refund.amount | money: refund.currency }}</strong> auf Ihr Zahlungsmittel.</p>{% endif %}`,
     ),
   },
+  subscription_plan_changed: {
+    subject:
+      'Ihr Abonnement {% if plan_change.when == "now" %}läuft jetzt mit{% else %}wechselt zu{% endif %} {{ plan_change.to_plan_name }}',
+    body: `${hello}
+
+{% if plan_change.when == "now" %}Ihr Abonnement wechselte von {{ plan_change.from_plan_name }} zu {{ plan_change.to_plan_name }}: {{ plan_change.to_amount | money: plan_change.currency }} pro {{ plan_change.interval }}.
+{% if plan_change.charge_amount > 0 or plan_change.credit_amount > 0 %}Ihre nächste Rechnung berechnet {{ plan_change.charge_amount | money: plan_change.currency }} für den Rest dieses Zeitraums mit {{ plan_change.to_plan_name }} und schreibt {{ plan_change.credit_amount | money: plan_change.currency }} für den ungenutzten Teil von {{ plan_change.from_plan_name }} gut.
+{% endif %}{% else %}Ihr Abonnement wechselt am {{ plan_change.effective_at | localdate }} von {{ plan_change.from_plan_name }} zu {{ plan_change.to_plan_name }}: dann {{ plan_change.to_amount | money: plan_change.currency }} pro {{ plan_change.interval }}.
+{% endif %}
+${signoff}`,
+    html: htmlEmail(
+      'de',
+      `<h1 style="font-size:20px">Tarif gewechselt</h1>
+<p>${hello}</p>
+<p>{% if plan_change.when == "now" %}Ihr Abonnement wechselte von {{ plan_change.from_plan_name }} zu {{ plan_change.to_plan_name }}.{% else %}Ihr Abonnement wechselt am {{ plan_change.effective_at | localdate }} von {{ plan_change.from_plan_name }} zu {{ plan_change.to_plan_name }}.{% endif %}</p>
+${htmlFacts([
+  ['Neuer Tarif', '{{ plan_change.to_plan_name }}'],
+  ['Preis', '{{ plan_change.to_amount | money: plan_change.currency }} / {{ plan_change.interval }}'],
+  ['Gültig ab', '{{ plan_change.effective_at | localdate }}'],
+])}
+{% if plan_change.charge_amount > 0 or plan_change.credit_amount > 0 %}<p>Ihre nächste Rechnung berechnet <strong>{{ plan_change.charge_amount | money: plan_change.currency }}</strong> für den Rest dieses Zeitraums und schreibt <strong>{{ plan_change.credit_amount | money: plan_change.currency }}</strong> für den ungenutzten Teil von {{ plan_change.from_plan_name }} gut.</p>{% endif %}`,
+    ),
+  },
   trial_ending: {
     subject: 'Ihre Testphase für {{ subscription.plan_name }} endet am {{ subscription.trial_end | localdate }}',
     body: `${hello}

@@ -43,6 +43,29 @@ ${signoff}`,
 {% if refund %}<p>We are refunding <strong>{{ refund.amount | money: refund.currency }}</strong> to your payment method.</p>{% endif %}`,
     ),
   },
+  subscription_plan_changed: {
+    subject:
+      'Your subscription {% if plan_change.when == "now" %}is now on{% else %}moves to{% endif %} {{ plan_change.to_plan_name }}',
+    body: `${hello}
+
+{% if plan_change.when == "now" %}your subscription moved from {{ plan_change.from_plan_name }} to {{ plan_change.to_plan_name }}: {{ plan_change.to_amount | money: plan_change.currency }} per {{ plan_change.interval }}.
+{% if plan_change.charge_amount > 0 or plan_change.credit_amount > 0 %}Your next invoice charges {{ plan_change.charge_amount | money: plan_change.currency }} for the rest of this period on {{ plan_change.to_plan_name }} and credits {{ plan_change.credit_amount | money: plan_change.currency }} for the unused part of {{ plan_change.from_plan_name }}.
+{% endif %}{% else %}your subscription moves from {{ plan_change.from_plan_name }} to {{ plan_change.to_plan_name }} on {{ plan_change.effective_at | localdate }}: then {{ plan_change.to_amount | money: plan_change.currency }} per {{ plan_change.interval }}.
+{% endif %}
+${signoff}`,
+    html: htmlEmail(
+      'en',
+      `<h1 style="font-size:20px">Plan changed</h1>
+<p>${hello}</p>
+<p>{% if plan_change.when == "now" %}your subscription moved from {{ plan_change.from_plan_name }} to {{ plan_change.to_plan_name }}.{% else %}your subscription moves from {{ plan_change.from_plan_name }} to {{ plan_change.to_plan_name }} on {{ plan_change.effective_at | localdate }}.{% endif %}</p>
+${htmlFacts([
+  ['New plan', '{{ plan_change.to_plan_name }}'],
+  ['Price', '{{ plan_change.to_amount | money: plan_change.currency }} / {{ plan_change.interval }}'],
+  ['Takes effect', '{{ plan_change.effective_at | localdate }}'],
+])}
+{% if plan_change.charge_amount > 0 or plan_change.credit_amount > 0 %}<p>Your next invoice charges <strong>{{ plan_change.charge_amount | money: plan_change.currency }}</strong> for the rest of this period and credits <strong>{{ plan_change.credit_amount | money: plan_change.currency }}</strong> for the unused part of {{ plan_change.from_plan_name }}.</p>{% endif %}`,
+    ),
+  },
   trial_ending: {
     subject: 'Your {{ subscription.plan_name }} trial ends on {{ subscription.trial_end | localdate }}',
     body: `${hello}

@@ -16,6 +16,10 @@ export const INTERNAL_EN: Record<NotificationEvent, TemplateSource> = {
     subject: `Cancelled: ${who} on {{ subscription.plan_name }}`,
     body: '{{ customer.email }} cancelled {{ subscription.plan_name }}{% if subscription.ends_at %}, ending {{ subscription.ends_at | localdate }}{% endif %}.{% if refund %} Refund: {{ refund.amount | money: refund.currency }}.{% endif %}',
   },
+  subscription_plan_changed: {
+    subject: `Plan change: ${who} from {{ plan_change.from_plan_name }} to {{ plan_change.to_plan_name }}`,
+    body: '{{ customer.email }} changed from {{ plan_change.from_plan_name }} ({{ plan_change.from_amount | money: plan_change.currency }}) to {{ plan_change.to_plan_name }} ({{ plan_change.to_amount | money: plan_change.currency }}) per {{ plan_change.interval }}, {% if plan_change.when == "now" %}now; next invoice: +{{ plan_change.charge_amount | money: plan_change.currency }}, −{{ plan_change.credit_amount | money: plan_change.currency }}{% else %}from {{ plan_change.effective_at | localdate }}{% endif %}.',
+  },
   trial_ending: {
     subject: `Trial ending: ${who} on {{ subscription.plan_name }}`,
     body: '{{ customer.email }}\'s {{ subscription.plan_name }} trial ends {{ subscription.trial_end | localdate: "medium" }}; then {{ subscription.amount | money: subscription.currency }} per {{ subscription.interval }}.',
@@ -84,6 +88,9 @@ export const SLACK_EN: Record<NotificationEvent, TemplateSource> = {
   },
   subscription_cancelled: {
     body: `:wave: *Cancelled* — ${who} on {{ subscription.plan_name }}{% if refund %}, refund {{ refund.amount | money: refund.currency }}{% endif %}`,
+  },
+  subscription_plan_changed: {
+    body: `:arrows_counterclockwise: *Plan change* — ${who} from {{ plan_change.from_plan_name }} to {{ plan_change.to_plan_name }}{% if plan_change.when == "period_end" %} on {{ plan_change.effective_at | localdate: "medium" }}{% endif %}`,
   },
   trial_ending: {
     body: `:hourglass_flowing_sand: *Trial ending* — ${who} on {{ subscription.plan_name }}, ends {{ subscription.trial_end | localdate: "medium" }}`,

@@ -1,7 +1,6 @@
 // subscription_cancellation: cancel → refund (its own refund_creation run) → provider → stats →
 // customer email → team notice.
-import type { Queryable } from '../../../db/types.ts';
-import { dbStep, defineWorkflow, getRun, listRuns } from '../../../engine/index.ts';
+import { dbStep, defineWorkflow } from '../../../engine/index.ts';
 import { emitEvent } from '../../../notify/index.ts';
 import type { AnyWorkflow, DbStepContext } from '../../../engine/index.ts';
 import { newId } from '../../../ids.ts';
@@ -16,6 +15,7 @@ import type { CancellationInput, Subscription } from '../../records/index.ts';
 import type { CancelWhen } from '../../../providers/index.ts';
 import { countSubscriptionCancelled, refreshCustomerStatus } from '../../stats/index.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
+import { creationOnTheWay } from '../shared/creation.ts';
 import { doneAtProvider } from '../shared/origin.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER, EXTERNAL_RETRY, iso } from '../shared/steps.ts';
 import { customerEmailStep, internalNoticeStep } from '../shared/notify-steps.ts';
@@ -30,20 +30,6 @@ export interface IssuedRefund {
   payment_id?: string;
   refund_id?: string;
   refund_run_id?: string;
-}
-
-/**
- * A subscription_creation run of this subscription that has not got past its provider step (it
- * may be about to create the subscription there), if any.
- */
-async function creationOnTheWay(q: Queryable, subscriptionId: string): Promise<string | undefined> {
-  const runs = await listRuns(q, { type: 'subscription_creation', subjectRef: subscriptionId }, { limit: 20 });
-  for (const summary of runs.items) {
-    if (summary.status !== 'pending' && summary.status !== 'in_progress') continue;
-    const sync = (await getRun(q, summary.id)).steps.find((s) => s.name === 'sync_payment_provider');
-    if (sync && sync.status !== 'completed' && sync.status !== 'skipped') return summary.id;
-  }
-  return undefined;
 }
 
 function providerWhen(input: CancellationInput, subscription: Subscription): CancelWhen {

@@ -692,6 +692,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/subscriptions/{id}/change-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the plan (starts subscription_plan_change)
+         * @description `when`: now (the plan switches at once; the next renewal invoice credits the unused share of the old plan and charges the rest of the period on the new one) or period_end (the renewal switches it, without proration). The plan must be another one on sale, in the same currency and interval. A cancelled subscription, or one with a change already waiting, is a 409.
+         */
+        post: operations["changeSubscriptionPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invoices/{id}": {
         parameters: {
             query?: never;
@@ -1605,7 +1625,7 @@ export interface components {
             created_at: string;
         };
         /** @enum {string} */
-        NotificationEvent: "subscription_created" | "subscription_cancelled" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed" | "alert_digest" | "reconciliation_failed" | "webhook_endpoint_disabled";
+        NotificationEvent: "subscription_created" | "subscription_cancelled" | "subscription_plan_changed" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed" | "alert_digest" | "reconciliation_failed" | "webhook_endpoint_disabled";
         NotificationPage: {
             items: components["schemas"]["Notification"][];
             next_cursor: string | null;
@@ -1692,6 +1712,41 @@ export interface components {
             created_at?: string;
             /** Format: date-time */
             updated_at?: string;
+        };
+        PlanChange: {
+            id: string;
+            subscription_id: string;
+            customer_id?: string;
+            from_plan_id: string;
+            to_plan_id: string;
+            from_amount?: number;
+            to_amount?: number;
+            currency?: string;
+            /** @enum {string} */
+            interval?: "week" | "month" | "year";
+            /** @enum {string} */
+            timing: "now" | "period_end";
+            reason?: string | null;
+            /** Format: date-time */
+            requested_at?: string;
+            /** Format: date-time */
+            effective_at: string;
+            /** Format: date-time */
+            applied_at?: string | null;
+            /** Format: date-time */
+            period_start?: string;
+            /** Format: date-time */
+            period_end?: string;
+            /** @description The unused share of the old plan, credited on the next invoice. */
+            credit_amount?: number;
+            /** @description The rest of the period on the new plan, charged on the next invoice. */
+            charge_amount?: number;
+            /** @description The renewal invoice that carried the proration. */
+            invoice_id?: string | null;
+            /** Format: date-time */
+            counted_at?: string | null;
+            /** Format: date-time */
+            created_at?: string;
         };
         Principal: {
             /** @enum {string} */
@@ -1987,7 +2042,7 @@ export interface components {
             } | null;
         };
         /** @enum {string} */
-        SettingsEvent: "subscription_created" | "subscription_cancelled" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed";
+        SettingsEvent: "subscription_created" | "subscription_cancelled" | "subscription_plan_changed" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed";
         SignedIn: {
             user: components["schemas"]["User"];
             csrf_token: string;
@@ -2232,7 +2287,7 @@ export interface components {
             finished_at?: string | null;
         };
         /** @enum {string} */
-        WorkflowType: "subscription_creation" | "subscription_cancellation" | "payment_success" | "payment_failure" | "invoice_creation" | "refund_creation" | "chargeback_creation";
+        WorkflowType: "subscription_creation" | "subscription_cancellation" | "payment_success" | "payment_failure" | "invoice_creation" | "refund_creation" | "chargeback_creation" | "subscription_plan_change";
         WorkflowTypeInfo: {
             type: components["schemas"]["WorkflowType"];
             /** @description What people call it, e.g. "Payment failed". */
@@ -6510,6 +6565,125 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        workflow_run_id: string;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeSubscriptionPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Same key and body: the first response again. Same key, other body: 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @example sub_0000000000000000000000000000 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    plan_code: string;
+                    /** @enum {string} */
+                    when: "now" | "period_end";
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        plan_change: components["schemas"]["PlanChange"];
                         workflow_run_id: string;
                     };
                 };

@@ -1,0 +1,14 @@
+// The subscription_plan_change workflow type, as the registry (../registry.ts) lists it.
+import { workflowModule } from '../shared/module.ts';
+import { requestPlanChange, subscriptionPlanChangeTrigger } from './operation.ts';
+import { subscriptionPlanChange } from './workflow.ts';
+
+export const subscriptionPlanChangeModule = workflowModule({
+  type: 'subscription_plan_change',
+  label: 'Subscription plan changed',
+  define: subscriptionPlanChange,
+  start: requestPlanChange,
+  route: { method: 'post', path: '/subscriptions/{id}/change-plan' },
+  trigger: subscriptionPlanChangeTrigger,
+  events: ['subscription_plan_changed'],
+});

@@ -62,7 +62,8 @@ export async function resolveCustomer(q: Queryable, hint: CustomerHint): Promise
     name: hint.name ?? undefined,
     provider_customer_id: hint.providerId ?? undefined,
   });
-  return { found: created, created: true };
+  // Another event about this customer may have created it a moment before, without the name.
+  return { found: await fillCustomerName(q, created, hint.name ?? undefined), created: true };
 }
 
 /** The payment a refund or dispute is about, by any of its Stripe ids. */

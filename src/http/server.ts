@@ -10,6 +10,7 @@ import type { ApiDeps } from './deps.ts';
 import { healthRoutes } from './health.ts';
 import { metricsRoute, observeRequests } from './observe.ts';
 import { nameComponents } from './openapi.ts';
+import { webhookDocs } from './webhook-docs.ts';
 import { installProblemHandlers, sendProblem } from './problem.ts';
 import { createClaimHolder } from './idempotency.ts';
 import { registerRoute } from './register.ts';
@@ -89,6 +90,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       },
       // Relative: the document is served by the server it describes, wherever that runs.
       servers: [{ url: '/', description: 'This Billflow server' }],
+      webhooks: webhookDocs(),
       components: {
         securitySchemes: {
           session: {

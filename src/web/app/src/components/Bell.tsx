@@ -19,11 +19,15 @@ export function Bell() {
     ok(client.GET('/api/v1/notifications', { params: { query: { kind: 'alert', limit: 15 } } })),
   );
   const unread = count.data?.unread ?? 0;
+  const bellButton = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     if (!open) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setOpen(false);
+      if (e.key === 'Escape') {
+        setOpen(false);
+        bellButton.current?.focus();
+      }
     };
     const onClick = (e: MouseEvent) => {
       if (box.current && e.target instanceof Node && !box.current.contains(e.target)) setOpen(false);
@@ -49,6 +53,7 @@ export function Bell() {
   return (
     <div className="bell" ref={box}>
       <button
+        ref={bellButton}
         type="button"
         className="icon-button"
         aria-label={unread > 0 ? `Alerts, ${unread} unread` : 'Alerts, none unread'}

@@ -50,9 +50,28 @@ function UserMenu() {
   const { principal, signOut } = useAuth();
   const [open, setOpen] = useState(false);
   const box = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!open) return;
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setOpen(false);
+    const items = () => Array.from(box.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? []);
+    items()[0]?.focus();
+    // A menu button's keys: arrows move between items, Home/End jump, Escape closes back to the button.
+    const onKey = (e: KeyboardEvent) => {
+      const all = items();
+      const at = all.indexOf(document.activeElement as HTMLElement);
+      const go = (i: number) => {
+        e.preventDefault();
+        all[(i + all.length) % all.length]?.focus();
+      };
+      if (e.key === 'Escape') {
+        setOpen(false);
+        button.current?.focus();
+      } else if (e.key === 'ArrowDown') go(at + 1);
+      else if (e.key === 'ArrowUp') go(at - 1);
+      else if (e.key === 'Home') go(0);
+      else if (e.key === 'End') go(all.length - 1);
+      else if (e.key === 'Tab') setOpen(false);
+    };
     const onClick = (e: MouseEvent) => {
       if (box.current && e.target instanceof Node && !box.current.contains(e.target)) setOpen(false);
     };
@@ -66,26 +85,37 @@ function UserMenu() {
   const who = principal.email ?? principal.name ?? principal.id;
   return (
     <div className="user-menu" ref={box}>
+      {/* The name is the visible text (who, role) after a hidden "Account:", never a different label. */}
       <button
+        ref={button}
         type="button"
         className="user-button"
+        aria-haspopup="menu"
         aria-expanded={open}
-        aria-label={`Account: ${who}`}
         onClick={() => setOpen(!open)}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown' && !open) {
+            // The menu's own key handler must not see this key press too.
+            e.preventDefault();
+            e.stopPropagation();
+            setOpen(true);
+          }
+        }}
       >
         <span className="avatar" aria-hidden="true">
           {who.charAt(0).toUpperCase()}
         </span>
+        <span className="sr-only">Account: </span>
         <span className="user-text">
-          <span>{who}</span>
-          <small>{ROLE_LABELS[principal.role]}</small>
+          <span>{who}</span> <small>{ROLE_LABELS[principal.role]}</small>
         </span>
       </button>
       {open ? (
-        <div className="dropdown menu" role="menu">
+        <div className="dropdown menu" role="menu" aria-label="Account">
           <button
             type="button"
             role="menuitem"
+            tabIndex={-1}
             onClick={() => {
               setOpen(false);
               navigate('/account');
@@ -93,7 +123,7 @@ function UserMenu() {
           >
             Change password
           </button>
-          <button type="button" role="menuitem" onClick={() => void signOut()}>
+          <button type="button" role="menuitem" tabIndex={-1} onClick={() => void signOut()}>
             Sign out
           </button>
         </div>
@@ -102,13 +132,36 @@ function UserMenu() {
   );
 }
 
+/** After a move to another page, focus goes to the page's content (not left on <body>). */
+function useFocusOnNavigation(path: string) {
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [path]);
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   const can = useCan();
   const [menuOpen, setMenuOpen] = useState(false);
   const loc = useLocation();
   useEffect(() => setMenuOpen(false), [loc.href]);
+  useFocusOnNavigation(loc.path);
   return (
     <div className="shell">
+      <a
+        href="#main"
+        className="skip-link"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to main content
+      </a>
       <header className="topbar">
         <button
           type="button"
@@ -138,7 +191,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <div className="nav-section">Configuration</div>
           <NavLink to="/settings">Settings</NavLink>
         </nav>
-        <main className="content" id="main">
+        <main className="content" id="main" tabIndex={-1}>
           {children}
         </main>
       </div>

@@ -222,7 +222,7 @@ function RecordTable<T extends { id: string }>(props: {
       {props.rows.length === 0 ? (
         <Empty>{props.empty}</Empty>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table className="table compact">
             <thead>
               <tr>

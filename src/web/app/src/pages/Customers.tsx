@@ -63,7 +63,7 @@ export function CustomersPage() {
         <Empty>{email ? `No customer has the email “${email}”.` : 'No customers yet.'}</Empty>
       ) : null}
       {list.data && list.data.items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table className="table" aria-label="Customers">
             <thead>
               <tr>

@@ -157,7 +157,7 @@ export function AuditTab() {
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.data.items.length === 0 ? <Empty>No entries match.</Empty> : null}
       {list.data && list.data.items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table className="table compact">
             <thead>
               <tr>

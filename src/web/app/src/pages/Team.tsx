@@ -55,7 +55,7 @@ export function ApiKeysTab() {
       </label>
       {list.data && list.data.items.length === 0 ? <Empty>No API keys.</Empty> : null}
       {list.data && list.data.items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table className="table compact">
             <thead>
               <tr>

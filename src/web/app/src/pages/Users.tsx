@@ -76,7 +76,7 @@ export function UsersTab() {
       ) : null}
       {list.loading && !list.data ? <Loading /> : null}
       {list.data ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table className="table compact">
             <thead>
               <tr>

@@ -148,7 +148,7 @@ export function WorkflowListPage({ type }: { type: string }) {
         </Empty>
       ) : null}
       {items.length > 0 ? (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table className="table runs-table" aria-label={`${title} runs`}>
             <thead>
               <tr>

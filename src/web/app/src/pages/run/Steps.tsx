@@ -121,7 +121,7 @@ export function StepItem({ step, run }: { step: Step; run: RunDetail }) {
         {step.note ? <p className="small">Note: {step.note}</p> : null}
         {step.error && step.status === 'failed' ? <p className="text-bad">{errorText(step.error)}</p> : null}
         {step.attempts.length > 0 ? (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table className="table compact" aria-label={`Attempts of ${step.name}`}>
               <thead>
                 <tr>

@@ -75,7 +75,11 @@ function toSummary(row: InvoiceSummary): InvoiceSummary {
   return { ...row, total: toAmount(row.total) };
 }
 
-export function parseInvoiceInput(raw: unknown): InvoiceInput {
+/**
+ * With `credits`, a line may be negative (a plan change's unused share, on an invoice the
+ * calendar makes); a caller's invoice takes none. The total is never negative.
+ */
+export function parseInvoiceInput(raw: unknown, options: { credits?: boolean } = {}): InvoiceInput {
   const r = new InputReader(raw);
   const input: InvoiceInput = {
     customer_id: r.string('customer_id', { required: true, pattern: idPattern('cus'), hint: 'must be a cus_ id' }),
@@ -85,8 +89,11 @@ export function parseInvoiceInput(raw: unknown): InvoiceInput {
       const parsed = {
         description: line.string('description', { required: true, max: 500 }),
         quantity: line.integer('quantity', { min: 1, max: 1_000_000 }) ?? 1,
-        // Negative for a credit (a plan change's unused share); the API itself takes none.
-        unit_amount: line.integer('unit_amount', { min: -MAX_AMOUNT, max: MAX_AMOUNT, required: true }),
+        unit_amount: line.integer('unit_amount', {
+          min: options.credits ? -MAX_AMOUNT : 0,
+          max: MAX_AMOUNT,
+          required: true,
+        }),
       };
       if (Math.abs(parsed.quantity * parsed.unit_amount) > MAX_AMOUNT)
         line.fail('unit_amount', 'line amount is too large');

@@ -9,11 +9,12 @@ export interface InvoiceRunInput extends InvoiceInput {
   invoice_id: string;
 }
 
-export function parseInvoiceRunInput(raw: unknown): InvoiceRunInput {
+/** `credits`: see parseInvoiceInput. */
+export function parseInvoiceRunInput(raw: unknown, options: { credits?: boolean } = {}): InvoiceRunInput {
   const errors: FieldError[] = [];
   let invoice: InvoiceInput | undefined;
   try {
-    invoice = parseInvoiceInput(raw);
+    invoice = parseInvoiceInput(raw, options);
   } catch (error) {
     if (!(error instanceof InvalidInputError)) throw error;
     errors.push(...error.errors);

@@ -154,19 +154,21 @@ export function startMaintenance(
   jobs.push(['run counts', () => compactRunCounts(db)]);
   // Once a UTC day across all workers; an alert in the feed when it finds something.
   let reconciledDay: string | undefined;
-  let announcedDay: string | undefined;
+  // A day whose failed check this process ran and has not yet sent to Slack and email.
+  let unannounced: string | undefined;
   jobs.push([
     'daily reconciliation',
     async () => {
       const day = deps.alerts.clock().toISOString().slice(0, 10);
       if (day !== reconciledDay) {
-        await runDailyReconciliation(db, { provider: calendar?.provider, notify: deps.alerts });
+        const report = await runDailyReconciliation(db, { provider: calendar?.provider, notify: deps.alerts });
         reconciledDay = day;
+        if (report && !report.ok) unannounced = day;
       }
-      // Slack and email once per day (send keys), retried on the next pass when a channel failed.
-      if (day !== announcedDay) {
-        await announceReconciliation(db, deps.alerts, day);
-        announcedDay = day;
+      // Once per day (send keys), by the process that ran the check; retried on its next pass.
+      if (unannounced) {
+        await announceReconciliation(db, deps.alerts, unannounced);
+        unannounced = undefined;
       }
     },
   ]);

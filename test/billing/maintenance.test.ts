@@ -78,6 +78,40 @@ eachDatabase((kind) => {
     await slack.stop();
   });
 
+  test('a daily check that finds something is sent to Slack once, by the process that ran it', async () => {
+    const { db } = await freshDatabase(kind);
+    const clock = testClock(new Date('2026-03-02T08:00:00Z'));
+    const slack = await startReceiver();
+    await createSlackEndpoint(db, { name: 'ops', url: slack.url });
+    const deps: AlertDeps = {
+      email: createEmailTransport({ from: 'billing@acme.test' }),
+      fetch: globalThis.fetch,
+      clock: clock.now,
+      adminUrl: 'http://billflow.test',
+    };
+    // A subscription with no run: the check's first finding.
+    const customer = await seedCustomer(db);
+    const plan = await seedPlan(db);
+    await createSubscription(db, { customer_id: customer.id, plan_code: plan.code }, { at: clock.now() });
+    const warnings: unknown[] = [];
+    const pass = async () => {
+      const maintenance = startMaintenance(db, {
+        alerts: deps,
+        intervalMs: 3_600_000,
+        logger: { warn: (obj) => warnings.push(obj) },
+      });
+      await maintenance.runOnce();
+      await maintenance.stop();
+    };
+    await Promise.all([pass(), pass()]);
+    await pass();
+    assert.deepEqual(warnings, []);
+    const posted = slack.received.filter((r) => /Reconciliation: \d+ finding/.test(r.body));
+    assert.equal(posted.length, 1);
+    assert.match(posted[0]?.body ?? '', /Every billing record has its run: 1/);
+    await slack.stop();
+  });
+
   test('the maintenance loop settles due cancellations and refreshes the customer', async () => {
     const { db } = await freshDatabase(kind);
     const customer = await seedCustomer(db);

@@ -97,6 +97,7 @@ eachDatabase((kind) => {
       payment: 2,
       refund: 1,
       chargeback: 1,
+      plan_change: 0,
     });
     for (const count of counts) assert.equal(await db.transaction((tx) => count(tx)), true);
     // A second stats step for the same records (a duplicate event, a re-run) adds nothing.

@@ -94,27 +94,34 @@ export function nameComponents<D extends object>(document: D): D {
     return { ...value, content: Object.fromEntries(media) };
   };
 
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    paths[path] = Object.fromEntries(
-      Object.entries(item).map(([method, op]) => {
-        if (!isObject(op)) return [method, op];
-        const operation: JsonSchema = { ...op };
-        if (Array.isArray(op.parameters)) {
-          operation.parameters = op.parameters.map((p: unknown) =>
-            isObject(p) && 'schema' in p ? { ...p, schema: schema(p.schema) } : p,
-          );
-        }
-        if (op.requestBody !== undefined) operation.requestBody = content(op.requestBody);
-        if (isObject(op.responses)) {
-          operation.responses = Object.fromEntries(
-            Object.entries(op.responses).map(([status, r]) => [status, content(r)]),
-          );
-        }
-        return [method, operation];
-      }),
-    );
-  }
+  // Paths and webhooks alike: every schema in them named where it has a title.
+  const pathItems = (items: Record<string, unknown>): Record<string, Record<string, unknown>> => {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const [path, item] of Object.entries(items)) {
+      if (!isObject(item)) continue;
+      out[path] = Object.fromEntries(
+        Object.entries(item).map(([method, op]) => {
+          if (!isObject(op)) return [method, op];
+          const operation: JsonSchema = { ...op };
+          if (Array.isArray(op.parameters)) {
+            operation.parameters = op.parameters.map((p: unknown) =>
+              isObject(p) && 'schema' in p ? { ...p, schema: schema(p.schema) } : p,
+            );
+          }
+          if (op.requestBody !== undefined) operation.requestBody = content(op.requestBody);
+          if (isObject(op.responses)) {
+            operation.responses = Object.fromEntries(
+              Object.entries(op.responses).map(([status, r]) => [status, content(r)]),
+            );
+          }
+          return [method, operation];
+        }),
+      );
+    }
+    return out;
+  };
+  const paths = pathItems(doc.paths ?? {});
+  const webhooks = isObject(doc.webhooks) ? pathItems(doc.webhooks) : undefined;
   const sorted = Object.fromEntries(Object.entries(components).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { ...doc, paths, components: { ...doc.components, schemas: sorted } } as D;
+  return { ...doc, paths, ...(webhooks ? { webhooks } : {}), components: { ...doc.components, schemas: sorted } } as D;
 }

@@ -4,8 +4,15 @@ import { WEBHOOK_EVENT_TYPES } from '../notify/index.ts';
 import type { WebhookEventType } from '../notify/index.ts';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import type { JsonSchema } from './route.ts';
-
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+// The records as the API shows them: named components in the document (see openapi.ts).
+import {
+  chargebackSchema,
+  customerSchema,
+  invoiceSummarySchema,
+  paymentSchema,
+  refundSchema,
+  subscriptionSchema,
+} from './schemas/billing.ts';
 
 const runData: JsonSchema = {
   type: 'object',
@@ -21,17 +28,17 @@ const runData: JsonSchema = {
 };
 
 const DATA: Record<WebhookEventType, [JsonSchema, string]> = {
-  'subscription.created': [ref('Subscription'), 'A subscription was recorded'],
-  'subscription.cancelled': [ref('Subscription'), 'A subscription was cancelled'],
-  'subscription.renewed': [ref('Subscription'), 'The billing calendar renewed a subscription for its next period'],
-  'invoice.created': [ref('InvoiceSummary'), 'An invoice was recorded'],
-  'invoice.paid': [ref('InvoiceSummary'), 'An invoice was paid'],
-  'invoice.overdue': [ref('InvoiceSummary'), 'An invoice passed its due date unpaid'],
-  'payment.succeeded': [ref('Payment'), 'A succeeded payment was recorded'],
-  'payment.failed': [ref('Payment'), 'A failed payment attempt was recorded'],
-  'refund.created': [ref('Refund'), 'A refund was recorded'],
-  'chargeback.created': [ref('Chargeback'), 'A chargeback was recorded'],
-  'customer.disabled': [ref('Customer'), 'A customer was disabled (an unpaid invoice past its grace period)'],
+  'subscription.created': [subscriptionSchema, 'A subscription was recorded'],
+  'subscription.cancelled': [subscriptionSchema, 'A subscription was cancelled'],
+  'subscription.renewed': [subscriptionSchema, 'The billing calendar renewed a subscription for its next period'],
+  'invoice.created': [invoiceSummarySchema, 'An invoice was recorded'],
+  'invoice.paid': [invoiceSummarySchema, 'An invoice was paid'],
+  'invoice.overdue': [invoiceSummarySchema, 'An invoice passed its due date unpaid'],
+  'payment.succeeded': [paymentSchema, 'A succeeded payment was recorded'],
+  'payment.failed': [paymentSchema, 'A failed payment attempt was recorded'],
+  'refund.created': [refundSchema, 'A refund was recorded'],
+  'chargeback.created': [chargebackSchema, 'A chargeback was recorded'],
+  'customer.disabled': [customerSchema, 'A customer was disabled (an unpaid invoice past its grace period)'],
   'workflow_run.failed': [runData, 'A workflow run stopped at a step after its retries'],
   'workflow_run.recovered': [runData, 'A run that had failed completed after a restart or a skip'],
 };

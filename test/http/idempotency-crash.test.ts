@@ -70,7 +70,7 @@ async function crashAndRetry(options: {
   let sent = 0;
   // Kill a server mid-flood until the kill leaves a claim that never finished (on the embedded
   // database requests run nearly one after another, so a kill can fall between two of them).
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 15; round++) {
     const victim = await options.victim();
     let answered = 0;
     let killed!: () => void;

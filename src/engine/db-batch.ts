@@ -8,6 +8,7 @@ import type { HeldRunState } from './execute.ts';
 import type { StepScope } from './hooks.ts';
 import type { ClaimedRun } from './sql/claimRuns.ts';
 import { recordOutcomes } from './sql/recordOutcomes.ts';
+import { newestPerRun } from './stale-copies.ts';
 import type { ClaimInPassing, RecordedOutcome, StepOutcome } from './sql/recordOutcomes.ts';
 
 export interface DbJob {
@@ -120,7 +121,10 @@ export async function executeDbBatch(
   const results = new Map<DbJob, DbJobResult>();
   const claimed: ClaimedRun[] = [];
   let asked = 0;
-  let pending = [...jobs].sort(lockOrder);
+  // A stale copy of a run is refused without running its step: its version is already superseded.
+  const { newest, stale } = newestPerRun(jobs, (job) => ({ runId: job.run.id, version: job.run.version }));
+  for (const job of stale) results.set(job, { outcome: undefined as never, recorded: undefined });
+  let pending = [...newest].sort(lockOrder);
   let conflicts = 0;
   const maxConflicts = options.conflictRetries ?? 3;
   while (pending.length > 0) {
@@ -137,6 +141,8 @@ export async function executeDbBatch(
       pending = pending.slice(batch.length);
     } catch (error) {
       if (error instanceof LeasesLost) {
+        // Never the same batch again: a refusal that names none of its runs is a defect, not a retry.
+        if (!batch.some((job) => error.runIds.has(job.run.id))) throw new Error('a refused checkpoint named no run');
         for (const job of batch) {
           if (error.runIds.has(job.run.id)) results.set(job, { outcome: undefined as never, recorded: undefined });
         }

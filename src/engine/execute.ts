@@ -1,7 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import { BillflowError, RetryableError, isRetryable } from '../errors.ts';
 import { retryDelayMs } from './backoff.ts';
 import { DEFAULT_STEP_TIMEOUT_MS, asStepControl, controlKind, retryPolicy, stepIdempotencyKey } from './define.ts';
 import type { StepContext, StepDefinition } from './define.ts';
+import type { ClaimedRun } from './sql/claimRuns.ts';
 import type { StepOutcome } from './sql/recordOutcomes.ts';
 
 /** A run this worker holds a lease on, as it knows it between steps. */
@@ -25,6 +27,28 @@ export interface HeldRunState {
   leaseDeadline: number;
   abort: AbortController;
   lost: boolean;
+}
+
+/** The state a worker keeps of a run it has just claimed. */
+export function heldRun(row: ClaimedRun, claimedAt: Date): HeldRunState {
+  return {
+    id: row.id,
+    type: row.type,
+    steps: row.steps,
+    stepIndex: row.step_index,
+    attempt: row.attempt,
+    input: row.input,
+    version: row.version,
+    outputs: row.outputs ?? {},
+    state: row.state,
+    interrupted: row.previous_owner !== null,
+    priorAttempts: row.prior_attempts,
+    previousOwner: row.previous_owner,
+    claimedAt,
+    leaseDeadline: performance.now() + row.lease_left_ms,
+    abort: new AbortController(),
+    lost: false,
+  };
 }
 
 export interface SerializedError {

@@ -10,13 +10,14 @@ import { callHook, fireHook, silentLogger } from './hooks.ts';
 import { advanceOperations } from './bulk.ts';
 import { executeDbBatch } from './db-batch.ts';
 import type { DbJob, DbJobResult } from './db-batch.ts';
-import { outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './execute.ts';
+import { heldRun, outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './execute.ts';
 import type { HeldRunState } from './execute.ts';
 import { claimRuns } from './sql/claimRuns.ts';
 import type { ClaimedRun } from './sql/claimRuns.ts';
 import { renewLeases } from './heartbeat.ts';
 import { releaseRuns } from './sql/leases.ts';
 import { recordOutcomes } from './sql/recordOutcomes.ts';
+import { newestPerRun } from './stale-copies.ts';
 import type { RecordedOutcome, StepOutcome } from './sql/recordOutcomes.ts';
 import { resolveStep } from './steps.ts';
 import { tellRunFailed } from './ending.ts';
@@ -115,14 +116,14 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       // Every run whose outcome ends its turn here (last step done, retry, wait, failure, early
       // finish) hands its place to a due run claimed by the same statement. Those places are not
       // counted as free by the claim loop until the runs leave `active`, so none is given twice.
-      const places = stopping ? 0 : outcomes.filter(endsTurn).length;
+      // A stale copy's outcome is left out: recorded by run id, it would pass for the newest's.
+      const { newest } = newestPerRun(outcomes, (o) => o);
+      const places = stopping ? 0 : newest.filter(endsTurn).length;
       const claim = places > 0 ? { workerId: id, types, limit: places } : undefined;
-      const { recorded, claimed } = await recordOutcomes(db, outcomes, { leaseMs, now: dbNow(), claim });
+      const { recorded, claimed } = await recordOutcomes(db, newest, { leaseMs, now: dbNow(), claim });
       launchClaimed(claimed, places);
       const byRun = new Map(recorded.map((r) => [r.id, r]));
-      return new Map(
-        outcomes.map((o) => [o, byRun.get(o.runId)] as [StepOutcome, RecordedOutcome]).filter(([, r]) => r),
-      );
+      return new Map(newest.map((o) => [o, byRun.get(o.runId)] as [StepOutcome, RecordedOutcome]).filter(([, r]) => r));
     },
     { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2 },
   );
@@ -193,24 +194,14 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
 
   function launch(row: ClaimedRun): void {
     claimedTotal++;
-    const run: HeldRunState = {
-      id: row.id,
-      type: row.type,
-      steps: row.steps,
-      stepIndex: row.step_index,
-      attempt: row.attempt,
-      input: row.input,
-      version: row.version,
-      outputs: row.outputs ?? {},
-      state: row.state,
-      interrupted: row.previous_owner !== null,
-      priorAttempts: row.prior_attempts,
-      previousOwner: row.previous_owner,
-      claimedAt: appNow(),
-      leaseDeadline: performance.now() + row.lease_left_ms,
-      abort: new AbortController(),
-      lost: false,
-    };
+    const run = heldRun(row, appNow());
+    // This worker's own claim took the run again (its lease lapsed mid-step): the older copy
+    // stops, and whatever it still returns is refused.
+    const stale = active.get(run.id);
+    if (stale) {
+      stale.lost = true;
+      stale.abort.abort(new Error('lease lost: this worker claimed the run again'));
+    }
     active.set(run.id, run);
     if (row.previous_owner !== null) {
       fireHook(logger, hooks.onLeaseTakeover, {
@@ -223,7 +214,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     const loop: Promise<void> = runLoop(run)
       .catch((error: unknown) => logger.error({ err: error, runId: run.id }, 'run loop crashed'))
       .finally(() => {
-        active.delete(run.id);
+        if (active.get(run.id) === run) active.delete(run.id);
         loops.delete(loop);
         if (mayHaveMore) wake();
       });
@@ -252,7 +243,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
         return;
       }
       reportAttempt(run, name, began, scope, recorded ? ATTEMPT_OUTCOMES[outcome.kind] : 'rejected', outcome?.error);
-      if (!recorded) {
+      if (!recorded || run.lost) {
         logger.warn({ runId: run.id, step: name }, 'step result rejected: the run was taken over or changed meanwhile');
         return;
       }

@@ -3,38 +3,16 @@
 // settings, at desktop width and at 390 px; a skip link, focus moved to the content after each
 // page change, and a user menu driven by the keyboard.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';
 import { createUser } from '../../src/http/auth/users.ts';
+import { axeViolations } from './axe.ts';
 import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
 const ADMIN = { email: 'ada@example.com', password: 'correct horse battery staple' };
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function axeViolations(page: Page): Promise<string[]> {
-  // Evaluated through the debugging protocol: the page's Content-Security-Policy does not apply.
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (o: object) => Promise<{ violations: Violation[] }> } }).axe;
-    return (await axe.run({ resultTypes: ['violations'] })).violations;
-  });
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 describe('accessibility in Chromium', { skip: skip ?? false }, () => {
   let stack: Stack;
@@ -84,6 +62,7 @@ describe('accessibility in Chromium', { skip: skip ?? false }, () => {
     ['dashboard', '/', /Dashboard/],
     ['run list', '/workflows/subscription_creation', /Subscription created/],
     ['failed runs', '/workflows/subscription_creation?status=failed', /Subscription created/],
+    ['failed runs inbox', '/failed', /Failed runs/],
     ['run detail', '', /Subscription created/],
     ['settings', '/settings/users', /Settings/],
     ['customers', '/customers', /Customers/],

@@ -14,10 +14,12 @@ import { AccountPage } from './pages/Account.tsx';
 import { BulkRestartPage } from './pages/BulkRestart.tsx';
 import { CustomerPage } from './pages/Customer.tsx';
 import { CustomersPage } from './pages/Customers.tsx';
+import { InboxPage } from './pages/Inbox.tsx';
 import { RecordPage } from './pages/Records.tsx';
 import { DashboardPage } from './pages/Dashboard.tsx';
 import { ReconciliationPage } from './pages/Reconciliation.tsx';
 import { RunPage } from './pages/Run.tsx';
+import { SearchPage } from './pages/Search.tsx';
 import { SettingsPage } from './pages/Settings.tsx';
 import { InvitationPage, LoginPage, SetupPage } from './pages/SignIn.tsx';
 import { TriggerPage } from './pages/Trigger.tsx';
@@ -38,6 +40,8 @@ interface RouteDef {
 const ROUTES: RouteDef[] = [
   { pattern: '/', render: () => <DashboardPage /> },
   { pattern: '/workflows/:type', min: 'account_manager', render: (p) => <WorkflowListPage type={p.type ?? ''} /> },
+  { pattern: '/failed', min: 'account_manager', render: () => <InboxPage /> },
+  { pattern: '/search', render: () => <SearchPage /> },
   { pattern: '/runs/:id', min: 'account_manager', render: (p) => <RunPage id={p.id ?? ''} /> },
   { pattern: '/bulk-restart', min: 'account_manager', render: () => <BulkRestartPage /> },
   { pattern: '/trigger', min: 'account_manager', render: () => <TriggerPage /> },

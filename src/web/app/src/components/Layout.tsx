@@ -1,6 +1,6 @@
 // The frame of every signed-in page: top bar (alerts, user menu) and the side menu.
 import { useEffect, useRef, useState } from 'react';
-import type { ReactNode } from 'react';
+import type { FormEvent, ReactNode } from 'react';
 import { client, ok } from '../api.ts';
 import { useAuth, useCan } from '../auth.tsx';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
@@ -23,9 +23,18 @@ function WorkflowNav() {
   const counts = useApi('counts', () => ok(client.GET('/api/v1/workflows/counts')), 3000);
   const failed = (type: string) =>
     counts.data?.items.filter((c) => c.type === type && c.status === 'failed').reduce((s, c) => s + c.count, 0) ?? 0;
+  const allFailed = counts.data?.items.filter((c) => c.status === 'failed').reduce((s, c) => s + c.count, 0) ?? 0;
   return (
     <>
       <div className="nav-section">Workflows</div>
+      <NavLink to="/failed">
+        <span>Failed runs</span>
+        {allFailed > 0 ? (
+          <span className="nav-badge" aria-label={`${allFailed} in total`}>
+            {allFailed}
+          </span>
+        ) : null}
+      </NavLink>
       {types?.map(({ type, label }) => {
         const n = failed(type);
         return (
@@ -43,6 +52,45 @@ function WorkflowNav() {
       <NavLink to="/trigger">Start a workflow</NavLink>
       <NavLink to="/reconciliation">Reconciliation</NavLink>
     </>
+  );
+}
+
+/**
+ * One search box for runs, records and customers (GET /search). Every role may search; roles
+ * below account_manager get customers and records only (the server leaves runs out), so their
+ * box says so.
+ */
+function SearchBox() {
+  const can = useCan();
+  const loc = useLocation();
+  const current = loc.path === '/search' ? (loc.search.get('q') ?? '') : '';
+  const [text, setText] = useState(current);
+  // Keep the box in step with the results page (back/forward, a link to another search).
+  useEffect(() => setText(current), [current]);
+  const runs = can('account_manager');
+  return (
+    <form
+      role="search"
+      className="topbar-search"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        const q = text.trim();
+        if (q) navigate(`/search?q=${encodeURIComponent(q)}`);
+      }}
+    >
+      <label htmlFor="site-search" className="sr-only">
+        {runs ? 'Search runs, records and customers' : 'Search customers and records'}
+      </label>
+      <input
+        id="site-search"
+        type="search"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        placeholder={runs ? 'Run, record or customer id, email, name' : 'Customer email, name or record id'}
+        maxLength={254}
+        autoComplete="off"
+      />
+    </form>
   );
 }
 
@@ -175,6 +223,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <Link to="/" className="brand">
           Billflow
         </Link>
+        <SearchBox />
         <div className="topbar-right">
           <Bell />
           <UserMenu />

@@ -2,9 +2,8 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { client, ok } from '../api.ts';
-import { RunStatus, RunStep } from '../components/RunBits.tsx';
-import { Empty, ErrorNote, Field, Loading, PageHeader, Pager, DateTimeField } from '../components/ui.tsx';
-import { dateTime, relative } from '../format.ts';
+import { FIRST_PAGE, KeysetPager, RunTable, usePageCursor } from '../components/RunTable.tsx';
+import { Empty, ErrorNote, Field, Loading, PageHeader, DateTimeField } from '../components/ui.tsx';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import { RUN_STATUSES, RUN_STATUS_LABELS, isRunStatus } from '../types.ts';
@@ -19,8 +18,7 @@ export function WorkflowListPage({ type }: { type: string }) {
   const from = q.get('from') ?? '';
   const to = q.get('to') ?? '';
   const email = q.get('email') ?? '';
-  const cursor = q.get('cursor') ?? '';
-  const back = q.get('back') ? (q.get('back') ?? '').split(' ') : [];
+  const { cursor } = usePageCursor();
 
   const key = JSON.stringify([type, status, failedStep, from, to, email, cursor]);
   const { find, types, error } = useWorkflowTypes();
@@ -55,7 +53,7 @@ export function WorkflowListPage({ type }: { type: string }) {
     return <Empty>Unknown workflow type “{type}”.</Empty>;
   }
   const setFilter = (changes: Record<string, string | null>) =>
-    navigate(withParams(loc, { ...changes, cursor: null, back: null }), { replace: true });
+    navigate(withParams(loc, { ...changes, ...FIRST_PAGE }), { replace: true });
 
   const title = info.label;
   const items = runs.data?.items ?? [];
@@ -147,65 +145,8 @@ export function WorkflowListPage({ type }: { type: string }) {
             : `No ${title.toLowerCase()} runs yet.`}
         </Empty>
       ) : null}
-      {items.length > 0 ? (
-        <div className="table-wrap" tabIndex={0}>
-          <table className="table runs-table" aria-label={`${title} runs`}>
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Status</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Step</th>
-                <th scope="col">Created</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((run) => (
-                <tr key={run.id} data-run-id={run.id}>
-                  <td>
-                    <Link to={`/runs/${run.id}`} className="mono">
-                      {run.id}
-                    </Link>
-                  </td>
-                  <td>
-                    <RunStatus run={run} />
-                  </td>
-                  <td>
-                    {run.customer_email ? <div>{run.customer_email}</div> : null}
-                    <div className="muted small mono">{run.subject_ref ?? '—'}</div>
-                  </td>
-                  <td>
-                    <RunStep run={run} />
-                  </td>
-                  <td title={dateTime(run.created_at)}>{relative(run.created_at)}</td>
-                  <td title={dateTime(run.updated_at)}>{relative(run.updated_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {runs.data && (cursor || runs.data.next_cursor) ? (
-        <Pager
-          hasPrevious={!!cursor}
-          hasNext={!!runs.data.next_cursor}
-          onPrevious={() => {
-            const previous = back[back.length - 1];
-            navigate(
-              withParams(loc, {
-                cursor: previous === '-' ? null : (previous ?? null),
-                back: back.slice(0, -1).join(' ') || null,
-              }),
-            );
-          }}
-          onNext={() =>
-            navigate(
-              withParams(loc, { cursor: runs.data?.next_cursor ?? null, back: [...back, cursor || '-'].join(' ') }),
-            )
-          }
-        />
-      ) : null}
+      {items.length > 0 ? <RunTable runs={items} label={`${title} runs`} /> : null}
+      {runs.data ? <KeysetPager nextCursor={runs.data.next_cursor} /> : null}
     </>
   );
 }

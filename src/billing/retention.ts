@@ -8,7 +8,8 @@ import type { Db, Queryable } from '../db/types.ts';
  * Never deleted, whatever their age: failed, pending and in-progress runs (nor their sends, which
  * a restart needs to tell what already went out), billing records (customers, subscriptions,
  * invoices, payments, refunds, chargebacks, receipts, statistics), Stripe events that are not
- * settled (received, waiting, failed, rejected), unread feed entries and open alerts.
+ * settled (received, waiting, failed, rejected), webhook messages with a delivery still pending,
+ * unread feed entries and open alerts.
  */
 interface Rule {
   name: string;
@@ -60,6 +61,16 @@ const RULES: Rule[] = [
     key: 'id',
     at: 'received_at',
     where: `t.outcome IN ('started', 'duplicate', 'recorded', 'ignored', 'unsupported') AND t.last_received_at < $1`,
+  },
+  // Outgoing webhook messages with their deliveries and attempts, once no delivery is pending:
+  // a delivered or given-up message is history (resend and recover look back less far than this).
+  {
+    name: 'webhook events',
+    table: 'webhook_events',
+    along: ['webhook_deliveries', 'webhook_attempts'],
+    key: 'id',
+    at: 'created_at',
+    where: `NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = t.id AND d.status = 'pending')`,
   },
   // Feed entries someone has read; an alert only once resolved (its run completed or cancelled).
   {

@@ -282,4 +282,39 @@ eachDatabase((kind) => {
       ['run_b'],
     );
   });
+
+  test('webhook messages past the retention go with their deliveries and attempts, unless one is pending', async () => {
+    const { db } = await freshDatabase(kind);
+    await db.exec(`
+      INSERT INTO webhook_endpoints (id, url, secret, created_at, updated_at)
+      VALUES ('whe_a', 'https://a.example/hook', 'whsec_x', now(), now()),
+             ('whe_b', 'https://b.example/hook', 'whsec_y', now(), now());
+      INSERT INTO webhook_events (id, type, payload, created_at)
+      VALUES ('msg_delivered', 'payment.succeeded', '{}', now() - interval '100 days'),
+             ('msg_failed', 'payment.failed', '{}', now() - interval '100 days'),
+             ('msg_pending', 'invoice.paid', '{}', now() - interval '100 days'),
+             ('msg_young', 'invoice.paid', '{}', now() - interval '10 days');
+      INSERT INTO webhook_deliveries (event_id, endpoint_id, status, attempt_count, created_at)
+      VALUES ('msg_delivered', 'whe_a', 'delivered', 1, now() - interval '100 days'),
+             ('msg_failed', 'whe_a', 'failed', 9, now() - interval '100 days'),
+             ('msg_pending', 'whe_a', 'delivered', 1, now() - interval '100 days'),
+             ('msg_pending', 'whe_b', 'pending', 8, now() - interval '100 days'),
+             ('msg_young', 'whe_a', 'delivered', 1, now() - interval '10 days');
+      INSERT INTO webhook_attempts (id, event_id, endpoint_id, attempt, attempted_at, ok, status_code, latency_ms)
+      VALUES ('wha_1', 'msg_delivered', 'whe_a', 1, now() - interval '100 days', true, 200, 5),
+             ('wha_2', 'msg_failed', 'whe_a', 9, now() - interval '97 days', false, 500, 5),
+             ('wha_3', 'msg_pending', 'whe_b', 8, now() - interval '95 days', false, 503, 5),
+             ('wha_4', 'msg_young', 'whe_a', 1, now() - interval '10 days', true, 200, 5);`);
+    const result = await createPruner(db, { days: 90, auditDays: 0 })({ now: new Date() });
+    assert.equal(result.deleted['webhook events'], 2);
+    const ids = async (sql: string) => (await db.query<{ id: string }>(sql)).rows.map((r) => r.id);
+    assert.deepEqual(await ids('SELECT id FROM webhook_events ORDER BY id'), ['msg_pending', 'msg_young']);
+    assert.deepEqual(await ids("SELECT event_id || '/' || endpoint_id AS id FROM webhook_deliveries ORDER BY 1"), [
+      'msg_pending/whe_a',
+      'msg_pending/whe_b',
+      'msg_young/whe_a',
+    ]);
+    assert.deepEqual(await ids('SELECT id FROM webhook_attempts ORDER BY id'), ['wha_3', 'wha_4']);
+    assert.equal(await countOf(db, 'SELECT 1 FROM webhook_endpoints'), 2, 'endpoints are configuration, never history');
+  });
 });

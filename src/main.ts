@@ -275,6 +275,7 @@ export async function startService(
       adminUrl: config.publicUrl,
       intervalMs: 1_000,
       logger: logger.child({ component: 'webhooks' }),
+      onAttempt: (event) => observed.metrics.onWebhookAttempt(event),
     });
   }
   await worker?.start();

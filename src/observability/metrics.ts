@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Db } from '../db/types.ts';
 import { RUN_STATUSES, countRuns } from '../engine/index.ts';
 import type { ActionResult, EngineHooks, StartHooks, StepAttemptEvent } from '../engine/index.ts';
-import type { AlertEvent, SendEvent } from '../notify/index.ts';
+import type { AlertEvent, SendEvent, WebhookAttemptEvent } from '../notify/index.ts';
 
 export interface MetricsOptions {
   /** For the gauges read from the database (runs per status, oldest failure, claim lag). */
@@ -25,6 +25,8 @@ export interface Metrics {
   readonly startHooks: StartHooks;
   onSend(event: SendEvent): void;
   onAlert(event: AlertEvent): void;
+  /** An outgoing event webhook's delivery attempt, once recorded. */
+  onWebhookAttempt(event: WebhookAttemptEvent): void;
   /** An operator action on a run that took effect (cancellations are counted per type). */
   onRunAction(result: Pick<ActionResult, 'action' | 'type'>): void;
   observeRequest(labels: { method: string; route: string; statusCode: number }, seconds: number): void;
@@ -52,12 +54,17 @@ const AGES = `
      FROM (SELECT id, run_at, concurrency_key, key_seq FROM workflow_runs
            WHERE status IN ('pending', 'in_progress') AND concurrency_key IS NOT NULL AND run_at <= now()
            ORDER BY run_at LIMIT 100) k
-     WHERE billflow_waiting_for(k.id, k.concurrency_key, k.key_seq) IS NULL) AS keyed_lag`;
+     WHERE billflow_waiting_for(k.id, k.concurrency_key, k.key_seq) IS NULL) AS keyed_lag,
+    (SELECT count(*)::int FROM webhook_deliveries WHERE status = 'pending') AS webhooks_pending,
+    (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM webhook_deliveries
+     WHERE status = 'pending') AS webhooks_oldest`;
 
 interface DbReading {
   counts: { type: string; status: string; count: number }[];
   oldestFailed: number;
   claimLag: number;
+  webhooksPending: number;
+  webhooksOldest: number;
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -118,6 +125,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     name: 'billflow_message_sends_total',
     help: 'Emails, Slack messages and webhooks, per channel and outcome (sent, possible_duplicate, failed, already_sent).',
     labelNames: ['channel', 'outcome'],
+    registers,
+  });
+  const webhookAttempts = new Counter({
+    name: 'billflow_webhook_attempts_total',
+    help: 'Outgoing event webhook attempts, per outcome (delivered, retry_scheduled, gave_up).',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const webhookLatency = new Histogram({
+    name: 'billflow_webhook_attempt_duration_seconds',
+    help: 'Outgoing event webhook requests, from sending until the answer or the timeout.',
+    buckets: HTTP_BUCKETS,
+    registers,
+  });
+  const endpointsDisabled = new Counter({
+    name: 'billflow_webhook_endpoints_disabled_total',
+    help: 'Webhook endpoints disabled after failing every delivery for 5 days.',
     registers,
   });
   const requests = new Histogram({
@@ -189,6 +213,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         if (now) this.set(now.claimLag);
       },
     });
+    new Gauge({
+      name: 'billflow_webhook_deliveries_pending',
+      help: 'Outgoing webhook messages not yet delivered to an endpoint (due or scheduled for a retry).',
+      registers,
+      async collect() {
+        const now = await read();
+        this.reset();
+        if (now) this.set(now.webhooksPending);
+      },
+    });
+    new Gauge({
+      name: 'billflow_webhook_oldest_pending_age_seconds',
+      help: 'Age of the oldest outgoing webhook message still pending (0 when none).',
+      registers,
+      async collect() {
+        const now = await read();
+        this.reset();
+        if (now) this.set(now.webhooksOldest);
+      },
+    });
   }
 
   // Label lookups hash the label set on every call; the hot path keeps each series' child.
@@ -217,6 +261,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     onSend: (event) => sends.inc({ channel: event.channel, outcome: event.outcome }),
     onAlert: (event) => alerts.inc({ type: event.type, delivery: event.delivery }),
+    onWebhookAttempt(event) {
+      webhookAttempts.inc({ outcome: event.outcome });
+      webhookLatency.observe(event.latencyMs / 1000);
+      if (event.endpointDisabled) endpointsDisabled.inc();
+    },
     onRunAction(result) {
       if (result.action === 'cancel') cancelled.inc({ type: result.type });
     },
@@ -235,15 +284,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 async function readDatabase(db: Db): Promise<DbReading> {
   // From the counters the engine keeps (migration 0016): the same cost at any history size.
   const counts = await countRuns(db);
-  const ages = await db.query<{ oldest_failed: number | null; unkeyed_lag: number | null; keyed_lag: number | null }>(
-    AGES,
-    [],
-    { name: 'billflow_metrics_ages' },
-  );
+  const ages = await db.query<{
+    oldest_failed: number | null;
+    unkeyed_lag: number | null;
+    keyed_lag: number | null;
+    webhooks_pending: number;
+    webhooks_oldest: number | null;
+  }>(AGES, [], { name: 'billflow_metrics_ages' });
   const row = ages.rows[0];
   return {
     counts,
     oldestFailed: Math.max(0, row?.oldest_failed ?? 0),
     claimLag: Math.max(0, row?.unkeyed_lag ?? 0, row?.keyed_lag ?? 0),
+    webhooksPending: row?.webhooks_pending ?? 0,
+    webhooksOldest: Math.max(0, row?.webhooks_oldest ?? 0),
   };
 }

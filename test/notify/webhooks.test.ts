@@ -19,7 +19,9 @@ import {
   urlProblem,
 } from '../../src/notify/index.ts';
 import type { Resolver, WebhookDeliveryDeps } from '../../src/notify/index.ts';
+import { createMetrics } from '../../src/observability/index.ts';
 import { eachDatabase, freshDatabase, testClock } from '../helpers/databases.ts';
+import { parseMetrics, valueOf } from '../observability/support.ts';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -199,6 +201,35 @@ eachDatabase((kind) => {
     assert.equal(await recoverFailed(db, endpoint.id, new Date(0), clock.now()), 1);
     assert.equal((await deliverDueWebhooks(db, deps)).delivered, 1);
     assert.equal(receiver.state.received.at(-1)?.headers['webhook-id'], other);
+  });
+
+  test('metrics: attempts by outcome and their latency; pending messages and the oldest, read from the database', async () => {
+    const { db, clock, deps } = await setup(kind);
+    const metrics = createMetrics({ db, processMetrics: false, cacheMs: 0 });
+    const withMetrics: WebhookDeliveryDeps = { ...deps, onAttempt: (event) => metrics.onWebhookAttempt(event) };
+    const scrape = async () => parseMetrics((await metrics.render()).body);
+    await emitEvent(db, { type: 'invoice.paid', payload: { id: 'inv_1' } });
+    await emitEvent(db, { type: 'invoice.paid', payload: { id: 'inv_2' } });
+    receiver.state.respond = [500, 200];
+    assert.deepEqual(await deliverDueWebhooks(db, withMetrics), { attempted: 2, delivered: 1, failed: 1 });
+    let samples = await scrape();
+    assert.equal(valueOf(samples, 'billflow_webhook_attempts_total', { outcome: 'delivered' }), 1);
+    assert.equal(valueOf(samples, 'billflow_webhook_attempts_total', { outcome: 'retry_scheduled' }), 1);
+    assert.equal(valueOf(samples, 'billflow_webhook_attempt_duration_seconds_count'), 2);
+    assert.equal(valueOf(samples, 'billflow_webhook_deliveries_pending'), 1);
+    await db.query(`UPDATE webhook_deliveries SET created_at = now() - interval '1 hour' WHERE status = 'pending'`);
+    const age = valueOf(await scrape(), 'billflow_webhook_oldest_pending_age_seconds') ?? 0;
+    assert.ok(age >= 3600 && age < 3700, `oldest pending ${age} s`);
+    // Its schedule runs out at the next failure: given up, nothing pending any more.
+    await db.query(`UPDATE webhook_deliveries SET round_start = attempt_count - ${RETRY_SCHEDULE_MS.length}`);
+    receiver.state.respond = [503];
+    clock.advance(RETRY_SCHEDULE_MS[0] as number);
+    assert.equal((await deliverDueWebhooks(db, withMetrics)).failed, 1);
+    samples = await scrape();
+    assert.equal(valueOf(samples, 'billflow_webhook_attempts_total', { outcome: 'gave_up' }), 1);
+    assert.equal(valueOf(samples, 'billflow_webhook_deliveries_pending'), 0);
+    assert.equal(valueOf(samples, 'billflow_webhook_oldest_pending_age_seconds'), 0);
+    assert.equal(valueOf(samples, 'billflow_webhook_endpoints_disabled_total'), 0);
   });
 
   test('an endpoint failing for 5 days in a row is disabled and an alert raised, once', async () => {

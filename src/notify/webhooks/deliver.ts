@@ -36,6 +36,15 @@ export interface WebhookDeliveryDeps {
   /** Messages claimed per pass; default 20. */
   batchSize?: number;
   adminUrl?: string;
+  /** Each attempt once recorded (metrics): what became of the message, and whether the endpoint was disabled. */
+  onAttempt?: (event: WebhookAttemptEvent) => void;
+}
+
+export interface WebhookAttemptEvent {
+  /** `retry_scheduled`: tried again later; `gave_up`: the schedule ran out, the message failed. */
+  outcome: 'delivered' | 'retry_scheduled' | 'gave_up';
+  latencyMs: number;
+  endpointDisabled: boolean;
 }
 
 interface Claimed {
@@ -123,7 +132,14 @@ async function raiseDisabledAlert(q: Queryable, deps: WebhookDeliveryDeps, endpo
 }
 
 /** Records one attempt and what follows from it, unless another worker took the message over. */
-async function record(db: Db, deps: WebhookDeliveryDeps, message: Claimed, now: Date, result: PostResult) {
+async function record(
+  db: Db,
+  deps: WebhookDeliveryDeps,
+  message: Claimed,
+  now: Date,
+  result: PostResult,
+): Promise<WebhookAttemptEvent> {
+  const event: WebhookAttemptEvent = { outcome: 'delivered', latencyMs: result.latencyMs, endpointDisabled: false };
   await db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO webhook_attempts (id, event_id, endpoint_id, attempt, attempted_at, ok, status_code, error, latency_ms, response_body)
@@ -154,6 +170,7 @@ async function record(db: Db, deps: WebhookDeliveryDeps, message: Claimed, now: 
       return;
     }
     const delay = RETRY_SCHEDULE_MS[message.attempt_count - message.round_start - 1];
+    event.outcome = delay === undefined ? 'gave_up' : 'retry_scheduled';
     await tx.query(
       `UPDATE webhook_deliveries SET status = $4, next_attempt_at = $5
        WHERE event_id = $1 AND endpoint_id = $2 AND attempt_count = $3 AND status = 'pending'`,
@@ -181,7 +198,9 @@ async function record(db: Db, deps: WebhookDeliveryDeps, message: Claimed, now: 
       [message.endpoint_id, since, disable, now],
     );
     if (disable) await raiseDisabledAlert(tx, deps, { id: message.endpoint_id, url: endpoint.url });
+    event.endpointDisabled = disable;
   });
+  return event;
 }
 
 export interface DeliveryPass {
@@ -207,7 +226,8 @@ export async function deliverDueWebhooks(db: Db, deps: WebhookDeliveryDeps): Pro
         resolver: deps.resolver,
         timeoutMs,
       });
-      await record(db, deps, message, sentAt, result);
+      const recorded = await record(db, deps, message, sentAt, result);
+      deps.onAttempt?.(recorded);
       return result.ok;
     }),
   );

@@ -24,6 +24,6 @@ export {
   DISABLE_AFTER_MS,
   webhookBody,
 } from './deliver.ts';
-export type { WebhookDeliveryDeps, WebhookDelivery, DeliveryPass } from './deliver.ts';
+export type { WebhookDeliveryDeps, WebhookDelivery, DeliveryPass, WebhookAttemptEvent } from './deliver.ts';
 export { listDeliveries, listAttempts, resendMessage, recoverFailed } from './history.ts';
 export type { DeliveryView, AttemptView } from './history.ts';

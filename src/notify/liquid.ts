@@ -1,4 +1,4 @@
-import { Liquid, Tag } from 'liquidjs';
+import { Liquid, Tag, UndefinedVariableError } from 'liquidjs';
 import type { Context, TagToken, TopLevelToken } from 'liquidjs';
 import { InvalidInputError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
@@ -50,13 +50,16 @@ const slackEscape = (value: unknown): string =>
 /**
  * A Liquid built for one render: no file system (an empty in-memory template map, and the tags
  * that load other templates refused at parse time), own properties only, unknown filters are
- * errors, unknown variables render empty. Built per call so nothing is shared between callers.
+ * errors, unknown variables render empty (or, `strict`, are errors — except where tested in
+ * `if`/`unless` or given a `default`, which is how a template handles an optional value).
+ * Built per call so nothing is shared between callers.
  */
-function buildLiquid(escaping: Escaping): Liquid {
+function buildLiquid(escaping: Escaping, strict = false): Liquid {
   const liquid = new Liquid({
     templates: {},
     strictFilters: true,
-    strictVariables: false,
+    strictVariables: strict,
+    lenientIf: true,
     ownPropertyOnly: true,
     outputEscape: escaping === 'html' ? 'escape' : escaping === 'slack' ? slackEscape : undefined,
     ...LIMITS,
@@ -129,4 +132,33 @@ export async function renderSource(
   }
   if (errors.length > 0) throw new InvalidInputError(errors);
   return out;
+}
+
+/** A variable a template uses that its data does not have: it renders blank in a real message. */
+export interface UndefinedVariable {
+  field: TemplateField;
+  variable: string;
+  message: string;
+}
+
+/**
+ * Renders each field again with strict variables to find a variable the data lacks (the first
+ * per field: Liquid stops there). Syntax errors are left to renderSource/checkTemplate.
+ */
+export async function findUndefinedVariables(
+  source: TemplateSource,
+  data: Record<string, unknown>,
+  options: { locale: string; bodyEscaping: Escaping },
+): Promise<UndefinedVariable[]> {
+  const found: UndefinedVariable[] = [];
+  for (const [field, text, escaping] of fieldsOf(source, options.bodyEscaping)) {
+    try {
+      await buildLiquid(escaping, true).parseAndRender(text, data, { globals: { locale: options.locale } });
+    } catch (error) {
+      if (!(error instanceof UndefinedVariableError)) continue;
+      const variable = /undefined variable: ([^,]+)/.exec(error.message)?.[1] ?? error.message;
+      found.push({ field, variable, message: error.message });
+    }
+  }
+  return found;
 }

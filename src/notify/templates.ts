@@ -10,8 +10,10 @@ import {
   localeChain,
 } from './events.ts';
 import type { NotificationEvent, TemplateChannel } from './events.ts';
-import { checkTemplate, renderSource } from './liquid.ts';
-import type { Escaping, RenderedMessage, TemplateSource } from './liquid.ts';
+import { checkTemplate, findUndefinedVariables, renderSource } from './liquid.ts';
+import type { Escaping, RenderedMessage, TemplateSource, UndefinedVariable } from './liquid.ts';
+import { templateVariables } from './samples.ts';
+import type { TemplateVariable } from './samples.ts';
 import { shippedLocales, shippedTemplate } from './templates/index.ts';
 
 export interface TemplateKey {
@@ -86,19 +88,28 @@ function formattingLocale(requested: string | undefined, templateLocale: string)
   return templateLocale;
 }
 
+export interface TemplatePreview extends RenderedMessage {
+  /** Variables the text uses that the data lacks: blank in the preview and in real messages. */
+  warnings: UndefinedVariable[];
+  /** Every variable the data offers, with its sample value: what the template can use. */
+  variables: TemplateVariable[];
+}
+
 /**
  * Renders a template being edited with sample data, without saving it. Syntax errors come back
- * as InvalidInputError naming the field (subject, body, html).
+ * as InvalidInputError naming the field (subject, body, html); undefined variables as warnings.
  */
 export async function previewTemplate(
   source: TemplateSource,
   sampleData: Record<string, unknown>,
   options: { channel?: TemplateChannel; locale?: string } = {},
-): Promise<RenderedMessage> {
+): Promise<TemplatePreview> {
   const escaping = escapingOf(options.channel ?? 'email');
   checkTemplate(source, escaping);
   const locale = options.locale && isLocale(options.locale) ? options.locale : 'en';
-  return renderSource(source, sampleData, { locale, bodyEscaping: escaping });
+  const rendered = await renderSource(source, sampleData, { locale, bodyEscaping: escaping });
+  const warnings = await findUndefinedVariables(source, sampleData, { locale, bodyEscaping: escaping });
+  return { ...rendered, warnings, variables: templateVariables(sampleData) };
 }
 
 function checkKey(key: { event: unknown; channel: unknown; locale: unknown }): FieldError[] {

@@ -7,6 +7,13 @@ import { apiHarness, json } from './resource-harness.ts';
 import type { ApiHarness } from './resource-harness.ts';
 
 type Body = Record<string, unknown>;
+interface Preview {
+  subject: string;
+  body: string;
+  html: string | null;
+  warnings: { field: string; variable: string }[];
+  variables: { name: string; example: string }[];
+}
 const fieldOf = (res: { json(): unknown }) => (res.json() as { errors?: { field: string }[] }).errors?.[0]?.field;
 
 eachDatabase((kind) => {
@@ -109,16 +116,47 @@ eachDatabase((kind) => {
         data: { customer: { name: 'Grace' } },
       });
       assert.equal(preview.statusCode, 200, preview.body);
-      assert.deepEqual(json(preview), { subject: 'To Grace', body: 'Dear Grace', html: null });
-      const sample = json<{ body: string }>(
+      const given = json<Preview>(preview);
+      assert.deepEqual(
+        { subject: given.subject, body: given.body, html: given.html, warnings: given.warnings },
+        { subject: 'To Grace', body: 'Dear Grace', html: null, warnings: [] },
+      );
+      assert.ok(given.variables.some((v) => v.name === 'customer.name' && v.example === 'Grace'));
+      const sample = json<Preview>(
         await h.call('account_manager', 'POST', '/templates/preview', {
           event: 'payment_failed',
           channel: 'email',
           subject: 'x',
-          body: 'Dear {{ customer.name }}',
+          body: 'Dear {{ customer.nme }} {{ customer.name }}',
         }),
       );
-      assert.match(sample.body, /^Dear \S/, 'sample data fills the template');
+      assert.match(sample.body, /^Dear {2}\S/, 'sample data fills the template; the misspelling is blank');
+      // The misspelling is named; the panel lists what the event's sample data offers.
+      assert.deepEqual(
+        sample.warnings.map((w) => [w.field, w.variable]),
+        [['body', 'customer.nme']],
+      );
+      const names = sample.variables.map((v) => v.name);
+      for (const name of ['customer.name', 'customer.email', 'payment.amount', 'payment.failure_reason']) {
+        assert.ok(names.includes(name), name);
+      }
+      // A save is not refused for it (real sends render it blank, as the docs say).
+      const withTypo = await h.call('account_manager', 'PUT', url, {
+        subject: 'Payment problem for {{ customer.nme }}',
+        body: 'Hello {{ customer.name }}, your payment failed.',
+      });
+      assert.equal(withTypo.statusCode, 200, withTypo.body);
+      const [stored] = (
+        await h.db.query<{ subject: string }>(
+          `SELECT subject FROM notification_templates WHERE event = 'payment_failed' AND channel = 'email'`,
+        )
+      ).rows;
+      assert.equal(stored?.subject, 'Payment problem for {{ customer.nme }}');
+      const fixed = await h.call('account_manager', 'PUT', url, {
+        subject: 'Payment problem for {{ customer.name }}',
+        body: 'Hello {{ customer.name }}, your payment failed.',
+      });
+      assert.equal(fixed.statusCode, 200, fixed.body);
       const badPreview = await h.call('account_manager', 'POST', '/templates/preview', {
         event: 'payment_failed',
         channel: 'email',
@@ -148,7 +186,7 @@ eachDatabase((kind) => {
       const target = 'template:payment_failed/email/en';
       assert.deepEqual(
         (await auditOf('template.save')).map((a) => a.target),
-        [target],
+        [target, target, target],
       );
       assert.deepEqual(
         (await auditOf('template.delete')).map((a) => a.target),

@@ -30,6 +30,8 @@ test('every shipped template renders its sample data, with no empty subject or b
         if (channel !== 'slack') assert.ok(rendered.subject.length > 0, `${item.event}/${channel}/${locale} subject`);
         assert.ok(rendered.body.length > 0, `${item.event}/${channel}/${locale} body`);
         assert.doesNotMatch(rendered.body, /\{\{|\{%/, 'no unrendered Liquid');
+        // The sample data is the contract: a shipped template uses no variable it lacks.
+        assert.deepEqual(rendered.warnings, [], `${item.event}/${channel}/${locale} variables`);
         if (item.source.html) assert.match(String(rendered.html), /<\/html>/);
         count += 1;
       }
@@ -49,6 +51,13 @@ test('strict where it matters: unknown variables render empty, syntax errors nam
   const rendered = await previewTemplate({ subject: 'Hi {{ customer.nickname }}!', body: 'x{{ nothing.here }}y' }, {});
   assert.equal(rendered.subject, 'Hi !');
   assert.equal(rendered.body, 'xy');
+  assert.deepEqual(
+    rendered.warnings.map((w) => [w.field, w.variable]),
+    [
+      ['subject', 'customer'],
+      ['body', 'nothing'],
+    ],
+  );
   await assert.rejects(previewTemplate({ subject: 'Hi {{ customer.name', body: 'ok' }, {}), (e) => {
     assert.deepEqual(fieldsOf(e), ['subject']);
     return true;
@@ -87,11 +96,8 @@ test('customer data is escaped in HTML and Slack, left as is in plain text', asy
 test('money and dates follow the locale; JPY has no minor digits', async () => {
   const source = { subject: '{{ a | money: "EUR" }} / {{ b | money: "JPY" }}', body: '{{ d | localdate }}' };
   const data = { a: 123456, b: 1999, d: '2026-02-04' };
-  assert.deepEqual(await previewTemplate(source, data, { locale: 'en' }), {
-    subject: '€1,234.56 / ¥1,999',
-    body: 'February 4, 2026',
-    html: null,
-  });
+  const { subject, body, html } = await previewTemplate(source, data, { locale: 'en' });
+  assert.deepEqual({ subject, body, html }, { subject: '€1,234.56 / ¥1,999', body: 'February 4, 2026', html: null });
   const de = await previewTemplate(source, data, { locale: 'de' });
   assert.equal(de.subject, '1.234,56 € / 1.999 ¥');
   assert.equal(de.body, '4. Februar 2026');
@@ -188,4 +194,46 @@ eachDatabase((kind) => {
     const view = await getTemplate(db, { event: 'payment_failed', channel: 'email', locale: 'en' });
     assert.equal(view.is_override, false, 'nothing was saved');
   });
+});
+
+test('the preview names the undefined variable and lists what the data offers', async () => {
+  const data = sampleData('payment_failed');
+  const rendered = await previewTemplate(
+    {
+      subject: '{{ customer.nme }}',
+      body: '{% if customer.vat_id %}{{ customer.vat_id }}{% endif %}{{ payment.memo | default: "-" }}',
+      html: '{% for a in customer.tags %}{{ a }}{% endfor %}<p>{{ payment.amount | money: payment.currency }}</p>',
+    },
+    data,
+  );
+  // An optional value tested by `if` or given a `default` is no mistake; a misspelling, or a
+  // loop over a list the data lacks, is.
+  assert.deepEqual(rendered.warnings, [
+    { field: 'subject', variable: 'customer.nme', message: 'undefined variable: customer.nme, line:1, col:4' },
+    { field: 'html', variable: 'customer.tags', message: 'undefined variable: customer.tags, line:1, col:13' },
+  ]);
+  assert.equal(rendered.subject, '');
+  const names = rendered.variables.map((v) => v.name);
+  assert.deepEqual(names, [
+    'company.name',
+    'company.support_email',
+    'customer.id',
+    'customer.name',
+    'customer.email',
+    'payment.id',
+    'payment.amount',
+    'payment.currency',
+    'payment.failure_reason',
+    'next_retry_at',
+  ]);
+  assert.deepEqual(
+    rendered.variables.find((v) => v.name === 'payment.amount'),
+    { name: 'payment.amount', example: '4900' },
+  );
+  const digest = await previewTemplate(
+    { body: '{% for a in alerts %}{{ a.step }}{% endfor %}' },
+    sampleData('alert_digest'),
+  );
+  assert.deepEqual(digest.warnings, []);
+  assert.ok(digest.variables.some((v) => v.name === 'alerts[].step'));
 });

@@ -83,8 +83,26 @@ export const templateListItemSchema: JsonSchema = {
 export const renderedSchema: JsonSchema = {
   title: 'RenderedTemplate',
   type: 'object',
-  required: ['subject', 'body', 'html'],
-  properties: { subject: str, body: str, html: nullableStr },
+  required: ['subject', 'body', 'html', 'warnings', 'variables'],
+  properties: {
+    subject: str,
+    body: str,
+    html: nullableStr,
+    warnings: {
+      type: 'array',
+      description: 'Variables the text uses that the data lacks (the first per field): they render blank.',
+      items: {
+        type: 'object',
+        required: ['field', 'variable', 'message'],
+        properties: { field: { type: 'string', enum: ['subject', 'body', 'html'] }, variable: str, message: str },
+      },
+    },
+    variables: {
+      type: 'array',
+      description: 'The variables this event offers its templates, with sample values (`alerts[].step`: per item).',
+      items: { type: 'object', required: ['name', 'example'], properties: { name: str, example: str } },
+    },
+  },
 };
 
 export const slackEndpointSchema: JsonSchema = {

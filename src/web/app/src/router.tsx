@@ -13,13 +13,48 @@ function subscribe(listener: () => void): () => void {
   };
 }
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
-  if (to === location.pathname + location.search) return;
+/**
+ * Asked before an in-app navigation (a link, a tab, a select that changes the URL, the browser's
+ * back button): true lets it happen now; false means the page asks the person first and calls
+ * `proceed` if they agree. At most one page holds a guard: the one with unsaved changes.
+ */
+export type NavigationGuard = (proceed: () => void) => boolean;
+let guard: NavigationGuard | null = null;
+let shown = location.pathname + location.search;
+
+/** Installs a guard; the returned function removes it (only if it is still the one installed). */
+export function setNavigationGuard(next: NavigationGuard): () => void {
+  guard = next;
+  return () => {
+    if (guard === next) guard = null;
+  };
+}
+
+function go(to: string, options: { replace?: boolean }): void {
   if (options.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
+  shown = to;
   if (!options.replace) window.scrollTo(0, 0);
   listeners.forEach((l) => l());
 }
+
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  if (to === location.pathname + location.search) return;
+  if (guard && !guard(() => go(to, options))) return;
+  go(to, options);
+}
+
+// Back/forward has already moved the URL when popstate fires: put the page's URL back before the
+// page re-renders, then ask. This listener is added first, so it runs before any subscriber.
+window.addEventListener('popstate', () => {
+  const target = location.pathname + location.search;
+  if (!guard || target === shown) {
+    shown = target;
+    return;
+  }
+  history.pushState(null, '', shown);
+  guard(() => go(target, {}));
+});
 
 export interface Loc {
   path: string;

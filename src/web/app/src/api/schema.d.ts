@@ -2081,6 +2081,18 @@ export interface components {
             subject: string;
             body: string;
             html: string | null;
+            /** @description Variables the text uses that the data lacks (the first per field): they render blank. */
+            warnings: {
+                /** @enum {string} */
+                field: "subject" | "body" | "html";
+                variable: string;
+                message: string;
+            }[];
+            /** @description The variables this event offers its templates, with sample values (`alerts[].step`: per item). */
+            variables: {
+                name: string;
+                example: string;
+            }[];
         };
         /**
          * @example viewer

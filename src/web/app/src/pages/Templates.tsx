@@ -1,9 +1,11 @@
-// The template editor: Liquid source on the left, a live preview (debounced) on the right,
-// save / revert to the shipped text, and a test send.
+// The template editor: Liquid source on the left, a live preview (debounced) on the right with
+// warnings for undefined variables and the list of variables the event offers, save / revert to
+// the shipped text, and a test send. Unsaved edits are not lost without asking.
 import { useEffect, useState } from 'react';
 import { client, ok } from '../api.ts';
 import type { ApiError } from '../api.ts';
 import { ConfirmDialog } from '../components/Confirm.tsx';
+import { useUnsavedChanges } from '../components/Unsaved.tsx';
 import { ErrorNote, Field, Loading } from '../components/ui.tsx';
 import { dateTime, humanize } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
@@ -94,12 +96,14 @@ function Editor({ item, onSaved }: { item: TemplateListItem; onSaved: () => void
     ),
   );
   const [sent, setSent] = useState<string>();
+  const dirty = t ? subject !== (t.subject ?? '') || body !== t.body || html !== (t.html ?? '') : false;
+  const leaving = useUnsavedChanges(dirty, 'this template');
 
   if (loaded.loading && !t) return <Loading />;
   if (!t) return <ErrorNote error={loaded.error} />;
-  const dirty = subject !== (t.subject ?? '') || body !== t.body || html !== (t.html ?? '');
   return (
     <div className="editor">
+      {leaving}
       <div className="editor-source stack">
         <p className="muted small">
           {t.is_override
@@ -223,6 +227,18 @@ function Editor({ item, onSaved }: { item: TemplateListItem; onSaved: () => void
         <h3>Preview</h3>
         <p className="muted small">Rendered with sample data.</p>
         <ErrorNote error={previewError} title="The template does not render" />
+        {preview && preview.warnings.length > 0 ? (
+          <div className="note note-warn" role="alert" data-testid="preview-warnings">
+            <p>These variables are not defined for this event; they render blank:</p>
+            <ul>
+              {preview.warnings.map((w) => (
+                <li key={w.field}>
+                  <code>{w.variable}</code> in the {w.field === 'html' ? 'HTML body' : w.field}
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
         {preview ? (
           <div className="preview-box">
             {preview.subject ? (
@@ -237,8 +253,33 @@ function Editor({ item, onSaved }: { item: TemplateListItem; onSaved: () => void
         ) : (
           <Loading label="Rendering…" />
         )}
+        {preview ? <VariablesPanel variables={preview.variables} /> : null}
       </section>
     </div>
+  );
+}
+
+/** What the event offers its templates: each variable as written in Liquid, with its sample value. */
+function VariablesPanel({ variables }: { variables: RenderedTemplate['variables'] }) {
+  return (
+    <details className="variables" open>
+      <summary>Variables ({variables.length})</summary>
+      <p className="muted small">
+        Write <code>{'{{ customer.name }}'}</code>; a name with <code>[]</code> is a field of each item of a list (
+        <code>{'{% for a in alerts %}{{ a.step }}{% endfor %}'}</code>). Amounts are minor units:{' '}
+        <code>{'{{ payment.amount | money: payment.currency }}'}</code>.
+      </p>
+      <dl className="variable-list" aria-label="Variables">
+        {variables.map((v) => (
+          <div key={v.name}>
+            <dt>
+              <code>{v.name}</code>
+            </dt>
+            <dd className="muted small">{v.example}</dd>
+          </div>
+        ))}
+      </dl>
+    </details>
   );
 }
 

@@ -81,6 +81,7 @@ export function billingDeps(
     dunningDays: config.billing.dunningDays,
     graceDays: config.billing.graceDays,
     startHooks: observed?.startHooks,
+    webhookGuard: parseAllowHosts(config.webhookAllowHosts.join(',')),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Db } from '../../src/db/types.ts';
 import { createWorker, getRun } from '../../src/engine/index.ts';
 import type { EngineHooks, Registry, RunDetail, Worker } from '../../src/engine/index.ts';
 import { createEmailTransport, createSlackEndpoint } from '../../src/notify/index.ts';
-import type { NotifyDeps } from '../../src/notify/index.ts';
+import type { NotifyDeps, UrlGuard } from '../../src/notify/index.ts';
 import { createSandboxProvider } from '../../src/providers/index.ts';
 import type { PaymentProvider } from '../../src/providers/index.ts';
 import { billingRegistry } from '../../src/billing/workflows/index.ts';
@@ -45,6 +45,10 @@ export interface HarnessOptions {
    * this thread with the in-process SMTP server), give more.
    */
   emailTimeouts?: { connectionTimeoutMs: number; greetingTimeoutMs: number; socketTimeoutMs: number };
+  /** Where the test clock starts (signatures checked against the real time need it near now). */
+  clockStart?: Date;
+  /** Where custom webhook steps may send (e.g. 127.0.0.1 for a receiver in the test). */
+  webhookGuard?: UrlGuard;
 }
 
 /**
@@ -55,7 +59,7 @@ export interface HarnessOptions {
  */
 export async function billingHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<BillingHarness> {
   const { db, url } = await freshDatabase(kind);
-  const clock = testClock();
+  const clock = testClock(options.clockStart);
   const smtp = await startSmtpServer();
   const slack = await startReceiver();
   await createSlackEndpoint(db, { name: 'billing', url: slack.url });
@@ -77,6 +81,7 @@ export async function billingHarness(kind: DatabaseKind, options: HarnessOptions
     notify,
     dunningDays: options.dunningDays,
     graceDays: options.graceDays,
+    webhookGuard: options.webhookGuard,
   });
   const worker = createWorker(db, { registry, pollIntervalMs: 50, clock: clock.now, hooks: options.hooks });
   if (options.startWorker !== false) await worker.start();

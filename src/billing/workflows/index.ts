@@ -2,6 +2,8 @@
 // catalogue the API serves, and the operations that start runs from requests and events.
 import { createRegistry, startWorkflow, withStartHooks } from '../../engine/index.ts';
 import type { Registry } from '../../engine/index.ts';
+import { NO_EXCEPTIONS } from '../../notify/index.ts';
+import { withCustomSteps } from './custom-steps/index.ts';
 import { WORKFLOWS } from './registry.ts';
 import type { WorkflowType } from './registry.ts';
 import type { BillingDeps, WorkflowDeps } from './shared/deps.ts';
@@ -23,13 +25,29 @@ export type { PayInvoiceOptions, PayInvoiceResult } from './invoice-creation/ope
 export { startRefund } from './refund-creation/operation.ts';
 export { startChargeback } from './chargeback-creation/operation.ts';
 export { triggerWorkflow, triggerSubjectPrefix } from './trigger.ts';
+export {
+  createCustomStep,
+  updateCustomStep,
+  deleteCustomStep,
+  listCustomSteps,
+  customStepView,
+  predefinedSteps,
+  plannedSteps,
+  CUSTOM_STEP_METHODS,
+  DEFAULT_CUSTOM_TIMEOUT_MS,
+  MIN_CUSTOM_TIMEOUT_MS,
+  MAX_CUSTOM_TIMEOUT_MS,
+  CUSTOM_STEP_EVENT,
+} from './custom-steps/index.ts';
+export type { CustomStepView, CustomStepInput } from './custom-steps/index.ts';
 export type { TriggerRequest, TriggerResult } from './trigger.ts';
 
 /** The registry of the billing workflows; runs they start go through the same registry. */
 export function billingRegistry(deps: BillingDeps): Registry {
   // Steps call startRun only while runs execute, long after the registry below exists.
   const full: WorkflowDeps = { ...deps, startRun: (q, request) => startWorkflow(q, hooked, request) };
-  const registry = createRegistry(WORKFLOWS.map((m) => m.define(full)));
+  const custom = { db: deps.db, guard: deps.webhookGuard ?? NO_EXCEPTIONS, resolver: deps.webhookResolver };
+  const registry = createRegistry(WORKFLOWS.map((m) => withCustomSteps(m.define(full), custom)));
   const hooked = withStartHooks(registry, deps.startHooks);
   return hooked;
 }

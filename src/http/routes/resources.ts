@@ -3,6 +3,7 @@ import type { ApiDeps } from '../deps.ts';
 import type { RouteSpec } from '../route.ts';
 import { chargebackRoutes } from './chargebacks.ts';
 import { customerRoutes } from './customers.ts';
+import { customStepRoutes } from './custom-steps.ts';
 import { invoiceRoutes } from './invoices.ts';
 import { notificationRoutes } from './notifications.ts';
 import { notificationSettingsRoutes } from './notification-settings.ts';
@@ -24,6 +25,7 @@ export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...workflowRoutes(deps),
     ...workflowActionRoutes(deps),
+    ...customStepRoutes(deps),
     ...searchRoutes(deps),
     ...statsRoutes(deps),
     ...reconciliationRoutes(deps),

@@ -10,13 +10,14 @@ export {
   updateWebhookEndpoint,
   deleteWebhookEndpoint,
   rotateWebhookSecret,
+  newWebhookSecret,
   ROTATION_OVERLAP_MS,
 } from './endpoints.ts';
 export type { WebhookEndpointView, WebhookEndpointInput } from './endpoints.ts';
 export { parseAllowHosts, urlProblem, isBlockedAddress, guardedLookup, NO_EXCEPTIONS } from './guard.ts';
 export type { UrlGuard, Resolver } from './guard.ts';
 export { postGuarded } from './post.ts';
-export type { PostResult } from './post.ts';
+export type { PostResult, PostOptions } from './post.ts';
 export {
   deliverDueWebhooks,
   startWebhookDelivery,

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../../../db/types.ts';
 import type { StartHooks, StartRequest, StartResult } from '../../../engine/index.ts';
-import type { NotifyDeps } from '../../../notify/index.ts';
+import type { NotifyDeps, Resolver, UrlGuard } from '../../../notify/index.ts';
 import type { PaymentProvider } from '../../../providers/index.ts';
 
 /** Days after a failed payment on which dunning charges again. */
@@ -18,6 +18,10 @@ export interface BillingDeps {
   graceDays?: number;
   /** Told of every start through the registry (metrics, the trace context a run stores). */
   startHooks?: StartHooks;
+  /** Where custom webhook steps may send besides public https URLs (BILLFLOW_WEBHOOK_ALLOW_HOSTS). */
+  webhookGuard?: UrlGuard;
+  /** Name resolution for custom steps' requests (tests point a name at an address). */
+  webhookResolver?: Resolver;
 }
 
 /**

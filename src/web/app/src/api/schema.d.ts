@@ -479,6 +479,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflow-types/{type}/custom-steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A workflow type's custom steps, in place among its predefined steps */
+        get: operations["listCustomSteps"];
+        put?: never;
+        /**
+         * Insert a custom webhook step after a predefined step (its secret is shown once)
+         * @description Runs started from now on call it; runs already started keep the steps they pinned. The URL must be https and must not point to a private, loopback or link-local address unless `BILLFLOW_WEBHOOK_ALLOW_HOSTS` allows it (400 naming `url`). 409 when the type already has a step of that name.
+         */
+        post: operations["createCustomStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflow-types/{type}/custom-steps/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a custom step (runs that pinned it still run it) */
+        delete: operations["deleteCustomStep"];
+        options?: never;
+        head?: never;
+        /**
+         * Enable, disable or move a custom step (new runs only)
+         * @description Moved (`after`), it runs last among the custom steps after that predefined step.
+         */
+        patch: operations["updateCustomStep"];
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -1754,6 +1796,42 @@ export interface components {
             subscriptions_cancelled: number;
             currency: string;
         };
+        CustomStep: {
+            workflow_type: components["schemas"]["WorkflowType"];
+            name: string;
+            /** @description Every change makes a new version; runs pin the one current at start */
+            version: number;
+            /** @description The step name runs pin and their timeline shows */
+            pinned_name: string;
+            url: string;
+            /** @enum {string} */
+            method: "POST" | "PUT" | "PATCH";
+            timeout_ms: number;
+            retry: components["schemas"]["CustomStepRetry"];
+            enabled: boolean;
+            /** @description The predefined step it follows */
+            after: string;
+            deleted: boolean;
+            /** @description Who made this version */
+            actor?: string | null;
+            /** @description Why this version was made */
+            reason: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        CustomStepList: {
+            workflow_type: components["schemas"]["WorkflowType"];
+            predefined: string[];
+            /** @description Every step in order, disabled custom steps in their place (new runs leave them out) */
+            sequence: components["schemas"]["WorkflowStepSlot"][];
+            items: components["schemas"]["CustomStep"][];
+        };
+        CustomStepRetry: {
+            /** @description Attempts in all, the first included */
+            max_attempts: number;
+            initial_delay_ms: number;
+            max_delay_ms: number;
+        };
         Customer: {
             id: string;
             email: string;
@@ -2558,6 +2636,14 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             finished_at?: string | null;
+        };
+        WorkflowStepSlot: {
+            /** @enum {string} */
+            kind: "predefined" | "custom";
+            /** @description The predefined step, or the custom step’s name */
+            name: string;
+            /** @description For a custom step: its current version */
+            custom?: components["schemas"]["CustomStep"];
         };
         /** @enum {string} */
         WorkflowType: "subscription_creation" | "subscription_cancellation" | "payment_success" | "payment_failure" | "invoice_creation" | "refund_creation" | "chargeback_creation" | "subscription_plan_change";
@@ -5520,6 +5606,468 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunConflict"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCustomSteps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: components["schemas"]["WorkflowType"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomStepList"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCustomStep: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Same key and body: the first response again. Same key, other body: 409. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                type: components["schemas"]["WorkflowType"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example crm_sync */
+                    name: string;
+                    /** @example https://hooks.example.com/crm-sync */
+                    url: string;
+                    /**
+                     * @default POST
+                     * @enum {string}
+                     */
+                    method?: "POST" | "PUT" | "PATCH";
+                    /**
+                     * @description The predefined step it follows
+                     * @example record_payment
+                     */
+                    after: string;
+                    /** @default 10000 */
+                    timeout_ms?: number;
+                    /** @description Unset fields take the engine’s defaults (5 attempts, from 1 s doubling to 5 min) */
+                    retry?: {
+                        max_attempts?: number;
+                        initial_delay_ms?: number;
+                        max_delay_ms?: number;
+                    };
+                    /** @default true */
+                    enabled?: boolean;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        step: components["schemas"]["CustomStep"];
+                        /** @description The signing secret (`whsec_…`), shown in this answer only; null on an idempotent replay. */
+                        secret: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteCustomStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: components["schemas"]["WorkflowType"];
+                /** @example crm_sync */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomStep"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateCustomStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: components["schemas"]["WorkflowType"];
+                /** @example crm_sync */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled?: boolean;
+                    /**
+                     * @description The predefined step it follows
+                     * @example record_payment
+                     */
+                    after?: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomStep"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Payload too large */

@@ -31,6 +31,8 @@ export interface RunSummary {
   started_at: Date | null;
   updated_at: Date;
   finished_at: Date | null;
+  /** When a failed run failed (the inbox's order); null while it is not failed. */
+  failed_at: Date | null;
 }
 
 export interface StepView {
@@ -76,7 +78,8 @@ const SUMMARY_COLUMNS = `
   CASE WHEN concurrency_key IS NOT NULL AND lease_owner IS NULL AND wait_reason IS NULL
             AND status IN ('pending', 'in_progress')
        THEN billflow_waiting_for(id, concurrency_key, key_seq) END AS waiting_for,
-  outcome, failed_step, error, created_at, started_at, updated_at, finished_at`;
+  outcome, failed_step, error, created_at, started_at, updated_at, finished_at,
+  CASE WHEN status = 'failed' THEN failed_at END AS failed_at`;
 
 export async function getRun(q: Queryable, runId: string): Promise<RunDetail> {
   const { rows } = await q.query<RunSummary & { input: unknown; steps: string[]; idempotency_key: string | null }>(

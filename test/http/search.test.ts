@@ -11,6 +11,7 @@ interface RunItem {
   owner_ref: string | null;
   subject_ref: string | null;
   customer_email: string | null;
+  failed_at?: string | null;
 }
 interface Search {
   query: string;
@@ -209,6 +210,16 @@ eachDatabase((kind) => {
         [runs.carl],
       );
       assert.equal(second.next_cursor, null);
+      // Each shows the failure time it is sorted by.
+      assert.deepEqual(
+        [...first.items, ...second.items].map((r) => r.failed_at),
+        ['2026-03-01T12:00:00Z', '2026-03-01T11:00:00Z', '2026-03-01T10:00:00Z'].map((at) =>
+          new Date(at).toISOString(),
+        ),
+      );
+      const all = json<{ items: RunItem[] }>(await h.call('account_manager', 'GET', '/workflows?limit=200')).items;
+      assert.ok(all.some((r) => r.status !== 'failed'));
+      for (const r of all) if (r.status !== 'failed') assert.equal(r.failed_at, null, `${r.id} is not failed`);
       const oldest = await page('failed_asc');
       assert.deepEqual(
         oldest.items.map((r) => r.id),

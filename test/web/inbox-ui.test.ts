@@ -129,6 +129,14 @@ describe('failed-runs inbox and search in Chromium', { skip: skip ?? false }, ()
         .locator('tbody tr td:nth-child(2)')
         .allInnerTexts();
       assert.ok(new Set(types).size >= 2, `runs of several types: ${[...new Set(types)].join(', ')}`);
+      const failedAt = await p
+        .getByRole('table', { name: 'Failed runs' })
+        .locator('tbody tr td:nth-child(7)')
+        .allInnerTexts();
+      assert.ok(
+        failedAt.length === 25 && failedAt.every((t) => t !== '—'),
+        `each row says when it failed: ${failedAt.join(', ')}`,
+      );
 
       await p.getByRole('button', { name: 'Next →' }).click();
       await p.getByText(`${BOUNCED * 2} failed runs · showing 26–28`).waitFor();

@@ -48,6 +48,10 @@ const summaryProperties = {
   started_at: nullableTimestamp,
   updated_at: timestamp,
   finished_at: nullableTimestamp,
+  failed_at: {
+    ...nullableTimestamp,
+    description: 'When a failed run failed (what `failed_desc`/`failed_asc` sort by); null for a run not failed.',
+  },
 };
 
 export const runSummarySchema: JsonSchema = {
@@ -293,6 +297,7 @@ export function runSummaryView(run: RunSummary, viewer: RunViewer) {
     started_at: iso(run.started_at),
     updated_at: iso(run.updated_at),
     finished_at: iso(run.finished_at),
+    failed_at: iso(run.failed_at),
   };
 }
 

@@ -2212,6 +2212,11 @@ export interface components {
             updated_at?: string;
             /** Format: date-time */
             finished_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When a failed run failed (what `failed_desc`/`failed_asc` sort by); null for a run not failed.
+             */
+            failed_at?: string | null;
         };
         RunActivity: {
             /** Format: date-time */
@@ -2288,6 +2293,11 @@ export interface components {
             updated_at?: string;
             /** Format: date-time */
             finished_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When a failed run failed (what `failed_desc`/`failed_asc` sort by); null for a run not failed.
+             */
+            failed_at?: string | null;
             input?: unknown;
             idempotency_key?: string | null;
             steps: components["schemas"]["RunStep"][];
@@ -2348,6 +2358,11 @@ export interface components {
             updated_at?: string;
             /** Format: date-time */
             finished_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When a failed run failed (what `failed_desc`/`failed_asc` sort by); null for a run not failed.
+             */
+            failed_at?: string | null;
             /** @description The email of the customer in `owner_ref`; null when the run belongs to no (known) customer. */
             customer_email?: string | null;
         };

@@ -7,8 +7,21 @@ import type { RunListItem } from '../types.ts';
 import { RunStatus, RunStep } from './RunBits.tsx';
 import { Pager } from './ui.tsx';
 
-/** The runs in a scrollable table; `showType` adds the workflow type (lists across all types). */
-export function RunTable({ runs, label, showType }: { runs: RunListItem[]; label: string; showType?: boolean }) {
+/**
+ * The runs in a scrollable table; `showType` adds the workflow type (lists across all types), and
+ * `failed` shows when each failed instead of its last update (lists sorted by failure time).
+ */
+export function RunTable({
+  runs,
+  label,
+  showType,
+  failed,
+}: {
+  runs: RunListItem[];
+  label: string;
+  showType?: boolean;
+  failed?: boolean;
+}) {
   const { label: typeLabel } = useWorkflowTypes();
   return (
     // Focusable so keyboard users can scroll it sideways on narrow screens.
@@ -22,7 +35,7 @@ export function RunTable({ runs, label, showType }: { runs: RunListItem[]; label
             <th scope="col">Subject</th>
             <th scope="col">Step</th>
             <th scope="col">Created</th>
-            <th scope="col">Updated</th>
+            <th scope="col">{failed ? 'Failed' : 'Updated'}</th>
           </tr>
         </thead>
         <tbody>
@@ -45,7 +58,11 @@ export function RunTable({ runs, label, showType }: { runs: RunListItem[]; label
                 <RunStep run={run} />
               </td>
               <td title={dateTime(run.created_at)}>{relative(run.created_at)}</td>
-              <td title={dateTime(run.updated_at)}>{relative(run.updated_at)}</td>
+              {failed ? (
+                <td title={dateTime(run.failed_at)}>{relative(run.failed_at)}</td>
+              ) : (
+                <td title={dateTime(run.updated_at)}>{relative(run.updated_at)}</td>
+              )}
             </tr>
           ))}
         </tbody>

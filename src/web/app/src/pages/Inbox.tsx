@@ -120,7 +120,7 @@ export function InboxPage() {
       {runs.data && items.length === 0 ? (
         <Empty>{cursor ? 'No more failed runs.' : 'No failed runs. Everything that started has gone through.'}</Empty>
       ) : null}
-      {items.length > 0 ? <RunTable runs={items} label="Failed runs" showType /> : null}
+      {items.length > 0 ? <RunTable runs={items} label="Failed runs" showType failed /> : null}
       {runs.data ? <KeysetPager nextCursor={runs.data.next_cursor} /> : null}
     </>
   );

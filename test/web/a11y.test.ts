@@ -65,6 +65,7 @@ describe('accessibility in Chromium', { skip: skip ?? false }, () => {
     ['failed runs inbox', '/failed', /Failed runs/],
     ['run detail', '', /Subscription created/],
     ['settings', '/settings/users', /Settings/],
+    ['step editor', '/workflow-types/payment_success/steps', /Payment succeeded: steps/],
     ['customers', '/customers', /Customers/],
   ];
 

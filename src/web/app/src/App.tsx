@@ -13,6 +13,7 @@ import { roleAtLeast } from './types.ts';
 import { AccountPage } from './pages/Account.tsx';
 import { BulkRestartPage } from './pages/BulkRestart.tsx';
 import { CustomerPage } from './pages/Customer.tsx';
+import { CustomStepsPage } from './pages/CustomSteps.tsx';
 import { CustomersPage } from './pages/Customers.tsx';
 import { InboxPage } from './pages/Inbox.tsx';
 import { RecordPage } from './pages/Records.tsx';
@@ -40,6 +41,7 @@ interface RouteDef {
 const ROUTES: RouteDef[] = [
   { pattern: '/', render: () => <DashboardPage /> },
   { pattern: '/workflows/:type', min: 'account_manager', render: (p) => <WorkflowListPage type={p.type ?? ''} /> },
+  { pattern: '/workflow-types/:type/steps', min: 'developer', render: (p) => <CustomStepsPage type={p.type ?? ''} /> },
   { pattern: '/failed', min: 'account_manager', render: () => <InboxPage /> },
   { pattern: '/search', render: () => <SearchPage /> },
   { pattern: '/runs/:id', min: 'account_manager', render: (p) => <RunPage id={p.id ?? ''} /> },

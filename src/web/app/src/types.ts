@@ -76,3 +76,4 @@ export function isRunStatus(value: string): value is RunStatus {
 }
 export type WebhookEndpoint = Schemas['WebhookEndpoint'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type CustomStep = Schemas['CustomStep'];

@@ -13,12 +13,14 @@ import { ApiKeysTab, UsersTab } from './Team.tsx';
 import { AuditTab, OutboxTab } from './Logs.tsx';
 import { TemplatesTab } from './Templates.tsx';
 import { WebhooksTab } from './Webhooks.tsx';
+import { CustomStepsTab } from './CustomSteps.tsx';
 
 const TABS: { id: string; label: string; min: Role }[] = [
   { id: 'notifications', label: 'Notifications', min: 'account_manager' },
   { id: 'templates', label: 'Templates', min: 'account_manager' },
   { id: 'slack', label: 'Slack', min: 'developer' },
   { id: 'webhooks', label: 'Webhooks', min: 'developer' },
+  { id: 'steps', label: 'Workflow steps', min: 'developer' },
   { id: 'users', label: 'Users', min: 'admin' },
   { id: 'api-keys', label: 'API keys', min: 'developer' },
   { id: 'outbox', label: 'Email outbox', min: 'customer_support' },
@@ -54,6 +56,7 @@ export function SettingsPage({ tab }: { tab: string }) {
           {current?.id === 'templates' ? <TemplatesTab /> : null}
           {current?.id === 'slack' ? <SlackTab /> : null}
           {current?.id === 'webhooks' ? <WebhooksTab /> : null}
+          {current?.id === 'steps' ? <CustomStepsTab /> : null}
           {current?.id === 'users' ? <UsersTab /> : null}
           {current?.id === 'api-keys' ? <ApiKeysTab /> : null}
           {current?.id === 'outbox' ? <OutboxTab /> : null}

@@ -4,6 +4,7 @@ import type { FormEvent } from 'react';
 import { client, ok } from '../api.ts';
 import { FIRST_PAGE, KeysetPager, RunTable, usePageCursor } from '../components/RunTable.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader, DateTimeField } from '../components/ui.tsx';
+import { useCan } from '../auth.tsx';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import { RUN_STATUSES, RUN_STATUS_LABELS, isRunStatus } from '../types.ts';
@@ -11,6 +12,7 @@ import { RUN_STATUSES, RUN_STATUS_LABELS, isRunStatus } from '../types.ts';
 const POLL_MS = 3000;
 
 export function WorkflowListPage({ type }: { type: string }) {
+  const can = useCan();
   const loc = useLocation();
   const q = loc.search;
   const status = q.get('status') ?? '';
@@ -63,6 +65,11 @@ export function WorkflowListPage({ type }: { type: string }) {
         <Link className="button" to={`/bulk-restart?type=${type}${failedStep ? `&failed_step=${failedStep}` : ''}`}>
           Bulk restart…
         </Link>
+        {can('developer') ? (
+          <Link className="button" to={`/workflow-types/${type}/steps`}>
+            Edit steps
+          </Link>
+        ) : null}
       </PageHeader>
       <p className="muted small">
         <code>{type}</code> · {info.steps.join(' → ')}

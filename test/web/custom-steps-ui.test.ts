@@ -1,0 +1,126 @@
+// The step editor in Chromium against a real Billflow: a developer inserts a custom webhook step
+// into payment_success (its secret shown once), a new run calls the receiver and shows the step
+// with its output in its timeline, and disabling it (with a reason) keeps it in place, disabled.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { createApiKey } from '../../src/http/auth/api-keys.ts';
+import { createUser } from '../../src/http/auth/users.ts';
+import { startReceiver } from '../notify/support/http.ts';
+import type { TestReceiver } from '../notify/support/http.ts';
+import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import type { Browsing, Stack } from './harness.ts';
+
+const skip = browserMissing();
+const DEV = { email: 'dev@example.com', password: 'correct horse battery staple' };
+
+describe('Custom step editor in Chromium', { skip: skip ?? false }, () => {
+  let stack: Stack;
+  let b: Browsing;
+  let page: Page;
+  let receiver: TestReceiver;
+
+  before(async () => {
+    stack = await startStack();
+    b = await openBrowser(stack.url);
+    page = b.page;
+    receiver = await startReceiver();
+  });
+
+  after(async () => {
+    await b?.close();
+    await stack?.close();
+    await receiver?.stop();
+  });
+
+  it('inserts a custom step and sees it in a new run’s timeline', async () => {
+    const db = stack.service.db;
+    await createUser(db, { ...DEV, role: 'developer', now: new Date() });
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(DEV.email);
+    await page.getByLabel('Password').fill(DEV.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+    await page.goto('/settings/steps');
+    await page.getByRole('region', { name: 'Workflow steps' }).getByRole('link', { name: 'Payment succeeded' }).click();
+    await page.getByRole('heading', { name: 'Payment succeeded: steps' }).waitFor();
+    const sequence = page.getByRole('list', { name: 'Step sequence' });
+    await sequence.getByRole('button', { name: 'Insert step after generate_receipt' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Insert a step after generate_receipt' });
+    await dialog.getByLabel('Step name').fill('crm_sync');
+    await dialog.getByLabel('Endpoint URL').fill(`${receiver.url}/crm`);
+    await dialog.getByLabel('Method').selectOption('PUT');
+    await dialog.getByLabel('Reason').fill('keep the CRM in step');
+    await dialog.getByRole('button', { name: 'Insert step' }).click();
+    const secret = await page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+    assert.match(secret, /^whsec_/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await sequence.getByRole('listitem', { name: 'Custom step crm_sync' }).waitFor();
+    const names = await sequence
+      .getByRole('listitem')
+      .evaluateAll((items) => items.map((li) => li.getAttribute('aria-label')));
+    assert.deepEqual(names.slice(0, 3), [
+      'Built-in step record_payment',
+      'Built-in step generate_receipt',
+      'Custom step crm_sync',
+    ]);
+    const stored = await db.query<{ method: string; after_step: string; secret: string; reason: string }>(
+      'SELECT method, after_step, secret, reason FROM custom_step_versions',
+    );
+    assert.deepEqual(stored.rows, [
+      { method: 'PUT', after_step: 'generate_receipt', secret, reason: 'keep the CRM in step' },
+    ]);
+
+    // A new run calls it and shows it, with its output, in its timeline.
+    const key = await createApiKey(db, {
+      name: 'ui',
+      role: 'admin',
+      expiresAt: null,
+      createdBy: null,
+      now: new Date(),
+    });
+    const call = apiClient(stack.url, key.key);
+    const customer = await call<{ customer: { id: string } }>('POST', '/customers', { email: 'ada@example.com' });
+    const payment = await call<{ workflow_run_id: string }>('POST', '/payments', {
+      customer_id: customer.body.customer.id,
+      amount: 1500,
+      currency: 'EUR',
+      status: 'succeeded',
+    });
+    assert.equal(payment.status, 201);
+    const runId = payment.body.workflow_run_id;
+    await eventually(async () => {
+      const run = await call<{ status: string }>('GET', `/workflows/${runId}`);
+      return run.body.status === 'completed';
+    }, 'the payment run');
+    assert.equal(receiver.received.filter((r) => r.path === '/crm').length, 1);
+
+    await page.goto(`/runs/${runId}`);
+    const step = page.getByRole('listitem', { name: 'Step 3: custom:crm_sync:1, Completed' });
+    await step.getByRole('heading', { name: 'custom:crm_sync:1' }).waitFor();
+    await step.getByText('Output', { exact: true }).click();
+    await step
+      .getByLabel('Output of custom:crm_sync:1')
+      .getByText(/response_text/)
+      .waitFor();
+    await b.shot('custom-step-run');
+
+    // Disabled with a reason: still in place in the editor, marked disabled.
+    await page.goto('/workflow-types/payment_success/steps');
+    await sequence.getByRole('button', { name: 'Disable crm_sync' }).click();
+    const disable = page.getByRole('dialog', { name: 'Disable crm_sync' });
+    await disable.getByLabel('Reason').fill('CRM maintenance');
+    await disable.getByRole('button', { name: 'Disable step' }).click();
+    await sequence.getByRole('button', { name: 'Enable crm_sync' }).waitFor();
+    const audit = await db.query<{ reason: string }>(
+      `SELECT reason FROM audit_log WHERE action LIKE 'custom_step.%' ORDER BY at`,
+    );
+    assert.deepEqual(
+      audit.rows.map((r) => r.reason),
+      ['keep the CRM in step', 'CRM maintenance'],
+    );
+    await b.shot('custom-step-editor');
+    assert.deepEqual(b.errors, []);
+  });
+});

@@ -61,8 +61,9 @@ export {
   updateSlackEndpoint,
   deleteSlackEndpoint,
   enabledSlackTargets,
+  sendSlackTest,
 } from './slack-endpoints.ts';
-export type { SlackEndpointView, SlackEndpointInput } from './slack-endpoints.ts';
+export type { SlackEndpointView, SlackEndpointInput, SlackTestResult } from './slack-endpoints.ts';
 export {
   createNotification,
   listNotifications,

@@ -3,6 +3,9 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { SlackTarget } from './slack.ts';
+import { urlProblem } from './webhooks/guard.ts';
+import type { UrlGuard } from './webhooks/guard.ts';
+import { postGuarded } from './webhooks/post.ts';
 
 /** An endpoint as the UI lists it: the URL masked, since it is the credential. */
 export interface SlackEndpointView {
@@ -45,7 +48,15 @@ const view = (row: Row): SlackEndpointView => ({
   updated_at: row.updated_at,
 });
 
-function check(input: SlackEndpointInput, creating: boolean): FieldError[] {
+/**
+ * Where an endpoint may point. With a guard (the API), the same rule as webhook endpoints: https,
+ * and no private, loopback or link-local address unless BILLFLOW_WEBHOOK_ALLOW_HOSTS allows it.
+ */
+export interface SlackEndpointOptions {
+  guard?: UrlGuard;
+}
+
+function check(input: SlackEndpointInput, creating: boolean, options: SlackEndpointOptions): FieldError[] {
   const errors: FieldError[] = [];
   if (input.name !== undefined || creating) {
     if (typeof input.name !== 'string' || !input.name.trim() || input.name.length > 100) {
@@ -59,8 +70,11 @@ function check(input: SlackEndpointInput, creating: boolean): FieldError[] {
     } catch {
       url = undefined;
     }
+    const problem = url && options.guard ? urlProblem(options.guard, url.href) : null;
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
       errors.push({ field: 'url', message: 'must be an http(s) incoming-webhook URL' });
+    } else if (problem) {
+      errors.push({ field: 'url', message: problem });
     }
   }
   if (input.enabled !== undefined && typeof input.enabled !== 'boolean') {
@@ -89,8 +103,12 @@ function uniqueName(error: unknown, name: string | undefined): never {
   throw error;
 }
 
-export async function createSlackEndpoint(q: Queryable, input: SlackEndpointInput): Promise<SlackEndpointView> {
-  const errors = check(input, true);
+export async function createSlackEndpoint(
+  q: Queryable,
+  input: SlackEndpointInput,
+  options: SlackEndpointOptions = {},
+): Promise<SlackEndpointView> {
+  const errors = check(input, true, options);
   if (errors.length > 0) throw new InvalidInputError(errors);
   const { rows } = await q
     .query<Row>(`INSERT INTO slack_endpoints (id, name, url, enabled) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`, [
@@ -107,8 +125,9 @@ export async function updateSlackEndpoint(
   q: Queryable,
   id: string,
   input: SlackEndpointInput,
+  options: SlackEndpointOptions = {},
 ): Promise<SlackEndpointView> {
-  const errors = check(input, false);
+  const errors = check(input, false, options);
   if (errors.length > 0) throw new InvalidInputError(errors);
   const { rows } = await q
     .query<Row>(
@@ -125,4 +144,25 @@ export async function updateSlackEndpoint(
 export async function deleteSlackEndpoint(q: Queryable, id: string): Promise<void> {
   const { rowCount } = await q.query('DELETE FROM slack_endpoints WHERE id = $1', [id]);
   if (rowCount === 0) throw new NotFoundError(`Slack endpoint ${id} not found`);
+}
+
+export interface SlackTestResult {
+  delivered: boolean;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+}
+
+/**
+ * Posts a test message to one endpoint, enabled or not, through the guard (checked on the address
+ * connected to). Nothing is recorded: it is a check of the URL, not a notice.
+ */
+export async function sendSlackTest(q: Queryable, guard: UrlGuard, id: string, text: string): Promise<SlackTestResult> {
+  const { rows } = await q.query<SlackTarget>('SELECT id, name, url FROM slack_endpoints WHERE id = $1', [id]);
+  const target = rows[0];
+  if (!target) throw new NotFoundError(`Slack endpoint ${id} not found`);
+  const result = await postGuarded(target.url, JSON.stringify({ text }), {}, { guard, timeoutMs: 10_000 });
+  // Slack answers a bad token or channel with 4xx and a short reason ("invalid_token"): show it.
+  const reason = result.ok ? null : [result.error, result.body?.slice(0, 200)].filter(Boolean).join(': ');
+  return { delivered: result.ok, status_code: result.status, error: reason, latency_ms: result.latencyMs };
 }

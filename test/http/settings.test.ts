@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Role } from '../../src/http/auth/roles.ts';
-import { createNotification, sendEmail } from '../../src/notify/index.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { createNotification, parseAllowHosts, sendEmail } from '../../src/notify/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { apiHarness, json } from './resource-harness.ts';
 import type { ApiHarness } from './resource-harness.ts';
@@ -226,6 +227,82 @@ eachDatabase((kind) => {
         ['slack_endpoint.create', 'slack_endpoint.update', 'slack_endpoint.delete'],
       );
       assert.ok(!JSON.stringify(audit.rows).includes('secretsecret'));
+    });
+
+    it('Slack endpoints: the URL guard of webhooks; "send test" posts once and says what the endpoint answered', async () => {
+      const count = async () =>
+        (await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM slack_endpoints')).rows[0]?.n;
+      const before = await count();
+      for (const url of [
+        `${h.slack.url}/hook`,
+        'https://10.0.0.1/hook',
+        'https://169.254.169.254/latest',
+        'http://hooks.slack.com/x',
+      ]) {
+        const refused = await h.call('developer', 'POST', '/slack-endpoints', { name: `refused ${url}`, url });
+        assert.equal(refused.statusCode, 400, url);
+        assert.equal(fieldOf(refused), 'url', url);
+      }
+      assert.equal(await count(), before, 'nothing stored');
+      const existing = json<{ items: { id: string; name: string }[] }>(
+        await h.call('developer', 'GET', '/slack-endpoints'),
+      );
+      const billing = existing.items.find((e) => e.name === 'billing');
+      assert.ok(billing);
+      const moved = await h.call('developer', 'PATCH', `/slack-endpoints/${billing.id}`, {
+        url: 'https://127.0.0.1/x',
+      });
+      assert.equal(fieldOf(moved), 'url', 'a re-point is checked too');
+
+      // Without an exception, a test to the loopback receiver is refused where it connects.
+      const received = h.slack.received.length;
+      const blocked = await h.call('developer', 'POST', `/slack-endpoints/${billing.id}/test`);
+      assert.equal(blocked.statusCode, 200);
+      assert.equal(json(blocked).delivered, false);
+      assert.match(String(json(blocked).error), /must be an https URL/);
+      assert.equal(h.slack.received.length, received);
+
+      // With BILLFLOW_WEBHOOK_ALLOW_HOSTS=127.0.0.1: posted once; an error answer is shown as such.
+      const allowed = buildServer({
+        db: h.db,
+        clock: h.clock.now,
+        billing: { registry: h.registry, provider: h.provider, notify: h.notify },
+        webhookGuard: parseAllowHosts('127.0.0.1'),
+      });
+      const test = () =>
+        allowed.inject({
+          method: 'POST',
+          url: `/api/v1/slack-endpoints/${billing.id}/test`,
+          headers: { authorization: `Bearer ${h.keys.developer.key}` },
+        });
+      try {
+        const sent = await test();
+        assert.equal(sent.statusCode, 200, sent.body);
+        assert.equal(json(sent).delivered, true);
+        assert.equal(json(sent).status_code, 200);
+        assert.equal(h.slack.received.length, received + 1);
+        assert.match(String((h.slack.received.at(-1)?.json as { text?: string }).text), /Billflow test message/);
+        h.slack.respond = [404];
+        const rejected = await test();
+        assert.deepEqual([json(rejected).delivered, json(rejected).status_code], [false, 404]);
+        assert.match(String(json(rejected).error), /HTTP 404: invalid_payload/);
+        assert.equal((await test()).statusCode, 200);
+        const missing = await allowed.inject({
+          method: 'POST',
+          url: '/api/v1/slack-endpoints/slk_nothere/test',
+          headers: { authorization: `Bearer ${h.keys.developer.key}` },
+        });
+        assert.equal(missing.statusCode, 404);
+      } finally {
+        await allowed.close();
+      }
+      const sends = await h.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM message_sends WHERE channel = 'slack'`,
+      );
+      const feed = await h.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM notifications WHERE event LIKE '%test%'`,
+      );
+      assert.deepEqual([sends.rows[0]?.n, feed.rows[0]?.n], [0, 0], 'a test send records nothing');
     });
 
     it('outbox: list, read and download an attachment byte for byte', async () => {

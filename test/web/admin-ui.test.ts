@@ -111,6 +111,17 @@ describe('admin UI in Chromium', { skip: skip ?? false }, () => {
     await page.getByLabel('Webhook URL').fill(`${stack.slack.url}/services/T000/B000/XYZ`);
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     await page.getByRole('cell', { name: 'ops channel', exact: true }).waitFor();
+    const before = stack.slack.received.length;
+    await page.getByRole('button', { name: 'Send test to ops channel' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Test message to ops channel: Slack accepted it (HTTP 200' })
+      .waitFor();
+    assert.equal(stack.slack.received.length, before + 1);
+    assert.match(stack.slack.received.at(-1)?.body ?? '', /Billflow test message/);
+    stack.slack.respond = [403];
+    await page.getByRole('button', { name: 'Send test to ops channel' }).click();
+    await page.getByRole('status').filter({ hasText: 'It did not arrive: HTTP 403' }).waitFor();
 
     await page.getByRole('link', { name: 'Notifications' }).click();
     const toggle = page.getByLabel('Slack for Payment succeeded');

@@ -3,6 +3,8 @@ import {
   createSlackEndpoint,
   deleteSlackEndpoint,
   listSlackEndpoints,
+  NO_EXCEPTIONS,
+  sendSlackTest,
   updateSlackEndpoint,
 } from '../../notify/index.ts';
 import type { SlackEndpointInput } from '../../notify/index.ts';
@@ -19,6 +21,7 @@ const url = { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2
 
 export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
+  const guard = deps.webhookGuard ?? NO_EXCEPTIONS;
   return [
     route({
       method: 'GET',
@@ -45,7 +48,10 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'createSlackEndpoint',
       access: 'developer',
       summary: 'Add a Slack incoming-webhook endpoint',
-      description: 'Names are unique (409 naming `name`). The URL is never shown again, only `url_hint`.',
+      description:
+        'Names are unique (409 naming `name`). The URL is never shown again, only `url_hint`. Like webhook ' +
+        'endpoints, it must be https and not point to a private, loopback or link-local address unless ' +
+        '`BILLFLOW_WEBHOOK_ALLOW_HOSTS` allows it (400 naming `url`).',
       tags: NOTIFY_TAGS,
       audit: 'slack_endpoint.create',
       creates: true,
@@ -58,7 +64,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       response: { 201: slackEndpointSchema, ...problemResponses(409) },
       async handler(ctx) {
         return ctx.transaction(async (tx) => {
-          const endpoint = await createSlackEndpoint(tx, ctx.body);
+          const endpoint = await createSlackEndpoint(tx, ctx.body, { guard });
           await ctx.audit(tx, { target: endpoint.id, details: { name: endpoint.name } });
           return { status: 201, body: recordView(endpoint) };
         });
@@ -82,13 +88,44 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       response: { 200: slackEndpointSchema, ...problemResponses(409) },
       async handler(ctx) {
         const updated = await db.transaction(async (tx) => {
-          const endpoint = await updateSlackEndpoint(tx, ctx.params.id, ctx.body);
+          const endpoint = await updateSlackEndpoint(tx, ctx.params.id, ctx.body, { guard });
           // The new URL, if any, stays out of the audit log: it is a credential.
           const { url: changedUrl, ...rest } = ctx.body;
           await ctx.audit(tx, { target: endpoint.id, details: { ...rest, url_changed: changedUrl !== undefined } });
           return endpoint;
         });
         return { status: 200, body: recordView(updated) };
+      },
+    }),
+    route<{ id: string }>({
+      method: 'POST',
+      url: '/slack-endpoints/:id/test',
+      operationId: 'testSlackEndpoint',
+      access: 'developer',
+      summary: 'Send a test message to a Slack endpoint',
+      description:
+        'Posts one message now, enabled or not, and says what Slack answered. Nothing is recorded; ' +
+        'a refused URL or an answer other than 2xx is `delivered: false` with the reason.',
+      tags: NOTIFY_TAGS,
+      params: idParams('slk'),
+      response: {
+        200: {
+          title: 'SlackTestResult',
+          type: 'object',
+          required: ['delivered', 'status_code', 'error', 'latency_ms'],
+          properties: {
+            delivered: { type: 'boolean' },
+            status_code: { type: ['integer', 'null'] },
+            error: { type: ['string', 'null'] },
+            latency_ms: { type: 'integer' },
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler(ctx) {
+        const from = deps.publicUrl ? ` (${deps.publicUrl})` : '';
+        const text = `Billflow test message${from}: notices and failure alerts arrive here.`;
+        return { status: 200, body: await sendSlackTest(db, guard, ctx.params.id, text) };
       },
     }),
     route<{ id: string }>({

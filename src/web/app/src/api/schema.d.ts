@@ -1088,7 +1088,7 @@ export interface paths {
         put?: never;
         /**
          * Add a Slack incoming-webhook endpoint
-         * @description Names are unique (409 naming `name`). The URL is never shown again, only `url_hint`.
+         * @description Names are unique (409 naming `name`). The URL is never shown again, only `url_hint`. Like webhook endpoints, it must be https and not point to a private, loopback or link-local address unless `BILLFLOW_WEBHOOK_ALLOW_HOSTS` allows it (400 naming `url`).
          */
         post: operations["createSlackEndpoint"];
         delete?: never;
@@ -1113,6 +1113,26 @@ export interface paths {
         head?: never;
         /** Rename, re-point, enable or disable a Slack endpoint */
         patch: operations["updateSlackEndpoint"];
+        trace?: never;
+    };
+    "/api/v1/slack-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test message to a Slack endpoint
+         * @description Posts one message now, enabled or not, and says what Slack answered. Nothing is recorded; a refused URL or an answer other than 2xx is `delivered: false` with the reason.
+         */
+        post: operations["testSlackEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/webhook-endpoints": {
@@ -2425,6 +2445,12 @@ export interface components {
             created_at?: string;
             /** Format: date-time */
             updated_at?: string;
+        };
+        SlackTestResult: {
+            delivered: boolean;
+            status_code: number | null;
+            error: string | null;
+            latency_ms: number;
         };
         StatsSummary: {
             /** Format: date-time */
@@ -10080,6 +10106,101 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testSlackEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example slk_0000000000000000000000000000 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlackTestResult"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -190,6 +190,16 @@ function SlackTab() {
     return true;
   });
   const [deleting, setDeleting] = useState<SlackEndpoint>();
+  const [tested, setTested] = useState<{ name: string; text: string; delivered: boolean }>();
+  const test = useAction(async (e: SlackEndpoint) => {
+    setTested(undefined);
+    const r = await ok(client.POST('/api/v1/slack-endpoints/{id}/test', { params: { path: { id: e.id } } }));
+    const answer = r.delivered
+      ? `Slack accepted it (HTTP ${r.status_code}, ${r.latency_ms} ms).`
+      : `It did not arrive: ${r.error ?? 'no answer'}.`;
+    setTested({ name: e.name, text: `Test message to ${e.name}: ${answer}`, delivered: r.delivered });
+    return true;
+  });
   const change = useAction(async (id: string, patch: BodyOf<'updateSlackEndpoint'> | null) => {
     const path = { id };
     if (patch) await ok(client.PATCH('/api/v1/slack-endpoints/{id}', { params: { path }, body: patch }));
@@ -204,7 +214,12 @@ function SlackTab() {
       <p className="muted">
         Internal notices and failure alerts go to every enabled endpoint (see the Notifications tab).
       </p>
-      <ErrorNote error={list.error ?? (deleting ? undefined : change.error)} />
+      <ErrorNote error={list.error ?? (deleting ? undefined : (change.error ?? test.error))} />
+      {tested ? (
+        <div className={tested.delivered ? 'note note-ok' : 'note note-error'} role="status">
+          {tested.text}
+        </div>
+      ) : null}
       {list.data && list.data.items.length === 0 ? <Empty>No Slack endpoint yet.</Empty> : null}
       {list.data && list.data.items.length > 0 ? (
         <table className="table compact">
@@ -232,6 +247,9 @@ function SlackTab() {
                   />
                 </td>
                 <td>
+                  <button type="button" className="small" disabled={test.busy} onClick={() => void test.run(e)}>
+                    Send test to {e.name}
+                  </button>{' '}
                   <button type="button" className="danger-outline small" onClick={() => setDeleting(e)}>
                     Delete {e.name}
                   </button>

@@ -2,6 +2,8 @@ import { ConflictError } from '../../errors.ts';
 import type { Role } from '../auth/roles.ts';
 import { hashPassword } from '../auth/secrets.ts';
 import { revokeUserSessions } from '../auth/sessions.ts';
+import { emailInvitation, inviteEmailSchema } from '../auth/invite-email.ts';
+import type { InviteEmail } from '../auth/invite-email.ts';
 import { createInvite } from '../auth/setup.ts';
 import { assertAnotherActiveAdmin, checkPassword, getUser, insertUser, userView, USER_COLUMNS } from '../auth/users.ts';
 import type { UserRow } from '../auth/users.ts';
@@ -79,7 +81,9 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'Create a user, or invite one',
       description:
         'With a password the user can sign in at once. Without one, the answer carries a one-time ' +
-        'invitation token and link (shown once; an idempotent replay returns them as null).',
+        'invitation token and link (shown once; an idempotent replay returns them as null), and the link is ' +
+        'emailed to the user when SMTP and the public URL are configured: `invite_email` says whether it went ' +
+        'out (null for a user created with a password; absent on a replay, which sends nothing).',
       tags: TAGS,
       body: {
         type: 'object',
@@ -95,6 +99,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
             user: userSchema,
             invite_token: { type: ['string', 'null'] },
             invite_url: { type: ['string', 'null'] },
+            invite_email: { ...inviteEmailSchema, type: ['object', 'null'] },
           },
         },
         ...problemResponses(409),
@@ -107,15 +112,21 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
         if (password !== undefined) checkPassword(password);
         const passwordHash = password === undefined ? null : await hashPassword(password);
         const now = deps.clock();
-        return ctx.transaction(async (tx) => {
+        let invite: { email: string; role: Role; url: string } | null = null;
+        const result = await ctx.transaction(async (tx) => {
           const user = await insertUser(tx, { email: ctx.body.email, role: ctx.body.role, passwordHash, now });
           const token = passwordHash === null ? await createInvite(tx, user.id, now) : null;
+          if (token) invite = { email: user.email, role: user.role, url: inviteUrl(deps, token) };
           await ctx.audit(tx, { target: `user:${user.id}`, details: { role: user.role, invited: token !== null } });
           return {
             status: 201,
             body: { user: userView(user), invite_token: token, invite_url: token && inviteUrl(deps, token) },
           };
         });
+        // A replay never reaches here (answered as stored): each invitation is sent once.
+        if (result.status !== 201 || !result.body || typeof result.body !== 'object') return result;
+        const inviteEmail: InviteEmail | null = invite ? await emailInvitation(deps, invite) : null;
+        return { ...result, body: { ...result.body, invite_email: inviteEmail } };
       },
     }),
     route<{ id: string }>({
@@ -190,14 +201,20 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'A new invitation link for an invited user who has not set a password yet',
       description:
         'For a lost or expired link: the new one replaces every earlier link, which stops working. It is shown ' +
-        'once. A user who has set a password, or who is deactivated, is a 409.',
+        'once, and emailed to the user when SMTP and the public URL are configured (`invite_email`). A user ' +
+        'who has set a password, or who is deactivated, is a 409.',
       tags: TAGS,
       params: idParams('usr'),
       response: {
         200: {
           type: 'object',
-          required: ['user', 'invite_token', 'invite_url'],
-          properties: { user: userSchema, invite_token: { type: 'string' }, invite_url: { type: 'string' } },
+          required: ['user', 'invite_token', 'invite_url', 'invite_email'],
+          properties: {
+            user: userSchema,
+            invite_token: { type: 'string' },
+            invite_url: { type: 'string' },
+            invite_email: inviteEmailSchema,
+          },
         },
         ...problemResponses(409),
       },
@@ -205,7 +222,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
       secretFields: ['invite_token', 'invite_url'],
       async handler(ctx) {
         const now = deps.clock();
-        return deps.db.transaction(async (tx) => {
+        const result = await deps.db.transaction(async (tx) => {
           const { rows } = await tx.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [
             ctx.params.id,
           ]);
@@ -216,11 +233,22 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
           if (!user.active) throw new ConflictError('this user is deactivated; reactivate them first', { field: 'id' });
           const token = await createInvite(tx, user.id, now);
           await ctx.audit(tx, { target: `user:${user.id}`, details: { reissued: true } });
-          return {
-            status: 200,
-            body: { user: userView(user), invite_token: token, invite_url: inviteUrl(deps, token) },
-          };
+          return { user, token, url: inviteUrl(deps, token) };
         });
+        const inviteEmail = await emailInvitation(deps, {
+          email: result.user.email,
+          role: result.user.role,
+          url: result.url,
+        });
+        return {
+          status: 200,
+          body: {
+            user: userView(result.user),
+            invite_token: result.token,
+            invite_url: result.url,
+            invite_email: inviteEmail,
+          },
+        };
       },
     }),
   ];

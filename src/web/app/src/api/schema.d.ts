@@ -159,7 +159,7 @@ export interface paths {
         put?: never;
         /**
          * Create a user, or invite one
-         * @description With a password the user can sign in at once. Without one, the answer carries a one-time invitation token and link (shown once; an idempotent replay returns them as null).
+         * @description With a password the user can sign in at once. Without one, the answer carries a one-time invitation token and link (shown once; an idempotent replay returns them as null), and the link is emailed to the user when SMTP and the public URL are configured: `invite_email` says whether it went out (null for a user created with a password; absent on a replay, which sends nothing).
          */
         post: operations["createUser"];
         delete?: never;
@@ -200,7 +200,7 @@ export interface paths {
         put?: never;
         /**
          * A new invitation link for an invited user who has not set a password yet
-         * @description For a lost or expired link: the new one replaces every earlier link, which stops working. It is shown once. A user who has set a password, or who is deactivated, is a 409.
+         * @description For a lost or expired link: the new one replaces every earlier link, which stops working. It is shown once, and emailed to the user when SMTP and the public URL are configured (`invite_email`). A user who has set a password, or who is deactivated, is a 409.
          */
         post: operations["reissueInvitation"];
         delete?: never;
@@ -3627,6 +3627,12 @@ export interface operations {
                         user: components["schemas"]["User"];
                         invite_token: string | null;
                         invite_url: string | null;
+                        /** @description Whether the invitation link went out by email; when not, the admin passes the link on. */
+                        invite_email?: {
+                            /** @enum {string} */
+                            status: "sent" | "failed" | "not_sent";
+                            detail: string | null;
+                        } | null;
                     };
                 };
             };
@@ -3942,6 +3948,12 @@ export interface operations {
                         user: components["schemas"]["User"];
                         invite_token: string;
                         invite_url: string;
+                        /** @description Whether the invitation link went out by email; when not, the admin passes the link on. */
+                        invite_email: {
+                            /** @enum {string} */
+                            status: "sent" | "failed" | "not_sent";
+                            detail: string | null;
+                        };
                     };
                 };
             };

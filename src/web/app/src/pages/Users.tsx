@@ -27,7 +27,7 @@ export function UsersTab() {
   const list = useApi('users', () => ok(client.GET('/api/v1/users', { params: { query: { limit: 200 } } })));
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('viewer');
-  const [invite, setInvite] = useState<{ email: string; url: string | null; again: boolean }>();
+  const [invite, setInvite] = useState<Invite>();
   const [pending, setPending] = useState<Pending>();
   const [report, setReport] = useState<string>();
   const create = useAction(async () => {
@@ -37,7 +37,7 @@ export function UsersTab() {
         params: { header: { 'idempotency-key': newIdempotencyKey() } },
       }),
     );
-    setInvite({ email: r.user.email, url: r.invite_url, again: false });
+    setInvite({ email: r.user.email, url: r.invite_url, again: false, mail: r.invite_email });
     setEmail('');
     await list.reload();
     return r;
@@ -57,7 +57,7 @@ export function UsersTab() {
   });
   const reissue = useAction(async (user: User) => {
     const r = await ok(client.POST('/api/v1/users/{id}/invitation', { params: { path: { id: user.id } } }));
-    setInvite({ email: r.user.email, url: r.invite_url, again: true });
+    setInvite({ email: r.user.email, url: r.invite_url, again: true, mail: r.invite_email });
     return r;
   });
   const ask = (p: Pending) => {
@@ -185,10 +185,7 @@ export function UsersTab() {
         open={!!invite}
         onClose={() => setInvite(undefined)}
       >
-        <p>
-          Send this link to <strong>{invite?.email}</strong>. It is shown only once and works once
-          {invite?.again ? '; earlier links no longer work' : ''}.
-        </p>
+        {invite ? <InviteDelivery invite={invite} /> : null}
         <input
           readOnly
           aria-label="Invitation link"
@@ -203,6 +200,43 @@ export function UsersTab() {
         </div>
       </Dialog>
     </section>
+  );
+}
+
+interface Invite {
+  email: string;
+  url: string | null;
+  again: boolean;
+  /** Whether the link went out by email (absent on an idempotent replay). */
+  mail?: { status: 'sent' | 'failed' | 'not_sent'; detail: string | null } | null;
+}
+
+/** Says whether the invitation was emailed, or that the admin must pass the link on. */
+function InviteDelivery({ invite }: { invite: Invite }) {
+  const once = `It works once${invite.again ? '; earlier links no longer work' : ''}.`;
+  if (invite.mail?.status === 'sent') {
+    return (
+      <>
+        <div className="note note-ok" role="status">
+          The invitation was emailed to <strong>{invite.email}</strong>.
+        </div>
+        <p>The link is also here, shown only once, in case the email does not arrive. {once}</p>
+      </>
+    );
+  }
+  return (
+    <>
+      {invite.mail ? (
+        <div className="note note-warn" role="status">
+          {invite.mail.status === 'failed'
+            ? `The email to ${invite.email} could not be sent: ${invite.mail.detail ?? 'unknown error'}.`
+            : `Invitations are not emailed: ${invite.mail.detail ?? 'email is not set up'}.`}
+        </div>
+      ) : null}
+      <p>
+        Copy this link and send it to <strong>{invite.email}</strong> yourself. It is shown only once. {once}
+      </p>
+    </>
   );
 }
 

@@ -11,7 +11,7 @@ import { WorkerProcess } from './harness.ts';
 const BIN = path.resolve('bin/billflow.js');
 
 /** A worker process with a short lease and fast polling, so a killed one's runs move on quickly. */
-export function billflowWorker(url: string, label: string): WorkerProcess {
+export function billflowWorker(url: string, label: string, env: Record<string, string> = {}): WorkerProcess {
   const child = spawn(process.execPath, [BIN, 'worker'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -22,6 +22,7 @@ export function billflowWorker(url: string, label: string): WorkerProcess {
       BILLFLOW_POLL_INTERVAL_MS: '200',
       BILLFLOW_WORKER_CONCURRENCY: '16',
       BILLFLOW_MAINTENANCE_INTERVAL_MS: '600000',
+      ...env,
     },
   });
   return new WorkerProcess(`billflow_worker_${label}_${randomBytes(2).toString('hex')}`, child);

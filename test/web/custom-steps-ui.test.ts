@@ -1,6 +1,6 @@
 // The step editor in Chromium against a real Billflow: a developer inserts a custom webhook step
 // into payment_success (its secret shown once), a new run calls the receiver and shows the step
-// with its output in its timeline, and disabling it (with a reason) keeps it in place, disabled.
+// with its output in its timeline; disabled and moved (each with a reason) it stays in the list.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -113,12 +113,23 @@ describe('Custom step editor in Chromium', { skip: skip ?? false }, () => {
     await disable.getByLabel('Reason').fill('CRM maintenance');
     await disable.getByRole('button', { name: 'Disable step' }).click();
     await sequence.getByRole('button', { name: 'Enable crm_sync' }).waitFor();
+    await sequence.getByRole('button', { name: 'Move crm_sync' }).click();
+    const move = page.getByRole('dialog', { name: 'Move crm_sync' });
+    await move.getByLabel('Run after').selectOption('update_stats');
+    await move.getByLabel('Reason').fill('after the stats');
+    await move.getByRole('button', { name: 'Move step' }).click();
+    await eventually(async () => {
+      const labels = await sequence
+        .getByRole('listitem')
+        .evaluateAll((items) => items.map((li) => li.getAttribute('aria-label')));
+      return labels[3] === 'Custom step crm_sync';
+    }, 'crm_sync after update_stats');
     const audit = await db.query<{ reason: string }>(
       `SELECT reason FROM audit_log WHERE action LIKE 'custom_step.%' ORDER BY at`,
     );
     assert.deepEqual(
       audit.rows.map((r) => r.reason),
-      ['keep the CRM in step', 'CRM maintenance'],
+      ['keep the CRM in step', 'CRM maintenance', 'after the stats'],
     );
     await b.shot('custom-step-editor');
     assert.deepEqual(b.errors, []);

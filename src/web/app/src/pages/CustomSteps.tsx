@@ -1,5 +1,5 @@
 // A workflow type's step editor (developer+): the full step sequence with the custom webhook
-// steps in place; insert one after any predefined step, enable, disable or delete it — each with
+// steps in place; insert one after any predefined step, enable, disable, move or delete it — each with
 // a reason, audited. Runs already started keep the steps they pinned.
 import { useState } from 'react';
 import { client, newIdempotencyKey, ok } from '../api.ts';
@@ -10,7 +10,7 @@ import { Link } from '../router.tsx';
 import type { CustomStep, WorkflowType } from '../types.ts';
 
 const METHODS = ['POST', 'PUT', 'PATCH'] as const;
-type Change = { step: CustomStep; action: 'enable' | 'disable' | 'delete' };
+type Change = { step: CustomStep; action: 'enable' | 'disable' | 'move' | 'delete' };
 
 /** Settings → Workflow steps: one link per type to its editor. */
 export function CustomStepsTab() {
@@ -90,6 +90,7 @@ export function CustomStepsPage({ type }: { type: string }) {
       />
       <ChangeDialog
         type={type}
+        predefined={list.data?.predefined ?? []}
         change={change}
         onClose={() => setChange(undefined)}
         onDone={async () => {
@@ -138,6 +139,9 @@ function CustomSlot({ step, onChange }: { step: CustomStep; onChange: (change: C
         onClick={() => onChange({ step, action: step.enabled ? 'disable' : 'enable' })}
       >
         {step.enabled ? 'Disable' : 'Enable'} {step.name}
+      </button>{' '}
+      <button type="button" className="small" onClick={() => onChange({ step, action: 'move' })}>
+        Move {step.name}
       </button>{' '}
       <button type="button" className="danger-outline small" onClick={() => onChange({ step, action: 'delete' })}>
         Delete {step.name}
@@ -244,16 +248,19 @@ function InsertDialog(props: {
 const CHANGE_WORDS = {
   enable: { title: 'Enable', text: 'New runs will call it again.' },
   disable: { title: 'Disable', text: 'New runs leave it out; runs already started still call it.' },
+  move: { title: 'Move', text: 'New runs call it after the step you choose; runs already started keep their order.' },
   delete: { title: 'Delete', text: 'It leaves this list and new runs; runs already started still call it.' },
 };
 
 function ChangeDialog(props: {
   type: string;
+  predefined: string[];
   change: Change | undefined;
   onClose: () => void;
   onDone: () => Promise<void>;
 }) {
   const [reason, setReason] = useState('');
+  const [after, setAfter] = useState('');
   const act = useAction(async (change: Change) => {
     const params = { path: { type: props.type as WorkflowType, name: change.step.name } };
     if (change.action === 'delete') {
@@ -262,7 +269,7 @@ function ChangeDialog(props: {
       await ok(
         client.PATCH('/api/v1/workflow-types/{type}/custom-steps/{name}', {
           params,
-          body: { enabled: change.action === 'enable', reason },
+          body: change.action === 'move' ? { after, reason } : { enabled: change.action === 'enable', reason },
         }),
       );
     }
@@ -285,6 +292,24 @@ function ChangeDialog(props: {
         }}
       >
         <p>{words?.text}</p>
+        {props.change?.action === 'move' ? (
+          <Field label="Run after" error={act.error?.fieldError('after')}>
+            {(id, describedBy) => (
+              <select
+                id={id}
+                aria-describedby={describedBy}
+                required
+                value={after}
+                onChange={(e) => setAfter(e.target.value)}
+              >
+                <option value="">Choose a step</option>
+                {props.predefined.map((name) => (
+                  <option key={name}>{name}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+        ) : null}
         <TextField
           label="Reason"
           required
@@ -292,7 +317,7 @@ function ChangeDialog(props: {
           onChange={setReason}
           error={act.error?.fieldError('reason')}
         />
-        <ErrorNote error={act.error} fields={['reason']} />
+        <ErrorNote error={act.error} fields={['reason', 'after']} />
         <div className="dialog-actions">
           <button type="button" onClick={props.onClose}>
             Keep as is

@@ -24,7 +24,7 @@ import type { Maintenance } from './billing/maintenance.ts';
 import { createEmailTransport, parseAllowHosts, startWebhookDelivery } from './notify/index.ts';
 import type { WebhookDelivery } from './notify/index.ts';
 import type { NotifyDeps } from './notify/index.ts';
-import { createProvider, readProviderConfig } from './providers/index.ts';
+import { createEventSource, createProvider, readProviderConfig } from './providers/index.ts';
 import {
   combineHooks,
   createLogger as createServiceLogger,
@@ -266,6 +266,8 @@ export async function startService(
         owner: config.calendar.owner,
         trialReminderDays: config.calendar.trialReminderDays,
       },
+      // With Stripe as the provider, deliveries that never arrived are listed from its Events API.
+      stripeEvents: { registry, source: createEventSource(readProviderConfig(process.env)) },
     });
   }
   if (worker) {

@@ -4,6 +4,9 @@ import { emitEvent, flushAlertDigest, raiseFailureAlert, resolveFinishedAlerts }
 import type { AlertDeps } from '../notify/index.ts';
 import { DEFAULT_TRIAL_REMINDER_DAYS, renewDueSubscriptions, sendTrialReminders } from './calendar/index.ts';
 import type { CalendarDeps } from './calendar/index.ts';
+import { catchUpStripeEvents, sweepWaitingStripeEvents } from './inbound/index.ts';
+import type { Registry } from '../engine/index.ts';
+import type { ProviderEventSource } from '../providers/index.ts';
 import { settleSubscriptions } from './records/index.ts';
 import { createPruner } from './retention.ts';
 import type { RetentionSettings } from './retention.ts';
@@ -110,7 +113,9 @@ async function renewals(db: Db, calendar: CalendarDeps): Promise<number> {
 /**
  * The periodic jobs of a worker process: failure alerts, their digests and their resolution, the
  * billing calendar (renewals and their charges when Billflow owns it, trial reminders), due
- * subscriptions, refunds whose outcome the provider could not tell, folding the run counters, the daily reconciliation ("did we lose anything?") and
+ * subscriptions, refunds whose outcome the provider could not tell, Stripe events never delivered
+ * (the catch-up) or parked as waiting (the sweep), folding the run counters, the daily
+ * reconciliation ("did we lose anything?") and
  * deleting history past its retention.
  * Each job's error is logged and retried on the next pass, never fatal.
  */
@@ -123,6 +128,11 @@ export function startMaintenance(
     calendar?: CalendarDeps;
     /** Without it nothing is deleted. */
     retention?: RetentionSettings;
+    /**
+     * Inbound Stripe events: waiting ones are swept; with `source` (Stripe is the provider) missed
+     * deliveries are caught up at start and every `catchUpEveryMs` (a minute by default).
+     */
+    stripeEvents?: { registry: Registry; source?: ProviderEventSource; catchUpEveryMs?: number };
   },
 ): Maintenance {
   const calendar = deps.calendar;
@@ -149,6 +159,29 @@ export function startMaintenance(
         if (errors.length > 0) throw new Error(`could not ask the provider about ${errors.join('; ')}`);
       },
     ]);
+  }
+  const inbound = deps.stripeEvents;
+  let catchUp: (() => Promise<void>) | undefined;
+  if (inbound) {
+    const inboundDeps = { registry: inbound.registry, now: deps.alerts.clock };
+    const source = inbound.source;
+    if (source) {
+      let nextAt = 0;
+      catchUp = async () => {
+        const now = deps.alerts.clock().getTime();
+        if (now < nextAt) return;
+        nextAt = now + (inbound.catchUpEveryMs ?? 60_000);
+        const result = await catchUpStripeEvents(db, { ...inboundDeps, source });
+        if (result.handled.length > 0) {
+          deps.logger.info?.(
+            { handled: result.handled.map((h) => ({ id: h.eventId, type: h.type, outcome: h.outcome })) },
+            'caught up with Stripe events that were never delivered',
+          );
+        }
+      };
+      jobs.push(['stripe event catch-up', catchUp]);
+    }
+    jobs.push(['waiting stripe events', () => sweepWaitingStripeEvents(db, inboundDeps)]);
   }
   jobs.push(['due subscriptions', () => settleDueSubscriptions(db, deps.alerts.clock(), { trials: !ownCalendar })]);
   jobs.push(['run counts', () => compactRunCounts(db)]);
@@ -195,6 +228,7 @@ export function startMaintenance(
   let timer: NodeJS.Timeout | undefined;
 
   const pass = async () => {
+    await starting;
     for (const [name, job] of jobs) {
       if (stopped) return;
       try {
@@ -215,12 +249,17 @@ export function startMaintenance(
     timer = setTimeout(() => void runOnce().then(schedule), deps.intervalMs);
     timer.unref();
   };
+  // Deliveries lost while Billflow was down are caught up at start, not one interval later.
+  const starting = catchUp?.().catch((error: unknown) => {
+    deps.logger.warn({ err: error, job: 'stripe event catch-up' }, 'maintenance job failed; retrying on the next pass');
+  });
   schedule();
   return {
     runOnce,
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      await starting;
       await running;
     },
   };

@@ -2,8 +2,9 @@
 import type { Db } from '../db/types.ts';
 import type { ProviderConfig } from './config.ts';
 import { createSandboxProvider } from './sandbox.ts';
+import { createStripeEventSource } from './stripe-events.ts';
 import { createStripeProvider } from './stripe.ts';
-import type { PaymentProvider } from './types.ts';
+import type { PaymentProvider, ProviderEventSource } from './types.ts';
 
 export type * from './types.ts';
 export type { ProviderConfig } from './config.ts';
@@ -14,6 +15,7 @@ export type { SandboxOptions } from './sandbox.ts';
 export { SANDBOX_PAYMENT_METHODS } from './sandbox-methods.ts';
 export type { SandboxBehaviour } from './sandbox-methods.ts';
 export { createStripeProvider } from './stripe.ts';
+export { createStripeEventSource } from './stripe-events.ts';
 export type { StripeProviderOptions } from './stripe.ts';
 
 export interface ProviderDeps {
@@ -36,4 +38,15 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps): Paym
         now: deps.now,
       });
   }
+}
+
+/** The provider's event list for the catch-up: Stripe's Events API; the sandbox has none. */
+export function createEventSource(config: ProviderConfig): ProviderEventSource | undefined {
+  if (config.provider !== 'stripe') return undefined;
+  return createStripeEventSource({
+    secretKey: config.secretKey,
+    apiBase: config.apiBase,
+    maxNetworkRetries: config.maxNetworkRetries,
+    timeoutMs: config.timeoutMs,
+  });
 }

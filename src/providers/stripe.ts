@@ -28,7 +28,7 @@ export interface StripeProviderOptions {
   now?: () => Date;
 }
 
-function clientConfig(options: StripeProviderOptions): Stripe.StripeConfig {
+export function clientConfig(options: StripeProviderOptions): Stripe.StripeConfig {
   const config: Stripe.StripeConfig = {
     maxNetworkRetries: options.maxNetworkRetries ?? 0,
     timeout: options.timeoutMs ?? 30_000,

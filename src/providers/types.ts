@@ -193,3 +193,33 @@ export interface PaymentProvider {
   refund(input: RefundInput): Promise<RefundResult>;
   findRefund(query: FindRefundQuery): Promise<RefundResult | null>;
 }
+
+/** An event as the provider keeps it (Stripe's Event object: the fields Billflow reads). */
+export interface ProviderEvent {
+  id: string;
+  type: string;
+  livemode: boolean;
+  /** Unix seconds, the provider's clock. */
+  created: number;
+  api_version?: string | null;
+  data: { object: unknown };
+}
+
+export interface EventListQuery {
+  /** Events created after this (unix seconds). */
+  createdAfter: number;
+  /** And at or before this (unix seconds); open-ended when absent. */
+  createdUntil?: number;
+  /** The last event of the previous page (the next page holds older events). */
+  startingAfter?: string;
+  /** 1–100. */
+  limit: number;
+}
+
+/**
+ * The provider's own record of its events (Stripe's Events API, which keeps 30 days): what the
+ * catch-up reads to find deliveries that never arrived. Pages are newest first, as Stripe lists.
+ */
+export interface ProviderEventSource {
+  listEvents(query: EventListQuery): Promise<{ data: ProviderEvent[]; has_more: boolean }>;
+}

@@ -175,6 +175,7 @@ export function billingRoutes(state: StandInState, billing: BillingState): Route
           metadata: metadata(params),
         };
         billing.customers.set(customer.id, customer);
+        state.emit('customer.created', customer);
         return { body: customer };
       },
     },
@@ -215,6 +216,7 @@ export function billingRoutes(state: StandInState, billing: BillingState): Route
       handle(params) {
         const sub = createSubscription(state, billing, params);
         billing.subscriptions.set(sub.id, sub);
+        state.emit('customer.subscription.created', sub);
         return { body: sub };
       },
     },
@@ -269,6 +271,7 @@ export function billingRoutes(state: StandInState, billing: BillingState): Route
         if (sub.status === 'canceled') throw invalid(`This subscription is already canceled: ${sub.id}`);
         const now = state.now();
         Object.assign(sub, { status: 'canceled', canceled_at: now, ended_at: now, cancel_at_period_end: false });
+        state.emit('customer.subscription.deleted', sub);
         return { body: sub };
       },
     },

@@ -84,6 +84,7 @@ function confirm(state: StandInState, payments: PaymentState, pi: PaymentIntent,
   pi.latest_charge = charge;
   if (card.outcome === 'succeed') {
     Object.assign(pi, { status: 'succeeded', amount_received: pi.amount, last_payment_error: null });
+    state.emit('payment_intent.succeeded', pi);
     return;
   }
   const error = {
@@ -96,6 +97,7 @@ function confirm(state: StandInState, payments: PaymentState, pi: PaymentIntent,
     payment_method: { id: paymentMethod, object: 'payment_method', type: 'card' },
   };
   Object.assign(pi, { status: 'requires_payment_method', last_payment_error: error });
+  state.emit('payment_intent.payment_failed', pi);
   // A decline answers 402 with the PaymentIntent inside the error, as Stripe does.
   throw new ApiError(402, { ...error, payment_intent: pi });
 }
@@ -249,6 +251,7 @@ function refundRoutes(
           metadata: metadata(params),
         };
         payments.refunds.set(refund.id, refund);
+        state.emit('refund.created', refund);
         return { body: refund };
       },
     },

@@ -41,10 +41,45 @@ export interface Route {
   handle(params: FormObject, match: string[]): { status?: number; body: unknown };
 }
 
+/** An event as Stripe's Events API keeps it. */
+export interface StandInEvent {
+  id: string;
+  object: 'event';
+  type: string;
+  created: number;
+  livemode: false;
+  api_version: string;
+  pending_webhooks: number;
+  request: { id: null; idempotency_key: null };
+  data: { object: Record<string, unknown> };
+}
+
 export class StandInState {
   private seq = 0;
   /** The stand-in's clock in unix seconds; tests may move it. */
   now = () => Math.floor(Date.now() / 1000);
+  /** Every event emitted, oldest first (what GET /v1/events lists). */
+  readonly events: StandInEvent[] = [];
+  /** Called with each new event (the webhook delivery). */
+  onEvent?: (event: StandInEvent) => void;
+
+  /** Records what happened to an object, with a copy of the object as it is now. */
+  emit(type: string, object: object): StandInEvent {
+    const event: StandInEvent = {
+      id: this.id('evt'),
+      object: 'event',
+      type,
+      created: this.now(),
+      livemode: false,
+      api_version: '2024-06-20',
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object: structuredClone(object) as Record<string, unknown> },
+    };
+    this.events.push(event);
+    this.onEvent?.(event);
+    return event;
+  }
 
   id(prefix: string): string {
     this.seq += 1;

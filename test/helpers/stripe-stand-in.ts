@@ -5,15 +5,19 @@ import { after } from 'node:test';
 import { canonical, parseForm } from './stripe-form.ts';
 import type { FormObject } from './stripe-form.ts';
 import { BillingState, billingRoutes } from './stripe-stand-in-billing.ts';
+import { eventDelivery, eventRoutes } from './stripe-stand-in-events.ts';
+import type { StandInEvents } from './stripe-stand-in-events.ts';
 import { PaymentState, paymentRoutes } from './stripe-stand-in-payments.ts';
 import { ApiError, StandInState } from './stripe-stand-in-state.ts';
 import type { Route } from './stripe-stand-in-state.ts';
 
 export { TEST_CARDS } from './stripe-stand-in-payments.ts';
+export type { EventDelivery, StandInEvents } from './stripe-stand-in-events.ts';
 
 /**
  * A small, real HTTP server speaking enough of Stripe's API for Billflow's provider: customers,
- * prices, subscriptions, PaymentIntents (create+confirm, list, search), refunds. Requests are
+ * prices, subscriptions, PaymentIntents (create+confirm, list, search), refunds, and the events
+ * these emit (the Events API and signed webhook deliveries). Requests are
  * form-encoded, answers Stripe-shaped, and idempotency keys behave as Stripe documents them:
  * a POST repeated with the same key and parameters replays the first answer (declines included);
  * the same key with other parameters is refused with an `idempotency_error`; a request refused
@@ -51,6 +55,10 @@ export interface StripeStandIn {
   readonly requests: RecordedRequest[];
   readonly billing: BillingState;
   readonly payments: PaymentState;
+  /** The events it emitted (served by GET /v1/events) and their webhook deliveries. */
+  readonly events: StandInEvents;
+  /** Sets the stand-in's clock (unix seconds from `now()`): events' `created` and signatures. */
+  useClock(now: () => Date): void;
   /** The next `count` requests matching `filter` meet `fault` (a 500 by default). */
   failNext(count: number, fault?: Fault, filter?: FaultFilter): void;
   /** Drops faults still waiting for a request (so one test's leftovers cannot hit the next). */
@@ -98,7 +106,12 @@ export async function startStripeStandIn(options: { secretKey?: string } = {}): 
   const state = new StandInState();
   const billing = new BillingState();
   const payments = new PaymentState();
-  const routes: Route[] = [...billingRoutes(state, billing), ...paymentRoutes(state, billing, payments)];
+  const routes: Route[] = [
+    ...billingRoutes(state, billing),
+    ...paymentRoutes(state, billing, payments),
+    ...eventRoutes(state),
+  ];
+  const events = eventDelivery(state);
   const requests: RecordedRequest[] = [];
   const faults: { fault: Fault; filter: FaultFilter }[] = [];
   const changes: { filter: FaultFilter; change: () => void }[] = [];
@@ -215,6 +228,10 @@ export async function startStripeStandIn(options: { secretKey?: string } = {}): 
     requests,
     billing,
     payments,
+    events,
+    useClock(now) {
+      state.now = () => Math.floor(now().getTime() / 1000);
+    },
     failNext(count, fault = { kind: 'status', status: 500 }, filter = {}) {
       for (let i = 0; i < count; i++) faults.push({ fault, filter });
     },

@@ -14,7 +14,7 @@ import type { OperationResult } from '../workflows/index.ts';
 import type { RunOrigin } from '../workflows/index.ts';
 import { existingRecordRun } from '../workflows/index.ts';
 import { eventsWaitingFor, recordDelivery, settleEvent, stripeEventPayload } from './ledger.ts';
-import type { EventOutcome, LedgerEvent, StripeEventOutcome } from './ledger.ts';
+import type { EventOutcome, LedgerEvent, StripeEventOutcome, StripeEventSource } from './ledger.ts';
 import { mapStripeEvent } from './map.ts';
 import type {
   CancellationIntent,
@@ -54,7 +54,8 @@ interface Applied {
 const MAX_REPLAY_DEPTH = 3;
 
 /**
- * Handles one verified event and says what happened. Every outcome but `failed` is final for
+ * Handles one verified event (delivered by Stripe, or listed by the catch-up: the same path) and
+ * says what happened. Every outcome but `failed` is final for
  * this delivery and safe to acknowledge with 2xx; `failed` (a transient error, e.g. the database
  * went away) should be answered with 5xx so that Stripe delivers the event again.
  */
@@ -62,8 +63,9 @@ export async function handleStripeEvent(
   db: Db,
   deps: StripeInboundDeps,
   event: LedgerEvent,
+  options: { via?: StripeEventSource } = {},
 ): Promise<HandledStripeEvent> {
-  const { event: row, handle } = await recordDelivery(db, event, { at: deps.now?.() });
+  const { event: row, handle } = await recordDelivery(db, event, { at: deps.now?.(), via: options.via });
   if (!handle) {
     return {
       eventId: row.id,

@@ -14,6 +14,9 @@ export const STRIPE_EVENT_OUTCOMES = [
 ] as const;
 export type StripeEventOutcome = (typeof STRIPE_EVENT_OUTCOMES)[number];
 
+/** How an event reached the ledger: Stripe delivered it, or the catch-up listed it. */
+export type StripeEventSource = 'webhook' | 'catch_up';
+
 export interface StripeEventRecord {
   id: string;
   type: string;
@@ -33,6 +36,7 @@ export interface StripeEventRecord {
   customer_id: string | null;
   error: string | null;
   handled_at: Date | null;
+  received_via: StripeEventSource;
 }
 
 /** What handling an event came to; written on its ledger row. */
@@ -59,7 +63,7 @@ export interface LedgerEvent {
 }
 
 const COLUMNS = `id, type, object_id, livemode, api_version, created, received_at, last_received_at, deliveries, outcome,
-  detail, waiting_for, run_id, run_type, record_id, customer_id, error, handled_at`;
+  detail, waiting_for, run_id, run_type, record_id, customer_id, error, handled_at, received_via`;
 
 /** Outcomes after which a redelivery changes nothing; the others are handled again. */
 const FINAL: readonly StripeEventOutcome[] = ['started', 'duplicate', 'recorded', 'ignored', 'unsupported'];
@@ -72,12 +76,14 @@ const FINAL: readonly StripeEventOutcome[] = ['started', 'duplicate', 'recorded'
 export async function recordDelivery(
   q: Queryable,
   event: LedgerEvent,
-  options: { at?: Date } = {},
+  options: { at?: Date; via?: StripeEventSource } = {},
 ): Promise<{ event: StripeEventRecord; handle: boolean }> {
   const objectId = (event.data.object as { id?: unknown } | null)?.id;
   const { rows } = await q.query<StripeEventRecord & { inserted: boolean }>(
-    `INSERT INTO stripe_events (id, type, object_id, livemode, api_version, created, received_at, last_received_at, payload)
-     VALUES ($1, $2, $3, $4, $5, to_timestamp($6), coalesce($7::timestamptz, now()), coalesce($7::timestamptz, now()), $8::jsonb)
+    `INSERT INTO stripe_events (id, type, object_id, livemode, api_version, created, received_at, last_received_at, payload,
+       received_via)
+     VALUES ($1, $2, $3, $4, $5, to_timestamp($6), coalesce($7::timestamptz, now()), coalesce($7::timestamptz, now()), $8::jsonb,
+       $9)
      ON CONFLICT (id) DO UPDATE SET deliveries = stripe_events.deliveries + 1,
        last_received_at = coalesce($7::timestamptz, now())
      RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
@@ -90,10 +96,11 @@ export async function recordDelivery(
       event.created,
       options.at ?? null,
       JSON.stringify(event),
+      options.via ?? 'webhook',
     ],
   );
   const { inserted, ...row } = rows[0] as StripeEventRecord & { inserted: boolean };
-  return { event: row, handle: inserted || !FINAL.includes(row.outcome) };
+  return { event: row, handle: inserted || handledAgain(row.outcome) };
 }
 
 /**
@@ -159,6 +166,30 @@ export async function listStripeEvents(
     ],
   );
   return rows;
+}
+
+/** The ledger's outcome of each of these events that it holds. */
+export async function ledgerOutcomes(q: Queryable, ids: readonly string[]): Promise<Map<string, StripeEventOutcome>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await q.query<{ id: string; outcome: StripeEventOutcome }>(
+    'SELECT id, outcome FROM stripe_events WHERE id = ANY($1::text[])',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.outcome]));
+}
+
+/** Whether an event in the ledger with this outcome is handled when it comes again. */
+export function handledAgain(outcome: StripeEventOutcome): boolean {
+  return !FINAL.includes(outcome);
+}
+
+/** Waiting events last handled before `before`, the longest-waiting first. */
+export async function waitingEventsHandledBefore(q: Queryable, before: Date, limit: number): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM stripe_events WHERE outcome = 'waiting' AND handled_at < $1 ORDER BY handled_at, id LIMIT $2`,
+    [before, limit],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Ids of the events waiting for a Stripe object, oldest first. */

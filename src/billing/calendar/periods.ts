@@ -27,6 +27,8 @@ export interface SubscriptionPeriodView {
   collection_method: string | null;
   charge_status: string | null;
   charge_detail: string | null;
+  /** The payment the period's charge made (charged periods). */
+  payment_id: string | null;
   renewed_at: Date | null;
   invoice: {
     id: string;
@@ -50,6 +52,7 @@ interface PeriodRow {
   collection_method: string;
   charge_status: string;
   charge_detail: string | null;
+  payment_id: string | null;
   renewed_at: Date;
   invoice_id: string | null;
   number: string | null;
@@ -90,7 +93,7 @@ export async function listSubscriptionPeriods(
   const limit = Math.min(options.limit ?? 24, 100);
   const { rows } = await q.query<PeriodRow>(
     `SELECT p.period_start, p.period_end, p.kind, p.amount, p.currency, p.collection_method, p.charge_status,
-       p.charge_detail, p.renewed_at, p.invoice_id, i.number, i.total, i.status, i.due_at, i.paid_at
+       p.charge_detail, p.payment_id, p.renewed_at, p.invoice_id, i.number, i.total, i.status, i.due_at, i.paid_at
      FROM subscription_periods p LEFT JOIN invoices i ON i.id = p.invoice_id
      WHERE p.subscription_id = $1
      ORDER BY p.period_start DESC LIMIT $2`,
@@ -113,6 +116,7 @@ export async function listSubscriptionPeriods(
       collection_method: row.collection_method,
       charge_status: row.charge_status,
       charge_detail: row.charge_detail,
+      payment_id: row.payment_id,
       renewed_at: row.renewed_at,
       invoice:
         row.invoice_id && row.number && row.status && row.due_at
@@ -143,6 +147,7 @@ export async function listSubscriptionPeriods(
       collection_method: null,
       charge_status: null,
       charge_detail: null,
+      payment_id: null,
       renewed_at: null,
       invoice: null,
       runs: (await runsAbout(q, [subscription.id])).filter((r) => r.type === 'subscription_creation'),

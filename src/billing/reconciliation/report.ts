@@ -86,7 +86,12 @@ export function objectRef(id: string, options: { livemode?: boolean } = {}): Rec
   }
   if (prefix === 'evt') {
     const mode = options.livemode === false ? 'test/' : '';
-    return { kind: 'stripe_event', id, url: `https://dashboard.stripe.com/${mode}events/${id}`, api_url: null };
+    return {
+      kind: 'stripe_event',
+      id,
+      url: `https://dashboard.stripe.com/${mode}events/${id}`,
+      api_url: `/api/v1/stripe-events/${id}`,
+    };
   }
   return { kind: 'object', id, url: null, api_url: null };
 }

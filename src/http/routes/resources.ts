@@ -17,6 +17,8 @@ import { webhookEndpointRoutes } from './webhook-endpoints.ts';
 import { statsRoutes } from './stats.ts';
 import { reconciliationRoutes } from './reconciliation.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
+import { subscriptionPeriodRoutes } from './subscription-periods.ts';
+import { stripeEventRoutes } from './stripe-events.ts';
 import { templateRoutes } from './templates.ts';
 import { workflowActionRoutes } from './workflow-actions.ts';
 import { workflowRoutes } from './workflows.ts';
@@ -29,9 +31,11 @@ export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
     ...searchRoutes(deps),
     ...statsRoutes(deps),
     ...reconciliationRoutes(deps),
+    ...stripeEventRoutes(deps),
     ...customerRoutes(deps),
     ...planRoutes(deps),
     ...subscriptionRoutes(deps),
+    ...subscriptionPeriodRoutes(deps),
     ...invoiceRoutes(deps),
     ...paymentRoutes(deps),
     ...refundRoutes(deps),

@@ -601,6 +601,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stripe-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Stripe event ledger, newest received first (by type and outcome)
+         * @description Every verified event Stripe delivered, and every event the catch-up found through Stripe’s Events API whose delivery never came, with what Billflow did with it.
+         */
+        get: operations["listStripeEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stripe-events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One Stripe event: what Billflow did with it, the event as Stripe sent it, and its run */
+        get: operations["getStripeEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stripe-events/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Handle a recorded Stripe event again, from its stored payload
+         * @description For an event that was rejected, failed or is waiting, once the cause is fixed (a plan created, a customer linked). Handling is idempotent per Stripe object: an event whose run exists finds that run and starts no other. Audited with the reason.
+         */
+        post: operations["replayStripeEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers": {
         parameters: {
             query?: never;
@@ -748,6 +805,23 @@ export interface paths {
          * @description `when`: now (the plan switches at once; the next renewal invoice credits the unused share of the old plan and charges the rest of the period on the new one) or period_end (the renewal switches it, without proration). The plan must be another one on sale, in the same currency and interval. A cancelled subscription, or one with a change already waiting, is a 409.
          */
         post: operations["changeSubscriptionPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscription’s billing periods, newest first, with their invoice, charge and runs */
+        get: operations["listSubscriptionPeriods"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2057,6 +2131,27 @@ export interface components {
             /** Format: date-time */
             created_at?: string;
         };
+        PeriodInvoice: {
+            id: string;
+            number: string;
+            total: number;
+            currency: string;
+            status: string;
+            /** Format: date-time */
+            due_at: string;
+            /** Format: date-time */
+            paid_at: string | null;
+        };
+        PeriodRun: {
+            id: string;
+            type: string;
+            status: components["schemas"]["RunStatus"];
+            outcome?: string | null;
+            /** @description The invoice or payment the run is about. */
+            subject_ref?: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
         Plan: {
             id: string;
             code: string;
@@ -2487,6 +2582,63 @@ export interface components {
         };
         /** @enum {string} */
         StepStatus: "pending" | "running" | "completed" | "failed" | "retrying" | "waiting" | "skipped";
+        StripeEvent: {
+            id: string;
+            /** @description Stripe’s event type, e.g. payment_intent.succeeded. */
+            type: string;
+            /** @description The Stripe object it is about (pi_…, re_…, sub_…). */
+            object_id?: string | null;
+            livemode?: boolean;
+            api_version?: string | null;
+            /**
+             * Format: date-time
+             * @description When Stripe created it (Stripe’s clock).
+             */
+            created: string;
+            /**
+             * Format: date-time
+             * @description When Billflow first received it.
+             */
+            received_at: string;
+            /** Format: date-time */
+            last_received_at?: string;
+            /** @description Times it was received (redeliveries count). */
+            deliveries: number;
+            /**
+             * @description webhook: Stripe delivered it; catch_up: its delivery never came and the Events API listed it.
+             * @enum {string}
+             */
+            received_via: "webhook" | "catch_up";
+            outcome: components["schemas"]["StripeEventOutcome"];
+            detail?: string | null;
+            /** @description For `waiting`: the Stripe object it needs first. */
+            waiting_for?: string | null;
+            /** @description The run it started (or found already started for its object). */
+            run_id?: string | null;
+            run_type?: string | null;
+            record_id?: string | null;
+            customer_id?: string | null;
+            error?: string | null;
+            /** Format: date-time */
+            handled_at?: string | null;
+        };
+        StripeEventDetail: {
+            event: components["schemas"]["StripeEvent"];
+            /** @description The event as Stripe sent it. */
+            payload: unknown;
+            runs: components["schemas"]["Run"][];
+        };
+        /** @enum {string} */
+        StripeEventOutcome: "received" | "started" | "duplicate" | "recorded" | "ignored" | "unsupported" | "waiting" | "rejected" | "failed";
+        StripeEventPage: {
+            items: components["schemas"]["StripeEvent"][];
+            next_cursor: string | null;
+        };
+        StripeEventReplay: {
+            /** @enum {string} */
+            previous_outcome: "received" | "started" | "duplicate" | "recorded" | "ignored" | "unsupported" | "waiting" | "rejected" | "failed";
+            event: components["schemas"]["StripeEvent"];
+        };
         Subscription: {
             id: string;
             customer_id: string;
@@ -2521,6 +2673,35 @@ export interface components {
             created_at?: string;
             /** Format: date-time */
             updated_at?: string;
+        };
+        SubscriptionPeriod: {
+            /** Format: date-time */
+            period_start: string;
+            /** Format: date-time */
+            period_end: string;
+            /**
+             * @description trial / initial: the first period, which came with the subscription; trial_conversion: the first paid period after a trial; renewal: a paid period after a paid one.
+             * @enum {string}
+             */
+            kind: "trial" | "initial" | "trial_conversion" | "renewal";
+            current: boolean;
+            /** @description Minor units. */
+            amount: number;
+            currency: string;
+            collection_method?: string | null;
+            /** @description pending (to be charged), charged, skipped (charge_detail says why); null for the first period. */
+            charge_status?: string | null;
+            charge_detail?: string | null;
+            /** @description The payment the period’s charge made. */
+            payment_id?: string | null;
+            /** Format: date-time */
+            renewed_at?: string | null;
+            invoice: components["schemas"]["PeriodInvoice"] | null;
+            /** @description Oldest first: the invoice’s run and its payments’ runs (the first period: subscription_creation). */
+            runs: components["schemas"]["PeriodRun"][];
+        };
+        SubscriptionPeriods: {
+            items: components["schemas"]["SubscriptionPeriod"][];
         };
         Template: {
             event: components["schemas"]["NotificationEvent"];
@@ -6546,6 +6727,300 @@ export interface operations {
             };
         };
     };
+    listStripeEvents: {
+        parameters: {
+            query?: {
+                /** @example payment_intent.succeeded */
+                type?: string;
+                outcome?: "received" | "started" | "duplicate" | "recorded" | "ignored" | "unsupported" | "waiting" | "rejected" | "failed";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeEventPage"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStripeEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example evt_0000000000000000 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeEventDetail"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replayStripeEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example evt_0000000000000000 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeEventReplay"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listCustomers: {
         parameters: {
             query?: {
@@ -7600,6 +8075,103 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSubscriptionPeriods: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @example sub_0000000000000000000000000000 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionPeriods"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,214 @@
+// The Stripe event ledger: what Stripe sent (delivered or caught up) and what came of it, one
+// event with the run it started, and replaying an event for developers.
+import {
+  STRIPE_EVENT_OUTCOMES,
+  pageStripeEvents,
+  replayStripeEvent,
+  stripeEventDetail,
+} from '../../billing/inbound/index.ts';
+import type { StripeEventOutcome, StripeEventRecord } from '../../billing/inbound/index.ts';
+import { NotFoundError } from '../../errors.ts';
+import type { ApiDeps } from '../deps.ts';
+import { decodeCursor, toPage } from '../pagination.ts';
+import { route } from '../route.ts';
+import type { JsonSchema, RouteSpec } from '../route.ts';
+import {
+  nullableTimestamp,
+  pageOf,
+  pageQueryProperties,
+  problemResponses,
+  reasonSchema,
+  timestamp,
+} from '../schemas.ts';
+import { runSummarySchema, runSummaryView, runViewer } from '../schemas/run.ts';
+import { recordView } from '../schemas/billing.ts';
+
+const TAGS = ['Stripe events'];
+const nullableString = { type: ['string', 'null'] };
+
+const eventIdParams: JsonSchema = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: '^evt_[A-Za-z0-9_]{1,250}$', maxLength: 255, examples: ['evt_0000000000000000'] },
+  },
+};
+
+export const stripeEventSchema: JsonSchema = {
+  title: 'StripeEvent',
+  type: 'object',
+  required: ['id', 'type', 'outcome', 'created', 'received_at', 'deliveries', 'received_via'],
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string', description: 'Stripe’s event type, e.g. payment_intent.succeeded.' },
+    object_id: { ...nullableString, description: 'The Stripe object it is about (pi_…, re_…, sub_…).' },
+    livemode: { type: 'boolean' },
+    api_version: nullableString,
+    created: { ...timestamp, description: 'When Stripe created it (Stripe’s clock).' },
+    received_at: { ...timestamp, description: 'When Billflow first received it.' },
+    last_received_at: timestamp,
+    deliveries: { type: 'integer', description: 'Times it was received (redeliveries count).' },
+    received_via: {
+      type: 'string',
+      enum: ['webhook', 'catch_up'],
+      description: 'webhook: Stripe delivered it; catch_up: its delivery never came and the Events API listed it.',
+    },
+    outcome: { title: 'StripeEventOutcome', type: 'string', enum: [...STRIPE_EVENT_OUTCOMES] },
+    detail: nullableString,
+    waiting_for: { ...nullableString, description: 'For `waiting`: the Stripe object it needs first.' },
+    run_id: { ...nullableString, description: 'The run it started (or found already started for its object).' },
+    run_type: nullableString,
+    record_id: nullableString,
+    customer_id: nullableString,
+    error: nullableString,
+    handled_at: nullableTimestamp,
+  },
+};
+
+function eventView(event: StripeEventRecord) {
+  return recordView(event);
+}
+
+interface ListQuery {
+  type?: string;
+  outcome?: StripeEventOutcome;
+  limit?: number;
+  cursor?: string;
+}
+
+export function stripeEventRoutes(deps: ApiDeps): RouteSpec[] {
+  const { db } = deps;
+  const routes: RouteSpec[] = [
+    route<unknown, ListQuery>({
+      method: 'GET',
+      url: '/stripe-events',
+      operationId: 'listStripeEvents',
+      access: 'developer',
+      summary: 'The Stripe event ledger, newest received first (by type and outcome)',
+      description:
+        'Every verified event Stripe delivered, and every event the catch-up found through Stripe’s Events API ' +
+        'whose delivery never came, with what Billflow did with it.',
+      tags: TAGS,
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', pattern: '^[a-z0-9_.]{1,100}$', examples: ['payment_intent.succeeded'] },
+          outcome: { type: 'string', enum: [...STRIPE_EVENT_OUTCOMES] },
+          ...pageQueryProperties,
+        },
+      },
+      response: { 200: pageOf(stripeEventSchema), ...problemResponses() },
+      async handler({ query }) {
+        const limit = query.limit ?? 50;
+        const after = decodeCursor(query.cursor, ['number', 'string']) as [number, string] | null;
+        const rows = await pageStripeEvents(db, {
+          type: query.type,
+          outcome: query.outcome,
+          limit: limit + 1,
+          ...(after ? { after } : {}),
+        });
+        return {
+          status: 200,
+          body: toPage(
+            rows,
+            limit,
+            (r) => [r.received_key, r.id],
+            ({ received_key: _key, ...event }) => eventView(event),
+          ),
+        };
+      },
+    }),
+    route<{ id: string }>({
+      method: 'GET',
+      url: '/stripe-events/:id',
+      operationId: 'getStripeEvent',
+      access: 'developer',
+      summary: 'One Stripe event: what Billflow did with it, the event as Stripe sent it, and its run',
+      tags: TAGS,
+      params: eventIdParams,
+      response: {
+        200: {
+          title: 'StripeEventDetail',
+          type: 'object',
+          required: ['event', 'payload', 'runs'],
+          properties: {
+            event: stripeEventSchema,
+            payload: { description: 'The event as Stripe sent it.' },
+            runs: { type: 'array', items: runSummarySchema },
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler({ params, principal }) {
+        const detail = await stripeEventDetail(db, params.id);
+        if (!detail) throw new NotFoundError(`stripe event ${params.id} is not in the ledger`);
+        const viewer = runViewer(principal);
+        return {
+          status: 200,
+          body: {
+            event: eventView(detail.event),
+            payload: detail.payload,
+            runs: detail.runs.map((r) => runSummaryView(r, viewer)),
+          },
+        };
+      },
+    }),
+  ];
+  const billing = deps.billing;
+  if (!billing) return routes;
+  routes.push(
+    route<{ id: string }, unknown, { reason: string }>({
+      method: 'POST',
+      url: '/stripe-events/:id/replay',
+      operationId: 'replayStripeEvent',
+      access: 'developer',
+      summary: 'Handle a recorded Stripe event again, from its stored payload',
+      description:
+        'For an event that was rejected, failed or is waiting, once the cause is fixed (a plan created, a ' +
+        'customer linked). Handling is idempotent per Stripe object: an event whose run exists finds that run ' +
+        'and starts no other. Audited with the reason.',
+      tags: TAGS,
+      audit: 'stripe_event.replay',
+      params: eventIdParams,
+      body: {
+        type: 'object',
+        required: ['reason'],
+        additionalProperties: false,
+        properties: { reason: reasonSchema },
+      },
+      response: {
+        200: {
+          title: 'StripeEventReplay',
+          type: 'object',
+          required: ['previous_outcome', 'event'],
+          properties: {
+            previous_outcome: { type: 'string', enum: [...STRIPE_EVENT_OUTCOMES] },
+            event: stripeEventSchema,
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler(ctx) {
+        const before = await stripeEventDetail(db, ctx.params.id);
+        if (!before) throw new NotFoundError(`stripe event ${ctx.params.id} is not in the ledger`);
+        await replayStripeEvent(db, { registry: billing.registry, now: deps.clock }, ctx.params.id);
+        const after = await stripeEventDetail(db, ctx.params.id);
+        if (!after) throw new NotFoundError(`stripe event ${ctx.params.id} is not in the ledger`);
+        await ctx.audit(db, {
+          target: ctx.params.id,
+          reason: ctx.body.reason.trim(),
+          details: {
+            type: after.event.type,
+            previous_outcome: before.event.outcome,
+            outcome: after.event.outcome,
+            run_id: after.event.run_id,
+          },
+        });
+        return { status: 200, body: { previous_outcome: before.event.outcome, event: eventView(after.event) } };
+      },
+    }),
+  );
+  return routes;
+}

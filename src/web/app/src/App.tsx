@@ -22,6 +22,7 @@ import { ReconciliationPage } from './pages/Reconciliation.tsx';
 import { RunPage } from './pages/Run.tsx';
 import { SearchPage } from './pages/Search.tsx';
 import { SettingsPage } from './pages/Settings.tsx';
+import { StripeEventPage, StripeEventsPage } from './pages/StripeEvents.tsx';
 import { InvitationPage, LoginPage, SetupPage } from './pages/SignIn.tsx';
 import { TriggerPage } from './pages/Trigger.tsx';
 import { WorkflowListPage } from './pages/Workflows.tsx';
@@ -48,6 +49,8 @@ const ROUTES: RouteDef[] = [
   { pattern: '/bulk-restart', min: 'account_manager', render: () => <BulkRestartPage /> },
   { pattern: '/trigger', min: 'account_manager', render: () => <TriggerPage /> },
   { pattern: '/reconciliation', min: 'account_manager', render: () => <ReconciliationPage /> },
+  { pattern: '/stripe-events', min: 'developer', render: () => <StripeEventsPage /> },
+  { pattern: '/stripe-events/:id', min: 'developer', render: (p) => <StripeEventPage id={p.id ?? ''} /> },
   { pattern: '/customers', render: () => <CustomersPage /> },
   { pattern: '/customers/:id', render: (p) => <CustomerPage id={p.id ?? ''} /> },
   { pattern: '/records/:kind/:id', render: (p) => <RecordPage kind={p.kind ?? ''} id={p.id ?? ''} /> },

@@ -239,6 +239,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <NavLink to="/customers">Customers</NavLink>
           <div className="nav-section">Configuration</div>
           <NavLink to="/settings">Settings</NavLink>
+          {can('developer') ? <NavLink to="/stripe-events">Stripe events</NavLink> : null}
         </nav>
         <main className="content" id="main" tabIndex={-1}>
           {children}

@@ -13,6 +13,7 @@ import { dateTime, money, relative } from '../format.ts';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import type { CustomerDetail } from '../types.ts';
+import { SubscriptionPeriods } from './customer/Periods.tsx';
 import { CardDialog, PaymentDialog } from './support/CustomerForms.tsx';
 import { CancelDialog, ChargeDialog, MarkPaidDialog, RefundDialog } from './support/RecordForms.tsx';
 
@@ -128,6 +129,9 @@ export function CustomerPage({ id }: { id: string }) {
           ],
         ]}
       />
+      {subscriptions.map((s) => (
+        <SubscriptionPeriods key={s.id} subscriptionId={s.id} />
+      ))}
       <RecordTable
         title="Invoices"
         empty="No invoices."

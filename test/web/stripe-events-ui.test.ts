@@ -1,0 +1,186 @@
+// The Stripe event ledger and a subscription's billing periods in Chromium against a real
+// Billflow: a developer filters the ledger, opens a waiting event and replays it once its payment
+// is known (the database then holds the run and the audit entry); the customer page shows a
+// renewed subscription's periods with their invoice, payment and runs.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { handleStripeEvent } from '../../src/billing/inbound/index.ts';
+import { recordPayment } from '../../src/billing/records/index.ts';
+import { billingRegistry } from '../../src/billing/workflows/index.ts';
+import { createApiKey } from '../../src/http/auth/api-keys.ts';
+import { createUser } from '../../src/http/auth/users.ts';
+import { createEmailTransport } from '../../src/notify/index.ts';
+import { createSandboxProvider } from '../../src/providers/index.ts';
+import { stripeEvent } from '../fixtures/stripe-events/events.ts';
+import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import type { Browsing, Stack } from './harness.ts';
+
+const skip = browserMissing();
+const DEVELOPER = { email: 'dev@example.com', password: 'correct horse battery staple' };
+const DAY = 86_400_000;
+
+describe('Stripe events and billing periods in Chromium', { skip: skip ?? false }, () => {
+  let stack: Stack;
+  let b: Browsing;
+  let page: Page;
+  let call: ReturnType<typeof apiClient>;
+  const events: Record<string, string> = {};
+
+  before(async () => {
+    stack = await startStack();
+    b = await openBrowser(stack.url);
+    page = b.page;
+    const db = stack.service.db;
+    const now = new Date();
+    await createUser(db, { ...DEVELOPER, role: 'developer', now });
+    const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
+    call = apiClient(stack.url, key);
+    // What Stripe sent: a payment (its run starts) and a refund of a payment not known here (it waits).
+    const notify = {
+      email: createEmailTransport({ from: 'b@example.com' }),
+      fetch: globalThis.fetch,
+      clock: () => new Date(),
+    };
+    const registry = billingRegistry({ db, provider: createSandboxProvider({ db }), notify });
+    const deps = { registry };
+    const paid = await handleStripeEvent(db, deps, stripeEvent('payment_intent.succeeded'));
+    assert.equal(paid.outcome, 'started');
+    events.paid = paid.eventId;
+    const waiting = await handleStripeEvent(
+      db,
+      deps,
+      stripeEvent('refund.created', { pi_3TbfwAcme0001: 'pi_ui_later', ch_3TbfwAcme0001: 'ch_ui_later' }),
+    );
+    assert.equal(waiting.outcome, 'waiting');
+    events.waiting = waiting.eventId;
+  });
+
+  after(async () => {
+    await b?.close();
+    await stack?.close();
+  });
+
+  const signIn = async (who: { email: string; password: string }) => {
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(who.email);
+    await page.getByLabel('Password').fill(who.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  };
+
+  it('a developer filters the ledger, opens a waiting event and replays it with a reason', async () => {
+    const db = stack.service.db;
+    await signIn(DEVELOPER);
+    await page.getByRole('link', { name: 'Stripe events' }).click();
+    await page.getByRole('heading', { name: 'Stripe events' }).waitFor();
+    const table = page.getByRole('table', { name: 'Stripe events' });
+    await table.getByRole('link', { name: events.paid as string }).waitFor();
+    await table.getByRole('link', { name: events.waiting as string }).waitFor();
+
+    await page.getByLabel('Outcome').selectOption('waiting');
+    await eventually(
+      async () => new URL(page.url()).searchParams.get('outcome') === 'waiting',
+      'the filter in the URL',
+    );
+    await eventually(async () => (await table.getByRole('row').count()) === 2, 'one waiting event listed');
+    assert.equal(await table.getByRole('link', { name: events.paid as string }).count(), 0);
+    await table.getByRole('link', { name: events.waiting as string }).click();
+    await page.getByRole('heading', { name: /refund\.created/ }).waitFor();
+    await page.getByText('pi_ui_later', { exact: true }).waitFor();
+    await page.getByRole('region', { name: 'Runs' }).getByText('It started no run.').waitFor();
+
+    // The payment reaches Billflow another way; the developer replays the event.
+    const customer = await call<{ customer: { id: string } }>('POST', '/customers', { email: 'ui-later@example.com' });
+    await recordPayment(db, {
+      customer_id: customer.body.customer.id,
+      amount: 4900,
+      currency: 'EUR',
+      status: 'succeeded',
+      provider_reference: 'pi_ui_later',
+    });
+    await page.getByRole('button', { name: 'Replay' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Replay this event' });
+    await dialog.getByText(/handles .* again from the payload it stored/).waitFor();
+    // Back: nothing happens.
+    await dialog.getByRole('button', { name: 'Back' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const before = await db.query(`SELECT outcome FROM stripe_events WHERE id = $1`, [events.waiting]);
+    assert.deepEqual(before.rows, [{ outcome: 'waiting' }]);
+
+    await page.getByRole('button', { name: 'Replay' }).click();
+    await dialog.getByLabel('Reason').fill('payment imported from the bank statement');
+    await dialog.getByRole('button', { name: 'Replay event' }).click();
+    await page.getByRole('status').filter({ hasText: 'Replayed: the event went from Waiting to Started.' }).waitFor();
+    const runLink = page.getByRole('region', { name: 'Runs' }).getByRole('link', { name: /^run_/ });
+    await runLink.waitFor();
+
+    const { rows } = await db.query<{ outcome: string; run_id: string; run_type: string }>(
+      'SELECT outcome, run_id, run_type FROM stripe_events WHERE id = $1',
+      [events.waiting],
+    );
+    assert.equal(rows[0]?.outcome, 'started');
+    assert.equal(rows[0]?.run_type, 'refund_creation');
+    assert.equal(await runLink.textContent(), rows[0]?.run_id);
+    const run = await db.query<{ type: string }>('SELECT type FROM workflow_runs WHERE id = $1', [rows[0]?.run_id]);
+    assert.deepEqual(run.rows, [{ type: 'refund_creation' }]);
+    const audit = await db.query<{ target: string; reason: string }>(
+      "SELECT target, reason FROM audit_log WHERE action = 'stripe_event.replay'",
+    );
+    assert.deepEqual(audit.rows, [{ target: events.waiting, reason: 'payment imported from the bank statement' }]);
+    await b.shot('stripe-event');
+    assert.deepEqual(b.errors, [], 'console errors in the browser');
+  });
+
+  it('the customer page shows a renewed subscription’s periods with invoice, payment and runs', async () => {
+    const db = stack.service.db;
+    assert.equal(
+      (await call('POST', '/plans', { code: 'team', name: 'Team', amount: 1900, currency: 'EUR', interval: 'month' }))
+        .status,
+      201,
+    );
+    const customer = await call<{ customer: { id: string } }>('POST', '/customers', {
+      email: 'periods@example.com',
+      payment_method: 'pm_card_ok',
+    });
+    const customerId = customer.body.customer.id;
+    // Started 35 days ago: its first period has ended, and the workers' calendar renews it.
+    const started = await call<{ subscription: { id: string } }>('POST', '/subscriptions', {
+      customer_id: customerId,
+      plan_code: 'team',
+      started_at: new Date(Date.now() - 35 * DAY).toISOString(),
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const subscriptionId = started.body.subscription.id;
+    const period = await eventually(async () => {
+      const { rows } = await db.query<{ invoice_id: string; payment_id: string | null; charge_status: string }>(
+        'SELECT invoice_id, payment_id, charge_status FROM subscription_periods WHERE subscription_id = $1',
+        [subscriptionId],
+      );
+      return rows[0]?.charge_status === 'charged' ? rows[0] : undefined;
+    }, 'the renewal and its charge');
+    const invoice = await db.query<{ number: string }>('SELECT number FROM invoices WHERE id = $1', [
+      period.invoice_id,
+    ]);
+
+    await page.goto(`/customers/${customerId}`);
+    const periods = page.getByRole('region', { name: `Billing periods of ${subscriptionId}` });
+    await periods.waitFor();
+    const renewal = periods.getByRole('row').filter({ hasText: 'Renewal' });
+    await renewal.getByText('current').waitFor();
+    await renewal.getByText('Charged').waitFor();
+    await renewal.getByRole('link', { name: invoice.rows[0]?.number as string }).waitFor();
+    await renewal.getByRole('link', { name: period.payment_id as string }).waitFor();
+    await renewal.getByRole('link', { name: 'Invoice created' }).waitFor();
+    await renewal.getByRole('link', { name: 'Payment succeeded' }).waitFor();
+    const first = periods.getByRole('row').filter({ hasText: 'First period' });
+    await first.getByRole('link', { name: 'Subscription created' }).waitFor();
+    await renewal.getByRole('link', { name: period.payment_id as string }).click();
+    await eventually(
+      async () => new URL(page.url()).pathname === `/records/payment/${period.payment_id}`,
+      'the payment page',
+    );
+    await b.shot('subscription-periods');
+    assert.deepEqual(b.errors, [], 'console errors in the browser');
+  });
+});

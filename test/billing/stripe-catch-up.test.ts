@@ -66,6 +66,8 @@ async function setUp(kind: DatabaseKind): Promise<Setup> {
   const stand = await startStripeStandIn();
   const h = await billingHarness(kind, {
     provider: (_db, now) => createStripeProvider({ secretKey: stand.secretKey, apiBase: stand.url, now }),
+    // The runs are settled here: mail must arrive even on a busy machine.
+    emailTimeouts: { connectionTimeoutMs: 15_000, greetingTimeoutMs: 15_000, socketTimeoutMs: 30_000 },
   });
   stand.useClock(h.clock.now);
   const app = Fastify();

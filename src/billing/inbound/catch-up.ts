@@ -6,7 +6,7 @@ import type { Db } from '../../db/types.ts';
 import type { ProviderEvent, ProviderEventSource } from '../../providers/index.ts';
 import { handleStripeEvent, replayStripeEvent } from './handle.ts';
 import type { HandledStripeEvent, StripeInboundDeps } from './handle.ts';
-import { handledAgain, ledgerOutcomes, waitingEventsHandledBefore } from './ledger.ts';
+import { ledgerOutcomes, waitingEventsHandledBefore } from './ledger.ts';
 
 export interface CatchUpDeps extends StripeInboundDeps {
   source: ProviderEventSource;
@@ -62,10 +62,10 @@ export async function catchUpStripeEvents(db: Db, deps: CatchUpDeps): Promise<Ca
     let failedAt: number | undefined;
     // Oldest first, as Stripe created them: a payment before its refund.
     for (const event of [...events].reverse()) {
+      // Known events are left alone unless their handling never finished: a waiting one is the
+      // sweep's, a rejected one waits for a replay once its cause is fixed.
       const outcome = known.get(event.id);
-      if (outcome !== undefined && !handledAgain(outcome)) continue;
-      // A waiting event is the sweep's; handling it again here would count a delivery.
-      if (outcome === 'waiting') continue;
+      if (outcome !== undefined && outcome !== 'received' && outcome !== 'failed') continue;
       const handled = await handleStripeEvent(db, deps, event, { via: 'catch_up' });
       result.handled.push(handled);
       if (handled.outcome === 'failed') failedAt = Math.min(failedAt ?? event.created, event.created);

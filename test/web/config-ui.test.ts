@@ -58,14 +58,10 @@ describe('configuration safety in Chromium', { skip: skip ?? false }, () => {
     assert.deepEqual(await audits('user.invite'), [{ target: `user:${vic.id}` }]);
 
     const invited = await b.newPage();
+    // The replaced link says so at once, instead of a form that fails on submit.
     await invited.goto(first.replace(stack.url, ''));
-    await invited.getByLabel('Password', { exact: true }).fill('vic passphrase 1234');
-    await invited.getByLabel('Confirm password').fill('vic passphrase 1234');
-    await invited.getByRole('button', { name: 'Set password and sign in' }).click();
-    await invited
-      .getByRole('alert')
-      .filter({ hasText: /invalid, expired or already used/ })
-      .waitFor();
+    await invited.getByRole('alert').filter({ hasText: 'This link is not valid' }).waitFor();
+    assert.equal(await invited.getByRole('button', { name: 'Set password and sign in' }).count(), 0);
     await invited.goto(second.replace(stack.url, ''));
     await invited.getByLabel('Password', { exact: true }).fill('vic passphrase 1234');
     await invited.getByLabel('Confirm password').fill('vic passphrase 1234');
@@ -73,8 +69,6 @@ describe('configuration safety in Chromium', { skip: skip ?? false }, () => {
     await invited.getByRole('heading', { name: 'Dashboard' }).waitFor();
     // Vic is deactivated below: a page of theirs left open would see its session end.
     await invited.context().close();
-    // The refused first link is the server's answer, shown on the page.
-    b.errors.splice(0, b.errors.length, ...b.errors.filter((e) => !e.includes('/api/v1/auth/invitation')));
 
     // Signed in with a password now: no more invitation links for them.
     await page.reload();

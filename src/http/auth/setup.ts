@@ -87,3 +87,30 @@ export async function consumeInvite(q: Queryable, token: string, now: Date): Pro
   if (!rows[0]) throw new AuthenticationError('the invitation is invalid, expired or already used');
   return rows[0].user_id;
 }
+
+export type LinkStatus = 'valid' | 'used' | 'expired' | 'invalid';
+
+/**
+ * What a setup or invitation link is worth before the form is shown, without spending it. A
+ * setup link is also "used" once any user exists: setup is done, whichever link did it.
+ */
+export async function linkStatus(
+  q: Queryable,
+  token: string,
+  kind: 'setup' | 'invite',
+  now: Date,
+): Promise<LinkStatus> {
+  const { rows } = await q.query<{ used: boolean; expired: boolean }>(
+    `SELECT used_at IS NOT NULL AS used, expires_at <= $2 AS expired FROM setup_tokens
+      WHERE token_hash = $1 AND (user_id IS NULL) = $3`,
+    [sha256(token), now, kind === 'setup'],
+  );
+  const row = rows[0];
+  if (!row) return 'invalid';
+  if (row.used) return 'used';
+  if (kind === 'setup') {
+    const users = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+    if ((users.rows[0]?.n ?? 0) > 0) return 'used';
+  }
+  return row.expired ? 'expired' : 'valid';
+}

@@ -20,7 +20,7 @@ import {
   recordLoginFailure,
   throttleKeys,
 } from '../auth/throttle.ts';
-import { consumeInvite, consumeSetupToken, tokenLooksLive } from '../auth/setup.ts';
+import { consumeInvite, consumeSetupToken, linkStatus, tokenLooksLive } from '../auth/setup.ts';
 import { findUserByEmail, getUser, insertUser, userView, USER_COLUMNS } from '../auth/users.ts';
 import type { UserRow } from '../auth/users.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -207,6 +207,35 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
             csrf_token: principal.kind === 'user' ? principal.csrfToken : null,
           },
         };
+      },
+    }),
+    route<unknown, unknown, { kind: 'setup' | 'invitation'; token: string }>({
+      method: 'POST',
+      url: '/auth/link-status',
+      operationId: 'getLinkStatus',
+      access: 'public',
+      summary: 'Whether a setup or invitation link still works, without spending it',
+      description:
+        'What the link page shows before its form: `used` (a setup link is used once any user exists), ' +
+        '`expired`, `invalid` (unknown, or replaced by a newer invitation) or `valid`.',
+      tags: TAGS,
+      body: {
+        type: 'object',
+        required: ['kind', 'token'],
+        additionalProperties: false,
+        properties: { kind: { type: 'string', enum: ['setup', 'invitation'] }, token: tokenString },
+      },
+      response: {
+        200: {
+          type: 'object',
+          required: ['status'],
+          properties: { status: { type: 'string', enum: ['valid', 'used', 'expired', 'invalid'] } },
+        },
+        ...problemResponses(),
+      },
+      async handler(ctx) {
+        const kind = ctx.body.kind === 'setup' ? 'setup' : 'invite';
+        return { status: 200, body: { status: await linkStatus(deps.db, ctx.body.token, kind, deps.clock()) } };
       },
     }),
     route<unknown, unknown, { token: string; email: string; password: string }>({

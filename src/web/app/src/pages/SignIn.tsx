@@ -2,9 +2,9 @@
 import { useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 import { client, ok } from '../api.ts';
-import { ErrorNote, TextField } from '../components/ui.tsx';
-import { useAction } from '../hooks.ts';
-import { useLocation } from '../router.tsx';
+import { ErrorNote, Loading, TextField } from '../components/ui.tsx';
+import { useAction, useApi } from '../hooks.ts';
+import { Link, useLocation } from '../router.tsx';
 import type { SignedIn } from '../types.ts';
 
 function Card({ title, intro, children }: { title: string; intro?: ReactNode; children: ReactNode }) {
@@ -124,17 +124,57 @@ function PasswordForm({
   );
 }
 
+/**
+ * A setup or invitation link's form, shown only while the link works: a used, expired or unknown
+ * link says so (with the way to sign in) instead of a form that would fail on submit.
+ */
+function LinkGate({ kind, token, children }: { kind: 'setup' | 'invitation'; token: string; children: ReactNode }) {
+  const status = useApi(token ? `link:${kind}:${token}` : null, () =>
+    ok(client.POST('/api/v1/auth/link-status', { body: { kind, token } })),
+  );
+  // Without a token the form's own answer says what is wrong.
+  if (!token) return <>{children}</>;
+  if (status.loading && !status.data) return <Loading />;
+  if (!status.data) return <ErrorNote error={status.error} />;
+  if (status.data.status === 'valid') return <>{children}</>;
+  const message = {
+    used: 'This link was already used.',
+    expired: 'This link has expired.',
+    invalid: 'This link is not valid (an invitation link stops working when a newer one is issued).',
+  }[status.data.status];
+  const next =
+    kind === 'setup'
+      ? status.data.status === 'used'
+        ? 'Billflow is set up: sign in with your account.'
+        : 'Restart Billflow (billflow start) for a new setup link.'
+      : status.data.status === 'used'
+        ? 'Your account is set up: sign in with your password.'
+        : 'Ask an administrator for a new invitation link.';
+  return (
+    <div className="stack">
+      <div className="note note-warn" role="alert">
+        <strong>{message}</strong> {next}
+      </div>
+      <Link to="/login" className="button primary">
+        Go to sign in
+      </Link>
+    </div>
+  );
+}
+
 export function SetupPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }) {
   const token = useLocation().search.get('token') ?? '';
   return (
     <Card title="Welcome to Billflow" intro="Create the first administrator account. This link works once.">
       {token ? (
-        <PasswordForm
-          withEmail
-          submitLabel="Create admin account"
-          send={(email, password) => ok(client.POST('/api/v1/auth/setup', { body: { token, email, password } }))}
-          onSignedIn={onSignedIn}
-        />
+        <LinkGate kind="setup" token={token}>
+          <PasswordForm
+            withEmail
+            submitLabel="Create admin account"
+            send={(email, password) => ok(client.POST('/api/v1/auth/setup', { body: { token, email, password } }))}
+            onSignedIn={onSignedIn}
+          />
+        </LinkGate>
       ) : (
         <div className="note note-error" role="alert">
           This page needs the one-time setup link that <code>billflow start</code> prints.
@@ -148,12 +188,14 @@ export function InvitationPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => vo
   const token = useLocation().search.get('token') ?? '';
   return (
     <Card title="Accept your invitation" intro="Choose a password to finish setting up your account.">
-      <PasswordForm
-        withEmail={false}
-        submitLabel="Set password and sign in"
-        send={(_email, password) => ok(client.POST('/api/v1/auth/invitation', { body: { token, password } }))}
-        onSignedIn={onSignedIn}
-      />
+      <LinkGate kind="invitation" token={token}>
+        <PasswordForm
+          withEmail={false}
+          submitLabel="Set password and sign in"
+          send={(_email, password) => ok(client.POST('/api/v1/auth/invitation', { body: { token, password } }))}
+          onSignedIn={onSignedIn}
+        />
+      </LinkGate>
     </Card>
   );
 }

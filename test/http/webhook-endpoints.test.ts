@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import { deliverDueWebhooks, emitEvent, parseAllowHosts } from '../../src/notify/index.ts';
+import { createWebhookEndpoint, deliverDueWebhooks, emitEvent, parseAllowHosts } from '../../src/notify/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { apiHarness, problemOf, snapshot } from './support.ts';
 
@@ -165,5 +165,64 @@ eachDatabase((kind) => {
     });
     assert.equal(support.statusCode, 403);
     await h.app.close();
+  });
+});
+
+eachDatabase((kind) => {
+  test("a run's webhook messages: per endpoint with the last answer, for account managers; origin only", async () => {
+    const h = await apiHarness(kind, { webhookGuard: guard });
+    h.clock.set(new Date());
+    await h.db.exec(`
+      INSERT INTO workflow_runs (id, type, status, steps, step_index, created_at)
+      VALUES ('run_0a1b2c', 'payment_success', 'in_progress', ARRAY['a', 'b'], 1, now()),
+             ('run_0d4e5f', 'payment_success', 'in_progress', ARRAY['a', 'b'], 1, now())`);
+    const crm = await createWebhookEndpoint(h.db, guard, {
+      url: `${receiverUrl}/crm/token-abc`,
+      description: 'CRM',
+      event_types: null,
+      createdBy: 'user:test',
+      now: h.clock.now(),
+    });
+    const other = await createWebhookEndpoint(h.db, guard, {
+      url: `${receiverUrl}/ledger`,
+      description: 'ledger',
+      event_types: ['invoice.paid'],
+      createdBy: 'user:test',
+      now: h.clock.now(),
+    });
+    const paid = await emitEvent(h.db, { type: 'payment.succeeded', payload: { id: 'pay_1' }, runId: 'run_0a1b2c' });
+    await emitEvent(h.db, { type: 'payment.succeeded', payload: { id: 'pay_2' }, runId: 'run_0d4e5f' });
+    statuses.push(503, 503);
+    const deps = { clock: h.clock.now, guard, timeoutMs: 2_000 };
+    assert.equal((await deliverDueWebhooks(h.db, deps)).attempted, 2);
+
+    const list = (role: Parameters<typeof h.apiKey>[0], id = 'run_0a1b2c') =>
+      h.app.inject({ method: 'GET', url: `/api/v1/workflows/${id}/webhook-deliveries`, headers: h.apiKey(role) });
+    const seen = await list('account_manager');
+    assert.equal(seen.statusCode, 200, seen.body);
+    const items = (seen.json() as { items: Record<string, unknown>[] }).items;
+    assert.deepEqual(
+      items.map((i) => [
+        i.event_id,
+        i.type,
+        i.endpoint_id,
+        i.endpoint_origin,
+        i.status,
+        i.attempt_count,
+        i.last_status_code,
+      ]),
+      [[paid, 'payment.succeeded', crm.endpoint.id, receiverUrl, 'pending', 1, 503]],
+      'only this run, only the endpoint that subscribes to its type',
+    );
+    assert.ok(!seen.body.includes('token-abc'), "the endpoint's path stays out");
+    assert.ok(items[0]?.next_attempt_at, 'the retry time is shown');
+    assert.notEqual(other.endpoint.id, crm.endpoint.id);
+
+    assert.equal((await list('customer_support')).statusCode, 403);
+    assert.equal((await list('account_manager', 'run_999999')).statusCode, 404);
+    const none = await h.db.query(`INSERT INTO workflow_runs (id, type, status, steps, step_index, created_at)
+      VALUES ('run_0c0c0c', 'payment_success', 'completed', ARRAY['a'], 1, now())`);
+    assert.equal(none.rowCount, 1);
+    assert.deepEqual((await list('account_manager', 'run_0c0c0c')).json(), { items: [] });
   });
 });

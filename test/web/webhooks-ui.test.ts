@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { createApiKey } from '../../src/http/auth/api-keys.ts';
 import { createUser } from '../../src/http/auth/users.ts';
 import { emitEvent } from '../../src/notify/index.ts';
 import { startReceiver } from '../notify/support/http.ts';
 import type { TestReceiver } from '../notify/support/http.ts';
-import { browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
@@ -94,5 +95,42 @@ describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
         [2, 200],
       ],
     );
+  });
+
+  it("a run's page lists the webhook messages it emitted, per endpoint, as the database has them", async () => {
+    const db = stack.service.db;
+    const { key } = await createApiKey(db, {
+      name: 'ui',
+      role: 'admin',
+      expiresAt: null,
+      createdBy: null,
+      now: new Date(),
+    });
+    const call = apiClient(stack.url, key);
+    const customer = await call<{ customer: { id: string } }>('POST', '/customers', { email: 'grace@example.com' });
+    receiver.respond = [502, 502, 502];
+    const payment = await call<{ workflow_run_id: string }>('POST', '/payments', {
+      customer_id: customer.body.customer.id,
+      amount: 2500,
+      currency: 'EUR',
+      status: 'succeeded',
+    });
+    assert.equal(payment.status, 201);
+    const runId = payment.body.workflow_run_id;
+    const [message] = await eventually(async () => {
+      const { rows } = await db.query<{ id: string; status: string; attempt_count: number }>(
+        `SELECT ev.id, d.status, d.attempt_count FROM webhook_events ev JOIN webhook_deliveries d ON d.event_id = ev.id
+         WHERE ev.run_id = $1 AND ev.type = 'payment.succeeded' AND d.attempt_count >= 1`,
+        [runId],
+      );
+      return rows.length > 0 && rows;
+    }, "the run's message attempted");
+    assert.ok(message);
+    await page.goto(`/runs/${runId}`);
+    const section = page.getByRole('region', { name: 'Webhooks' });
+    const row = section.getByRole('row').filter({ hasText: message.id });
+    await row.getByRole('cell', { name: receiver.url, exact: true }).waitFor();
+    await row.getByText(/HTTP 502|HTTP 200/).waitFor();
+    assert.ok(!(await section.textContent())?.includes('/billflow'), "the endpoint's path is not shown");
   });
 });

@@ -14,6 +14,7 @@ import { refundRoutes } from './refunds.ts';
 import { searchRoutes } from './search.ts';
 import { slackEndpointRoutes } from './slack-endpoints.ts';
 import { webhookEndpointRoutes } from './webhook-endpoints.ts';
+import { runWebhookRoutes } from './run-webhooks.ts';
 import { statsRoutes } from './stats.ts';
 import { reconciliationRoutes } from './reconciliation.ts';
 import { subscriptionRoutes } from './subscriptions.ts';
@@ -44,6 +45,7 @@ export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
     ...templateRoutes(deps),
     ...slackEndpointRoutes(deps),
     ...webhookEndpointRoutes(deps),
+    ...runWebhookRoutes(deps),
     ...outboxRoutes(deps),
     ...notificationRoutes(deps),
   ];

@@ -96,3 +96,49 @@ export async function recoverFailed(q: Queryable, endpointId: string, since: Dat
   );
   return rowCount;
 }
+
+/** A message a run emitted, to one endpoint, as the run's page shows it. */
+export interface RunDeliveryView {
+  event_id: string;
+  type: string;
+  endpoint_id: string;
+  /** Scheme, host and port only: a receiver's path can carry a token. */
+  endpoint_origin: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempt_count: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: Date | null;
+  delivered_at: Date | null;
+  next_attempt_at: Date | null;
+}
+
+const RUN_DELIVERIES_LIMIT = 200;
+
+/** The messages a run emitted and where each stands per endpoint, oldest first (at most 200). */
+export async function listRunDeliveries(q: Queryable, runId: string): Promise<RunDeliveryView[]> {
+  const { rows } = await q.query<RunDeliveryView & { url: string }>(
+    `SELECT ev.id AS event_id, ev.type, d.endpoint_id, e.url, d.status, d.attempt_count,
+       a.status_code AS last_status_code, a.error AS last_error, d.last_attempt_at, d.delivered_at,
+       CASE WHEN d.status = 'pending' AND d.next_attempt_at > '-infinity' THEN d.next_attempt_at END AS next_attempt_at
+     FROM webhook_events ev
+     JOIN webhook_deliveries d ON d.event_id = ev.id
+     JOIN webhook_endpoints e ON e.id = d.endpoint_id
+     LEFT JOIN LATERAL (SELECT status_code, error FROM webhook_attempts t
+                        WHERE t.event_id = d.event_id AND t.endpoint_id = d.endpoint_id
+                        ORDER BY t.id DESC LIMIT 1) a ON true
+     WHERE ev.run_id = $1
+     ORDER BY ev.created_at, ev.id, d.endpoint_id
+     LIMIT $2`,
+    [runId, RUN_DELIVERIES_LIMIT],
+  );
+  return rows.map(({ url, ...row }) => ({ ...row, endpoint_origin: originOf(url) }));
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}

@@ -26,5 +26,5 @@ export {
   webhookBody,
 } from './deliver.ts';
 export type { WebhookDeliveryDeps, WebhookDelivery, DeliveryPass, WebhookAttemptEvent } from './deliver.ts';
-export { listDeliveries, listAttempts, resendMessage, recoverFailed } from './history.ts';
-export type { DeliveryView, AttemptView } from './history.ts';
+export { listDeliveries, listAttempts, listRunDeliveries, resendMessage, recoverFailed } from './history.ts';
+export type { DeliveryView, AttemptView, RunDeliveryView } from './history.ts';

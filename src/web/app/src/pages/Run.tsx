@@ -10,6 +10,7 @@ import { Link } from '../router.tsx';
 import { ACTION_LABELS, ActionDialog, allowed } from './run/RunActions.tsx';
 import type { ActionKind } from './run/RunActions.tsx';
 import { StepItem } from './run/Steps.tsx';
+import { RunWebhooks } from './run/RunWebhooks.tsx';
 
 /** The UI path for a record link the API gives as `/api/v1/<collection>/<id>`. */
 export function recordPath(kind: string, apiPath: string): string {
@@ -91,6 +92,8 @@ export function RunPage({ id }: { id: string }) {
           ))}
         </ol>
       </section>
+
+      <RunWebhooks runId={r.id} />
 
       <section aria-label="Audit trail" className="card">
         <h2>Audit trail</h2>

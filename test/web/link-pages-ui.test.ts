@@ -1,5 +1,6 @@
-// The setup link in Chromium against a real Billflow: it creates the first admin once; opened
-// again it says it was already used and leads to sign-in, instead of a form that fails on submit.
+// Signed-out pages in Chromium against a real Billflow: the setup link creates the first admin
+// once, and opened again says it was already used and leads to sign-in (no form that fails on
+// submit); a session ended by a password change in another browser lands on sign-in saying so.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { browserMissing, openBrowser, startStack } from './harness.ts';
@@ -7,7 +8,7 @@ import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
 
-describe('setup link pages in Chromium', { skip: skip ?? false }, () => {
+describe('setup link and ended sessions in Chromium', { skip: skip ?? false }, () => {
   let stack: Stack;
   let b: Browsing;
 
@@ -21,7 +22,7 @@ describe('setup link pages in Chromium', { skip: skip ?? false }, () => {
     await stack?.close();
   });
 
-  it('a used setup link says so and links to sign-in; no create-admin form', async () => {
+  it('a used setup link says so and links to sign-in; a password change elsewhere is explained on sign-in', async () => {
     const link = await stack.setupLink();
     assert.ok(link);
     const path = link.replace(stack.url, '');
@@ -45,6 +46,41 @@ describe('setup link pages in Chromium', { skip: skip ?? false }, () => {
     await other.getByLabel('Password').fill('first admin passphrase');
     await other.getByRole('button', { name: 'Sign in' }).click();
     await other.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    assert.equal(b.errors.length, 0, b.errors.join('\n'));
+
+    // Two browsers of the same admin: a password change in one ends the session of the other.
+    await other.goto('/account');
+    await other.getByLabel('Current password').fill('first admin passphrase');
+    await other.getByLabel('New password').fill('second admin passphrase');
+    await other.getByRole('button', { name: 'Change password' }).click();
+    await other.getByRole('status').first().waitFor();
+    const revoked = await stack.service.db.query<{ revoked: boolean }>(
+      'SELECT revoked_at IS NOT NULL AS revoked FROM sessions ORDER BY id',
+    );
+    assert.deepEqual(
+      revoked.rows.map((r) => r.revoked),
+      [true, false],
+    );
+
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Your password was changed in another session, which signed you out here.' })
+      .waitFor();
+    // The refused call that revealed the ended session is the expected 401.
+    assert.ok(
+      b.errors.every((e) => e.includes('status of 401')),
+      b.errors.join('\n'),
+    );
+    b.errors.length = 0;
+    await page.getByLabel('Email').fill('first@example.com');
+    await page.getByLabel('Password').fill('second admin passphrase');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Back where the person was going, without the notice.
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    assert.match(page.url(), /\/settings/);
+    assert.equal(await page.getByText('Your password was changed in another session').count(), 0);
     assert.deepEqual(b.errors, []);
   });
 });

@@ -4,6 +4,7 @@ import { apiKeyRoutes } from './api-keys.ts';
 import { auditRoutes } from './audit.ts';
 import { authRoutes } from './auth.ts';
 import { resourceRoutes } from './resources.ts';
+import { sessionEndRoutes } from './session-end.ts';
 import { userRoutes } from './users.ts';
 
 /**
@@ -13,6 +14,7 @@ import { userRoutes } from './users.ts';
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [
     ...authRoutes(deps),
+    ...sessionEndRoutes(deps),
     ...userRoutes(deps),
     ...apiKeyRoutes(deps),
     ...auditRoutes(deps),

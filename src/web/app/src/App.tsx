@@ -84,9 +84,27 @@ function SignedInRoutes({ principal }: { principal: Principal }) {
   );
 }
 
+/** What the sign-in page says when the server tells why this browser's session ended. */
+const SESSION_ENDS: Record<string, string> = {
+  password_changed:
+    'Your password was changed in another session, which signed you out here. Sign in with the new password.',
+  deactivated: 'Your account was deactivated. Ask an administrator if you still need access.',
+  signed_out: 'This session was signed out from another session. Sign in again.',
+  expired: 'Your session expired. Sign in again.',
+  ended: 'Your session ended (unused for a while, or signed out). Sign in again.',
+};
+
 export function App() {
   const [state, setState] = useState<State>({ kind: 'probing' });
+  const [ended, setEnded] = useState<string | null>(null);
   const { path } = useLocation();
+  // Asked only after a 401: the cookie the browser still holds tells the server which session it was.
+  const explainEnd = useCallback(() => {
+    void ok(client.GET('/api/v1/auth/session-end')).then(
+      (r) => setEnded(r.reason ? (SESSION_ENDS[r.reason] ?? null) : null),
+      () => setEnded(null),
+    );
+  }, []);
 
   const probe = useCallback(async () => {
     try {
@@ -96,6 +114,7 @@ export function App() {
     } catch (error) {
       const e = error as ApiError;
       setState(e.status === 401 ? { kind: 'signed_out' } : { kind: 'error', error: e });
+      if (e.status === 401) explainEnd();
     }
   }, []);
 
@@ -106,12 +125,14 @@ export function App() {
     setUnauthorizedHandler(() => {
       setCsrfToken(null);
       setState({ kind: 'signed_out' });
+      explainEnd();
     });
     return () => setUnauthorizedHandler(null);
   }, []);
 
   const onSignedIn = useCallback(
     (signed: SignedIn) => {
+      setEnded(null);
       setCsrfToken(signed.csrf_token);
       setState({
         kind: 'in',
@@ -152,7 +173,7 @@ export function App() {
   if (state.kind === 'signed_out' || !auth) {
     if (path === '/setup') return <SetupPage onSignedIn={onSignedIn} />;
     if (path === '/invitation') return <InvitationPage onSignedIn={onSignedIn} />;
-    return <LoginPage onSignedIn={onSignedIn} />;
+    return <LoginPage onSignedIn={onSignedIn} notice={ended} />;
   }
   return (
     <AuthContext.Provider value={auth}>

@@ -20,7 +20,7 @@ function Card({ title, intro, children }: { title: string; intro?: ReactNode; ch
   );
 }
 
-export function LoginPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void }) {
+export function LoginPage({ onSignedIn, notice }: { onSignedIn: (s: SignedIn) => void; notice?: string | null }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const action = useAction(() => ok(client.POST('/api/v1/auth/login', { body: { email, password } })));
@@ -31,6 +31,11 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (s: SignedIn) => void })
   };
   return (
     <Card title="Sign in">
+      {notice ? (
+        <div className="note note-warn" role="status">
+          {notice}
+        </div>
+      ) : null}
       <form onSubmit={(e) => void submit(e)} className="stack">
         <ErrorNote error={action.error} fields={['email', 'password']} />
         <TextField

@@ -8,7 +8,7 @@ import { createApiKey } from '../../src/http/auth/api-keys.ts';
 import { createUser } from '../../src/http/auth/users.ts';
 import { startReceiver } from '../notify/support/http.ts';
 import type { TestReceiver } from '../notify/support/http.ts';
-import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
@@ -36,11 +36,7 @@ describe('Custom step editor in Chromium', { skip: skip ?? false }, () => {
   it('inserts a custom step and sees it in a new run’s timeline', async () => {
     const db = stack.service.db;
     await createUser(db, { ...DEV, role: 'developer', now: new Date() });
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(DEV.email);
-    await page.getByLabel('Password').fill(DEV.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await signIn(page, DEV);
 
     await page.goto('/settings/steps');
     await page.getByRole('region', { name: 'Workflow steps' }).getByRole('link', { name: 'Payment succeeded' }).click();

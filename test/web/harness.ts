@@ -196,3 +196,12 @@ export function apiClient(baseUrl: string, key: string) {
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
 }
+
+/** Signs in on /login and waits for the dashboard. */
+export async function signIn(page: Page, user: { email: string; password: string }): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createUser } from '../../src/http/auth/users.ts';
-import { browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import { browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
@@ -21,11 +21,7 @@ describe('invitations by email in Chromium', { skip: skip ?? false }, () => {
     b = await openBrowser(stack.url);
     page = b.page;
     await createUser(stack.service.db, { ...ADMIN, role: 'admin', now: new Date() });
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await signIn(page, ADMIN);
   });
 
   after(async () => {

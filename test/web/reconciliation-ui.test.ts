@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createUser } from '../../src/http/auth/users.ts';
-import { browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import { browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
@@ -48,11 +48,7 @@ describe('Reconciliation page in Chromium', { skip: skip ?? false }, () => {
        VALUES ('run_stuckinui', 'ghost_type', ARRAY['only'], 'in_progress', 'wrk_gone', now() - interval '1 hour', '{}')`,
     );
 
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await signIn(page, ADMIN);
 
     await page.getByRole('link', { name: 'Reconciliation' }).click();
     await page.getByRole('heading', { name: 'Reconciliation' }).waitFor();

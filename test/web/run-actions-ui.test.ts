@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';
 import { createUser } from '../../src/http/auth/users.ts';
-import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
@@ -34,11 +34,7 @@ describe('run actions in Chromium', { skip: skip ?? false }, () => {
     await createUser(db, { ...MANAGER, role: 'account_manager', now });
     const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
     call = apiClient(stack.url, key);
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(MANAGER.email);
-    await page.getByLabel('Password').fill(MANAGER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await signIn(page, MANAGER);
   });
 
   after(async () => {

@@ -13,7 +13,7 @@ import { createUser } from '../../src/http/auth/users.ts';
 import { createEmailTransport } from '../../src/notify/index.ts';
 import { createSandboxProvider } from '../../src/providers/index.ts';
 import { stripeEvent } from '../fixtures/stripe-events/events.ts';
-import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
@@ -61,17 +61,9 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
     await stack?.close();
   });
 
-  const signIn = async (who: { email: string; password: string }) => {
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(who.email);
-    await page.getByLabel('Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-  };
-
   it('a developer filters the ledger, opens a waiting event and replays it with a reason', async () => {
     const db = stack.service.db;
-    await signIn(DEVELOPER);
+    await signIn(page, DEVELOPER);
     await page.getByRole('link', { name: 'Stripe events' }).click();
     await page.getByRole('heading', { name: 'Stripe events' }).waitFor();
     const table = page.getByRole('table', { name: 'Stripe events' });

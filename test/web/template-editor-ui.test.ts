@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createUser } from '../../src/http/auth/users.ts';
-import { browserMissing, openBrowser, startStack } from './harness.ts';
+import { browserMissing, openBrowser, signIn, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
@@ -22,11 +22,7 @@ describe('the template editor in Chromium', { skip: skip ?? false }, () => {
     b = await openBrowser(stack.url);
     page = b.page;
     await createUser(stack.service.db, { ...ADMIN, role: 'admin', now: new Date() });
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await signIn(page, ADMIN);
   });
 
   after(async () => {

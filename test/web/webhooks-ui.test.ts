@@ -9,7 +9,7 @@ import { createUser } from '../../src/http/auth/users.ts';
 import { emitEvent } from '../../src/notify/index.ts';
 import { startReceiver } from '../notify/support/http.ts';
 import type { TestReceiver } from '../notify/support/http.ts';
-import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
+import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
 
 const skip = browserMissing();
@@ -37,11 +37,7 @@ describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
   it('creates an endpoint, shows its secret once, and a delivery with its attempts', async () => {
     const db = stack.service.db;
     await createUser(db, { ...DEV, role: 'developer', now: new Date() });
-    await page.goto('/login');
-    await page.getByLabel('Email').fill(DEV.email);
-    await page.getByLabel('Password').fill(DEV.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await signIn(page, DEV);
 
     await page.goto('/settings/webhooks');
     const section = page.getByRole('region', { name: 'Event webhooks' });

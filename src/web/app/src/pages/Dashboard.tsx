@@ -1,4 +1,5 @@
 // The dashboard: money (MRR, revenue), run activity by hour and status, failure rates per type.
+import { useState } from 'react';
 import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { LineChart, StackedBarChart } from '../components/charts.tsx';
@@ -21,6 +22,10 @@ function day(offset: number): string {
   return new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10);
 }
 
+/**
+ * MRR and revenue drawn in one currency at a time: amounts in different currencies share no
+ * axis, so with several the operator picks one, and every label and tooltip uses its symbol.
+ */
 function MoneyCharts() {
   const from = day(-29);
   const to = day(0);
@@ -28,38 +33,66 @@ function MoneyCharts() {
     ok(client.GET('/api/v1/stats/timeseries', { params: { query: { metric, from, to } } }));
   const mrr = useApi(`mrr:${from}`, () => series('mrr'));
   const revenue = useApi(`rev:${from}`, () => series('revenue'));
-  const toLines = (s: TimeSeries | undefined) =>
-    (s?.series ?? []).map((x, i) => ({
-      label: x.currency ?? 'total',
-      color: LINE_COLORS[i % LINE_COLORS.length] ?? '#3b6fd4',
-      points: x.points.map((p) => ({ x: p.day.slice(5), y: p.value })),
-    }));
-  const fmt = (s: TimeSeries | undefined) => (n: number) => money(Math.round(n), s?.series[0]?.currency ?? 'EUR');
+  const currencies = [
+    ...new Set([...(mrr.data?.series ?? []), ...(revenue.data?.series ?? [])].map((x) => x.currency.toUpperCase())),
+  ].sort();
+  const [picked, setPicked] = useState<string>();
+  const currency = picked && currencies.includes(picked) ? picked : currencies[0];
+  const line = (s: TimeSeries | undefined, label: string) => {
+    const found = s?.series.find((x) => x.currency.toUpperCase() === currency);
+    return found
+      ? [
+          {
+            label,
+            color: LINE_COLORS[0] ?? '#3b6fd4',
+            points: found.points.map((p) => ({ x: p.day.slice(5), y: p.value })),
+          },
+        ]
+      : [];
+  };
+  const fmt = (n: number) => money(Math.round(n), currency);
+  const chart = (loaded: typeof mrr, label: string, empty: string) => {
+    const lines = line(loaded.data, label);
+    return (
+      <>
+        <ErrorNote error={loaded.error} />
+        {loaded.data ? (
+          lines.length === 0 ? (
+            <Empty>{empty}</Empty>
+          ) : (
+            <LineChart title={`${label} in ${currency}`} series={lines} format={fmt} />
+          )
+        ) : null}
+      </>
+    );
+  };
   return (
-    <div className="grid-2">
-      <section className="card" aria-label="MRR over time">
-        <h2>MRR, last 30 days</h2>
-        <ErrorNote error={mrr.error} />
-        {mrr.data ? (
-          mrr.data.series.length === 0 ? (
-            <Empty>No subscriptions yet.</Empty>
-          ) : (
-            <LineChart title="MRR" series={toLines(mrr.data)} format={fmt(mrr.data)} />
-          )
-        ) : null}
-      </section>
-      <section className="card" aria-label="Revenue over time">
-        <h2>Revenue per day</h2>
-        <ErrorNote error={revenue.error} />
-        {revenue.data ? (
-          revenue.data.series.length === 0 ? (
-            <Empty>No payments yet.</Empty>
-          ) : (
-            <LineChart title="Revenue" series={toLines(revenue.data)} format={fmt(revenue.data)} />
-          )
-        ) : null}
-      </section>
-    </div>
+    <>
+      {currencies.length > 1 ? (
+        <div className="chart-controls">
+          <label>
+            Currency{' '}
+            <select value={currency} onChange={(e) => setPicked(e.target.value)}>
+              {currencies.map((c) => (
+                <option key={c} value={c}>
+                  {c}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+      ) : null}
+      <div className="grid-2">
+        <section className="card" aria-label="MRR over time">
+          <h2>MRR, last 30 days{currency ? ` (${currency})` : ''}</h2>
+          {chart(mrr, 'MRR', currency ? `No subscriptions in ${currency}.` : 'No subscriptions yet.')}
+        </section>
+        <section className="card" aria-label="Revenue over time">
+          <h2>Revenue per day{currency ? ` (${currency})` : ''}</h2>
+          {chart(revenue, 'Revenue', currency ? `No payments in ${currency}.` : 'No payments yet.')}
+        </section>
+      </div>
+    </>
   );
 }
 
@@ -93,9 +126,10 @@ function RunCharts() {
       ? `${String(h.getHours()).padStart(2, '0')}h`
       : `${String(h.getHours()).padStart(2, '0')}:${String(h.getMinutes()).padStart(2, '0')}`,
   );
+  // An hour without runs has no failure rate: a gap, not 0 %.
   const rate = buckets.map((b, i) => {
     const total = Object.values(b).reduce((s, n) => s + n, 0);
-    return { x: labels[i] ?? '', y: total === 0 ? 0 : Math.round(((b.failed ?? 0) / total) * 100) };
+    return { x: labels[i] ?? '', y: total === 0 ? null : Math.round(((b.failed ?? 0) / total) * 100) };
   });
   const byType = (types ?? []).map(({ type, label }) => {
     const rows = counts.data?.items.filter((c) => c.type === type) ?? [];

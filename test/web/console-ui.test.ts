@@ -1,0 +1,144 @@
+// The operator's console in Chromium against a real Billflow, at desktop width and at 390 px:
+// the dashboard draws each currency with its own symbol and leaves hours without runs empty.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { createApiKey } from '../../src/http/auth/api-keys.ts';
+import { createUser } from '../../src/http/auth/users.ts';
+import { axeViolations } from './axe.ts';
+import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
+import type { Browsing, Stack } from './harness.ts';
+
+const skip = browserMissing();
+const ADMIN = { email: 'ada@example.com', password: 'correct horse battery staple' };
+
+describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
+  let stack: Stack;
+  let b: Browsing;
+  let call: ReturnType<typeof apiClient>;
+
+  before(async () => {
+    stack = await startStack();
+    b = await openBrowser(stack.url);
+    const db = stack.service.db;
+    const now = new Date();
+    await createUser(db, { ...ADMIN, role: 'admin', now });
+    const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
+    call = apiClient(stack.url, key);
+    await call('POST', '/plans', { code: 'pro-eur', name: 'Pro', amount: 2900, currency: 'EUR', interval: 'month' });
+    await call('POST', '/plans', { code: 'pro-usd', name: 'Pro US', amount: 4900, currency: 'USD', interval: 'month' });
+    for (const [email, plan, currency] of [
+      ['eu@example.com', 'pro-eur', 'EUR'],
+      ['us@example.com', 'pro-usd', 'USD'],
+    ] as const) {
+      const c = await call<{ customer: { id: string } }>('POST', '/customers', { email });
+      assert.equal(c.status, 201);
+      const s = await call('POST', '/subscriptions', { customer_id: c.body.customer.id, plan_code: plan });
+      assert.equal(s.status, 201);
+      const paid = await call('POST', '/payments', {
+        customer_id: c.body.customer.id,
+        amount: 1200,
+        currency,
+        status: 'succeeded',
+      });
+      assert.equal(paid.status, 201);
+    }
+    await eventually(
+      async () =>
+        (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'completed'`))
+          .rows[0]?.n === 4,
+      'four completed runs',
+    );
+  });
+
+  after(async () => {
+    await b?.close();
+    await stack?.close();
+  });
+
+  /** A signed-in page at this width whose console errors fail the test. */
+  const openAt = async (width: number) => {
+    const context = await b.browser.newContext({ baseURL: stack.url, viewport: { width, height: 844 } });
+    context.setDefaultTimeout(20_000);
+    const p = await context.newPage();
+    const errors: string[] = [];
+    p.on('console', (m) => {
+      if (m.type() === 'error' && !m.location().url.endsWith('/api/v1/auth/session')) errors.push(m.text());
+    });
+    p.on('pageerror', (e) => errors.push(e.message));
+    await signIn(p, ADMIN);
+    return { p, errors, close: () => context.close() };
+  };
+
+  /** The axis labels and point tooltips of a chart, as text. */
+  const chartText = (p: Page, region: string) =>
+    p
+      .getByRole('region', { name: region })
+      .locator('svg')
+      .evaluate((svg) => [...svg.querySelectorAll('text, title')].map((t) => t.textContent ?? '').join(' | '));
+
+  for (const width of [1280, 390]) {
+    it(`the dashboard draws each currency with its own symbol and gaps where no run was, at ${width} px`, async () => {
+      const { p, errors, close } = await openAt(width);
+      const currency = p.getByLabel('Currency');
+      assert.deepEqual(await currency.locator('option').allTextContents(), ['EUR', 'USD']);
+      await p.getByRole('heading', { name: 'MRR, last 30 days (EUR)' }).waitFor();
+      await p.getByRole('region', { name: 'MRR over time' }).locator('svg').waitFor();
+      const eur = await chartText(p, 'MRR over time');
+      assert.match(eur, /€/);
+      assert.doesNotMatch(eur, /\$/);
+      assert.match(eur, /29/);
+
+      await currency.selectOption('USD');
+      await p.getByRole('heading', { name: 'MRR, last 30 days (USD)' }).waitFor();
+      const usd = await chartText(p, 'MRR over time');
+      assert.match(usd, /\$/);
+      assert.doesNotMatch(usd, /€/);
+      assert.match(usd, /49/);
+      assert.match(await chartText(p, 'Revenue over time'), /\$/);
+      assert.doesNotMatch(await chartText(p, 'Revenue over time'), /€/);
+
+      // Failure rate: one point per hour that had runs, none (a gap) for the others.
+      const hours = (
+        await stack.service.db.query<{ n: number }>(
+          `SELECT count(DISTINCT date_trunc('hour', created_at))::int AS n FROM workflow_runs`,
+        )
+      ).rows[0]?.n;
+      const rate = p.getByRole('region', { name: 'Failure rate' });
+      await rate.locator('svg').waitFor();
+      assert.equal(await rate.locator('circle.point').count(), hours);
+
+      // Axis labels keep a readable size and never overlap.
+      for (const region of ['Runs per hour', 'Failure rate', 'MRR over time']) {
+        const boxes = await p
+          .getByRole('region', { name: region })
+          .locator('svg text.axis')
+          .evaluateAll((texts) =>
+            texts.map((t) => {
+              const r = t.getBoundingClientRect();
+              return {
+                x: r.left,
+                right: r.right,
+                y: r.top,
+                h: r.height,
+                size: parseFloat(t.ownerDocument.defaultView?.getComputedStyle(t).fontSize ?? '0'),
+              };
+            }),
+          );
+        assert.ok(boxes.length > 2, `${region} has axis labels`);
+        for (const box of boxes) assert.ok(box.size >= 11 && box.h >= 10, `${region}: label of ${box.h}px`);
+        const bottom = boxes.filter((x) => x.y === Math.max(...boxes.map((y) => y.y)));
+        bottom.sort((a, c) => a.x - c.x);
+        for (let i = 1; i < bottom.length; i++) {
+          assert.ok((bottom[i]?.x ?? 0) >= (bottom[i - 1]?.right ?? 0), `${region}: x labels overlap at ${width} px`);
+        }
+      }
+      const overflow = await p.evaluate('document.documentElement.scrollWidth > window.innerWidth');
+      assert.equal(overflow, false, 'the page scrolls sideways');
+      assert.deepEqual(await axeViolations(p), []);
+      await p.screenshot({ path: `test-artifacts/screenshots/dashboard-currency-${width}.png`, fullPage: true });
+      assert.deepEqual(errors, []);
+      await close();
+    });
+  }
+});

@@ -3,18 +3,12 @@
 // from /proc while idle, during `--burst-payments` POST /api/v1/payments (`--burst-in-flight` at a
 // time, each starting a payment_success run: receipt PDF, statistics, email over SMTP, team
 // notice) until every run has completed, and again after `--burst-settle-s` seconds of quiet.
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import type { DatabaseName } from './protocol.ts';
 import { freshTarget } from './targets.ts';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(root, 'bin', 'billflow.js');
+import { sleep, startBillflow } from './billflow-process.ts';
+import type { BillflowProcess } from './billflow-process.ts';
 
 /** Peak RSS targets of `billflow start` during the burst, in MB. */
 const PEAK_TARGET: Record<DatabaseName, number> = { postgres: 200, pglite: 220 };
@@ -69,17 +63,6 @@ function resetPeak(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function smtpSink(): Promise<{ url: string; stop: () => Promise<void> }> {
   const server = new SMTPServer({
     authOptional: true,
@@ -98,56 +81,23 @@ async function smtpSink(): Promise<{ url: string; stop: () => Promise<void> }> {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitReady(base: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`billflow start exited (${child.exitCode}) before it was ready`);
-    const ok = await fetch(`${base}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await sleep(200);
-  }
-  throw new Error('billflow start was not ready within 120 s');
-}
-
 export async function measureBurst(
   database: DatabaseName,
   settings: BurstSettings,
   adminUrl: string,
 ): Promise<BurstResult> {
-  // The CLI runs the compiled service in lib/: build it if src/ changed since.
-  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-stale'], {
-    stdio: 'inherit',
-  });
-  if (built.status !== 0) throw new Error('building lib/ for billflow start failed');
   const target = await freshTarget(database, 'burst', adminUrl, { dataSubdir: 'data' });
   const smtp = await smtpSink();
-  const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...(database === 'postgres' ? { DATABASE_URL: target.location } : { BILLFLOW_DATA_DIR: target.location }),
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'error',
     SMTP_URL: smtp.url,
   };
   if (database === 'pglite') delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const pid = child.pid as number;
-  const base = `http://127.0.0.1:${port}`;
+  let service: BillflowProcess | undefined;
   try {
-    await waitReady(base, child);
-    const made = spawnSync(process.execPath, [BIN, 'api-key', 'create', '--name', 'burst', '--role', 'admin'], {
-      env,
-      encoding: 'utf8',
-    });
-    if (made.status !== 0) throw new Error(`api-key create failed: ${made.stderr}`);
-    const key = made.stdout.trim();
-    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    service = await startBillflow(env);
+    const { base, headers, pid, child } = service;
     const post = async (route: string, body: unknown): Promise<Record<string, unknown>> => {
       const response = await fetch(`${base}/api/v1${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
       const answer = (await response.json()) as Record<string, unknown>;
@@ -204,8 +154,7 @@ export async function measureBurst(
       payments_per_s: Math.round(settings.payments / seconds),
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    await service?.stop();
     await smtp.stop();
     await target.dispose();
   }

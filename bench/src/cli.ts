@@ -11,11 +11,13 @@ import { compiled } from './compiled.ts';
 import { freshTarget } from './targets.ts';
 import { burstLines, measureBurst } from './burst.ts';
 import type { BurstResult } from './burst.ts';
+import { consoleLines, measureConsole } from './console.ts';
 
 const USAGE = `usage: npm run bench -- [--json | --json-file PATH] [--runs N] [--repeat N] [--workloads external,db,billing]
        [--engines billflow,baseline,dbos,dbos-direct] [--databases postgres,pglite]
        [--concurrency N] [--pool N] [--poll-ms N] [--billflow-poll-ms N] [--submitters N]
        [--idle-runs N] [--warmup N] [--customers N] [--burst-payments N] [--burst-in-flight N]
+       npm run bench -- --console [--console-runs N] [--console-samples N] [--json | --json-file PATH]
 Every engine gets the same --concurrency (default 32) and PostgreSQL pools of --pool connections
 (default concurrency + 10). The billing workload is Billflow's service (its own pool); --customers
 spreads its payments over that many customers (default 0: one customer per payment).
@@ -25,7 +27,10 @@ afterwards. PGlite: a new data folder in the OS temp dir per pair. --json prints
 one JSON object instead of the report; --json-file writes that object to PATH beside the report.
 Memory: after the rounds, \`billflow start\` (the compiled CLI) runs on each database while
 --burst-payments POST /api/v1/payments (default 2000; 0 skips it) arrive, --burst-in-flight at a
-time (default 16); its resident set is read from /proc idle, at its peak and 15 s afterwards.`;
+time (default 16); its resident set is read from /proc idle, at its peak and 15 s afterwards.
+--console measures only the admin console's reads: \`billflow start\` on a fresh PostgreSQL database
+holding --console-runs runs (default 1000000, ≈ 5 % failed, with their steps), each read endpoint
+called --console-samples times (default 200) one at a time; p50/p95 against 50 ms.`;
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +52,9 @@ const { values } = parseArgs({
     customers: { type: 'string', default: '0' },
     'burst-payments': { type: 'string', default: '2000' },
     'burst-in-flight': { type: 'string', default: '16' },
+    console: { type: 'boolean', default: false },
+    'console-runs': { type: 'string', default: '1000000' },
+    'console-samples': { type: 'string', default: '200' },
   },
 });
 
@@ -145,6 +153,10 @@ async function main(): Promise<void> {
     return;
   }
   const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (values.console) {
+    await consoleOnly(adminUrl);
+    return;
+  }
   const concurrency = integer('concurrency', values.concurrency, 1);
   const base = {
     runs: integer('runs', values.runs, 1),
@@ -244,6 +256,25 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
+}
+
+/** `--console`: the console's reads on a large history, nothing else (seeding takes minutes). */
+async function consoleOnly(adminUrl: string): Promise<void> {
+  const machine = await describeMachine(adminUrl);
+  console.error(`machine: ${machineLine(machine)}`);
+  const began = Date.now();
+  const settings = {
+    runs: integer('console-runs', values['console-runs'], 1),
+    samples: integer('console-samples', values['console-samples'], 10),
+  };
+  console.error(`→ console × billflow start × postgres: seeding ${settings.runs} runs ...`);
+  const result = await measureConsole(settings, adminUrl);
+  machine.load_avg_1m_end = loadAverage();
+  const minutes = ((Date.now() - began) / 60_000).toFixed(1);
+  const json = JSON.stringify({ console: result, machine, settings, minutes: Number(minutes) });
+  if (values['json-file']) writeFileSync(values['json-file'], `${json}\n`);
+  if (values.json) console.log(json);
+  else console.log([...consoleLines(result), '', machineLine(machine), `${minutes} min`].join('\n'));
 }
 
 main().catch((error: unknown) => {

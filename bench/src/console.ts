@@ -55,7 +55,7 @@ const CHUNK = 100_000;
 const sqlId = (prefix: string, ms: string, n: string) =>
   `'${prefix}_' || lpad(to_hex(${ms}), 12, '0') || lpad(to_hex((${n}) % 65536), 4, '0') || lpad(to_hex(${n}), 12, '0')`;
 
-async function seed(
+export async function seed(
   url: string,
   settings: ConsoleSettings,
   now: number,

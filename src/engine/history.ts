@@ -178,6 +178,8 @@ export async function listRuns(
   if (byFailure && filter.status !== 'failed') {
     throw new InvalidInputError([{ field: 'sort', message: 'sorting by failure time needs status failed' }]);
   }
+  // ORDER BY names the table's column: a bare failed_at would be the output column of that name
+  // (SUMMARY_COLUMNS' CASE), which no index can return in order: a sort of every failed run.
   const key = byFailure ? 'failed_at' : 'created_at';
   const descending = sort.endsWith('_desc');
   const limit = page.limit ?? 50;
@@ -212,7 +214,7 @@ export async function listRuns(
   const { rows } = await q.query<RunSummary & { cursor_at: string }>(
     `SELECT ${SUMMARY_COLUMNS}, ${key}::text AS cursor_at FROM workflow_runs
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY ${key} ${direction}, id ${direction} LIMIT $${params.length}`,
+     ORDER BY workflow_runs.${key} ${direction}, id ${direction} LIMIT $${params.length}`,
     params,
   );
   const items = rows.slice(0, limit);

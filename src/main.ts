@@ -114,14 +114,19 @@ async function httpServer(
     logger,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
-    billing: { registry, provider: deps.provider, notify: deps.notify },
+    billing: { registry, provider: deps.provider, notify: deps.notify, calendarOwner: config.calendar.owner },
     observability,
     securityHeaders: { hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds },
     rateLimits: config.http.rateLimits,
     sessionIdleMs: config.http.sessionIdleMinutes * 60_000,
     webhookGuard: parseAllowHosts(config.webhookAllowHosts.join(',')),
   });
-  await server.register(stripeWebhookRoutes, { db, registry, webhookSecret: stripeWebhookSecret });
+  await server.register(stripeWebhookRoutes, {
+    db,
+    registry,
+    webhookSecret: stripeWebhookSecret,
+    calendarOwner: config.calendar.owner,
+  });
   // The admin UI, built by `npm start` (or `npm run build:web`) into dist/web.
   await server.register(webRoutes, { distDir: path.resolve(import.meta.dirname, '../dist/web') });
   return server;

@@ -163,7 +163,7 @@ export function startMaintenance(
   const inbound = deps.stripeEvents;
   let catchUp: (() => Promise<void>) | undefined;
   if (inbound) {
-    const inboundDeps = { registry: inbound.registry, now: deps.alerts.clock };
+    const inboundDeps = { registry: inbound.registry, now: deps.alerts.clock, calendarOwner: calendar?.owner };
     const source = inbound.source;
     if (source) {
       let nextAt = 0;

@@ -3,6 +3,7 @@ import type { Db } from '../db/types.ts';
 import type { Registry } from '../engine/index.ts';
 import type { NotifyDeps, UrlGuard } from '../notify/index.ts';
 import type { PaymentProvider } from '../providers/index.ts';
+import type { CalendarOwner } from '../billing/calendar/index.ts';
 import type { LoginThrottlePolicy } from './auth/throttle.ts';
 import type { HttpObservability } from './observe.ts';
 
@@ -32,7 +33,13 @@ export interface ApiDeps {
    * The billing workflows and what they call out to: routes that start runs (records, manual
    * trigger) and template test sends are only served when this is given.
    */
-  billing?: { registry: Registry; provider: PaymentProvider; notify: NotifyDeps };
+  billing?: {
+    registry: Registry;
+    provider: PaymentProvider;
+    notify: NotifyDeps;
+    /** Who owns the billing calendar (BILLFLOW_CALENDAR_OWNER); replays of Stripe events follow it. */
+    calendarOwner?: CalendarOwner;
+  };
   /** Where webhook endpoints may point besides public https URLs (BILLFLOW_WEBHOOK_ALLOW_HOSTS). */
   webhookGuard?: UrlGuard;
   /** Metrics (and /metrics), request spans; operator actions are counted here. */

@@ -3,6 +3,7 @@ import Stripe from 'stripe';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { handleStripeEvent } from '../billing/inbound/index.ts';
 import type { LedgerEvent } from '../billing/inbound/index.ts';
+import type { CalendarOwner } from '../billing/calendar/index.ts';
 import { ConfigError } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import type { Registry } from '../engine/index.ts';
@@ -19,6 +20,8 @@ export interface StripeWebhookOptions {
   tolerance?: number;
   /** The clock signatures are checked against and events are stamped with (tests inject it). */
   now?: () => Date;
+  /** Who owns the billing calendar; with `stripe`, Stripe's invoice events start runs. */
+  calendarOwner?: CalendarOwner;
 }
 
 export interface StripeWebhookConfig {
@@ -128,7 +131,7 @@ export async function stripeWebhookRoutes(app: FastifyInstance, options: StripeW
     try {
       handled = await handleStripeEvent(
         options.db,
-        { registry: options.registry, now },
+        { registry: options.registry, now, calendarOwner: options.calendarOwner },
         event as unknown as LedgerEvent,
       );
     } catch (error) {

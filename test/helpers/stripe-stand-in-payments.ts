@@ -75,7 +75,7 @@ export class PaymentState {
   readonly charges = new Map<string, string>();
 }
 
-function confirm(state: StandInState, payments: PaymentState, pi: PaymentIntent, paymentMethod: string): void {
+export function confirm(state: StandInState, payments: PaymentState, pi: PaymentIntent, paymentMethod: string): void {
   const card = TEST_CARDS[paymentMethod];
   if (!card) throw missing('PaymentMethod', paymentMethod, 'payment_method');
   pi.payment_method = paymentMethod;

@@ -58,6 +58,8 @@ export class StandInState {
   private seq = 0;
   /** The stand-in's clock in unix seconds; tests may move it. */
   now = () => Math.floor(Date.now() / 1000);
+  /** The API version events are rendered in (the endpoint's, at Stripe). */
+  apiVersion = '2024-06-20';
   /** Every event emitted, oldest first (what GET /v1/events lists). */
   readonly events: StandInEvent[] = [];
   /** Called with each new event (the webhook delivery). */
@@ -71,7 +73,7 @@ export class StandInState {
       type,
       created: this.now(),
       livemode: false,
-      api_version: '2024-06-20',
+      api_version: this.apiVersion,
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
       data: { object: structuredClone(object) as Record<string, unknown> },

@@ -8,10 +8,14 @@ import { BillingState, billingRoutes } from './stripe-stand-in-billing.ts';
 import { eventDelivery, eventRoutes } from './stripe-stand-in-events.ts';
 import type { StandInEvents } from './stripe-stand-in-events.ts';
 import { PaymentState, paymentRoutes } from './stripe-stand-in-payments.ts';
+import { InvoiceState, payInvoiceAtStripe, renewAtStripe } from './stripe-stand-in-invoices.ts';
+import type { InvoiceCycle } from './stripe-stand-in-invoices.ts';
 import { ApiError, StandInState } from './stripe-stand-in-state.ts';
 import type { Route } from './stripe-stand-in-state.ts';
 
 export { TEST_CARDS } from './stripe-stand-in-payments.ts';
+export { BASIL } from './stripe-stand-in-invoices.ts';
+export type { InvoiceCycle, StandInInvoice } from './stripe-stand-in-invoices.ts';
 export type { EventDelivery, StandInEvents } from './stripe-stand-in-events.ts';
 
 /**
@@ -57,6 +61,17 @@ export interface StripeStandIn {
   readonly payments: PaymentState;
   /** The events it emitted (served by GET /v1/events) and their webhook deliveries. */
   readonly events: StandInEvents;
+  /** Stripe Billing's invoices (made by `renew`). */
+  readonly invoices: InvoiceState;
+  /** The API version events are rendered in from now on (e.g. BASIL). */
+  useApiVersion(version: string): void;
+  /**
+   * Stripe Billing renews a subscription: the next period, its invoice (invoice.created, then
+   * invoice.finalized) and its charge with `card` (invoice.paid or invoice.payment_failed).
+   */
+  renew(subscriptionId: string, options?: { card?: string }): InvoiceCycle;
+  /** Stripe's retry of an invoice's failed payment, with `card`. */
+  retryInvoice(invoiceId: string, card: string): InvoiceCycle;
   /** Sets the stand-in's clock (unix seconds from `now()`): events' `created` and signatures. */
   useClock(now: () => Date): void;
   /** The next `count` requests matching `filter` meet `fault` (a 500 by default). */
@@ -106,6 +121,7 @@ export async function startStripeStandIn(options: { secretKey?: string } = {}): 
   const state = new StandInState();
   const billing = new BillingState();
   const payments = new PaymentState();
+  const invoices = new InvoiceState();
   const routes: Route[] = [
     ...billingRoutes(state, billing),
     ...paymentRoutes(state, billing, payments),
@@ -229,6 +245,17 @@ export async function startStripeStandIn(options: { secretKey?: string } = {}): 
     billing,
     payments,
     events,
+    invoices,
+    useApiVersion(version) {
+      state.apiVersion = version;
+    },
+    renew: (subscriptionId, renewOptions) =>
+      renewAtStripe(state, billing, payments, invoices, subscriptionId, renewOptions),
+    retryInvoice(invoiceId, card) {
+      const invoice = invoices.invoices.get(invoiceId);
+      if (!invoice) throw new Error(`no invoice ${invoiceId}`);
+      return payInvoiceAtStripe(state, payments, invoice, card);
+    },
     useClock(now) {
       state.now = () => Math.floor(now().getTime() / 1000);
     },

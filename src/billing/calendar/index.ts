@@ -36,6 +36,8 @@ export async function renewDueSubscriptions(
   options: { limit?: number } = {},
 ): Promise<RenewalPass> {
   const pass: RenewalPass = { renewed: [], charges: [], errors: [] };
+  // Stripe Billing renews, invoices and charges: its invoice events start the runs instead.
+  if (deps.owner === 'stripe') return pass;
   const charge = async (subscriptionId: string, run: () => Promise<ChargeOutcome>) => {
     try {
       pass.charges.push(await run());

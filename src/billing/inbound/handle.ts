@@ -2,7 +2,14 @@
 import type { Db, Queryable } from '../../db/types.ts';
 import type { Registry } from '../../engine/index.ts';
 import { BillflowError, isRetryable } from '../../errors.ts';
-import { findInvoiceByProviderId, findSubscription, findSubscriptionByProviderId } from '../records/index.ts';
+import {
+  findInvoiceByProviderId,
+  findSubscription,
+  findSubscriptionByProviderId,
+  getCustomer,
+} from '../records/index.ts';
+import type { Customer } from '../records/index.ts';
+import type { CalendarOwner } from '../calendar/deps.ts';
 import {
   requestCancellation,
   startChargeback,
@@ -19,22 +26,29 @@ import { mapStripeEvent } from './map.ts';
 import type {
   CancellationIntent,
   ChargebackIntent,
+  InvoiceIntent,
+  InvoicePaidIntent,
   PaymentIntent,
   RefundIntent,
   StripeIntent,
   SubscriptionIntent,
 } from './map.ts';
 import { ensurePlanForPrice, resolveCustomer, resolvePayment } from './resolve.ts';
+import type { Resolved } from './resolve.ts';
+import { invoiceRunOf, paidAtStripe, startStripeInvoice } from './invoices.ts';
 
 export interface StripeInboundDeps {
   registry: Registry;
   /** The request time (tests inject it); defaults to now. */
   now?: () => Date;
+  /** Who owns the billing calendar (BILLFLOW_CALENDAR_OWNER); `stripe` acts on Stripe's invoices. */
+  calendarOwner?: CalendarOwner;
 }
 
 /** While one event is applied: the event, as the origin of the runs it starts. */
 interface Applying extends StripeInboundDeps {
   origin: RunOrigin;
+  eventId: string;
 }
 
 export interface HandledStripeEvent extends EventOutcome {
@@ -112,11 +126,11 @@ async function applyAndSettle(
 }
 
 async function apply(db: Db, deps: StripeInboundDeps, event: LedgerEvent): Promise<Applied> {
-  const intent = mapStripeEvent(event);
+  const intent = mapStripeEvent(event, { calendarOwner: deps.calendarOwner });
   // The runs it starts record what Stripe did; they never ask a provider to do it again.
   const origin: RunOrigin = { provider: 'stripe', event_id: event.id };
   try {
-    return await applyIntent(db, { ...deps, origin }, intent);
+    return await applyIntent(db, { ...deps, origin, eventId: event.id }, intent);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Billflow's own refusals (bad data, a conflicting record) will refuse again: record and
@@ -132,6 +146,10 @@ function applyIntent(db: Db, deps: Applying, intent: StripeIntent): Promise<Appl
   switch (intent.kind) {
     case 'payment':
       return applyPayment(db, deps, intent);
+    case 'invoice':
+      return applyInvoice(db, deps, intent);
+    case 'invoice_paid':
+      return applyInvoicePaid(db, deps, intent);
     case 'refund':
       return applyRefund(db, deps, intent);
     case 'chargeback':
@@ -201,9 +219,11 @@ function duplicate(intent: { runType: string }, run: { id: string }, provides: s
 
 async function applyPayment(db: Db, deps: Applying, intent: PaymentIntent): Promise<Applied> {
   const earlier = await runForKey(db, intent.idempotencyKey);
-  if (earlier) return duplicate(intent, earlier, intent.stripeIds);
   // Recorded by another path: Billflow's own charge (a dunning attempt) or the REST API.
   const known = await resolvePayment(db, intent.stripeIds);
+  // Stripe's invoice paid by a payment recorded before its link was known (API 2025-03-31+).
+  if ('found' in known) await linkStripeInvoice(db, deps, intent, known.found.id);
+  if (earlier) return duplicate(intent, earlier, intent.stripeIds);
   if ('found' in known) {
     // Another event about the same payment started its run a moment ago: that run, not a new one.
     const started = await existingRecordRun(db, intent.runType, known.found);
@@ -218,7 +238,7 @@ async function applyPayment(db: Db, deps: Applying, intent: PaymentIntent): Prom
       provides: intent.stripeIds,
     };
   }
-  const customer = await resolveCustomer(db, intent.customer);
+  const customer = await payingCustomer(db, intent);
   if ('waitFor' in customer) return waiting(customer.waitFor, customer.detail);
   if ('reject' in customer) return settled('rejected', undefined, customer.reject);
   const owner = customer.found;
@@ -251,6 +271,93 @@ async function applyPayment(db: Db, deps: Applying, intent: PaymentIntent): Prom
     provides,
     customer.created ? `customer ${owner.id} created from the event` : undefined,
   );
+}
+
+/** The payer; an invoice_payment.paid names none, so its invoice's customer is the payer. */
+async function payingCustomer(db: Db, intent: PaymentIntent): Promise<Resolved<Customer>> {
+  const hint = intent.customer;
+  if (hint.providerId || hint.billflowId || hint.email || !intent.providerInvoiceId) {
+    return resolveCustomer(db, hint);
+  }
+  const invoice = await findInvoiceByProviderId(db, intent.providerInvoiceId);
+  if (!invoice) {
+    return {
+      waitFor: intent.providerInvoiceId,
+      detail: `invoice ${intent.providerInvoiceId} is not known yet; waiting for its invoice.created`,
+    };
+  }
+  return { found: await getCustomer(db, invoice.customer_id) };
+}
+
+/**
+ * With Stripe owning the calendar, a payment named as paying Stripe's invoice marks our copy paid
+ * (and ends its run's wait) when the payment was recorded without that link.
+ */
+async function linkStripeInvoice(db: Db, deps: Applying, intent: PaymentIntent, paymentId: string): Promise<void> {
+  if (deps.calendarOwner !== 'stripe' || intent.status !== 'succeeded' || !intent.providerInvoiceId) return;
+  const invoice = await findInvoiceByProviderId(db, intent.providerInvoiceId);
+  if (!invoice) return;
+  await paidAtStripe(db, invoice.id, { paymentId, now: deps.now?.(), eventId: deps.eventId });
+}
+
+async function applyInvoice(db: Db, deps: Applying, intent: InvoiceIntent): Promise<Applied> {
+  const provides = [intent.invoiceId];
+  const customer = await resolveCustomer(db, intent.customer);
+  if ('waitFor' in customer) return waiting(customer.waitFor, customer.detail);
+  if ('reject' in customer) return settled('rejected', undefined, customer.reject);
+  const known = await findInvoiceByProviderId(db, intent.invoiceId);
+  if (known && known.customer_id !== customer.found.id) {
+    return settled('rejected', undefined, `invoice ${intent.invoiceId} is recorded for customer ${known.customer_id}`);
+  }
+  const runId = known ? await invoiceRunOf(db, known.id) : undefined;
+  if (known && !runId) {
+    return {
+      outcome: { outcome: 'ignored', detail: `already recorded as invoice ${known.number}`, record_id: known.id },
+      provides,
+    };
+  }
+  const result = await startStripeInvoice(db, deps.registry, intent, customer.found, deps.now?.());
+  return {
+    outcome: {
+      outcome: result.created ? 'started' : 'duplicate',
+      run_id: result.runId,
+      run_type: intent.runType,
+      record_id: result.invoice.id,
+      customer_id: result.invoice.customer_id,
+      ...(result.created
+        ? customer.created
+          ? { detail: `customer ${customer.found.id} created from the event` }
+          : {}
+        : { detail: `invoice ${result.invoice.number} already recorded; Stripe's links kept` }),
+    },
+    provides,
+  };
+}
+
+async function applyInvoicePaid(db: Db, deps: Applying, intent: InvoicePaidIntent): Promise<Applied> {
+  const invoice = await findInvoiceByProviderId(db, intent.invoiceId);
+  if (!invoice) {
+    return waiting(intent.invoiceId, `invoice ${intent.invoiceId} is not known yet; waiting for its invoice.created`);
+  }
+  const payment = intent.paymentIds.length > 0 ? await resolvePayment(db, intent.paymentIds) : undefined;
+  const paymentId = payment && 'found' in payment ? payment.found.id : undefined;
+  const paid = await paidAtStripe(db, invoice.id, { paymentId, now: deps.now?.(), eventId: deps.eventId });
+  const runId = await invoiceRunOf(db, invoice.id);
+  const ids = { record_id: invoice.id, customer_id: invoice.customer_id, ...(runId ? { run_id: runId } : {}) };
+  if (paid.before !== 'open') {
+    return {
+      outcome: { outcome: 'ignored', detail: `invoice ${invoice.number} is already ${paid.before}`, ...ids },
+      provides: [],
+    };
+  }
+  return {
+    outcome: {
+      outcome: 'recorded',
+      detail: `invoice ${invoice.number} marked paid${paid.wokenRunIds.length > 0 ? '; its run stopped waiting' : ''}`,
+      ...ids,
+    },
+    provides: [],
+  };
 }
 
 async function applyRefund(db: Db, deps: Applying, intent: RefundIntent): Promise<Applied> {

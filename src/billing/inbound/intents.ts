@@ -86,8 +86,36 @@ export interface CancellationIntent extends Started {
   reason: string;
 }
 
+/** A Stripe Billing invoice (the calendar is Stripe's): recorded here with its invoice_creation run. */
+export interface InvoiceIntent extends Started {
+  kind: 'invoice';
+  runType: 'invoice_creation';
+  invoiceId: string;
+  customer: CustomerHint;
+  providerSubscriptionId: string | null;
+  currency: string;
+  /** Stripe's lines; a proration credit is negative. */
+  lines: { description: string; quantity: number; unit_amount: number }[];
+  /** ISO; null when Stripe charges it automatically (no due date of its own). */
+  dueAt: string | null;
+  periodStart: string | null;
+  periodEnd: string | null;
+  hostedUrl: string | null;
+  pdfUrl: string | null;
+}
+
+/** Stripe says its invoice is paid: the invoice's run stops waiting. */
+export interface InvoicePaidIntent {
+  kind: 'invoice_paid';
+  invoiceId: string;
+  /** The paying payment's Stripe ids when the payload names them (intent first), else empty. */
+  paymentIds: string[];
+}
+
 export type StripeIntent =
   | PaymentIntent
+  | InvoiceIntent
+  | InvoicePaidIntent
   | RefundIntent
   | ChargebackIntent
   | SubscriptionIntent

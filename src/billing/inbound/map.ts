@@ -5,6 +5,8 @@ import type { Json } from './json.ts';
 import { customerHint, idempotencyKeyFor, missing } from './intents.ts';
 import type { ChargebackIntent, CustomerHint, StripeIntent } from './intents.ts';
 import { fromCustomer, fromDeletedSubscription, fromSubscription } from './map-subscriptions.ts';
+import { fromBillingInvoice, fromPaidInvoice, invoicePaymentIds, invoiceSubscription } from './map-invoices.ts';
+import type { CalendarOwner } from '../calendar/deps.ts';
 
 export * from './intents.ts';
 export { priceTerms } from './map-subscriptions.ts';
@@ -26,6 +28,19 @@ export const MAPPED_EVENT_TYPES = [
   'customer.updated',
 ] as const;
 
+/** The types Billflow acts on only when Stripe Billing owns the calendar (BILLFLOW_CALENDAR_OWNER=stripe). */
+export const STRIPE_BILLING_EVENT_TYPES = [
+  'invoice.created',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice_payment.paid',
+] as const;
+
+export interface MapOptions {
+  /** Who owns the billing calendar; `billflow` (the default) leaves Stripe's invoices alone. */
+  calendarOwner?: CalendarOwner;
+}
+
 /** The parts of an event the mapping reads; a full `Stripe.Event` fits. */
 export interface StripeEventLike {
   id: string;
@@ -33,8 +48,19 @@ export interface StripeEventLike {
   data: { object: unknown };
 }
 
-export function mapStripeEvent(event: StripeEventLike): StripeIntent {
+export function mapStripeEvent(event: StripeEventLike, options: MapOptions = {}): StripeIntent {
   const o = isObject(event.data.object) ? event.data.object : {};
+  if (options.calendarOwner === 'stripe') {
+    switch (event.type) {
+      case 'invoice.created':
+      case 'invoice.finalized':
+        return fromBillingInvoice(o);
+      case 'invoice.paid':
+        return fromPaidInvoice(o);
+      case 'invoice_payment.paid':
+        return fromInvoicePayment(o);
+    }
+  }
   switch (event.type) {
     case 'payment_intent.succeeded':
       return fromPaymentIntent(o, 'succeeded');
@@ -155,9 +181,7 @@ function fromCharge(ch: Json, status: 'succeeded' | 'failed'): StripeIntent {
  * is not recorded (that would count the revenue twice): the intent's own events record it.
  */
 function fromInvoice(inv: Json, status: 'succeeded' | 'failed'): StripeIntent {
-  const paid = list(inv, 'payments').map((p) => obj(p, 'payment'));
-  const intentId = ref(inv, 'payment_intent') ?? paid.map((p) => ref(p, 'payment_intent')).find((id) => id) ?? null;
-  const chargeId = ref(inv, 'charge') ?? paid.map((p) => ref(p, 'charge')).find((id) => id) ?? null;
+  const { intentId, chargeId } = invoicePaymentIds(inv);
   if (!intentId && !chargeId) {
     return {
       kind: 'ignore',
@@ -165,7 +189,6 @@ function fromInvoice(inv: Json, status: 'succeeded' | 'failed'): StripeIntent {
         'the invoice names no payment intent or charge (API version 2025-03-31 or later); the payment is recorded from its payment_intent.* or charge.* event',
     };
   }
-  const parentSubscription = ref(obj(obj(inv, 'parent'), 'subscription_details'), 'subscription');
   return payment(inv, status, {
     what: 'invoice',
     intentId,
@@ -175,7 +198,27 @@ function fromInvoice(inv: Json, status: 'succeeded' | 'failed'): StripeIntent {
     // An invoice does not say why its payment failed; the intent's own event does.
     failureCode: 'invoice_payment_failed',
     invoiceId: str(inv, 'id'),
-    subscriptionId: ref(inv, 'subscription') ?? parentSubscription,
+    subscriptionId: invoiceSubscription(inv),
+  });
+}
+
+/**
+ * invoice_payment.paid (API 2025-03-31 and later): which payment paid which invoice. The payment
+ * is keyed by its PaymentIntent like its own payment_intent.succeeded, so the two start one run;
+ * the payload names no customer, so the invoice's customer is the payer (handle.ts).
+ */
+function fromInvoicePayment(ip: Json): StripeIntent {
+  const invoiceId = ref(ip, 'invoice');
+  if (!invoiceId) return missing('invoice payment', 'invoice');
+  const paid = obj(ip, 'payment');
+  if (str(ip, 'status') !== 'paid') return { kind: 'ignore', detail: 'the invoice payment is not paid' };
+  return payment(ip, 'succeeded', {
+    what: 'invoice payment',
+    intentId: ref(paid, 'payment_intent'),
+    chargeId: ref(paid, 'charge'),
+    amount: int(ip, 'amount_paid'),
+    customer: { providerId: null, billflowId: null, email: null, name: null },
+    invoiceId,
   });
 }
 

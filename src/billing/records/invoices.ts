@@ -35,6 +35,9 @@ export interface InvoiceSummary {
   paid_by_payment_id: string | null;
   voided_at: Date | null;
   provider_invoice_id: string | null;
+  /** Stripe's hosted page and PDF of a Stripe Billing invoice (null for Billflow's own). */
+  provider_hosted_url: string | null;
+  provider_pdf_url: string | null;
   /** The service period the invoice bills (a subscription's renewal), or null. */
   period_start: Date | null;
   period_end: Date | null;
@@ -69,7 +72,8 @@ export interface InvoiceInput {
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
 
 const COLUMNS = `id, number, customer_id, subscription_id, currency, total, status, due_at, paid_at,
-  paid_by_payment_id, voided_at, provider_invoice_id, period_start, period_end, created_at, updated_at`;
+  paid_by_payment_id, voided_at, provider_invoice_id, provider_hosted_url, provider_pdf_url, period_start, period_end,
+  created_at, updated_at`;
 
 function toSummary(row: InvoiceSummary): InvoiceSummary {
   return { ...row, total: toAmount(row.total) };
@@ -273,4 +277,18 @@ export async function voidInvoice(q: Queryable, id: string, options: At = {}): P
 async function emitted(q: Queryable, type: 'invoice.paid', invoice: InvoiceSummary): Promise<InvoiceSummary> {
   await emitEvent(q, { type, payload: invoice });
   return invoice;
+}
+
+/** Keeps the links Stripe gives for its invoice (they appear when Stripe finalizes it). */
+export async function setProviderInvoiceLinks(
+  q: Queryable,
+  id: string,
+  links: { hostedUrl: string | null; pdfUrl: string | null },
+): Promise<void> {
+  await q.query(
+    `UPDATE invoices SET provider_hosted_url = coalesce($2, provider_hosted_url),
+       provider_pdf_url = coalesce($3, provider_pdf_url)
+     WHERE id = $1 AND ($2::text IS NOT NULL OR $3::text IS NOT NULL)`,
+    [id, links.hostedUrl, links.pdfUrl],
+  );
 }

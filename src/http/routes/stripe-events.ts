@@ -193,7 +193,11 @@ export function stripeEventRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(ctx) {
         const before = await stripeEventDetail(db, ctx.params.id);
         if (!before) throw new NotFoundError(`stripe event ${ctx.params.id} is not in the ledger`);
-        await replayStripeEvent(db, { registry: billing.registry, now: deps.clock }, ctx.params.id);
+        await replayStripeEvent(
+          db,
+          { registry: billing.registry, now: deps.clock, calendarOwner: billing.calendarOwner },
+          ctx.params.id,
+        );
         const after = await stripeEventDetail(db, ctx.params.id);
         if (!after) throw new NotFoundError(`stripe event ${ctx.params.id} is not in the ledger`);
         await ctx.audit(db, {

@@ -127,6 +127,8 @@ const invoiceProperties = {
   paid_by_payment_id: nullableStr,
   voided_at: nullableTimestamp,
   provider_invoice_id: nullableStr,
+  provider_hosted_url: { ...nullableStr, description: "Stripe's hosted page of a Stripe Billing invoice." },
+  provider_pdf_url: { ...nullableStr, description: "Stripe's PDF of a Stripe Billing invoice." },
   period_start: nullableTimestamp,
   period_end: nullableTimestamp,
   created_at: timestamp,

@@ -2038,6 +2038,10 @@ export interface components {
             /** Format: date-time */
             voided_at?: string | null;
             provider_invoice_id?: string | null;
+            /** @description Stripe's hosted page of a Stripe Billing invoice. */
+            provider_hosted_url?: string | null;
+            /** @description Stripe's PDF of a Stripe Billing invoice. */
+            provider_pdf_url?: string | null;
             /** Format: date-time */
             period_start?: string | null;
             /** Format: date-time */
@@ -2072,6 +2076,10 @@ export interface components {
             /** Format: date-time */
             voided_at?: string | null;
             provider_invoice_id?: string | null;
+            /** @description Stripe's hosted page of a Stripe Billing invoice. */
+            provider_hosted_url?: string | null;
+            /** @description Stripe's PDF of a Stripe Billing invoice. */
+            provider_pdf_url?: string | null;
             /** Format: date-time */
             period_start?: string | null;
             /** Format: date-time */

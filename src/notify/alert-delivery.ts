@@ -7,6 +7,7 @@ import { createNotification } from './inbox.ts';
 import { getNotificationSettings } from './settings.ts';
 import { postSlack } from './slack.ts';
 import { enabledSlackTargets } from './slack-endpoints.ts';
+import { TEAM_CATALOGUE } from './team-events.ts';
 import { renderTemplate } from './templates.ts';
 import type { RenderRequest } from './templates.ts';
 
@@ -75,12 +76,13 @@ export async function deliverAlertMessage(q: Queryable, deps: NotifyDeps, messag
   if (!message) return true;
   const failures: unknown[] = [];
   try {
-    const settings = await getNotificationSettings(q, 'run_failed');
+    const settings = await getNotificationSettings(q, TEAM_CATALOGUE, 'run_failed');
     const targets = settings.slack ? await enabledSlackTargets(q) : [];
     const emails = settings.team_email ? settings.team_emails : [];
     if (targets.length > 0 || emails.length > 0) {
       const content = await contentOf(q, deps, message);
-      const slack = targets.length > 0 ? await renderTemplate(q, { ...content, channel: 'slack' }) : undefined;
+      const slack =
+        targets.length > 0 ? await renderTemplate(q, TEAM_CATALOGUE, { ...content, channel: 'slack' }) : undefined;
       for (const endpoint of targets) {
         if (!slack) break;
         await postSlack(
@@ -95,7 +97,7 @@ export async function deliverAlertMessage(q: Queryable, deps: NotifyDeps, messag
         ).catch((error: unknown) => failures.push(error));
       }
       if (emails.length > 0) {
-        const text = await renderTemplate(q, content);
+        const text = await renderTemplate(q, TEAM_CATALOGUE, content);
         await sendEmail(q, deps.email, {
           sendKey: `alert:${message.id}:team_email`,
           kind: 'alert_email',

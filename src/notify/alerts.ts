@@ -6,6 +6,7 @@ import { runUrl, withCompany } from './deps.ts';
 import { createNotification } from './inbox.ts';
 import { getNotificationSettings } from './settings.ts';
 import { enabledSlackTargets } from './slack-endpoints.ts';
+import { TEAM_CATALOGUE } from './team-events.ts';
 import { renderTemplate } from './templates.ts';
 
 /** The storm cap: at most `maxPerWindow` outside alert messages in any `windowMs`. */
@@ -67,7 +68,11 @@ export async function raiseFailureAlert(q: Queryable, deps: AlertDeps, alert: Fa
   const now = deps.clock();
   const error = errorMessage(alert.error);
   const run = { id: alert.runId, type: alert.type, step: alert.step, error, url: runUrl(deps, alert.runId) };
-  const text = await renderTemplate(q, { event: 'run_failed', channel: 'internal', data: withCompany(deps, { run }) });
+  const text = await renderTemplate(q, TEAM_CATALOGUE, {
+    event: 'run_failed',
+    channel: 'internal',
+    data: withCompany(deps, { run }),
+  });
   const notification = await createNotification(q, {
     kind: 'alert',
     event: 'run_failed',
@@ -77,7 +82,7 @@ export async function raiseFailureAlert(q: Queryable, deps: AlertDeps, alert: Fa
     data: { type: alert.type, step: alert.step },
     dedupeKey: alert.dedupeKey ? `run_failed:${alert.dedupeKey}` : undefined,
   });
-  const settings = await getNotificationSettings(q, 'run_failed');
+  const settings = await getNotificationSettings(q, TEAM_CATALOGUE, 'run_failed');
   const outside =
     (settings.slack && (await enabledSlackTargets(q)).length > 0) ||
     (settings.team_email && settings.team_emails.length > 0);

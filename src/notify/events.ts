@@ -1,45 +1,9 @@
 /**
- * What Billflow notifies about. Customer-facing events have customer emails; every event has
- * internal notices (in-app feed, Slack, team email). `run_failed` and `alert_digest` are
- * internal only: they tell the team that runs stopped; so is `reconciliation_failed`, the daily
- * check's finding that something was lost or counted twice, and `webhook_endpoint_disabled`.
+ * A notification event's name, e.g. `payment_succeeded`. Which events exist, and what ships for
+ * each, is the catalogue's to say (./catalogue.ts): billing builds it from its workflow types, and
+ * notify owns only the team's own alerts (./team-events.ts).
  */
-export const NOTIFICATION_EVENTS = [
-  'subscription_created',
-  'subscription_cancelled',
-  'subscription_plan_changed',
-  'trial_ending',
-  'payment_succeeded',
-  'payment_failed',
-  'payment_recovered',
-  'invoice_created',
-  'invoice_overdue',
-  'refund_created',
-  'chargeback_created',
-  'customer_disabled',
-  'run_failed',
-  'alert_digest',
-  'reconciliation_failed',
-  'webhook_endpoint_disabled',
-] as const;
-
-export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
-
-/** Events that never mail the customer. */
-export const INTERNAL_ONLY_EVENTS: readonly NotificationEvent[] = [
-  'run_failed',
-  'alert_digest',
-  'reconciliation_failed',
-  'webhook_endpoint_disabled',
-];
-
-/**
- * Events with their own on/off settings; a digest follows the settings of `run_failed`, and the
- * daily reconciliation's alert is always raised in the in-app feed.
- */
-export const SETTINGS_EVENTS = NOTIFICATION_EVENTS.filter(
-  (e) => e !== 'alert_digest' && e !== 'reconciliation_failed' && e !== 'webhook_endpoint_disabled',
-);
+export type NotificationEvent = string;
 
 /**
  * `email`: to the customer (subject, text, html). `internal`: to the team (subject + text: the
@@ -49,10 +13,6 @@ export const TEMPLATE_CHANNELS = ['email', 'internal', 'slack'] as const;
 export type TemplateChannel = (typeof TEMPLATE_CHANNELS)[number];
 
 export const DEFAULT_LOCALE = 'en';
-
-export function isNotificationEvent(value: unknown): value is NotificationEvent {
-  return typeof value === 'string' && (NOTIFICATION_EVENTS as readonly string[]).includes(value);
-}
 
 export function isTemplateChannel(value: unknown): value is TemplateChannel {
   return typeof value === 'string' && (TEMPLATE_CHANNELS as readonly string[]).includes(value);

@@ -3,7 +3,6 @@ import { InvalidInputError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { emitEvent } from './webhooks/emit.ts';
-import { isNotificationEvent } from './events.ts';
 import type { NotificationEvent } from './events.ts';
 import { decodeCursor, pageLimit, toPage } from './page.ts';
 import type { Page, PageRequest } from './page.ts';
@@ -52,11 +51,16 @@ const READER_JOINS = `LEFT JOIN notification_reads rd ON rd.reader = $1 AND rd.n
   LEFT JOIN notification_read_marks mk ON mk.reader = $1 AND mk.kind = n.kind`;
 const UNREAD = `rd.read_at IS NULL AND (mk.up_to IS NULL OR n.created_at > mk.up_to)`;
 
+const EVENT_NAME = /^[a-z][a-z_]*$/;
+
 function check(input: NotificationInput): void {
   const errors: FieldError[] = [];
   if (input.kind !== 'notice' && input.kind !== 'alert')
     errors.push({ field: 'kind', message: 'must be notice or alert' });
-  if (!isNotificationEvent(input.event)) errors.push({ field: 'event', message: 'is not a notification event' });
+  // The senders name their events in code (typed by their catalogue); this catches a stray value.
+  if (typeof input.event !== 'string' || !EVENT_NAME.test(input.event)) {
+    errors.push({ field: 'event', message: 'is not a notification event' });
+  }
   if (input.severity && !['info', 'warning', 'error'].includes(input.severity)) {
     errors.push({ field: 'severity', message: 'must be info, warning or error' });
   }

@@ -2,6 +2,11 @@
 // in-app feed, failure alerts with a storm cap, templates, settings and PDFs. Every send is
 // recorded under a send key (at-least-once; a resend after a crash is flagged, never silent).
 export * from './events.ts';
+export { notificationCatalogue } from './catalogue.ts';
+export type { EventNotification, EventNotifications, LocaleTemplates, NotificationCatalogue } from './catalogue.ts';
+export { withCatalogue } from './bound.ts';
+export { TEAM_NOTIFICATIONS } from './team-events.ts';
+export { htmlEmail, htmlFacts } from './email-layout.ts';
 export { formatMoney, minorUnitDigits } from './money.ts';
 export type { MinorAmount } from './money.ts';
 export type { AlertEvent, NotifyDeps } from './deps.ts';
@@ -46,7 +51,8 @@ export type {
   TemplateListItem,
 } from './templates.ts';
 export type { TemplateSource, RenderedMessage } from './liquid.ts';
-export { sampleData } from './samples.ts';
+export { templateVariables } from './samples.ts';
+export type { TemplateVariable } from './samples.ts';
 export {
   getNotificationSettings,
   listNotificationSettings,

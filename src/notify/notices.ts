@@ -4,7 +4,7 @@ import type { NotifyDeps } from './deps.ts';
 import { withCompany } from './deps.ts';
 import { sendEmail } from './email.ts';
 import type { EmailAttachment } from './email.ts';
-import { INTERNAL_ONLY_EVENTS } from './events.ts';
+import type { NotificationCatalogue } from './catalogue.ts';
 import type { NotificationEvent } from './events.ts';
 import { createNotification } from './inbox.ts';
 import { sendKey } from './sends.ts';
@@ -19,8 +19,8 @@ export interface Skipped {
   reason: string;
 }
 
-export interface CustomerEmailRequest {
-  event: NotificationEvent;
+export interface CustomerEmailRequest<E extends string = NotificationEvent> {
+  event: E;
   /** The step's `ctx.idempotencyKey`: every attempt of the step sends under the same key. */
   idempotencyKey: string;
   runId?: string | null;
@@ -32,17 +32,18 @@ export interface CustomerEmailRequest {
 }
 
 /** The customer email of an event (send_customer_email), unless switched off for the event. */
-export async function sendCustomerEmail(
+export async function sendCustomerEmail<E extends string>(
   q: Queryable,
+  catalogue: NotificationCatalogue<E>,
   deps: NotifyDeps,
-  request: CustomerEmailRequest,
+  request: CustomerEmailRequest<E>,
 ): Promise<SendOutcome | Skipped> {
-  if (INTERNAL_ONLY_EVENTS.includes(request.event)) {
+  if (catalogue.internalOnly.includes(request.event)) {
     throw new InvalidInputError([{ field: 'event', message: `${request.event} is never sent to customers` }]);
   }
-  const settings = await getNotificationSettings(q, request.event);
+  const settings = await getNotificationSettings(q, catalogue, request.event);
   if (!settings.customer_email) return { status: 'skipped', reason: `customer emails for ${request.event} are off` };
-  const message = await renderTemplate(q, {
+  const message = await renderTemplate(q, catalogue, {
     event: request.event,
     channel: 'email',
     locale: request.locale,
@@ -61,10 +62,10 @@ export async function sendCustomerEmail(
   });
 }
 
-export interface TeamNoticeRequest {
-  event: NotificationEvent;
+export interface TeamNoticeRequest<E extends string = NotificationEvent> {
+  event: E;
   /** Whose settings route it (default `event`): alerts outside the settings go where run failures go. */
-  settingsOf?: NotificationEvent;
+  settingsOf?: E;
   /** False when the in-app feed already has it (an alert created with its own dedupe key). */
   inApp?: boolean;
   idempotencyKey: string;
@@ -84,17 +85,20 @@ export interface TeamNoticeResult {
  * per the event's settings. Every channel is tried before failing, and each is idempotent on
  * its own (dedupe key, send keys), so a retry only repeats what did not go out.
  */
-export async function sendTeamNotice(
+export async function sendTeamNotice<E extends string>(
   q: Queryable,
+  catalogue: NotificationCatalogue<E>,
   deps: NotifyDeps,
-  request: TeamNoticeRequest,
+  request: TeamNoticeRequest<E>,
 ): Promise<TeamNoticeResult> {
-  const routed = await getNotificationSettings(q, request.settingsOf ?? request.event);
+  const routed = await getNotificationSettings(q, catalogue, request.settingsOf ?? request.event);
   const settings = request.inApp === false ? { ...routed, in_app: false } : routed;
   const data = withCompany(deps, request.data);
   const targets = settings.slack ? await enabledSlackTargets(q) : [];
   const needsText = settings.in_app || (settings.team_email && settings.team_emails.length > 0);
-  const text = needsText ? await renderTemplate(q, { event: request.event, channel: 'internal', data }) : undefined;
+  const text = needsText
+    ? await renderTemplate(q, catalogue, { event: request.event, channel: 'internal', data })
+    : undefined;
   const failures: unknown[] = [];
   const attempt = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -123,7 +127,7 @@ export async function sendTeamNotice(
     ? { status: 'skipped', reason: 'no Slack endpoint enabled' }
     : off('Slack');
   if (targets.length > 0) {
-    const slackText = await renderTemplate(q, { event: request.event, channel: 'slack', data });
+    const slackText = await renderTemplate(q, catalogue, { event: request.event, channel: 'slack', data });
     const sent: SendOutcome[] = [];
     for (const endpoint of targets) {
       const kind = `team_slack:${endpoint.id}`;

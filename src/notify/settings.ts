@@ -1,12 +1,13 @@
 import type { Queryable } from '../db/types.ts';
 import { InvalidInputError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
-import { INTERNAL_ONLY_EVENTS, SETTINGS_EVENTS, isEmailAddress } from './events.ts';
+import type { NotificationCatalogue } from './catalogue.ts';
+import { isEmailAddress } from './events.ts';
 import type { NotificationEvent } from './events.ts';
 
-/** Who hears about an event. */
-export interface NotificationSettings {
-  event: NotificationEvent;
+/** Who hears about an event (of the catalogue's `settingsEvents`). */
+export interface NotificationSettings<E extends string = NotificationEvent> {
+  event: E;
   /** Email the customer (never for internal-only events). */
   customer_email: boolean;
   /** Post to every enabled Slack endpoint. */
@@ -32,10 +33,13 @@ const MAX_TEAM_EMAILS = 20;
  * Shipped defaults: customers get their emails, the team gets the in-app feed and Slack (which
  * only posts once an endpoint exists); team emails are opt-in since they need addresses.
  */
-export function defaultSettings(event: NotificationEvent): NotificationSettings {
+export function defaultSettings<E extends string>(
+  catalogue: NotificationCatalogue<E>,
+  event: E,
+): NotificationSettings<E> {
   return {
     event,
-    customer_email: !INTERNAL_ONLY_EVENTS.includes(event),
+    customer_email: !catalogue.internalOnly.includes(event),
     slack: true,
     in_app: true,
     team_email: false,
@@ -46,32 +50,40 @@ export function defaultSettings(event: NotificationEvent): NotificationSettings 
   };
 }
 
-type Row = Omit<NotificationSettings, 'customized'>;
+type Row<E extends string> = Omit<NotificationSettings<E>, 'customized'>;
 const COLUMNS = 'event, customer_email, slack, in_app, team_email, team_emails, updated_by, updated_at';
 
-function checkEvent(event: unknown): asserts event is NotificationEvent {
-  if (!(SETTINGS_EVENTS as unknown[]).includes(event)) {
-    throw new InvalidInputError([{ field: 'event', message: `must be one of ${SETTINGS_EVENTS.join(', ')}` }]);
+function checkEvent<E extends string>(catalogue: NotificationCatalogue<E>, event: unknown): asserts event is E {
+  if (!(catalogue.settingsEvents as unknown[]).includes(event)) {
+    const message = `must be one of ${catalogue.settingsEvents.join(', ')}`;
+    throw new InvalidInputError([{ field: 'event', message }]);
   }
 }
 
-export async function getNotificationSettings(q: Queryable, event: NotificationEvent): Promise<NotificationSettings> {
-  checkEvent(event);
-  const { rows } = await q.query<Row>(`SELECT ${COLUMNS} FROM notification_settings WHERE event = $1`, [event]);
-  return rows[0] ? { ...rows[0], customized: true } : defaultSettings(event);
+export async function getNotificationSettings<E extends string>(
+  q: Queryable,
+  catalogue: NotificationCatalogue<E>,
+  event: E,
+): Promise<NotificationSettings<E>> {
+  checkEvent(catalogue, event);
+  const { rows } = await q.query<Row<E>>(`SELECT ${COLUMNS} FROM notification_settings WHERE event = $1`, [event]);
+  return rows[0] ? { ...rows[0], customized: true } : defaultSettings(catalogue, event);
 }
 
 /** Every event's settings, in catalogue order. */
-export async function listNotificationSettings(q: Queryable): Promise<NotificationSettings[]> {
-  const { rows } = await q.query<Row>(`SELECT ${COLUMNS} FROM notification_settings`);
+export async function listNotificationSettings<E extends string>(
+  q: Queryable,
+  catalogue: NotificationCatalogue<E>,
+): Promise<NotificationSettings<E>[]> {
+  const { rows } = await q.query<Row<E>>(`SELECT ${COLUMNS} FROM notification_settings`);
   const saved = new Map(rows.map((r) => [r.event, r]));
-  return SETTINGS_EVENTS.map((event) => {
+  return catalogue.settingsEvents.map((event) => {
     const row = saved.get(event);
-    return row ? { ...row, customized: true } : defaultSettings(event);
+    return row ? { ...row, customized: true } : defaultSettings(catalogue, event);
   });
 }
 
-function checkPatch(event: NotificationEvent, patch: Record<string, unknown>): FieldError[] {
+function checkPatch(internalOnly: boolean, event: string, patch: Record<string, unknown>): FieldError[] {
   const errors: FieldError[] = [];
   const known = ['customer_email', 'slack', 'in_app', 'team_email', 'team_emails'];
   for (const key of Object.keys(patch)) {
@@ -80,7 +92,7 @@ function checkPatch(event: NotificationEvent, patch: Record<string, unknown>): F
   for (const key of ['customer_email', 'slack', 'in_app', 'team_email']) {
     if (key in patch && typeof patch[key] !== 'boolean') errors.push({ field: key, message: 'must be true or false' });
   }
-  if (patch.customer_email === true && INTERNAL_ONLY_EVENTS.includes(event)) {
+  if (patch.customer_email === true && internalOnly) {
     errors.push({ field: 'customer_email', message: `${event} is never sent to customers` });
   }
   if ('team_emails' in patch) {
@@ -101,21 +113,22 @@ function checkPatch(event: NotificationEvent, patch: Record<string, unknown>): F
  * Changes some settings of one event; the rest keep their current value. Turning team email on
  * requires at least one address, so a switch never looks on while nothing can be sent.
  */
-export async function updateNotificationSettings(
+export async function updateNotificationSettings<E extends string>(
   q: Queryable,
-  event: NotificationEvent,
+  catalogue: NotificationCatalogue<E>,
+  event: E,
   patch: SettingsPatch,
   actor?: string,
-): Promise<NotificationSettings> {
-  checkEvent(event);
-  const errors = checkPatch(event, patch as Record<string, unknown>);
+): Promise<NotificationSettings<E>> {
+  checkEvent(catalogue, event);
+  const errors = checkPatch(catalogue.internalOnly.includes(event), event, patch as Record<string, unknown>);
   if (errors.length > 0) throw new InvalidInputError(errors);
-  const next = { ...(await getNotificationSettings(q, event)), ...patch };
+  const next = { ...(await getNotificationSettings(q, catalogue, event)), ...patch };
   next.team_emails = [...new Set(next.team_emails.map((a) => a.trim()))];
   if (next.team_email && next.team_emails.length === 0) {
     throw new InvalidInputError([{ field: 'team_emails', message: 'needs an address while team_email is on' }]);
   }
-  const { rows } = await q.query<Row>(
+  const { rows } = await q.query<Row<E>>(
     `INSERT INTO notification_settings (event, customer_email, slack, in_app, team_email, team_emails, updated_by)
      VALUES ($1, $2, $3, $4, $5, $6::text[], $7)
      ON CONFLICT (event) DO UPDATE SET customer_email = EXCLUDED.customer_email, slack = EXCLUDED.slack,
@@ -124,12 +137,16 @@ export async function updateNotificationSettings(
      RETURNING ${COLUMNS}`,
     [event, next.customer_email, next.slack, next.in_app, next.team_email, next.team_emails, actor ?? null],
   );
-  return { ...(rows[0] as Row), customized: true };
+  return { ...(rows[0] as Row<E>), customized: true };
 }
 
 /** Back to the shipped defaults for one event. */
-export async function resetNotificationSettings(q: Queryable, event: NotificationEvent): Promise<NotificationSettings> {
-  checkEvent(event);
+export async function resetNotificationSettings<E extends string>(
+  q: Queryable,
+  catalogue: NotificationCatalogue<E>,
+  event: E,
+): Promise<NotificationSettings<E>> {
+  checkEvent(catalogue, event);
   await q.query('DELETE FROM notification_settings WHERE event = $1', [event]);
-  return defaultSettings(event);
+  return defaultSettings(catalogue, event);
 }

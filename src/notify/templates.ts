@@ -1,29 +1,25 @@
 import type { Queryable } from '../db/types.ts';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
-import {
-  NOTIFICATION_EVENTS,
-  TEMPLATE_CHANNELS,
-  isLocale,
-  isNotificationEvent,
-  isTemplateChannel,
-  localeChain,
-} from './events.ts';
+import type { NotificationCatalogue } from './catalogue.ts';
+import { TEMPLATE_CHANNELS, isLocale, isTemplateChannel, localeChain } from './events.ts';
 import type { NotificationEvent, TemplateChannel } from './events.ts';
 import { checkTemplate, findUndefinedVariables, renderSource } from './liquid.ts';
 import type { Escaping, RenderedMessage, TemplateSource, UndefinedVariable } from './liquid.ts';
 import { templateVariables } from './samples.ts';
 import type { TemplateVariable } from './samples.ts';
-import { shippedLocales, shippedTemplate } from './templates/index.ts';
 
-export interface TemplateKey {
-  event: NotificationEvent;
+// The shipped texts come from the catalogue the caller passes (billing's, built from its workflow
+// types); what operators save over them lives in notification_templates.
+
+export interface TemplateKey<E extends string = NotificationEvent> {
+  event: E;
   channel: TemplateChannel;
   locale: string;
 }
 
-export interface RenderRequest {
-  event: NotificationEvent;
+export interface RenderRequest<E extends string = NotificationEvent> {
+  event: E;
   channel: TemplateChannel;
   /** The recipient's locale (e.g. `de-AT`); falls back to its language, then English. */
   locale?: string;
@@ -37,7 +33,7 @@ export interface RenderedTemplate extends RenderedMessage {
   locale: string;
 }
 
-export interface TemplateView extends TemplateKey, TemplateSource {
+export interface TemplateView<E extends string = NotificationEvent> extends TemplateKey<E>, TemplateSource {
   is_override: boolean;
   /** What "reset to default" restores; null where nothing ships for this locale. */
   default: TemplateSource | null;
@@ -61,7 +57,11 @@ const escapingOf = (channel: TemplateChannel): Escaping => (channel === 'slack' 
  * operator override or a shipped template wins (an override beats the shipped template of the
  * same locale only, so an English override does not replace the shipped German text).
  */
-export async function renderTemplate(q: Queryable, request: RenderRequest): Promise<RenderedTemplate> {
+export async function renderTemplate<E extends string>(
+  q: Queryable,
+  catalogue: NotificationCatalogue<E>,
+  request: RenderRequest<E>,
+): Promise<RenderedTemplate> {
   const chain = localeChain(request.locale);
   const { rows } = await q.query<OverrideRow>(
     `SELECT locale, subject, body, html, updated_by, updated_at FROM notification_templates
@@ -70,7 +70,7 @@ export async function renderTemplate(q: Queryable, request: RenderRequest): Prom
   );
   for (const locale of chain) {
     const row = rows.find((r) => r.locale === locale);
-    const template = row ?? shippedTemplate(request.event, request.channel, locale);
+    const template = row ?? catalogue.shippedTemplate(request.event, request.channel, locale);
     if (!template) continue;
     const rendered = await renderSource(template, request.data, {
       locale: formattingLocale(request.locale, locale),
@@ -112,10 +112,13 @@ export async function previewTemplate(
   return { ...rendered, warnings, variables: templateVariables(sampleData) };
 }
 
-function checkKey(key: { event: unknown; channel: unknown; locale: unknown }): FieldError[] {
+function checkKey(
+  catalogue: NotificationCatalogue<string>,
+  key: { event: unknown; channel: unknown; locale: unknown },
+): FieldError[] {
   const errors: FieldError[] = [];
-  if (!isNotificationEvent(key.event)) {
-    errors.push({ field: 'event', message: `must be one of ${NOTIFICATION_EVENTS.join(', ')}` });
+  if (!catalogue.has(key.event)) {
+    errors.push({ field: 'event', message: `must be one of ${catalogue.events.join(', ')}` });
   }
   if (!isTemplateChannel(key.channel)) {
     errors.push({ field: 'channel', message: `must be one of ${TEMPLATE_CHANNELS.join(', ')}` });
@@ -125,8 +128,12 @@ function checkKey(key: { event: unknown; channel: unknown; locale: unknown }): F
 }
 
 /** The template an editor opens: the override if there is one, else the shipped default. */
-export async function getTemplate(q: Queryable, key: TemplateKey): Promise<TemplateView> {
-  const keyErrors = checkKey(key);
+export async function getTemplate<E extends string>(
+  q: Queryable,
+  catalogue: NotificationCatalogue<E>,
+  key: TemplateKey<E>,
+): Promise<TemplateView<E>> {
+  const keyErrors = checkKey(catalogue, key);
   if (keyErrors.length > 0) throw new InvalidInputError(keyErrors);
   const { rows } = await q.query<OverrideRow>(
     `SELECT locale, subject, body, html, updated_by, updated_at FROM notification_templates
@@ -134,9 +141,9 @@ export async function getTemplate(q: Queryable, key: TemplateKey): Promise<Templ
     [key.event, key.channel, key.locale],
   );
   const row = rows[0];
-  const shipped = shippedTemplate(key.event, key.channel, key.locale) ?? null;
+  const shipped = catalogue.shippedTemplate(key.event, key.channel, key.locale) ?? null;
   // A locale with nothing shipped opens with the English text as a starting point.
-  const base = shipped ?? shippedTemplate(key.event, key.channel, 'en');
+  const base = shipped ?? catalogue.shippedTemplate(key.event, key.channel, 'en');
   if (!row && !base) throw new NotFoundError(`no ${key.channel} template for ${key.event}`);
   const current = row ?? (base as TemplateSource);
   return {
@@ -151,13 +158,17 @@ export async function getTemplate(q: Queryable, key: TemplateKey): Promise<Templ
   };
 }
 
-export interface SaveTemplateRequest extends TemplateKey, TemplateSource {
+export interface SaveTemplateRequest<E extends string = NotificationEvent> extends TemplateKey<E>, TemplateSource {
   actor?: string;
 }
 
 /** Saves an operator's template after checking its syntax; every problem is reported by field. */
-export async function saveTemplateOverride(q: Queryable, request: SaveTemplateRequest): Promise<TemplateView> {
-  const errors = checkKey(request);
+export async function saveTemplateOverride<E extends string>(
+  q: Queryable,
+  catalogue: NotificationCatalogue<E>,
+  request: SaveTemplateRequest<E>,
+): Promise<TemplateView<E>> {
+  const errors = checkKey(catalogue, request);
   const needsSubject = request.channel !== 'slack';
   if (needsSubject && (typeof request.subject !== 'string' || request.subject.trim() === '')) {
     errors.push({ field: 'subject', message: 'is required' });
@@ -178,11 +189,11 @@ export async function saveTemplateOverride(q: Queryable, request: SaveTemplateRe
        html = EXCLUDED.html, updated_by = EXCLUDED.updated_by, updated_at = now()`,
     [request.event, request.channel, request.locale, source.subject, source.body, source.html, request.actor ?? null],
   );
-  return getTemplate(q, request);
+  return getTemplate(q, catalogue, request);
 }
 
 /** Drops an override so the shipped template applies again; false if there was none. */
-export async function deleteTemplateOverride(q: Queryable, key: TemplateKey): Promise<boolean> {
+export async function deleteTemplateOverride(q: Queryable, key: TemplateKey<string>): Promise<boolean> {
   const { rowCount } = await q.query(
     'DELETE FROM notification_templates WHERE event = $1 AND channel = $2 AND locale = $3',
     [key.event, key.channel, key.locale],
@@ -190,22 +201,25 @@ export async function deleteTemplateOverride(q: Queryable, key: TemplateKey): Pr
   return rowCount > 0;
 }
 
-export interface TemplateListItem extends TemplateKey {
+export interface TemplateListItem<E extends string = NotificationEvent> extends TemplateKey<E> {
   is_override: boolean;
   has_default: boolean;
   updated_at: Date | null;
 }
 
 /** Every template an editor can open: each shipped one and each override, sorted. */
-export async function listTemplates(q: Queryable): Promise<TemplateListItem[]> {
-  const { rows } = await q.query<TemplateKey & { updated_at: Date }>(
+export async function listTemplates<E extends string>(
+  q: Queryable,
+  catalogue: NotificationCatalogue<E>,
+): Promise<TemplateListItem<E>[]> {
+  const { rows } = await q.query<TemplateKey<E> & { updated_at: Date }>(
     'SELECT event, channel, locale, updated_at FROM notification_templates',
   );
-  const items = new Map<string, TemplateListItem>();
+  const items = new Map<string, TemplateListItem<E>>();
   for (const channel of TEMPLATE_CHANNELS) {
-    for (const locale of shippedLocales(channel)) {
-      for (const event of NOTIFICATION_EVENTS) {
-        if (!shippedTemplate(event, channel, locale)) continue;
+    for (const locale of catalogue.shippedLocales(channel)) {
+      for (const event of catalogue.events) {
+        if (!catalogue.shippedTemplate(event, channel, locale)) continue;
         items.set(`${event}/${channel}/${locale}`, {
           event,
           channel,

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { updateNotificationSettings } from '../../src/billing/notifications/index.ts';
 import { createWorker, getRun } from '../../src/engine/index.ts';
 import { connectPostgres } from '../../src/db/postgres.ts';
 import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
-import { updateNotificationSettings } from '../../src/notify/index.ts';
 import { billingHarness } from './harness.ts';
 import { seedCustomer, seedPlan } from './helpers.ts';
 import { STILL_ACTIVE_AT_PROVIDER, rows } from './workflow-support.ts';

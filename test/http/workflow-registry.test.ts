@@ -4,14 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WORKFLOWS, WORKFLOW_TYPES } from '../../src/billing/workflows/index.ts';
-import {
-  INTERNAL_ONLY_EVENTS,
-  NOTIFICATION_EVENTS,
-  TEMPLATE_CHANNELS,
-  isNotificationEvent,
-  sampleData,
-} from '../../src/notify/index.ts';
-import { shippedLocales, shippedTemplate } from '../../src/notify/templates/index.ts';
+import { NOTIFICATION_EVENTS, SETTINGS_EVENTS, shippedLocales } from '../../src/billing/notifications/index.ts';
+import { OUTSIDE_WORKFLOW_NOTIFICATIONS } from '../../src/billing/notifications/outside-workflows.ts';
+import { TEAM_NOTIFICATIONS, TEMPLATE_CHANNELS, previewTemplate } from '../../src/notify/index.ts';
+import type { EventNotification } from '../../src/notify/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { apiHarness } from './support.ts';
 
@@ -24,33 +20,57 @@ test('every registered workflow type has a definition, a start operation, a trig
     assert.equal(typeof module.start, 'function', `${module.type}: a start operation`);
     assert.match(module.trigger.prefix, /^[a-z]+$/, `${module.type}: a trigger builder with its record's id prefix`);
     assert.equal(typeof module.trigger.build, 'function', `${module.type}: a trigger builder`);
-    assert.ok(module.events.length > 0, `${module.type}: the notification events it sends`);
+    assert.ok(Object.keys(module.notifications).length > 0, `${module.type}: the notification events it sends`);
   }
 });
 
-test('every event of a registered type has shipped templates in every shipped locale, and preview samples', () => {
+test("every event of a registered type ships, from the type's folder, its texts in every shipped locale and a preview sample", async () => {
+  // Shipped locales per channel: en and de for customer emails, en for the team's texts today; a
+  // locale one folder adds must be added by all.
+  assert.deepEqual(shippedLocales('email'), ['en', 'de']);
   for (const module of WORKFLOWS) {
-    for (const event of module.events) {
-      assert.ok(isNotificationEvent(event), `${module.type}: ${event} is a notification event`);
-      const sample = sampleData(event);
-      assert.ok(Object.keys(sample).length > 0, `${module.type}: ${event} has preview samples`);
+    const shipped: Record<string, EventNotification> = module.notifications;
+    for (const [event, notification] of Object.entries(shipped)) {
+      const what = `${module.type}: ${event}`;
+      assert.match(event, /^[a-z][a-z_]*$/, `${what} is a snake_case event name`);
+      assert.ok(Object.keys(notification.sample).length > 0, `${what} has a preview sample`);
+      // Every event of a workflow mails its customer (send_customer_email).
+      assert.ok(notification.email, `${what} has customer emails`);
       for (const channel of TEMPLATE_CHANNELS) {
-        if (channel === 'email' && INTERNAL_ONLY_EVENTS.includes(event)) continue;
+        const templates = notification[channel] ?? {};
         for (const locale of shippedLocales(channel)) {
-          const template = shippedTemplate(event, channel, locale);
-          assert.ok(template?.body.trim(), `${module.type}: ${event} has a shipped ${channel} template in ${locale}`);
+          const template = templates[locale];
+          assert.ok(template?.body.trim(), `${what} has a shipped ${channel} template in ${locale}`);
+          if (!template) continue;
+          if (channel !== 'slack') assert.ok(template.subject?.trim(), `${what}: ${channel}/${locale} has a subject`);
+          // The sample is the contract: the text renders it and uses no variable it lacks.
+          const rendered = await previewTemplate(template, { ...notification.sample }, { channel, locale });
+          assert.deepEqual(rendered.warnings, [], `${what}: ${channel}/${locale} uses only the sample's variables`);
         }
+        const extra = Object.keys(templates).filter((l) => !shippedLocales(channel).includes(l));
+        assert.deepEqual(extra, [], `${what}: ${channel} locales`);
       }
     }
   }
 });
 
-test('every notification event belongs to a registered type, or is one of the few sent outside the workflows', () => {
-  // Sent by the failure alerts, the daily reconciliation and the billing calendar (trials).
-  const outside = ['run_failed', 'alert_digest', 'reconciliation_failed', 'trial_ending', 'webhook_endpoint_disabled'];
-  const named = WORKFLOWS.flatMap((m) => m.events);
+test("the notification events are the registered types' events and the few sent outside the workflows, each once", () => {
+  const named = WORKFLOWS.flatMap((m) => Object.keys(m.notifications));
   assert.equal(new Set(named).size, named.length, 'an event is named by two types');
-  assert.deepEqual([...named, ...outside].sort(), [...NOTIFICATION_EVENTS].sort());
+  // Sent by the billing calendar (trials), the daily reconciliation, and notify's own team alerts.
+  const outside = [...Object.keys(OUTSIDE_WORKFLOW_NOTIFICATIONS), ...Object.keys(TEAM_NOTIFICATIONS)];
+  assert.deepEqual(outside.sort(), [
+    'alert_digest',
+    'reconciliation_failed',
+    'run_failed',
+    'trial_ending',
+    'webhook_endpoint_disabled',
+  ]);
+  assert.deepEqual(
+    [...NOTIFICATION_EVENTS],
+    [...named, ...Object.keys(OUTSIDE_WORKFLOW_NOTIFICATIONS), ...Object.keys(TEAM_NOTIFICATIONS)],
+  );
+  for (const event of named) assert.ok(SETTINGS_EVENTS.includes(event as never), `${event} has settings`);
 });
 
 eachDatabase((kind) => {
@@ -68,6 +88,9 @@ eachDatabase((kind) => {
       }
       const doc = (await h.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
       assert.deepEqual(doc.components.schemas.WorkflowType.enum, [...WORKFLOW_TYPES]);
+      // The notification events the templates and settings routes take come from the same list.
+      assert.deepEqual(doc.components.schemas.NotificationEvent.enum, [...NOTIFICATION_EVENTS]);
+      assert.deepEqual(doc.components.schemas.SettingsEvent.enum, [...SETTINGS_EVENTS]);
       const response = await h.app.inject({
         method: 'GET',
         url: '/api/v1/workflow-types',

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { updateNotificationSettings } from '../../src/billing/notifications/index.ts';
 import {
   createEmailTransport,
   createSlackEndpoint,
@@ -8,7 +9,6 @@ import {
   listOutbox,
   raiseFailureAlert,
   unreadCount,
-  updateNotificationSettings,
 } from '../../src/notify/index.ts';
 import type { AlertDeps } from '../../src/notify/index.ts';
 import type { Db } from '../../src/db/types.ts';

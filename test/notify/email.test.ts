@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidInputError, PermanentError, RetryableError } from '../../src/errors.ts';
+import { sendCustomerEmail, updateNotificationSettings } from '../../src/billing/notifications/index.ts';
 import {
   createEmailTransport,
   getOutboxAttachment,
@@ -9,10 +10,8 @@ import {
   listOutbox,
   listSends,
   renderInvoicePdf,
-  sendCustomerEmail,
   sendEmail,
   sendKey,
-  updateNotificationSettings,
 } from '../../src/notify/index.ts';
 import type { EmailMessage, NotifyDeps } from '../../src/notify/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';

@@ -2,20 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError, InvalidInputError } from '../../src/errors.ts';
 import {
+  getNotificationSettings,
+  listNotificationSettings,
+  resetNotificationSettings,
+  updateNotificationSettings,
+} from '../../src/billing/notifications/index.ts';
+import {
   createNotification,
   createSlackEndpoint,
   deleteSlackEndpoint,
   enabledSlackTargets,
-  getNotificationSettings,
-  listNotificationSettings,
   listNotifications,
   listSlackEndpoints,
   markAllRead,
   markRead,
-  resetNotificationSettings,
   resolveFinishedAlerts,
   unreadCount,
-  updateNotificationSettings,
   updateSlackEndpoint,
 } from '../../src/notify/index.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { PermanentError, RetryableError } from '../../src/errors.ts';
+import { sendTeamNotice, updateNotificationSettings } from '../../src/billing/notifications/index.ts';
 import {
   createEmailTransport,
   createSlackEndpoint,
@@ -10,9 +11,7 @@ import {
   listOutbox,
   postSlack,
   sendKey,
-  sendTeamNotice,
   sendWebhook,
-  updateNotificationSettings,
 } from '../../src/notify/index.ts';
 import type { NotifyDeps, SlackMessage } from '../../src/notify/index.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';

@@ -2,17 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidInputError } from '../../src/errors.ts';
 import {
-  NOTIFICATION_EVENTS,
-  TEMPLATE_CHANNELS,
-  deleteTemplateOverride,
   getTemplate,
   listTemplates,
-  previewTemplate,
+  NOTIFICATION_EVENTS,
   renderTemplate,
   sampleData,
   saveTemplateOverride,
-} from '../../src/notify/index.ts';
-import { shippedLocales, shippedTemplate } from '../../src/notify/templates/index.ts';
+  shippedLocales,
+  shippedTemplate,
+} from '../../src/billing/notifications/index.ts';
+import { TEMPLATE_CHANNELS, deleteTemplateOverride, previewTemplate } from '../../src/notify/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { sharedDatabase } from './support/db.ts';
 

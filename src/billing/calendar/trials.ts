@@ -2,7 +2,7 @@
 // it ends and what happens then (trial_ending), once per trial. The trial's end itself is a
 // renewal (renewals.ts): the first paid period, its invoice and its charge.
 import type { Db } from '../../db/types.ts';
-import { sendCustomerEmail, sendTeamNotice } from '../../notify/index.ts';
+import { sendCustomerEmail, sendTeamNotice } from '../notifications/index.ts';
 import type { NotifyDeps } from '../../notify/index.ts';
 import { getCustomer, getPlan, getSubscription } from '../records/index.ts';
 import { periodKeyTime } from './renewals.ts';
@@ -44,7 +44,7 @@ async function remind(db: Db, notify: NotifyDeps, id: string, trialEnd: Date, no
   const subscription = await getSubscription(db, id);
   const customer = await getCustomer(db, subscription.customer_id);
   const plan = await getPlan(db, subscription.plan_id);
-  // The trial_ending template data (notify/samples.ts documents it).
+  // The trial_ending template data (its preview sample in ../notifications/outside-workflows.ts).
   const data = {
     customer: { id: customer.id, name: customer.name ?? customer.email, email: customer.email },
     subscription: {

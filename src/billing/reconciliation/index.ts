@@ -4,7 +4,8 @@
 // Billflow about which subscriptions are live and which refunds were made. It only reads (and asks the provider); fixing
 // what it finds is the operator's call.
 import type { Db, Queryable } from '../../db/types.ts';
-import { createNotification, renderTemplate, sendTeamNotice } from '../../notify/index.ts';
+import { createNotification } from '../../notify/index.ts';
+import { renderTemplate, sendTeamNotice } from '../notifications/index.ts';
 import type { NotifyDeps } from '../../notify/index.ts';
 import type { PaymentProvider } from '../../providers/types.ts';
 import { providerRefunds, providerSubscriptions } from './provider.ts';

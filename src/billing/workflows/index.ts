@@ -3,6 +3,7 @@
 import { createRegistry, startWorkflow, withStartHooks } from '../../engine/index.ts';
 import type { Registry } from '../../engine/index.ts';
 import { NO_EXCEPTIONS } from '../../notify/index.ts';
+import { NOTIFICATIONS } from '../notifications/catalogue.ts';
 import { withCustomSteps } from './custom-steps/index.ts';
 import { WORKFLOWS } from './registry.ts';
 import type { WorkflowType } from './registry.ts';
@@ -45,7 +46,11 @@ export type { TriggerRequest, TriggerResult } from './trigger.ts';
 /** The registry of the billing workflows; runs they start go through the same registry. */
 export function billingRegistry(deps: BillingDeps): Registry {
   // Steps call startRun only while runs execute, long after the registry below exists.
-  const full: WorkflowDeps = { ...deps, startRun: (q, request) => startWorkflow(q, hooked, request) };
+  const full: WorkflowDeps = {
+    ...deps,
+    notifications: NOTIFICATIONS,
+    startRun: (q, request) => startWorkflow(q, hooked, request),
+  };
   const custom = { db: deps.db, guard: deps.webhookGuard ?? NO_EXCEPTIONS, resolver: deps.webhookResolver };
   const registry = createRegistry(WORKFLOWS.map((m) => withCustomSteps(m.define(full), custom)));
   const hooked = withStartHooks(registry, deps.startHooks);

@@ -4,8 +4,9 @@ import {
   listNotificationSettings,
   resetNotificationSettings,
   updateNotificationSettings,
-} from '../../notify/index.ts';
-import type { NotificationEvent, SettingsPatch } from '../../notify/index.ts';
+} from '../../billing/notifications/index.ts';
+import type { NotificationEvent } from '../../billing/notifications/index.ts';
+import type { SettingsPatch } from '../../notify/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';

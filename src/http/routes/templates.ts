@@ -2,17 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../errors.ts';
 import {
-  DeliveryFailure,
-  deleteTemplateOverride,
   getTemplate,
   listTemplates,
-  previewTemplate,
   renderTemplate,
   sampleData,
   saveTemplateOverride,
-  sendEmail,
-} from '../../notify/index.ts';
-import type { NotificationEvent, TemplateChannel, TemplateKey } from '../../notify/index.ts';
+} from '../../billing/notifications/index.ts';
+import type { NotificationEvent } from '../../billing/notifications/index.ts';
+import { DeliveryFailure, deleteTemplateOverride, previewTemplate, sendEmail } from '../../notify/index.ts';
+import type { TemplateChannel, TemplateKey } from '../../notify/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
@@ -28,6 +26,8 @@ import {
   templateSchema,
 } from '../schemas/notify.ts';
 import { NOTIFY_TAGS } from './notification-settings.ts';
+
+type Key = TemplateKey<NotificationEvent>;
 
 const keyParams = {
   type: 'object',
@@ -83,7 +83,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { items: (await listTemplates(db)).map(recordView) } };
       },
     }),
-    route<TemplateKey>({
+    route<Key>({
       method: 'GET',
       url: '/templates/:event/:channel/:locale',
       operationId: 'getTemplate',
@@ -96,7 +96,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(await getTemplate(db, params)) };
       },
     }),
-    route<TemplateKey, unknown, SaveBody>({
+    route<Key, unknown, SaveBody>({
       method: 'PUT',
       url: '/templates/:event/:channel/:locale',
       operationId: 'saveTemplate',
@@ -123,7 +123,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(saved) };
       },
     }),
-    route<TemplateKey>({
+    route<Key>({
       method: 'DELETE',
       url: '/templates/:event/:channel/:locale',
       operationId: 'deleteTemplate',
@@ -171,7 +171,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
   const notify = deps.billing?.notify;
   if (!notify) return routes;
   routes.push(
-    route<TemplateKey, unknown, { to: string; data?: Record<string, unknown> }>({
+    route<Key, unknown, { to: string; data?: Record<string, unknown> }>({
       method: 'POST',
       url: '/templates/:event/:channel/:locale/test-send',
       operationId: 'testSendTemplate',

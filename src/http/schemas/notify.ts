@@ -1,5 +1,6 @@
 // Notification settings, templates, Slack endpoints, outbox and the in-app feed: API schemas.
-import { NOTIFICATION_EVENTS, SETTINGS_EVENTS, TEMPLATE_CHANNELS } from '../../notify/index.ts';
+import { NOTIFICATION_EVENTS, SETTINGS_EVENTS } from '../../billing/notifications/index.ts';
+import { TEMPLATE_CHANNELS } from '../../notify/index.ts';
 import type { JsonSchema } from '../route.ts';
 import { nullableTimestamp, timestamp } from '../schemas.ts';
 

@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../../db/types.ts';
 import { newId } from '../../ids.ts';
 import { createNotification } from '../inbox.ts';
+import { TEAM_CATALOGUE } from '../team-events.ts';
 import { renderTemplate } from '../templates.ts';
 import { signWebhook } from '../webhook.ts';
 import type { Resolver, UrlGuard } from './guard.ts';
@@ -119,7 +120,11 @@ async function raiseDisabledAlert(q: Queryable, deps: WebhookDeliveryDeps, endpo
     }
   })();
   const data = { endpoint: { id: endpoint.id, origin }, days: DISABLE_AFTER_MS / (24 * HOUR), url };
-  const text = await renderTemplate(q, { event: 'webhook_endpoint_disabled', channel: 'internal', data });
+  const text = await renderTemplate(q, TEAM_CATALOGUE, {
+    event: 'webhook_endpoint_disabled',
+    channel: 'internal',
+    data,
+  });
   await createNotification(q, {
     kind: 'alert',
     event: 'webhook_endpoint_disabled',

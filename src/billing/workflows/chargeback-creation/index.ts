@@ -1,5 +1,6 @@
 // The chargeback_creation workflow type, as the registry (../registry.ts) lists it.
 import { workflowModule } from '../shared/module.ts';
+import { chargebackCreationNotifications } from './notifications.ts';
 import { chargebackCreationTrigger, startChargeback } from './operation.ts';
 import { chargebackCreation } from './workflow.ts';
 
@@ -10,5 +11,5 @@ export const chargebackCreationModule = workflowModule({
   start: startChargeback,
   route: { method: 'post', path: '/chargebacks' },
   trigger: chargebackCreationTrigger,
-  events: ['chargeback_created'],
+  notifications: chargebackCreationNotifications,
 });

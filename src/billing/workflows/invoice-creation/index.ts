@@ -1,5 +1,6 @@
 // The invoice_creation workflow type, as the registry (../registry.ts) lists it.
 import { workflowModule } from '../shared/module.ts';
+import { invoiceCreationNotifications } from './notifications.ts';
 import { invoiceCreationTrigger, startInvoice } from './operation.ts';
 import { invoiceCreation } from './workflow.ts';
 
@@ -10,5 +11,5 @@ export const invoiceCreationModule = workflowModule({
   start: startInvoice,
   route: { method: 'post', path: '/invoices' },
   trigger: invoiceCreationTrigger,
-  events: ['invoice_created', 'invoice_overdue', 'customer_disabled'],
+  notifications: invoiceCreationNotifications,
 });

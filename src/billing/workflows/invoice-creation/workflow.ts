@@ -180,7 +180,7 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
             customer_id: customer.id,
             status_before: before.status,
             status: customer.status,
-            notice: await disabledNotice(ctx, record),
+            notice: await disabledNotice(deps, ctx, record),
           };
         },
       },
@@ -192,12 +192,12 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
  * The team's in-app notice, written with the status change (exactly once). Slack and team email
  * are not sent from here: this is a db step, and a message out must not hold its transaction.
  */
-async function disabledNotice(ctx: DbStepContext<InvoiceRunInput>, record: RecordInvoiceOutput) {
-  const settings = await getNotificationSettings(ctx.tx, 'customer_disabled');
+async function disabledNotice(deps: WorkflowDeps, ctx: DbStepContext<InvoiceRunInput>, record: RecordInvoiceOutput) {
+  const settings = await getNotificationSettings(ctx.tx, deps.notifications, 'customer_disabled');
   if (!settings.in_app) return 'in-app notice off';
   const customer = await getCustomer(ctx.tx, record.customer_id);
   const invoice = await getInvoice(ctx.tx, record.invoice_id);
-  const text = await renderTemplate(ctx.tx, {
+  const text = await renderTemplate(ctx.tx, deps.notifications, {
     event: 'customer_disabled',
     channel: 'internal',
     data: { customer: customerView(customer), invoice: invoiceView(invoice) },

@@ -1,5 +1,6 @@
 // The payment_failure workflow type, as the registry (../registry.ts) lists it.
 import { workflowModule } from '../shared/module.ts';
+import { paymentFailureNotifications } from './notifications.ts';
 import { paymentTrigger, startPayment } from '../shared/payment-operation.ts';
 import { paymentFailure } from './workflow.ts';
 
@@ -10,5 +11,5 @@ export const paymentFailureModule = workflowModule({
   start: startPayment,
   route: { method: 'post', path: '/payments' },
   trigger: paymentTrigger('failed'),
-  events: ['payment_failed', 'payment_recovered'],
+  notifications: paymentFailureNotifications,
 });

@@ -1,5 +1,6 @@
 // The payment_success workflow type, as the registry (../registry.ts) lists it.
 import { workflowModule } from '../shared/module.ts';
+import { paymentSuccessNotifications } from './notifications.ts';
 import { paymentTrigger, startPayment } from '../shared/payment-operation.ts';
 import { paymentSuccess } from './workflow.ts';
 
@@ -10,5 +11,5 @@ export const paymentSuccessModule = workflowModule({
   start: startPayment,
   route: { method: 'post', path: '/payments' },
   trigger: paymentTrigger('succeeded'),
-  events: ['payment_succeeded'],
+  notifications: paymentSuccessNotifications,
 });

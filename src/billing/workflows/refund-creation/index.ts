@@ -1,5 +1,6 @@
 // The refund_creation workflow type, as the registry (../registry.ts) lists it.
 import { workflowModule } from '../shared/module.ts';
+import { refundCreationNotifications } from './notifications.ts';
 import { refundCreationTrigger, startRefund } from './operation.ts';
 import { refundCreation } from './workflow.ts';
 
@@ -10,5 +11,5 @@ export const refundCreationModule = workflowModule({
   start: startRefund,
   route: { method: 'post', path: '/refunds' },
   trigger: refundCreationTrigger,
-  events: ['refund_created'],
+  notifications: refundCreationNotifications,
 });

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../../../db/types.ts';
 import type { StartHooks, StartRequest, StartResult } from '../../../engine/index.ts';
-import type { NotifyDeps, Resolver, UrlGuard } from '../../../notify/index.ts';
+import type { NotificationCatalogue, NotifyDeps, Resolver, UrlGuard } from '../../../notify/index.ts';
 import type { PaymentProvider } from '../../../providers/index.ts';
 
 /** Days after a failed payment on which dunning charges again. */
@@ -34,4 +34,6 @@ export type StartRun = (q: Queryable, request: StartRequest) => Promise<StartRes
 /** Everything a workflow definition is built from. */
 export interface WorkflowDeps extends BillingDeps {
   startRun: StartRun;
+  /** What the steps render and send with: billing's catalogue, built from the registry list. */
+  notifications: NotificationCatalogue;
 }

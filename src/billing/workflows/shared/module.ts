@@ -2,7 +2,7 @@
 // needs to know of the type. The registry list is the only place that names the types.
 import type { Db, Queryable } from '../../../db/types.ts';
 import type { AnyWorkflow, Registry } from '../../../engine/index.ts';
-import type { NotificationEvent } from '../../../notify/index.ts';
+import type { EventNotifications } from '../../../notify/index.ts';
 import type { WorkflowDeps } from './deps.ts';
 import type { OperationOptions, OperationResult } from './operation-options.ts';
 
@@ -30,7 +30,7 @@ export type StartOperation = (
   options?: OperationOptions,
 ) => Promise<OperationResult<unknown>>;
 
-export interface WorkflowModule<T extends string = string> {
+export interface WorkflowModule<T extends string = string, E extends string = string> {
   /** The identifier used in the API, the database and the UI. */
   type: T;
   /** What the admin UI's menu and filters call it. */
@@ -42,11 +42,16 @@ export interface WorkflowModule<T extends string = string> {
   /** The API route that calls `start` (the completeness test finds it in the OpenAPI document). */
   route: { method: 'post'; path: string };
   trigger: TriggerBuilder;
-  /** The notification events its steps send (each has templates and preview samples). */
-  events: readonly NotificationEvent[];
+  /**
+   * The notification events its steps send, each with its shipped texts and preview sample (the
+   * folder's notifications.ts); billing's notification catalogue is built from these.
+   */
+  notifications: EventNotifications<E>;
 }
 
-/** A module with its type kept literal, so the registry's list of types is a typed tuple. */
-export function workflowModule<const T extends string>(module: WorkflowModule<T>): WorkflowModule<T> {
+/** A module with its type and events kept literal, so the registry's lists are typed. */
+export function workflowModule<const T extends string, E extends string>(
+  module: WorkflowModule<T, E>,
+): WorkflowModule<T, E> {
   return module;
 }

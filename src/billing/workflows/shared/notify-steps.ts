@@ -26,7 +26,7 @@ export interface MessageStepOptions {
 export interface CustomerEmailSpec {
   /** Recipient and locale come from the customer record; `customer` is added to the data. */
   customerId: string;
-  /** The event's template data (see notify/samples.ts for each event's shape). */
+  /** The event's template data (its preview sample in the folder's notifications.ts shows the shape). */
   data: Record<string, unknown>;
   attachments?: EmailAttachment[];
 }
@@ -96,7 +96,7 @@ export function customerEmailStep<I>(
       const spec = await build(ctx, deps.db);
       if (isSkip(spec)) return { event, status: 'skipped', reason: spec.skip };
       const customer = await getCustomer(deps.db, spec.customerId);
-      const outcome = await sendCustomerEmail(deps.db, deps.notify, {
+      const outcome = await sendCustomerEmail(deps.db, deps.notifications, deps.notify, {
         event,
         idempotencyKey: ctx.idempotencyKey,
         runId: ctx.runId,
@@ -151,7 +151,7 @@ export function internalNoticeStep<I>(
       if (isSkip(spec)) {
         return { event, in_app: 'skipped', slack: 'skipped', team_email: 'skipped', reason: spec.skip };
       }
-      const result = await sendTeamNotice(deps.db, deps.notify, {
+      const result = await sendTeamNotice(deps.db, deps.notifications, deps.notify, {
         event,
         idempotencyKey: ctx.idempotencyKey,
         runId: ctx.runId,

@@ -1,5 +1,6 @@
 // The subscription_cancellation workflow type, as the registry (../registry.ts) lists it.
 import { workflowModule } from '../shared/module.ts';
+import { subscriptionCancellationNotifications } from './notifications.ts';
 import { requestCancellation, subscriptionCancellationTrigger } from './operation.ts';
 import { subscriptionCancellation } from './workflow.ts';
 
@@ -10,5 +11,5 @@ export const subscriptionCancellationModule = workflowModule({
   start: requestCancellation,
   route: { method: 'post', path: '/subscriptions/{id}/cancel' },
   trigger: subscriptionCancellationTrigger,
-  events: ['subscription_cancelled'],
+  notifications: subscriptionCancellationNotifications,
 });

@@ -1,5 +1,6 @@
 // The subscription_creation workflow type, as the registry (../registry.ts) lists it.
 import { workflowModule } from '../shared/module.ts';
+import { subscriptionCreationNotifications } from './notifications.ts';
 import { startSubscription, subscriptionCreationTrigger } from './operation.ts';
 import { subscriptionCreation } from './workflow.ts';
 
@@ -10,5 +11,5 @@ export const subscriptionCreationModule = workflowModule({
   start: startSubscription,
   route: { method: 'post', path: '/subscriptions' },
   trigger: subscriptionCreationTrigger,
-  events: ['subscription_created'],
+  notifications: subscriptionCreationNotifications,
 });

@@ -1,5 +1,6 @@
 // The subscription_plan_change workflow type, as the registry (../registry.ts) lists it.
 import { workflowModule } from '../shared/module.ts';
+import { subscriptionPlanChangeNotifications } from './notifications.ts';
 import { requestPlanChange, subscriptionPlanChangeTrigger } from './operation.ts';
 import { subscriptionPlanChange } from './workflow.ts';
 
@@ -10,5 +11,5 @@ export const subscriptionPlanChangeModule = workflowModule({
   start: requestPlanChange,
   route: { method: 'post', path: '/subscriptions/{id}/change-plan' },
   trigger: subscriptionPlanChangeTrigger,
-  events: ['subscription_plan_changed'],
+  notifications: subscriptionPlanChangeNotifications,
 });

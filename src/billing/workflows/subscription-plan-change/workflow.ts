@@ -21,7 +21,7 @@ import { DB_RETRY, EXTERNAL_RETRY, ONE_RUN_PER_CUSTOMER, iso } from '../shared/s
 import { parsePlanChangeRunInput } from './input.ts';
 import type { PlanChangeRunInput } from './input.ts';
 
-/** What the subscription_plan_changed templates read (see notify/samples.ts). */
+/** What the subscription_plan_changed templates read (see the preview sample in ./notifications.ts). */
 async function planChangeData(q: Queryable, planChangeId: string) {
   const change = await getPlanChange(q, planChangeId);
   const subscription = await getSubscription(q, change.subscription_id);

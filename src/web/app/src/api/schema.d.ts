@@ -2126,7 +2126,7 @@ export interface components {
             created_at: string;
         };
         /** @enum {string} */
-        NotificationEvent: "subscription_created" | "subscription_cancelled" | "subscription_plan_changed" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed" | "alert_digest" | "reconciliation_failed" | "webhook_endpoint_disabled";
+        NotificationEvent: "subscription_created" | "subscription_cancelled" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "customer_disabled" | "refund_created" | "chargeback_created" | "subscription_plan_changed" | "trial_ending" | "reconciliation_failed" | "run_failed" | "alert_digest" | "webhook_endpoint_disabled";
         NotificationPage: {
             items: components["schemas"]["Notification"][];
             next_cursor: string | null;
@@ -2610,7 +2610,7 @@ export interface components {
             } | null;
         };
         /** @enum {string} */
-        SettingsEvent: "subscription_created" | "subscription_cancelled" | "subscription_plan_changed" | "trial_ending" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "refund_created" | "chargeback_created" | "customer_disabled" | "run_failed";
+        SettingsEvent: "subscription_created" | "subscription_cancelled" | "payment_succeeded" | "payment_failed" | "payment_recovered" | "invoice_created" | "invoice_overdue" | "customer_disabled" | "refund_created" | "chargeback_created" | "subscription_plan_changed" | "trial_ending" | "run_failed";
         SignedIn: {
             user: components["schemas"]["User"];
             csrf_token: string;

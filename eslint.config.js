@@ -111,6 +111,22 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // One time format in the UI: every page formats dates through format.ts (and Time.tsx).
+    files: ['src/web/app/src/**/*.{ts,tsx}'],
+    ignores: ['src/web/app/src/format.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['toLocaleString', 'toLocaleDateString', 'toLocaleTimeString', 'toUTCString'].map((property) => ({
+          property,
+          message: 'Format times with dateTime() from format.ts or the Time component.',
+        })),
+        { object: 'Intl', property: 'DateTimeFormat', message: 'Format times with dateTime() from format.ts.' },
+        { object: 'Intl', property: 'RelativeTimeFormat', message: 'Use the Time component (absolute time first).' },
+      ],
+    },
+  },
   ...Object.entries(layers).map(([layer, above]) => ({ files: [`src/${layer}/**/*.ts`], rules: forbid(above) })),
   ...workflowFolderRules,
   {

@@ -1,5 +1,6 @@
 // The operator's console in Chromium against a real Billflow, at desktop width and at 390 px:
-// the dashboard draws each currency with its own symbol and leaves hours without runs empty.
+// the dashboard draws each currency with its own symbol and leaves hours without runs empty;
+// every page shows times in one format with the zone, and the date filters name their zone.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -57,8 +58,13 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
   });
 
   /** A signed-in page at this width whose console errors fail the test. */
-  const openAt = async (width: number) => {
-    const context = await b.browser.newContext({ baseURL: stack.url, viewport: { width, height: 844 } });
+  const openAt = async (width: number, timezoneId = 'UTC') => {
+    const context = await b.browser.newContext({
+      baseURL: stack.url,
+      viewport: { width, height: 844 },
+      timezoneId,
+      locale: 'en-US',
+    });
     context.setDefaultTimeout(20_000);
     const p = await context.newPage();
     const errors: string[] = [];
@@ -137,6 +143,50 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
       assert.equal(overflow, false, 'the page scrolls sideways');
       assert.deepEqual(await axeViolations(p), []);
       await p.screenshot({ path: `test-artifacts/screenshots/dashboard-currency-${width}.png`, fullPage: true });
+      assert.deepEqual(errors, []);
+      await close();
+    });
+  }
+
+  /** "Dec 5, 2026, 23:40:57 GMT+1": the one format, with the zone. */
+  const ONE_FORMAT = /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2}:\d{2} GMT\+1$/;
+
+  for (const width of [1280, 390]) {
+    it(`every page shows times in one format with the zone, and the date filters name it, at ${width} px`, async () => {
+      const { p, errors, close } = await openAt(width, 'Europe/Paris');
+      const run = (await stack.service.db.query<{ id: string }>(`SELECT id FROM workflow_runs LIMIT 1`)).rows[0]?.id;
+      const customer = (await stack.service.db.query<{ id: string }>(`SELECT id FROM customers LIMIT 1`)).rows[0]?.id;
+      const pages: [string, string][] = [
+        ['/workflows/subscription_creation', 'Subscription created'],
+        [`/runs/${run}`, ''],
+        [`/customers/${customer}`, ''],
+        ['/customers', 'Customers'],
+        ['/settings/users', 'Settings'],
+        ['/settings/audit', 'Settings'],
+        ['/settings/api-keys', 'Settings'],
+      ];
+      for (const [url] of pages) {
+        await p.goto(url);
+        await p.locator('main time').first().waitFor();
+        const times = await p.locator('main time').allInnerTexts();
+        for (const t of times) assert.match(t.trim(), ONE_FORMAT, `${url}: “${t}”`);
+        const text = await p.locator('main').innerText();
+        assert.doesNotMatch(text, /\b(AM|PM)\b|\d{1,2}\/\d{1,2}\/\d{4}/, `${url} has another format`);
+        // A relative time is never alone: it stands in parentheses after the absolute one.
+        for (const line of text.split('\n').filter((l) => /\bago\b|\bin \d+ (second|minute|hour|day)/.test(l))) {
+          assert.match(line, /GMT\+1 \(/, `${url}: “${line}” has no absolute time`);
+        }
+      }
+      await p.goto('/workflows/subscription_creation');
+      for (const label of ['Created after', 'Created before']) {
+        const input = p.getByLabel(label);
+        assert.match((await input.getAttribute('aria-describedby')) ?? '', /hint/);
+        const hint = await p.locator(`#${(await input.getAttribute('aria-describedby'))?.split(' ')[0]}`).innerText();
+        assert.match(hint, /Europe\/Paris \(GMT\+1\)/);
+      }
+      // The filter works in that zone: 00:00 in Paris is 23:00 UTC the day before.
+      await p.getByLabel('Created after').fill('2026-01-02T00:00');
+      await p.waitForURL(/from=2026-01-01T23%3A00%3A00.000Z|from=2026-01-01T23:00:00.000Z/);
       assert.deepEqual(errors, []);
       await close();
     });

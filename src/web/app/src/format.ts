@@ -1,18 +1,34 @@
-// How values read on screen: dates in the operator's locale, money in minor units, durations.
+// How values read on screen: one date-and-time format with its zone, money in minor units,
+// durations. Every page formats times here (and through components/Time.tsx), never itself.
 
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+  timeZoneName: 'short',
+});
+
+/** "Dec 8, 2026, 07:40:57 GMT+1": the operator's locale and zone, 24-hour clock, zone named. */
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return d.toLocaleString(undefined, {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
+  return Number.isNaN(d.getTime()) ? '—' : DATE_TIME.format(d);
 }
 
+/** The zone the UI shows times in: "Europe/Paris (GMT+1)". */
+export function timeZoneLabel(at = new Date()): string {
+  const zone = DATE_TIME.resolvedOptions().timeZone;
+  const short = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' })
+    .formatToParts(at)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  return short && short !== zone ? `${zone} (${short})` : zone;
+}
+
+/** "in 5 seconds", "3 minutes ago": only ever shown beside the absolute time (see Time). */
 export function relative(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return '—';
   const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
@@ -22,6 +38,11 @@ export function relative(iso: string | null | undefined, now = Date.now()): stri
   if (abs < 3600) return fmt.format(Math.round(seconds / 60), 'minute');
   if (abs < 86400) return fmt.format(Math.round(seconds / 3600), 'hour');
   return fmt.format(Math.round(seconds / 86400), 'day');
+}
+
+/** The absolute time followed by the relative one: "Dec 8, 2026, 07:40:57 GMT+1 (in 5 seconds)". */
+export function dateTimeAndRelative(iso: string | null | undefined): string {
+  return iso ? `${dateTime(iso)} (${relative(iso)})` : '—';
 }
 
 export function duration(ms: number | null | undefined): string {

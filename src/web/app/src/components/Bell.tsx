@@ -1,9 +1,9 @@
 // The alerts bell: unread failure alerts, a dropdown linking to their runs, mark read.
 import { useEffect, useRef, useState } from 'react';
 import { client, ok } from '../api.ts';
-import { relative } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
+import { Time } from './Time.tsx';
 
 const POLL_MS = 4000;
 
@@ -99,7 +99,9 @@ export function Bell() {
                   )}
                 </div>
                 <div className="alert-meta">
-                  <span>{relative(n.created_at)}</span>
+                  <span>
+                    <Time iso={n.created_at} />
+                  </span>
                   {!n.read_at ? (
                     <button
                       type="button"

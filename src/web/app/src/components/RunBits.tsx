@@ -1,5 +1,5 @@
 // How a run's state reads in lists and on its page.
-import { errorText, relative } from '../format.ts';
+import { dateTime, dateTimeAndRelative, errorText } from '../format.ts';
 import type { RunSummary } from '../types.ts';
 import { Link } from '../router.tsx';
 import { StatusBadge } from './ui.tsx';
@@ -53,9 +53,9 @@ export function RunStep({ run }: { run: RunSummary }) {
     const until = run.activity_until;
     const what =
       run.activity === 'retrying' && until
-        ? `retrying ${relative(until)}`
+        ? `retrying at ${dateTimeAndRelative(until)}`
         : run.activity === 'waiting' && until
-          ? `waiting until ${new Date(until).toLocaleString()}`
+          ? `waiting until ${dateTime(until)}`
           : (run.activity ?? 'running');
     return (
       <span className="step-text">

@@ -1,11 +1,11 @@
 // A table of runs and its keyset pager: shared by the run lists of one type, the failed-runs
 // inbox and the search results, so a run reads the same everywhere.
-import { dateTime, relative } from '../format.ts';
 import { useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import type { RunListItem } from '../types.ts';
 import { RunStatus, RunStep } from './RunBits.tsx';
 import { Pager } from './ui.tsx';
+import { Time } from './Time.tsx';
 
 /**
  * The runs in a scrollable table; `showType` adds the workflow type (lists across all types), and
@@ -57,11 +57,17 @@ export function RunTable({
               <td>
                 <RunStep run={run} />
               </td>
-              <td title={dateTime(run.created_at)}>{relative(run.created_at)}</td>
+              <td>
+                <Time iso={run.created_at} />
+              </td>
               {failed ? (
-                <td title={dateTime(run.failed_at)}>{relative(run.failed_at)}</td>
+                <td>
+                  <Time iso={run.failed_at} />
+                </td>
               ) : (
-                <td title={dateTime(run.updated_at)}>{relative(run.updated_at)}</td>
+                <td>
+                  <Time iso={run.updated_at} />
+                </td>
               )}
             </tr>
           ))}

@@ -2,7 +2,7 @@
 import { useEffect, useId, useRef } from 'react';
 import type { InputHTMLAttributes, ReactNode } from 'react';
 import type { ApiError } from '../api.ts';
-import { fromLocalInput, humanize, toLocalInput } from '../format.ts';
+import { fromLocalInput, humanize, timeZoneLabel, toLocalInput } from '../format.ts';
 
 /** True when a problem's field path ("body.amount", "/amount", "amount") names `field`. */
 function isField(path: string, field: string): boolean {
@@ -150,7 +150,7 @@ export function DateTimeField({
   error?: string;
 }) {
   return (
-    <Field label={label} error={error}>
+    <Field label={label} error={error} hint={`In your time zone, ${timeZoneLabel()}.`}>
       {(id, describedBy) => (
         <input
           id={id}

@@ -4,10 +4,10 @@
 import { useState } from 'react';
 import { client, newIdempotencyKey, ok } from '../api.ts';
 import { Dialog, Empty, ErrorNote, Field, Loading, PageHeader, StatusBadge, TextField } from '../components/ui.tsx';
-import { dateTime } from '../format.ts';
 import { useAction, useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import type { CustomStep, WorkflowType } from '../types.ts';
+import { Time } from '../components/Time.tsx';
 
 const METHODS = ['POST', 'PUT', 'PATCH'] as const;
 type Change = { step: CustomStep; action: 'enable' | 'disable' | 'move' | 'delete' };
@@ -131,7 +131,7 @@ function CustomSlot({ step, onChange }: { step: CustomStep; onChange: (change: C
         · timeout {step.timeout_ms} ms · {step.retry.max_attempts} attempts
       </div>
       <div className="muted small">
-        Last change {dateTime(step.updated_at)}: {step.reason}
+        Last change <Time iso={step.updated_at} />: {step.reason}
       </div>
       <button
         type="button"

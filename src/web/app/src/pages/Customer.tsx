@@ -9,13 +9,14 @@ import { RunStatus, RunStep } from '../components/RunBits.tsx';
 import { StartedRun } from '../components/StartedRun.tsx';
 import type { Done } from '../components/StartedRun.tsx';
 import { Empty, ErrorNote, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
-import { dateTime, money, relative } from '../format.ts';
+import { money } from '../format.ts';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import type { CustomerDetail } from '../types.ts';
 import { SubscriptionPeriods } from './customer/Periods.tsx';
 import { CardDialog, PaymentDialog } from './support/CustomerForms.tsx';
 import { CancelDialog, ChargeDialog, MarkPaidDialog, RefundDialog } from './support/RecordForms.tsx';
+import { Time } from '../components/Time.tsx';
 
 type Subscription = CustomerDetail['subscriptions'][number];
 type Payment = CustomerDetail['payments'][number];
@@ -101,7 +102,9 @@ export function CustomerPage({ id }: { id: string }) {
           <dt>Payment method</dt>
           <dd className="mono">{customer.payment_method ?? '—'}</dd>
           <dt>Created</dt>
-          <dd>{dateTime(customer.created_at)}</dd>
+          <dd>
+            <Time iso={customer.created_at} />
+          </dd>
         </dl>
       </section>
       <RecordTable
@@ -119,7 +122,7 @@ export function CustomerPage({ id }: { id: string }) {
           ],
           ['Status', (s) => <StatusBadge status={str(s.status)} />],
           ['Price', (s) => `${money(s.amount, s.currency)} / ${str(s.interval)}`],
-          ['Current period ends', (s) => dateTime(s.current_period_end)],
+          ['Current period ends', (s) => <Time iso={s.current_period_end} />],
           [
             'Actions',
             (s) =>
@@ -140,7 +143,7 @@ export function CustomerPage({ id }: { id: string }) {
           ['Number', (i) => <Link to={`/records/invoice/${i.id}`}>{str(i.number)}</Link>],
           ['Status', (i) => <StatusBadge status={str(i.status)} />],
           ['Total', (i) => money(i.total, i.currency)],
-          ['Due', (i) => dateTime(i.due_at)],
+          ['Due', (i) => <Time iso={i.due_at} />],
           [
             'Actions',
             (i) =>
@@ -169,7 +172,7 @@ export function CustomerPage({ id }: { id: string }) {
           ['Status', (p) => <StatusBadge status={str(p.status)} />],
           ['Amount', (p) => money(p.amount, p.currency)],
           ['Refunded', (p) => (p.refunded_amount ? money(p.refunded_amount, p.currency) : '—')],
-          ['Date', (p) => dateTime(p.created_at)],
+          ['Date', (p) => <Time iso={p.created_at} />],
           [
             'Actions',
             (p) =>
@@ -198,7 +201,7 @@ export function CustomerPage({ id }: { id: string }) {
           ['Type', (r) => label(r.type)],
           ['Status', (r) => <RunStatus run={r} />],
           ['Step', (r) => <RunStep run={r} />],
-          ['Created', (r) => relative(r.created_at)],
+          ['Created', (r) => <Time iso={r.created_at} />],
         ]}
       />
       {open?.kind === 'payment' ? <PaymentDialog detail={data} onClose={close} onDone={finish} /> : null}

@@ -3,10 +3,10 @@ import { useEffect, useState } from 'react';
 import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { Empty, ErrorNote, Loading, PageHeader, Pager, StatusBadge } from '../components/ui.tsx';
-import { dateTime, relative } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import { NewCustomerDialog } from './support/CustomerForms.tsx';
+import { Time } from '../components/Time.tsx';
 
 export function CustomersPage() {
   const loc = useLocation();
@@ -83,7 +83,9 @@ export function CustomersPage() {
                   <td>
                     <StatusBadge status={c.status} />
                   </td>
-                  <td title={dateTime(c.created_at)}>{relative(c.created_at)}</td>
+                  <td>
+                    <Time iso={c.created_at} />
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -4,7 +4,7 @@ import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { LineChart, StackedBarChart } from '../components/charts.tsx';
 import { Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
-import { money } from '../format.ts';
+import { money, timeZoneLabel } from '../format.ts';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import type { TimeSeries } from '../types.ts';
@@ -85,10 +85,12 @@ function MoneyCharts() {
       <div className="grid-2">
         <section className="card" aria-label="MRR over time">
           <h2>MRR, last 30 days{currency ? ` (${currency})` : ''}</h2>
+          <p className="muted small">Days in UTC.</p>
           {chart(mrr, 'MRR', currency ? `No subscriptions in ${currency}.` : 'No subscriptions yet.')}
         </section>
         <section className="card" aria-label="Revenue over time">
           <h2>Revenue per day{currency ? ` (${currency})` : ''}</h2>
+          <p className="muted small">Days in UTC.</p>
           {chart(revenue, 'Revenue', currency ? `No payments in ${currency}.` : 'No payments yet.')}
         </section>
       </div>
@@ -142,6 +144,7 @@ function RunCharts() {
       <div className="grid-2">
         <section className="card" aria-label="Runs per hour">
           <h2>Runs per hour by status</h2>
+          <p className="muted small">Hours in {timeZoneLabel()}.</p>
           <ErrorNote error={recent.error} />
           {recent.loading && !recent.data ? <Loading /> : null}
           {recent.data ? (
@@ -150,6 +153,7 @@ function RunCharts() {
         </section>
         <section className="card" aria-label="Failure rate">
           <h2>Failure rate per hour</h2>
+          <p className="muted small">Hours in {timeZoneLabel()}; no point where no run started.</p>
           {recent.data ? (
             <LineChart
               title="Failure rate"

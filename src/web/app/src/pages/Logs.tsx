@@ -2,9 +2,9 @@
 import { useState } from 'react';
 import { client, ok } from '../api.ts';
 import { Dialog, Empty, ErrorNote, JsonView, Loading, Pager, InlineSubmit } from '../components/ui.tsx';
-import { dateTime } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
+import { Time } from '../components/Time.tsx';
 
 function usePaging(prefix: string) {
   const loc = useLocation();
@@ -85,7 +85,9 @@ export function OutboxTab() {
                     '—'
                   )}
                 </td>
-                <td>{dateTime(m.created_at)}</td>
+                <td>
+                  <Time iso={m.created_at} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -172,7 +174,9 @@ export function AuditTab() {
             <tbody>
               {list.data.items.map((a) => (
                 <tr key={a.id}>
-                  <td>{dateTime(a.at)}</td>
+                  <td>
+                    <Time iso={a.at} />
+                  </td>
                   <td className="mono small">{a.actor}</td>
                   <td>{a.action}</td>
                   <td className="mono small">

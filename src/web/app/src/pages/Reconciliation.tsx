@@ -5,6 +5,8 @@ import type { components } from '../api/schema';
 import { ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
+import { Time } from '../components/Time.tsx';
+import { dateTime } from '../format.ts';
 
 type Report = components['schemas']['ReconciliationReport'];
 type Check = components['schemas']['ReconciliationCheck'];
@@ -65,7 +67,9 @@ function Summary({ report }: { report: Report }) {
       {report.ok
         ? 'Nothing lost: every check passed.'
         : `${report.finding_count} finding${report.finding_count === 1 ? '' : 's'}.`}{' '}
-      <span className="muted small">Checked {new Date(report.checked_at).toLocaleString()}.</span>
+      <span className="muted small">
+        Checked <Time iso={report.checked_at} />.
+      </span>
     </div>
   );
 }
@@ -98,7 +102,7 @@ export function ReconciliationPage() {
           ))}
           <p className="muted small">
             {data.last_daily
-              ? `Last daily check: ${new Date(data.last_daily.checked_at).toLocaleString()}, ${
+              ? `Last daily check: ${dateTime(data.last_daily.checked_at)}, ${
                   data.last_daily.ok ? 'nothing found' : `${data.last_daily.finding_count} found`
                 }.`
               : 'No daily check has finished yet.'}

@@ -1,10 +1,11 @@
 // Any billing record by kind and id: its fields, with links to the customer and related records.
 import { client, ok } from '../api.ts';
 import { Empty, ErrorNote, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
-import { dateTime, humanize, money } from '../format.ts';
+import { humanize, money } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import type { InvoiceLine } from '../types.ts';
+import { Time } from '../components/Time.tsx';
 
 function str(v: unknown): string {
   return v === null || v === undefined ? '—' : String(v);
@@ -62,7 +63,7 @@ export function RecordPage({ kind, id }: { kind: string; id: string }) {
                   ) : isMoney ? (
                     money(v, currency)
                   ) : isDate ? (
-                    dateTime(v)
+                    <Time iso={v} />
                   ) : (
                     str(v)
                   )}

@@ -4,13 +4,14 @@ import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
 import { Empty, ErrorNote, JsonView, Loading, PageHeader } from '../components/ui.tsx';
-import { dateTime, humanize } from '../format.ts';
+import { humanize } from '../format.ts';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import { ACTION_LABELS, ActionDialog, allowed } from './run/RunActions.tsx';
 import type { ActionKind } from './run/RunActions.tsx';
 import { StepItem } from './run/Steps.tsx';
 import { RunWebhooks } from './run/RunWebhooks.tsx';
+import { Time } from '../components/Time.tsx';
 
 /** The UI path for a record link the API gives as `/api/v1/<collection>/<id>`. */
 export function recordPath(kind: string, apiPath: string): string {
@@ -61,11 +62,17 @@ export function RunPage({ id }: { id: string }) {
           <dt>Run</dt>
           <dd className="mono">{r.id}</dd>
           <dt>Created</dt>
-          <dd>{dateTime(r.created_at)}</dd>
+          <dd>
+            <Time iso={r.created_at} />
+          </dd>
           <dt>Updated</dt>
-          <dd>{dateTime(r.updated_at)}</dd>
+          <dd>
+            <Time iso={r.updated_at} />
+          </dd>
           <dt>Finished</dt>
-          <dd>{dateTime(r.finished_at)}</dd>
+          <dd>
+            <Time iso={r.finished_at} />
+          </dd>
           <dt>Progress</dt>
           <dd>
             step {Math.min(r.step_index + 1, r.step_count)} of {r.step_count}
@@ -111,7 +118,9 @@ export function RunPage({ id }: { id: string }) {
             <tbody>
               {r.audit.map((a) => (
                 <tr key={a.id}>
-                  <td>{dateTime(a.at)}</td>
+                  <td>
+                    <Time iso={a.at} />
+                  </td>
                   <td>{a.actor_name}</td>
                   <td>{a.action}</td>
                   <td>{a.reason ?? '—'}</td>
@@ -123,7 +132,7 @@ export function RunPage({ id }: { id: string }) {
           <ul className="plain">
             {r.events.map((e) => (
               <li key={e.id}>
-                {dateTime(e.created_at)} · {e.actor_name} · {humanize(e.action)} {e.reason ? `— ${e.reason}` : ''}
+                <Time iso={e.created_at} /> · {e.actor_name} · {humanize(e.action)} {e.reason ? `— ${e.reason}` : ''}
               </li>
             ))}
           </ul>

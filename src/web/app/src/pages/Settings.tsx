@@ -5,7 +5,7 @@ import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { ConfirmDialog } from '../components/Confirm.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader, TextField, InlineSubmit } from '../components/ui.tsx';
-import { dateTime, humanize } from '../format.ts';
+import { humanize } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
 import type { BodyOf, NotificationSettings, Role, SlackEndpoint } from '../types.ts';
@@ -14,6 +14,7 @@ import { AuditTab, OutboxTab } from './Logs.tsx';
 import { TemplatesTab } from './Templates.tsx';
 import { WebhooksTab } from './Webhooks.tsx';
 import { CustomStepsTab } from './CustomSteps.tsx';
+import { Time } from '../components/Time.tsx';
 
 const TABS: { id: string; label: string; min: Role }[] = [
   { id: 'notifications', label: 'Notifications', min: 'account_manager' },
@@ -301,7 +302,9 @@ function SlackTab() {
         </p>
       </ConfirmDialog>
       {list.data?.items[0]?.created_at ? (
-        <p className="muted small">Newest added {dateTime(list.data.items[0].created_at)}.</p>
+        <p className="muted small">
+          Newest added <Time iso={list.data.items[0].created_at} />.
+        </p>
       ) : null}
     </section>
   );

@@ -17,9 +17,10 @@ import {
   Pager,
   StatusBadge,
 } from '../components/ui.tsx';
-import { dateTime, humanize, relative } from '../format.ts';
+import { humanize } from '../format.ts';
 import { useAction, useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
+import { Time } from '../components/Time.tsx';
 
 type StripeEvent = components['schemas']['StripeEvent'];
 type Outcome = components['schemas']['StripeEventOutcome'];
@@ -161,7 +162,9 @@ export function StripeEventsPage() {
                       '—'
                     )}
                   </td>
-                  <td title={dateTime(e.received_at)}>{relative(e.received_at)}</td>
+                  <td>
+                    <Time iso={e.received_at} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -245,13 +248,17 @@ export function StripeEventPage({ id }: { id: string }) {
           ) : null}
           <dt>Received</dt>
           <dd>
-            {VIA[event.received_via]} {dateTime(event.received_at)}
+            {VIA[event.received_via]} <Time iso={event.received_at} />
             {event.deliveries > 1 ? ` (${event.deliveries} times)` : ''}
           </dd>
           <dt>Created at Stripe</dt>
-          <dd>{dateTime(event.created)}</dd>
+          <dd>
+            <Time iso={event.created} />
+          </dd>
           <dt>Handled</dt>
-          <dd>{dateTime(event.handled_at)}</dd>
+          <dd>
+            <Time iso={event.handled_at} />
+          </dd>
           <dt>Record</dt>
           <dd className="mono">{event.record_id ?? '—'}</dd>
           <dt>Customer</dt>

@@ -4,10 +4,11 @@ import { client, newIdempotencyKey, ok } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { RoleSelect } from '../components/RoleSelect.tsx';
 import { Dialog, Empty, ErrorNote, Field, TextField, InlineSubmit } from '../components/ui.tsx';
-import { dateTime, fromLocalInput, relative } from '../format.ts';
+import { fromLocalInput, timeZoneLabel } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import type { ApiKey, Role } from '../types.ts';
 import { ROLE_LABELS } from '../types.ts';
+import { Time } from '../components/Time.tsx';
 
 export { UsersTab } from './Users.tsx';
 
@@ -75,8 +76,8 @@ export function ApiKeysTab() {
                   <td>{k.name}</td>
                   <td className="mono small">{k.prefix}…</td>
                   <td>{ROLE_LABELS[k.role]}</td>
-                  <td>{k.last_used_at ? relative(k.last_used_at) : 'never'}</td>
-                  <td>{k.expires_at ? dateTime(k.expires_at) : 'never'}</td>
+                  <td>{k.last_used_at ? <Time iso={k.last_used_at} /> : 'never'}</td>
+                  <td>{k.expires_at ? <Time iso={k.expires_at} /> : 'never'}</td>
                   <td>
                     {k.revoked_at ? (
                       <span className="badge badge-neutral">Revoked</span>
@@ -117,6 +118,7 @@ export function ApiKeysTab() {
         </Field>
         <TextField
           label="Expires (optional)"
+          hint={`In your time zone, ${timeZoneLabel()}.`}
           error={create.error?.fieldError('expires_at')}
           type="datetime-local"
           value={expires}

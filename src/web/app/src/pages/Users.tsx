@@ -5,10 +5,10 @@ import { client, newIdempotencyKey, ok } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { RoleSelect } from '../components/RoleSelect.tsx';
 import { Dialog, ErrorNote, Field, InlineSubmit, Loading, TextField } from '../components/ui.tsx';
-import { relative } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import type { Role, User } from '../types.ts';
 import { ROLE_LABELS } from '../types.ts';
+import { Time } from '../components/Time.tsx';
 
 /** What each role may do, said where a role is given. */
 const ROLE_MEANS: Record<Role, string> = {
@@ -118,7 +118,9 @@ export function UsersTab() {
                         <span className="badge badge-ok">Active</span>
                       )}
                     </td>
-                    <td>{relative(u.created_at)}</td>
+                    <td>
+                      <Time iso={u.created_at} />
+                    </td>
                     <td>
                       {self ? null : (
                         <span className="row">

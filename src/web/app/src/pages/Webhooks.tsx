@@ -3,9 +3,9 @@ import { useState } from 'react';
 import { client, newIdempotencyKey, ok } from '../api.ts';
 import { ConfirmDialog } from '../components/Confirm.tsx';
 import { Dialog, Empty, ErrorNote, InlineSubmit, StatusBadge, TextField } from '../components/ui.tsx';
-import { dateTime } from '../format.ts';
 import { useAction, useApi } from '../hooks.ts';
 import type { WebhookDelivery, WebhookEndpoint } from '../types.ts';
+import { Time } from '../components/Time.tsx';
 
 export function WebhooksTab() {
   const list = useApi('webhook-endpoints', () => ok(client.GET('/api/v1/webhook-endpoints')));
@@ -231,7 +231,9 @@ function Deliveries({ endpointId }: { endpointId: string }) {
                     {d.attempt_count} attempt{d.attempt_count === 1 ? '' : 's'}
                   </button>
                 </td>
-                <td className="small">{dateTime(d.created_at)}</td>
+                <td className="small">
+                  <Time iso={d.created_at} />
+                </td>
                 <td>
                   <button type="button" className="small" onClick={() => void resend.run(d.event_id)}>
                     Resend
@@ -274,7 +276,9 @@ function Attempts({ endpointId, eventId }: { endpointId: string; eventId: string
           {(list.data?.items ?? []).map((a) => (
             <tr key={a.id}>
               <td>{a.attempt}</td>
-              <td className="small">{dateTime(a.attempted_at)}</td>
+              <td className="small">
+                <Time iso={a.attempted_at} />
+              </td>
               <td>{a.status_code ?? a.error}</td>
               <td>{a.latency_ms} ms</td>
               <td className="mono small">{a.response_body?.slice(0, 200) ?? ''}</td>

@@ -3,9 +3,10 @@
 import { client, ok } from '../../api.ts';
 import { useCan } from '../../auth.tsx';
 import { Empty, ErrorNote, Loading, StatusBadge } from '../../components/ui.tsx';
-import { dateTime, humanize, money } from '../../format.ts';
+import { humanize, money } from '../../format.ts';
 import { useApi, useWorkflowTypes } from '../../hooks.ts';
 import { Link } from '../../router.tsx';
+import { Time } from '../../components/Time.tsx';
 
 const KIND_LABELS: Record<string, string> = {
   trial: 'Trial',
@@ -49,7 +50,7 @@ export function SubscriptionPeriods({ subscriptionId }: { subscriptionId: string
               {periods.data.items.map((p) => (
                 <tr key={p.period_start}>
                   <td>
-                    {dateTime(p.period_start)} – {dateTime(p.period_end)}
+                    <Time iso={p.period_start} /> – <Time iso={p.period_end} />
                     {p.current ? (
                       <>
                         {' '}

@@ -1,25 +1,25 @@
 // "Run now" says exactly what it does for the run's state (a waiting step checks again, a retry
 // happens now, a pending run starts), then follows the run until its step ran and says what came of it.
 import { client, ok } from '../../api.ts';
-import { dateTime, errorText, relative } from '../../format.ts';
+import { dateTime, dateTimeAndRelative, errorText } from '../../format.ts';
 import { useApi } from '../../hooks.ts';
 import type { RunDetail } from '../../types.ts';
 
 function until(iso: string | null | undefined): string {
-  return iso ? `${relative(iso)} (${dateTime(iso)})` : 'later';
+  return iso ? dateTimeAndRelative(iso) : 'later';
 }
 
 export function runNowConsequences(run: RunDetail, current: string): string[] {
   if (run.status === 'pending') return [`The run starts now with ${current}.`, 'This dialog then says what it did.'];
   if (run.activity === 'waiting') {
     return [
-      `${current} is a waiting step, due ${until(run.activity_until)}. It runs now instead: it checks at once whether what it waits for has happened.`,
+      `${current} is a waiting step, due at ${until(run.activity_until)}. It runs now instead: it checks at once whether what it waits for has happened.`,
       'If it has (for example, the invoice was paid), the run goes on. If not, the step waits again, and this dialog says until when.',
     ];
   }
   if (run.activity === 'retrying') {
     return [
-      `The next attempt of ${current} runs now instead of ${until(run.activity_until)}.`,
+      `The next attempt of ${current} runs now instead of at ${until(run.activity_until)}.`,
       'If it succeeds, the run goes on; if it fails, it is retried later, or after its last attempt the run fails.',
     ];
   }

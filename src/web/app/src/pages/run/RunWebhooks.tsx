@@ -2,8 +2,8 @@
 // tell a customer's system "it was sent at …" without access to the endpoints' pages.
 import { client, ok } from '../../api.ts';
 import { ErrorNote } from '../../components/ui.tsx';
-import { dateTime } from '../../format.ts';
 import { useApi } from '../../hooks.ts';
+import { dateTime } from '../../format.ts';
 
 export function RunWebhooks({ runId }: { runId: string }) {
   const list = useApi(

@@ -1,8 +1,9 @@
 // A run's steps as a timeline: each step's attempts numbered across restarts, with the operator
 // actions that started a new round (restart, run now) drawn between them with who, when and why.
 import { JsonView, StatusBadge } from '../../components/ui.tsx';
-import { dateTime, duration, errorStack, errorText, humanize } from '../../format.ts';
+import { duration, errorStack, errorText, humanize } from '../../format.ts';
 import type { Attempt, RunDetail, RunStep as Step } from '../../types.ts';
+import { Time } from '../../components/Time.tsx';
 
 type RunEvent = RunDetail['events'][number];
 type Row = { attempt: Attempt } | { event: RunEvent };
@@ -34,7 +35,7 @@ function BoundaryRow({ event }: { event: RunEvent }) {
   return (
     <tr className="boundary-row">
       <td colSpan={6}>
-        <strong>{BOUNDARY[event.action] ?? humanize(event.action)}</strong> {dateTime(event.created_at)} by{' '}
+        <strong>{BOUNDARY[event.action] ?? humanize(event.action)}</strong> <Time iso={event.created_at} /> by{' '}
         {event.actor_name}
         {event.reason ? <>: “{event.reason}”</> : null}
       </td>
@@ -60,8 +61,12 @@ function AttemptRow({ attempt }: { attempt: Attempt }) {
           label={humanize(attempt.outcome)}
         />
       </td>
-      <td>{dateTime(attempt.started_at)}</td>
-      <td>{dateTime(attempt.ended_at)}</td>
+      <td>
+        <Time iso={attempt.started_at} />
+      </td>
+      <td>
+        <Time iso={attempt.ended_at} />
+      </td>
       <td>
         {duration(
           attempt.duration_ms ??
@@ -82,7 +87,9 @@ function AttemptRow({ attempt }: { attempt: Attempt }) {
             ) : null}
           </div>
         ) : attempt.until ? (
-          <span className="muted">until {dateTime(attempt.until)}</span>
+          <span className="muted">
+            until <Time iso={attempt.until} />
+          </span>
         ) : (
           <span className="muted">—</span>
         )}
@@ -114,7 +121,8 @@ export function StepItem({ step, run }: { step: Step; run: RunDetail }) {
           </span>
           {isCurrent && run.activity_until && (run.activity === 'retrying' || run.activity === 'waiting') ? (
             <span className="muted small">
-              {run.activity === 'retrying' ? 'retrying at' : 'waiting until'} {dateTime(run.activity_until)}
+              {run.activity === 'retrying' ? 'retrying at' : 'waiting until'}{' '}
+              <Time iso={run.activity_until} withRelative />
             </span>
           ) : null}
         </div>

@@ -2,16 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InvalidInputError } from '../../errors.ts';
-import {
-  MAX_AMOUNT,
-  assertSameCurrency,
-  currencyExponent,
-  formatMoney,
-  normalizeCurrency,
-  sumAmounts,
-  sumLines,
-  toAmount,
-} from './money.ts';
+import { formatMoney, minorUnitDigits } from '../../notify/index.ts';
+import { MAX_AMOUNT, assertSameCurrency, normalizeCurrency, sumAmounts, sumLines, toAmount } from './money.ts';
 
 test('currency codes are normalized to upper case and must exist', () => {
   assert.equal(normalizeCurrency('usd'), 'USD');
@@ -59,9 +51,9 @@ test('mixing currencies names the field', () => {
 });
 
 test('money is formatted for people without going through a float', () => {
-  assert.equal(currencyExponent('USD'), 2);
-  assert.equal(currencyExponent('JPY'), 0);
-  assert.equal(currencyExponent('KWD'), 3);
+  assert.equal(minorUnitDigits('USD'), 2);
+  assert.equal(minorUnitDigits('JPY'), 0);
+  assert.equal(minorUnitDigits('KWD'), 3);
   assert.equal(formatMoney(1234, 'USD'), '$12.34');
   assert.equal(formatMoney(5, 'USD'), '$0.05');
   assert.equal(formatMoney(-5, 'USD'), '-$0.05');

@@ -1,5 +1,4 @@
 import { InvalidInputError } from '../../errors.ts';
-import { numberFormat } from '../../intl.ts';
 
 /**
  * Money is an integer count of minor units (cents, yen, fils) with an ISO 4217 code; never a
@@ -68,22 +67,4 @@ export function assertSameCurrency(expected: string, actual: string, field: stri
   }
 }
 
-/** Digits after the decimal point for a currency (USD 2, JPY 0, KWD 3), as the runtime knows it. */
-export function currencyExponent(currency: string): number {
-  return numberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-}
-
-/**
- * For people (emails, PDFs): `1234`, `USD`, `en` → `$12.34`. The decimal is built as a string
- * so no float ever touches the amount; Intl formats a decimal string exactly.
- */
-export function formatMoney(amount: number, currency: string, locale = 'en'): string {
-  const exponent = currencyExponent(currency);
-  const digits = Math.abs(amount)
-    .toString()
-    .padStart(exponent + 1, '0');
-  const whole = digits.slice(0, digits.length - exponent);
-  const decimal = exponent > 0 ? `${whole}.${digits.slice(-exponent)}` : whole;
-  const format = numberFormat(locale, { style: 'currency', currency });
-  return format.format(`${amount < 0 ? '-' : ''}${decimal}` as Intl.StringNumericLiteral);
-}
+// Formatting money for people (emails, PDFs) is notify's formatMoney, exact for any amount.

@@ -2,7 +2,14 @@
 // trial ends, and the daily reconciliation's finding. Each with its shipped texts and preview sample.
 import { htmlEmail, htmlFacts } from '../../notify/index.ts';
 import type { EventNotifications } from '../../notify/index.ts';
-import { SAMPLE_COMPANY, SAMPLE_CUSTOMER, de, en, who } from '../workflows/shared/notification-parts.ts';
+import {
+  SAMPLE_COMPANY,
+  SAMPLE_CUSTOMER,
+  SAMPLE_SUBSCRIPTION,
+  de,
+  en,
+  who,
+} from '../workflows/shared/notification-parts.ts';
 
 export const OUTSIDE_WORKFLOW_NOTIFICATIONS = {
   trial_ending: {
@@ -70,11 +77,7 @@ ${htmlFacts([
       company: SAMPLE_COMPANY,
       customer: SAMPLE_CUSTOMER,
       subscription: {
-        id: 'sub_01a2b3c4d5e6f7a8b9c0',
-        plan_name: 'Pro',
-        amount: 4900,
-        currency: 'EUR',
-        interval: 'month',
+        ...SAMPLE_SUBSCRIPTION,
         trial_end: '2026-01-19T10:00:00Z',
         collection_method: 'charge_automatically',
       },

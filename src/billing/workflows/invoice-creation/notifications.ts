@@ -5,6 +5,15 @@ import { htmlEmail, htmlFacts } from '../../../notify/index.ts';
 import type { EventNotifications } from '../../../notify/index.ts';
 import { SAMPLE_COMPANY, SAMPLE_CUSTOMER, de, en, who } from '../shared/notification-parts.ts';
 
+// The invoice every event of the type is about, in the previews.
+const SAMPLE_INVOICE = {
+  id: 'inv_01a2b3c4d5e6f7a8b9c0',
+  number: 'INV-2026-0042',
+  total: 123456,
+  currency: 'EUR',
+  due_date: '2026-02-04',
+};
+
 export const invoiceCreationNotifications = {
   invoice_created: {
     email: {
@@ -61,13 +70,7 @@ ${htmlFacts([
     sample: {
       company: SAMPLE_COMPANY,
       customer: SAMPLE_CUSTOMER,
-      invoice: {
-        id: 'inv_01a2b3c4d5e6f7a8b9c0',
-        number: 'INV-2026-0042',
-        total: 123456,
-        currency: 'EUR',
-        due_date: '2026-02-04',
-      },
+      invoice: SAMPLE_INVOICE,
     },
   },
   invoice_overdue: {
@@ -119,13 +122,7 @@ ${de.signoff}`,
     sample: {
       company: SAMPLE_COMPANY,
       customer: SAMPLE_CUSTOMER,
-      invoice: {
-        id: 'inv_01a2b3c4d5e6f7a8b9c0',
-        number: 'INV-2026-0042',
-        total: 123456,
-        currency: 'EUR',
-        due_date: '2026-02-04',
-      },
+      invoice: SAMPLE_INVOICE,
       grace_period_ends: '2026-03-06',
     },
   },
@@ -170,13 +167,7 @@ ${de.signoff}`,
     sample: {
       company: SAMPLE_COMPANY,
       customer: SAMPLE_CUSTOMER,
-      invoice: {
-        id: 'inv_01a2b3c4d5e6f7a8b9c0',
-        number: 'INV-2026-0042',
-        total: 123456,
-        currency: 'EUR',
-        due_date: '2026-02-04',
-      },
+      invoice: SAMPLE_INVOICE,
     },
   },
 } satisfies EventNotifications;

@@ -20,3 +20,12 @@ export const SAMPLE_COMPANY = { name: 'Acme Cloud', support_email: 'support@acme
 
 /** The customer in the preview samples. */
 export const SAMPLE_CUSTOMER = { id: 'cus_01a2b3c4d5e6f7a8b9c0', name: 'Ada Lovelace', email: 'ada@example.com' };
+
+/** A subscription in the previews, as the subscription events' data has it (each adds its dates). */
+export const SAMPLE_SUBSCRIPTION = {
+  id: 'sub_01a2b3c4d5e6f7a8b9c0',
+  plan_name: 'Pro',
+  amount: 4900,
+  currency: 'EUR',
+  interval: 'month',
+};

@@ -3,7 +3,7 @@
 // shape of the data the steps pass, which the template editor previews with.
 import { htmlEmail, htmlFacts } from '../../../notify/index.ts';
 import type { EventNotifications } from '../../../notify/index.ts';
-import { SAMPLE_COMPANY, SAMPLE_CUSTOMER, de, en, who } from '../shared/notification-parts.ts';
+import { SAMPLE_COMPANY, SAMPLE_CUSTOMER, SAMPLE_SUBSCRIPTION, de, en, who } from '../shared/notification-parts.ts';
 
 export const subscriptionCreationNotifications = {
   subscription_created: {
@@ -64,11 +64,7 @@ ${htmlFacts([
       company: SAMPLE_COMPANY,
       customer: SAMPLE_CUSTOMER,
       subscription: {
-        id: 'sub_01a2b3c4d5e6f7a8b9c0',
-        plan_name: 'Pro',
-        amount: 4900,
-        currency: 'EUR',
-        interval: 'month',
+        ...SAMPLE_SUBSCRIPTION,
         current_period_end: '2026-02-05',
       },
     },

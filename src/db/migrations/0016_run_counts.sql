@@ -1,5 +1,5 @@
--- Runs per type and status without counting history: GET /workflows/counts (polled by every open
--- admin UI) read all of workflow_runs' status index per call, 749 ms p50 at 1,000,000 runs.
+-- Runs per type and status without counting history (GET /workflows/counts, polled by every open
+-- admin UI): a read costs the same at any number of runs.
 --
 -- Kept by triggers rather than by each statement that changes a status (insert, claim,
 -- checkpoint, operator actions, bulk restarts): they cover every path, including ones added later,
@@ -15,12 +15,7 @@
 -- rows into one per (type, status) every few seconds (billflow_compact_run_counts), so a read
 -- sums a few hundred rows at most, whatever the history.
 --
--- Measured on PostgreSQL 15, 2 cores shared with other work (load ~18), triggers on vs off in
--- alternating rounds: a status change costs ~20 us more per run (94 vs 73 us per row over 20,000-row
--- updates); an update that leaves the status alone, no measurable difference. A run changes status
--- two or three times (inserted, claimed, ended), against ~1.6 ms per run of a burst: 3,000 three-step
--- runs through a worker went at 577 vs 593 runs/s (-3 %, within the rounds' spread). The engine tests
--- took 2 min 8 s vs 2 min 10 s of CPU.
+-- What a status change costs is in docs/performance.md ("Run counters kept by triggers").
 CREATE TABLE workflow_run_counts (
   type text NOT NULL,
   status text NOT NULL,

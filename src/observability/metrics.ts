@@ -57,7 +57,10 @@ const AGES = `
      WHERE billflow_waiting_for(k.id, k.concurrency_key, k.key_seq) IS NULL) AS keyed_lag,
     (SELECT count(*)::int FROM webhook_deliveries WHERE status = 'pending') AS webhooks_pending,
     (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM webhook_deliveries
-     WHERE status = 'pending') AS webhooks_oldest`;
+     WHERE status = 'pending') AS webhooks_oldest,
+    (SELECT extract(epoch FROM last_run_at)::float8 FROM stripe_catch_up) AS catch_up_last_run,
+    (SELECT last_found FROM stripe_catch_up) AS catch_up_found,
+    (SELECT (last_error IS NOT NULL)::int FROM stripe_catch_up) AS catch_up_failing`;
 
 interface DbReading {
   counts: { type: string; status: string; count: number }[];
@@ -65,6 +68,8 @@ interface DbReading {
   claimLag: number;
   webhooksPending: number;
   webhooksOldest: number;
+  /** The Stripe catch-up's last pass; absent when it never ran (Stripe is not the provider). */
+  catchUp?: { lastRun: number; found: number; failing: number };
 }
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -233,6 +238,32 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         if (now) this.set(now.webhooksOldest);
       },
     });
+    const catchUpGauge = (name: string, help: string, value: (c: NonNullable<DbReading['catchUp']>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const now = await read();
+          this.reset();
+          if (now?.catchUp) this.set(value(now.catchUp));
+        },
+      });
+    catchUpGauge(
+      'billflow_stripe_catch_up_last_run_timestamp_seconds',
+      'When the last Stripe Events API catch-up pass ended (unix seconds); 0 when none ran.',
+      (c) => c.lastRun,
+    );
+    catchUpGauge(
+      'billflow_stripe_catch_up_last_found',
+      'Events the last catch-up pass found missing from the ledger and handled.',
+      (c) => c.found,
+    );
+    catchUpGauge(
+      'billflow_stripe_catch_up_failing',
+      '1 when the last catch-up pass failed (its error is in GET /api/v1/stripe-events/catch-up), else 0.',
+      (c) => c.failing,
+    );
   }
 
   // Label lookups hash the label set on every call; the hot path keeps each series' child.
@@ -290,6 +321,9 @@ async function readDatabase(db: Db): Promise<DbReading> {
     keyed_lag: number | null;
     webhooks_pending: number;
     webhooks_oldest: number | null;
+    catch_up_last_run: number | null;
+    catch_up_found: number | null;
+    catch_up_failing: number | null;
   }>(AGES, [], { name: 'billflow_metrics_ages' });
   const row = ages.rows[0];
   return {
@@ -298,5 +332,14 @@ async function readDatabase(db: Db): Promise<DbReading> {
     claimLag: Math.max(0, row?.unkeyed_lag ?? 0, row?.keyed_lag ?? 0),
     webhooksPending: row?.webhooks_pending ?? 0,
     webhooksOldest: Math.max(0, row?.webhooks_oldest ?? 0),
+    ...(row?.catch_up_last_run != null
+      ? {
+          catchUp: {
+            lastRun: row.catch_up_last_run,
+            found: row.catch_up_found ?? 0,
+            failing: row.catch_up_failing ?? 0,
+          },
+        }
+      : {}),
   };
 }

@@ -3,14 +3,18 @@
 // subscription's periods.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { handleStripeEvent } from '../../src/billing/inbound/index.ts';
+import { catchUpStripeEvents, handleStripeEvent } from '../../src/billing/inbound/index.ts';
+import type { CatchUpDeps } from '../../src/billing/inbound/index.ts';
+import { createMetrics } from '../../src/observability/index.ts';
 import { createCustomer, createPlan, createSubscription, recordPayment } from '../../src/billing/records/index.ts';
 import { billingRegistry } from '../../src/billing/workflows/index.ts';
 import { createEmailTransport } from '../../src/notify/index.ts';
-import { createSandboxProvider } from '../../src/providers/index.ts';
+import { createSandboxProvider, createStripeEventSource } from '../../src/providers/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { stripeEvent } from '../fixtures/stripe-events/events.ts';
 import type { FixtureName, StripeEventJson } from '../fixtures/stripe-events/events.ts';
+import { parseMetrics, valueOf } from '../observability/support.ts';
+import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 import { apiHarness, problemOf } from './support.ts';
 import type { Harness } from './support.ts';
 
@@ -25,8 +29,18 @@ interface EventPage {
   next_cursor: string | null;
 }
 
+interface CatchUpView {
+  last_run_at: string | null;
+  listed_until: string | null;
+  last_found: number;
+  last_error: string | null;
+  running: boolean;
+  caught_up: number;
+}
+
 eachDatabase((kind) => {
   let h: Harness;
+  let deps: Omit<CatchUpDeps, 'source'>;
   const ids: Record<string, string> = {};
 
   async function get(url: string, role: 'developer' | 'account_manager' = 'developer') {
@@ -41,7 +55,7 @@ eachDatabase((kind) => {
       clock: h.clock.now,
     };
     const provider = createSandboxProvider({ db: h.db, now: h.clock.now });
-    const deps = { registry: billingRegistry({ db: h.db, provider, notify }), now: h.clock.now };
+    deps = { registry: billingRegistry({ db: h.db, provider, notify }), now: h.clock.now };
     for (const name of ['customer.created', 'payment_intent.succeeded', 'refund.created'] as const) {
       h.clock.advance(60_000);
       const handled = await handleStripeEvent(h.db, deps, fixture(name, '_api'));
@@ -224,6 +238,80 @@ eachDatabase((kind) => {
         payload: { reason: 'x' },
       });
       assert.equal(unknown.statusCode, 404);
+    });
+  });
+
+  describe('GET /stripe-events/catch-up', () => {
+    it('shows the last pass, its cursor, what it found and its error, also as metrics', async () => {
+      const metrics = createMetrics({ db: h.db, cacheMs: 0, processMetrics: false });
+      const gauge = async (name: string) => valueOf(parseMetrics((await metrics.render()).body), name);
+      const status = async () => {
+        const res = await get('/stripe-events/catch-up');
+        assert.equal(res.statusCode, 200, res.body);
+        return res.json() as CatchUpView;
+      };
+      assert.deepEqual(await status(), {
+        last_run_at: null,
+        listed_until: null,
+        last_found: 0,
+        last_error: null,
+        running: false,
+        caught_up: 0,
+      });
+      assert.equal(await gauge('billflow_stripe_catch_up_last_run_timestamp_seconds'), 0);
+      assert.equal((await get('/stripe-events/catch-up', 'account_manager')).statusCode, 403);
+
+      // Stripe kept an event whose delivery never came: a pass finds it.
+      const stand = await startStripeStandIn();
+      stand.useClock(h.clock.now);
+      h.clock.advance(60_000);
+      const lost = stand.events.emit('customer.created', {
+        id: 'cus_caughtup0001',
+        object: 'customer',
+        email: 'caught@example.com',
+        name: 'Caught',
+        metadata: {},
+      });
+      const source = createStripeEventSource({ secretKey: stand.secretKey, apiBase: stand.url });
+      h.clock.advance(60_000);
+      const pass = await catchUpStripeEvents(h.db, { ...deps, source });
+      assert.deepEqual(
+        pass.handled.map((e) => [e.eventId, e.outcome]),
+        [[lost.id, 'recorded']],
+      );
+      const found = await status();
+      assert.deepEqual(found, {
+        last_run_at: h.clock.now().toISOString(),
+        listed_until: new Date(lost.created * 1000).toISOString(),
+        last_found: 1,
+        last_error: null,
+        running: false,
+        caught_up: 1,
+      });
+      assert.equal(
+        await gauge('billflow_stripe_catch_up_last_run_timestamp_seconds'),
+        Math.floor(h.clock.now().getTime() / 1000),
+      );
+      assert.equal(await gauge('billflow_stripe_catch_up_last_found'), 1);
+      assert.equal(await gauge('billflow_stripe_catch_up_failing'), 0);
+
+      // Stripe refuses the listing (a revoked key): the error is kept, the cursor stays.
+      h.clock.advance(60_000);
+      stand.failNext(10, { kind: 'status', status: 401 }, { path: '/v1/events' });
+      await assert.rejects(catchUpStripeEvents(h.db, { ...deps, source }));
+      stand.clearFaults();
+      const failing = await status();
+      assert.equal(failing.last_run_at, h.clock.now().toISOString());
+      assert.equal(failing.listed_until, found.listed_until);
+      assert.equal(failing.last_found, 0);
+      assert.ok(failing.last_error && failing.last_error.length > 0, JSON.stringify(failing));
+      assert.equal(failing.caught_up, 1);
+      assert.equal(await gauge('billflow_stripe_catch_up_failing'), 1);
+      // What was stored is what the API shows.
+      const { rows } = await h.db.query<{ last_error: string | null; last_found: number }>(
+        'SELECT last_error, last_found FROM stripe_catch_up',
+      );
+      assert.deepEqual(rows[0], { last_error: failing.last_error, last_found: 0 });
     });
   });
 

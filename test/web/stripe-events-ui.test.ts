@@ -124,6 +124,31 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
     assert.deepEqual(b.errors, [], 'console errors in the browser');
   });
 
+  it('the ledger page shows where the catch-up stands: its last pass, cursor, findings and error', async () => {
+    const db = stack.service.db;
+    await page.goto(`${stack.url}/stripe-events`);
+    const card = page.getByRole('region', { name: 'Catch-up' });
+    await card.getByText('No catch-up has run').waitFor();
+    // A pass found two lost events, then the next one was refused by Stripe (as the workers record it).
+    await db.query(
+      `UPDATE stripe_catch_up SET last_run_at = now() - interval '2 minutes',
+         listed_until = '2026-11-30T10:00:00Z', last_found = 0, last_error = 'Invalid API Key provided: sk_test_***'`,
+    );
+    await db.query(`UPDATE stripe_events SET received_via = 'catch_up' WHERE id = $1`, [events.paid]);
+    await page.reload();
+    await card.getByText('Invalid API Key provided: sk_test_***').first().waitFor();
+    const text = (await card.textContent()) ?? '';
+    assert.match(text, /Last pass.*\(2 minutes ago\)/);
+    assert.match(text, /Found in the last pass\s*0/);
+    assert.match(text, /Caught up in the ledger\s*1/);
+    assert.match(text, /The last pass failed/);
+    const { rows } = await db.query<{ listed_until: Date }>('SELECT listed_until FROM stripe_catch_up');
+    assert.ok(text.includes('Listed up to'), text);
+    assert.equal(rows[0]?.listed_until.toISOString(), '2026-11-30T10:00:00.000Z');
+    await b.shot('stripe-catch-up');
+    assert.deepEqual(b.errors, [], 'console errors in the browser');
+  });
+
   it('the customer page shows a renewed subscription’s periods with invoice, payment and runs', async () => {
     const db = stack.service.db;
     assert.equal(

@@ -2,7 +2,7 @@
 // listing and handles every event the ledger lacks exactly as a delivered one; the sweep looks
 // again at events parked as `waiting`, since what they wait for may come by another path (the
 // REST API, Billflow's own charge) that releases nothing.
-import type { Db } from '../../db/types.ts';
+import type { Db, Queryable } from '../../db/types.ts';
 import type { ProviderEvent, ProviderEventSource } from '../../providers/index.ts';
 import { handleStripeEvent, replayStripeEvent } from './handle.ts';
 import type { HandledStripeEvent, StripeInboundDeps } from './handle.ts';
@@ -161,4 +161,32 @@ export async function sweepWaitingStripeEvents(
     if (outcome.outcome !== 'waiting') released.push(id);
   }
   return { examined: ids.length, released };
+}
+
+export interface CatchUpStatus {
+  /** When the last pass ended (null: never ran, e.g. the provider is not Stripe). */
+  last_run_at: Date | null;
+  /** The cursor: Stripe's `created` of the newest event listed; the next pass lists from here. */
+  listed_until: Date | null;
+  /** Events the last pass handled (the ledger lacked them). */
+  last_found: number;
+  /** Why the last pass failed; null when it did not. */
+  last_error: string | null;
+  /** A pass is under way (its lease has not expired). */
+  running: boolean;
+  /** Events in the ledger that reached Billflow through the catch-up (settled ones past retention are deleted). */
+  caught_up: number;
+}
+
+/** Where the catch-up stands, for the API and the admin UI. */
+export async function catchUpStatus(q: Queryable): Promise<CatchUpStatus> {
+  const { rows } = await q.query<Omit<CatchUpStatus, 'caught_up'> & { caught_up: number }>(
+    `SELECT c.last_run_at, c.listed_until, c.last_found, c.last_error,
+       coalesce(c.lease_until > now(), false) AS running,
+       (SELECT count(*)::int FROM stripe_events WHERE received_via = 'catch_up') AS caught_up
+     FROM stripe_catch_up c`,
+  );
+  return (
+    rows[0] ?? { last_run_at: null, listed_until: null, last_found: 0, last_error: null, running: false, caught_up: 0 }
+  );
 }

@@ -1,8 +1,8 @@
 // Inbound Stripe events: the ledger of what Stripe sent, the mapping to billing operations, and
 // the handler the webhook route calls once the signature is verified.
 export { handleStripeEvent, replayStripeEvent } from './handle.ts';
-export { catchUpStripeEvents, sweepWaitingStripeEvents } from './catch-up.ts';
-export type { CatchUpDeps, CatchUpResult, SweepResult } from './catch-up.ts';
+export { catchUpStatus, catchUpStripeEvents, sweepWaitingStripeEvents } from './catch-up.ts';
+export type { CatchUpDeps, CatchUpResult, CatchUpStatus, SweepResult } from './catch-up.ts';
 export { pageStripeEvents, stripeEventDetail } from './ledger-list.ts';
 export type { StripeEventDetail, StripeEventFilter, StripeEventRow } from './ledger-list.ts';
 export type { HandledStripeEvent, StripeInboundDeps } from './handle.ts';

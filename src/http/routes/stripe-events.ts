@@ -2,6 +2,7 @@
 // event with the run it started, and replaying an event for developers.
 import {
   STRIPE_EVENT_OUTCOMES,
+  catchUpStatus,
   pageStripeEvents,
   replayStripeEvent,
   stripeEventDetail,
@@ -118,6 +119,42 @@ export function stripeEventRoutes(deps: ApiDeps): RouteSpec[] {
             ({ received_key: _key, ...event }) => eventView(event),
           ),
         };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/stripe-events/catch-up',
+      operationId: 'getStripeCatchUp',
+      access: 'developer',
+      summary: 'Where the catch-up through Stripe’s Events API stands',
+      description:
+        'The workers list Stripe’s events every minute and handle those whose delivery never came. ' +
+        'Its last pass, its cursor, its last error and how many events in the ledger it found.',
+      tags: TAGS,
+      response: {
+        200: {
+          title: 'StripeCatchUp',
+          type: 'object',
+          required: ['last_run_at', 'listed_until', 'last_found', 'last_error', 'running', 'caught_up'],
+          properties: {
+            last_run_at: { ...nullableTimestamp, description: 'When the last pass ended; null when none ran.' },
+            listed_until: {
+              ...nullableTimestamp,
+              description: 'The cursor: Stripe’s `created` of the newest event listed. The next pass lists from here.',
+            },
+            last_found: { type: 'integer', description: 'Events the last pass handled (the ledger lacked them).' },
+            last_error: { ...nullableString, description: 'Why the last pass failed; null when it did not.' },
+            running: { type: 'boolean', description: 'A pass is under way.' },
+            caught_up: {
+              type: 'integer',
+              description: 'Events in the ledger that reached Billflow through the catch-up.',
+            },
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler() {
+        return { status: 200, body: recordView(await catchUpStatus(db)) };
       },
     }),
     route<{ id: string }>({

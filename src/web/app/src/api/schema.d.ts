@@ -661,6 +661,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stripe-events/catch-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the catch-up through Stripe’s Events API stands
+         * @description The workers list Stripe’s events every minute and handle those whose delivery never came. Its last pass, its cursor, its last error and how many events in the ledger it found.
+         */
+        get: operations["getStripeCatchUp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stripe-events/{id}": {
         parameters: {
             query?: never;
@@ -2669,6 +2689,26 @@ export interface components {
         };
         /** @enum {string} */
         StepStatus: "pending" | "running" | "completed" | "failed" | "retrying" | "waiting" | "skipped";
+        StripeCatchUp: {
+            /**
+             * Format: date-time
+             * @description When the last pass ended; null when none ran.
+             */
+            last_run_at: string | null;
+            /**
+             * Format: date-time
+             * @description The cursor: Stripe’s `created` of the newest event listed. The next pass lists from here.
+             */
+            listed_until: string | null;
+            /** @description Events the last pass handled (the ledger lacked them). */
+            last_found: number;
+            /** @description Why the last pass failed; null when it did not. */
+            last_error: string | null;
+            /** @description A pass is under way. */
+            running: boolean;
+            /** @description Events in the ledger that reached Billflow through the catch-up. */
+            caught_up: number;
+        };
         StripeEvent: {
             id: string;
             /** @description Stripe’s event type, e.g. payment_intent.succeeded. */
@@ -7034,6 +7074,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StripeEventPage"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStripeCatchUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeCatchUp"];
                 };
             };
             /** @description Invalid input */

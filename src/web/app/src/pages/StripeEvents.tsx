@@ -21,6 +21,7 @@ import { humanize } from '../format.ts';
 import { useAction, useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import { Time } from '../components/Time.tsx';
+import { StripeCatchUpCard } from './StripeCatchUp.tsx';
 
 type StripeEvent = components['schemas']['StripeEvent'];
 type Outcome = components['schemas']['StripeEventOutcome'];
@@ -83,6 +84,7 @@ export function StripeEventsPage() {
         Every event Stripe delivered, and every event whose delivery never came that the workers found through Stripe’s
         Events API, with what Billflow did with it.
       </p>
+      <StripeCatchUpCard />
       <form
         className="filters card"
         aria-label="Filters"

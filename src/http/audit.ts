@@ -47,7 +47,8 @@ export async function recordAudit(q: Queryable, entry: AuditEntry): Promise<stri
 }
 
 export interface AuditFilter {
-  actor?: string;
+  /** Entries by any of these actors (see resolveActor). */
+  actors?: string[];
   action?: string;
   target?: string;
   from?: Date;
@@ -75,7 +76,7 @@ export async function listAudit(q: Queryable, filter: AuditFilter): Promise<Page
     params.push(value);
     where.push(sql.replace('?', `$${params.length}`));
   };
-  if (filter.actor !== undefined) add('actor = ?', filter.actor);
+  if (filter.actors !== undefined) add('actor = ANY(?)', filter.actors);
   if (filter.action !== undefined) add('action = ?', filter.action);
   if (filter.target !== undefined) add('target = ?', filter.target);
   if (filter.from !== undefined) add('at >= ?', filter.from);
@@ -132,4 +133,47 @@ export async function actorNames(q: Queryable, actors: Iterable<string>): Promis
     for (const r of rows) names.set(`api_key:${r.id}`, `API key "${r.name}"`);
   }
   return names;
+}
+
+/**
+ * The actors a filter names. Operators know each other by email and keys by name, so besides a
+ * raw actor (`user:<id>`, `api_key:<id>`, `cli:<os user>`, `cli`, `anonymous`) the filter takes a
+ * user's email (any case) or an API key's name; anything else matches `cli:<text>` only.
+ */
+export async function resolveActor(q: Queryable, text: string): Promise<string[]> {
+  if (/^(user|api_key|cli):/.test(text) || text === 'cli' || text === 'anonymous') return [text];
+  const { rows } = await q.query<{ actor: string }>(
+    `SELECT 'user:' || id AS actor FROM users WHERE lower(email) = lower($1)
+     UNION ALL SELECT 'api_key:' || id FROM api_keys WHERE name = $1`,
+    [text],
+  );
+  return [...rows.map((r) => r.actor), `cli:${text}`];
+}
+
+export interface AuditFacets {
+  actions: { action: string; count: number }[];
+  actors: { actor: string; actor_name: string; count: number }[];
+}
+
+/**
+ * The actions and actors the log holds, for the filter's choices. The audit log grows with
+ * operator actions (not with runs), so grouping it whole stays cheap; the actors are capped.
+ */
+export async function auditFacets(q: Queryable): Promise<AuditFacets> {
+  const actions = await q.query<{ action: string; count: number }>(
+    'SELECT action, count(*)::int AS count FROM audit_log GROUP BY action ORDER BY action',
+  );
+  const actors = await q.query<{ actor: string; count: number }>(
+    'SELECT actor, count(*)::int AS count FROM audit_log GROUP BY actor ORDER BY count(*) DESC, actor LIMIT 200',
+  );
+  const names = await actorNames(
+    q,
+    actors.rows.map((a) => a.actor),
+  );
+  return {
+    actions: actions.rows,
+    actors: actors.rows
+      .map((a) => ({ ...a, actor_name: names.get(a.actor) ?? a.actor }))
+      .sort((a, b) => a.actor_name.localeCompare(b.actor_name)),
+  };
 }

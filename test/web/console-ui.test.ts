@@ -1,11 +1,14 @@
 // The operator's console in Chromium against a real Billflow, at desktop width and at 390 px:
 // the dashboard draws each currency with its own symbol and leaves hours without runs empty;
-// every page shows times in one format with the zone, and the date filters name their zone.
+// every page shows times in one format with the zone, and the date filters name their zone; the
+// audit log names people by email, links its targets and filters by actor, action and dates.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';
 import { createUser } from '../../src/http/auth/users.ts';
+import { recordAudit } from '../../src/http/audit.ts';
+import { bulkRestart } from '../../src/engine/bulk.ts';
 import { axeViolations } from './axe.ts';
 import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
 import type { Browsing, Stack } from './harness.ts';
@@ -187,6 +190,98 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
       // The filter works in that zone: 00:00 in Paris is 23:00 UTC the day before.
       await p.getByLabel('Created after').fill('2026-01-02T00:00');
       await p.waitForURL(/from=2026-01-01T23%3A00%3A00.000Z|from=2026-01-01T23:00:00.000Z/);
+      assert.deepEqual(errors, []);
+      await close();
+    });
+  }
+
+  for (const width of [1280, 390]) {
+    it(`the audit log names actors by email, links targets and filters by actor, action and dates, at ${width} px`, async () => {
+      const db = stack.service.db;
+      const admin = (await db.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [ADMIN.email])).rows[0]
+        ?.id;
+      const run =
+        (await db.query<{ id: string }>(`SELECT id FROM workflow_runs ORDER BY id LIMIT 1`)).rows[0]?.id ?? '';
+      const tag = `w${width}`;
+      // Entries of three kinds of actor, on three days (2020, so they sort below the live ones).
+      await recordAudit(db, {
+        actor: `user:${admin}`,
+        action: `test.restart_${tag}`,
+        target: run,
+        reason: 'smtp back',
+        at: new Date('2020-01-02T10:00:00Z'),
+      });
+      await recordAudit(db, {
+        actor: 'cli:ops',
+        action: `test.user_${tag}`,
+        target: `user:${admin}`,
+        at: new Date('2020-01-03T10:00:00Z'),
+      });
+      await recordAudit(db, {
+        actor: 'cli:ops',
+        action: `test.restart_${tag}`,
+        target: run,
+        at: new Date('2020-01-04T10:00:00Z'),
+      });
+
+      const { p, errors, close } = await openAt(width);
+      await p.goto('/settings/audit');
+      const table = p.getByRole('region', { name: 'Audit entries' });
+      await table.waitFor();
+      const rows = () =>
+        table
+          .locator('tbody tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 4).map((td) => td.textContent?.trim() ?? '')),
+          );
+      // Nobody is shown as user:usr_…
+      assert.ok((await rows()).every((r) => !r[0]?.startsWith('user:')));
+
+      // Filter by action and actor (chosen by email), then narrow by dates.
+      await p.getByLabel('Action').selectOption(`test.restart_${tag}`);
+      await p.getByLabel('Actor').selectOption({ label: ADMIN.email });
+      await p.getByRole('button', { name: 'Filter' }).click();
+      await p.waitForURL(/actor=user%3A|actor=user:/);
+      await eventually(async () => (await rows()).length === 1, 'one entry');
+      assert.deepEqual(await rows(), [[ADMIN.email, `test.restart_${tag}`, run]]);
+
+      await p.getByLabel('Actor').selectOption('');
+      await p.getByLabel('From').fill('2020-01-03T00:00');
+      await p.getByLabel('Until').fill('2020-01-05T00:00');
+      await p.getByRole('button', { name: 'Filter' }).click();
+      await p.waitForURL(/from=2020-01-03/);
+      await eventually(
+        async () => (await rows()).length === 1 && (await rows())[0]?.[0] === 'ops (command line)',
+        'the CLI entry',
+      );
+      // What the page shows is what the database holds for that filter.
+      const stored = await db.query<{ actor: string }>(
+        `SELECT actor FROM audit_log WHERE action = $1 AND at >= '2020-01-03T00:00Z' AND at < '2020-01-05T00:00Z'`,
+        [`test.restart_${tag}`],
+      );
+      assert.deepEqual(
+        stored.rows.map((r) => r.actor),
+        ['cli:ops'],
+      );
+
+      // The target links to the run's page.
+      await table.getByRole('link', { name: run }).click();
+      await p.waitForURL(new RegExp(`/runs/${run}$`));
+      await p.goBack();
+      await table.waitFor();
+      await p.getByRole('link', { name: 'Clear filters' }).click();
+      await p.waitForURL((u) => !u.search.includes('action='));
+      assert.deepEqual(await axeViolations(p), []);
+
+      // A bulk operation names who started it.
+      const op = await bulkRestart(db, {
+        filter: { type: 'payment_success' },
+        dryRun: false,
+        reason: 'smtp back',
+        actor: `user:${admin}`,
+      });
+      await p.goto(`/bulk-restart?operation=${op.operationId}`);
+      await p.getByText(`Started by ${ADMIN.email}`).waitFor();
       assert.deepEqual(errors, []);
       await close();
     });

@@ -1,4 +1,4 @@
-import { actorNames, listAudit } from '../audit.ts';
+import { actorNames, auditFacets, listAudit, resolveActor } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { pageLimit, parseTimestamp } from '../pagination.ts';
 import type { PageQuery } from '../pagination.ts';
@@ -36,14 +36,16 @@ export function auditRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'listAuditEntries',
       access: 'admin',
       summary: 'The audit log, newest first',
-      description: 'Filters combine; `from` is inclusive, `to` exclusive.',
+      description:
+        'Filters combine; `from` is inclusive, `to` exclusive. `actor` takes a raw actor (`user:<id>`, ' +
+        "`api_key:<id>`, `cli:<os user>`), a user's email or an API key's name.",
       tags: ['Audit'],
       querystring: {
         type: 'object',
         additionalProperties: false,
         properties: {
           ...pageQueryProperties,
-          actor: filterString,
+          actor: { ...filterString, description: "A raw actor, a user's email or an API key's name." },
           action: filterString,
           target: filterString,
           from: { type: 'string', format: 'date-time' },
@@ -54,7 +56,7 @@ export function auditRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(ctx) {
         const q = ctx.query;
         const page = await listAudit(deps.db, {
-          actor: q.actor,
+          actors: q.actor === undefined ? undefined : await resolveActor(deps.db, q.actor),
           action: q.action,
           target: q.target,
           from: q.from === undefined ? undefined : parseTimestamp(q.from, 'from'),
@@ -70,6 +72,44 @@ export function auditRoutes(deps: ApiDeps): RouteSpec[] {
           status: 200,
           body: { ...page, items: page.items.map((a) => ({ ...a, actor_name: names.get(a.actor) ?? a.actor })) },
         };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/audit/facets',
+      operationId: 'getAuditFacets',
+      access: 'admin',
+      summary: "The audit log's actions and actors, for filters",
+      description: 'Each action with its entry count; the 200 most active actors with their names.',
+      tags: ['Audit'],
+      response: {
+        200: {
+          title: 'AuditFacets',
+          type: 'object',
+          required: ['actions', 'actors'],
+          properties: {
+            actions: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['action', 'count'],
+                properties: { action: { type: 'string' }, count: { type: 'integer' } },
+              },
+            },
+            actors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['actor', 'actor_name', 'count'],
+                properties: { actor: { type: 'string' }, actor_name: { type: 'string' }, count: { type: 'integer' } },
+              },
+            },
+          },
+        },
+        ...problemResponses(),
+      },
+      async handler() {
+        return { status: 200, body: await auditFacets(deps.db) };
       },
     }),
   ];

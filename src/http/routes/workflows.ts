@@ -386,7 +386,12 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
       params: idParams('op'),
       response: { 200: operationSchema, ...problemResponses() },
       async handler({ params, principal }) {
-        return { status: 200, body: operationView(await getOperation(db, params.id), runViewer(principal)) };
+        const op = await getOperation(db, params.id);
+        const names = await actorNames(db, [op.actor]);
+        return {
+          status: 200,
+          body: { ...operationView(op, runViewer(principal)), actor_name: names.get(op.actor) ?? op.actor },
+        };
       },
     }),
   ];

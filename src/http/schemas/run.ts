@@ -225,6 +225,7 @@ export const operationSchema: JsonSchema = {
     filter: { type: 'object', additionalProperties: true },
     reason: { type: 'string' },
     actor: { type: 'string' },
+    actor_name: actorNameSchema,
     status: { type: 'string', enum: ['running', 'completed'] },
     matched: { type: 'integer' },
     processed: { type: 'integer' },

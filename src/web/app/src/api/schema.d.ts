@@ -296,9 +296,29 @@ export interface paths {
         };
         /**
          * The audit log, newest first
-         * @description Filters combine; `from` is inclusive, `to` exclusive.
+         * @description Filters combine; `from` is inclusive, `to` exclusive. `actor` takes a raw actor (`user:<id>`, `api_key:<id>`, `cli:<os user>`), a user's email or an API key's name.
          */
         get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log's actions and actors, for filters
+         * @description Each action with its entry count; the 200 most active actors with their names.
+         */
+        get: operations["getAuditFacets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1941,6 +1961,17 @@ export interface components {
             items: components["schemas"]["AuditEntry"][];
             next_cursor: string | null;
         };
+        AuditFacets: {
+            actions: {
+                action: string;
+                count: number;
+            }[];
+            actors: {
+                actor: string;
+                actor_name: string;
+                count: number;
+            }[];
+        };
         Chargeback: {
             id: string;
             payment_id: string;
@@ -2966,6 +2997,8 @@ export interface components {
             };
             reason?: string;
             actor?: string;
+            /** @description Who, as people know them: a user's email, an API key's name, `command line`. */
+            actor_name?: string;
             /** @enum {string} */
             status: "running" | "completed";
             matched: number;
@@ -4850,6 +4883,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                /** @description A raw actor, a user's email or an API key's name. */
                 actor?: string;
                 action?: string;
                 target?: string;
@@ -4869,6 +4903,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEntryPage"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditFacets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditFacets"];
                 };
             };
             /** @description Invalid input */

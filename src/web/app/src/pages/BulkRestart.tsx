@@ -4,6 +4,7 @@ import type { FormEvent } from 'react';
 import { client, newIdempotencyKey, ok } from '../api.ts';
 import { ErrorNote, Field, PageHeader, DateTimeField } from '../components/ui.tsx';
 import { errorText } from '../format.ts';
+import { Time } from '../components/Time.tsx';
 import { useAction, useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 
@@ -21,6 +22,10 @@ function Progress({ id }: { id: string }) {
   return (
     <section className="card" aria-label="Progress">
       <h2>{o.name}</h2>
+      <p className="small">
+        Started by <strong>{o.actor_name ?? o.actor ?? 'unknown'}</strong> at <Time iso={o.created_at} />
+        {o.reason ? <>: “{o.reason}”</> : null}
+      </p>
       <div
         className="progress"
         role="progressbar"

@@ -1,12 +1,13 @@
-// The email outbox (where mail goes without SMTP) and the audit log.
+// The email outbox (where mail goes without SMTP).
 import { useState } from 'react';
 import { client, ok } from '../api.ts';
-import { Dialog, Empty, ErrorNote, JsonView, Loading, Pager, InlineSubmit } from '../components/ui.tsx';
+import { Dialog, Empty, ErrorNote, Loading, Pager } from '../components/ui.tsx';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import { Time } from '../components/Time.tsx';
 
-function usePaging(prefix: string) {
+/** Keyset paging kept in the URL: the cursor and the way back. */
+export function usePaging(prefix: string) {
   const loc = useLocation();
   const cursor = loc.search.get(`${prefix}cursor`) ?? '';
   const back = loc.search.get(`${prefix}back`) ? (loc.search.get(`${prefix}back`) ?? '').split(' ') : [];
@@ -115,94 +116,6 @@ export function OutboxTab() {
           <Loading />
         )}
       </Dialog>
-    </section>
-  );
-}
-
-export function AuditTab() {
-  const loc = useLocation();
-  const { cursor, pager } = usePaging('');
-  const actor = loc.search.get('actor') ?? '';
-  const action = loc.search.get('action') ?? '';
-  const target = loc.search.get('target') ?? '';
-  const list = useApi(`audit:${actor}:${action}:${target}:${cursor}`, () =>
-    ok(client.GET('/api/v1/audit', { params: { query: { actor, action, target, cursor, limit: 50 } } })),
-  );
-  const [draft, setDraft] = useState({ actor, action, target });
-  return (
-    <section className="card" aria-label="Audit log">
-      <h2>Audit log</h2>
-      <form
-        className="filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          navigate(
-            withParams(loc, {
-              actor: draft.actor.trim() || null,
-              action: draft.action.trim() || null,
-              target: draft.target.trim() || null,
-              cursor: null,
-              back: null,
-            }),
-          );
-        }}
-      >
-        {(['actor', 'action', 'target'] as const).map((k) => (
-          <div className="field" key={k}>
-            <label htmlFor={`audit-${k}`}>{k.charAt(0).toUpperCase() + k.slice(1)}</label>
-            <input id={`audit-${k}`} value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value })} />
-          </div>
-        ))}
-        <InlineSubmit>Filter</InlineSubmit>
-      </form>
-      <ErrorNote error={list.error} />
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data && list.data.items.length === 0 ? <Empty>No entries match.</Empty> : null}
-      {list.data && list.data.items.length > 0 ? (
-        <div className="table-wrap" tabIndex={0}>
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Source</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <Time iso={a.at} />
-                  </td>
-                  <td className="mono small">{a.actor}</td>
-                  <td>{a.action}</td>
-                  <td className="mono small">
-                    {a.target?.startsWith('run_') ? (
-                      <Link to={`/runs/${a.target}`}>{a.target}</Link>
-                    ) : (
-                      (a.target ?? '—')
-                    )}
-                  </td>
-                  <td>
-                    {a.reason ?? '—'}
-                    {a.details && Object.keys(a.details).length > 0 ? (
-                      <details>
-                        <summary className="small">details</summary>
-                        <JsonView value={a.details} />
-                      </details>
-                    ) : null}
-                  </td>
-                  <td className="small">{a.source_ip ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {pager(list.data?.next_cursor)}
     </section>
   );
 }

@@ -15,7 +15,7 @@ import { Link } from '../router.tsx';
 import type { CustomerDetail } from '../types.ts';
 import { SubscriptionPeriods } from './customer/Periods.tsx';
 import { CardDialog, PaymentDialog } from './support/CustomerForms.tsx';
-import { CancelDialog, ChargeDialog, MarkPaidDialog, RefundDialog } from './support/RecordForms.tsx';
+import { CancelDialog, ChangePlanDialog, ChargeDialog, MarkPaidDialog, RefundDialog } from './support/RecordForms.tsx';
 import { Time } from '../components/Time.tsx';
 
 type Subscription = CustomerDetail['subscriptions'][number];
@@ -27,6 +27,7 @@ type Open =
   | { kind: 'payment' }
   | { kind: 'card' }
   | { kind: 'cancel'; record: Subscription }
+  | { kind: 'change-plan'; record: Subscription }
   | { kind: 'refund'; record: Payment }
   | { kind: 'mark-paid'; record: Invoice }
   | { kind: 'charge'; record: Invoice };
@@ -126,9 +127,12 @@ export function CustomerPage({ id }: { id: string }) {
           [
             'Actions',
             (s) =>
-              s.status === 'cancelled'
-                ? null
-                : action(`Cancel ${s.id}`, () => setOpen({ kind: 'cancel', record: s }), true),
+              s.status === 'cancelled' ? null : (
+                <span className="row">
+                  {action(`Change plan of ${s.id}`, () => setOpen({ kind: 'change-plan', record: s }))}
+                  {action(`Cancel ${s.id}`, () => setOpen({ kind: 'cancel', record: s }), true)}
+                </span>
+              ),
           ],
         ]}
       />
@@ -207,6 +211,7 @@ export function CustomerPage({ id }: { id: string }) {
       {open?.kind === 'payment' ? <PaymentDialog detail={data} onClose={close} onDone={finish} /> : null}
       {open?.kind === 'card' ? <CardDialog customer={customer} onClose={close} onDone={finish} /> : null}
       {open?.kind === 'cancel' ? <CancelDialog record={open.record} onClose={close} onDone={finish} /> : null}
+      {open?.kind === 'change-plan' ? <ChangePlanDialog record={open.record} onClose={close} onDone={finish} /> : null}
       {open?.kind === 'refund' ? <RefundDialog record={open.record} onClose={close} onDone={finish} /> : null}
       {open?.kind === 'mark-paid' ? <MarkPaidDialog record={open.record} onClose={close} onDone={finish} /> : null}
       {open?.kind === 'charge' ? (

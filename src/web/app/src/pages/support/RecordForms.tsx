@@ -1,11 +1,11 @@
-// customer_support's forms about one record: cancel a subscription, refund a payment, mark an
+// customer_support's forms about one record: cancel a subscription or change its plan, refund a payment, mark an
 // invoice paid, charge an invoice on the card on file.
 import { useState } from 'react';
 import { client, newIdempotencyKey, ok } from '../../api.ts';
 import type { Done } from '../../components/StartedRun.tsx';
 import { DateTimeField, Field, TextField } from '../../components/ui.tsx';
 import { money, toMinorUnits } from '../../format.ts';
-import { useAction } from '../../hooks.ts';
+import { useAction, useApi } from '../../hooks.ts';
 import type { BodyOf, CustomerDetail } from '../../types.ts';
 import { FormDialog } from './FormDialog.tsx';
 
@@ -222,6 +222,91 @@ export function ChargeDialog({ record, card, onClose, onDone }: Props<Invoice> &
         value={method}
         onChange={setMethod}
         error={act.error?.fieldError('payment_method')}
+      />
+    </FormDialog>
+  );
+}
+
+type ChangePlan = BodyOf<'changeSubscriptionPlan'>;
+const CHANGE_WHEN: Record<ChangePlan['when'], string> = {
+  now: 'Now (the next invoice prorates the rest of the period)',
+  period_end: 'At the end of the current period',
+};
+
+/** The plans the subscription may move to: on sale, another one, same currency and interval. */
+export function ChangePlanDialog({ record, onClose, onDone }: Props<Subscription>) {
+  const [key] = useState(newIdempotencyKey);
+  const plans = useApi('plans:active', () => ok(client.GET('/api/v1/plans', { params: { query: { active: true } } })));
+  const choices = (plans.data?.items ?? [])
+    .filter((p) => p.id !== record.plan_id && p.currency === record.currency && p.interval === record.interval)
+    .sort((a, b) => a.amount - b.amount);
+  const [planCode, setPlanCode] = useState('');
+  const [when, setWhen] = useState<ChangePlan['when']>('now');
+  const [reason, setReason] = useState('');
+  const chosen = planCode || choices[0]?.code || '';
+  const act = useAction(async () => {
+    const body: ChangePlan = { plan_code: chosen, when };
+    if (reason.trim()) body.reason = reason.trim();
+    const r = await ok(
+      client.POST('/api/v1/subscriptions/{id}/change-plan', {
+        params: { path: { id: record.id }, header: { 'idempotency-key': key } },
+        body,
+      }),
+    );
+    const to = choices.find((p) => p.code === chosen);
+    onDone({
+      what: `Plan change of ${record.id} to ${to?.name ?? chosen} requested (${when === 'now' ? 'now' : 'at period end'}).`,
+      runId: r.workflow_run_id,
+    });
+    return r;
+  });
+  const err = (f: string) => act.error?.fieldError(f);
+  return (
+    <FormDialog
+      title="Change plan"
+      submit="Change plan"
+      onClose={onClose}
+      onSubmit={() => void act.run()}
+      busy={act.busy || plans.loading}
+      error={act.error ?? plans.error}
+      fields={['plan_code', 'when', 'reason']}
+    >
+      <p className="muted">
+        Now on {money(record.amount, record.currency)} / {record.interval}.
+      </p>
+      {plans.data && choices.length === 0 ? (
+        <p className="note">
+          No other plan on sale in {record.currency} per {record.interval}.
+        </p>
+      ) : null}
+      <Field label="New plan" error={err('plan_code')}>
+        {(id) => (
+          <select id={id} value={chosen} onChange={(e) => setPlanCode(e.target.value)}>
+            {choices.map((p) => (
+              <option key={p.id} value={p.code}>
+                {p.name} — {money(p.amount, p.currency)} / {p.interval}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label="When" error={err('when')}>
+        {(id) => (
+          <select id={id} value={when} onChange={(e) => setWhen(e.target.value as ChangePlan['when'])}>
+            {Object.entries(CHANGE_WHEN).map(([v, l]) => (
+              <option key={v} value={v}>
+                {l}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <TextField
+        label="Reason (optional)"
+        hint="Kept in the audit log."
+        value={reason}
+        onChange={setReason}
+        error={err('reason')}
       />
     </FormDialog>
   );

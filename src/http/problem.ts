@@ -9,6 +9,8 @@ import {
   RateLimitedError,
 } from '../errors.ts';
 import type { FieldError } from '../errors.ts';
+import { fieldErrorsOf } from '../schema-errors.ts';
+import type { SchemaIssue } from '../schema-errors.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { titleOf } from './schemas.ts';
 
@@ -31,45 +33,8 @@ export function problem(status: number, detail: string, extra: Partial<Problem> 
   return { type: `${TYPE_BASE}${title.toLowerCase().replace(/\s+/g, '-')}`, title, status, detail, ...extra };
 }
 
-interface AjvIssue {
-  instancePath?: string;
-  keyword?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
-
-/** `/lines/0/amount` + missing `currency` → `lines[0].amount.currency`. */
-function fieldOf(issue: AjvIssue, context: string | undefined): string {
-  const parts = (issue.instancePath ?? '')
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const extra = issue.params?.missingProperty ?? issue.params?.additionalProperty;
-  if (typeof extra === 'string') parts.push(extra);
-  const path = parts.reduce(
-    (acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part),
-    '',
-  );
-  if (path) return path;
-  return context === 'body' ? 'body' : (context ?? 'request');
-}
-
 function validationProblem(error: FastifyError): Problem {
-  const issues = (error.validation ?? []) as AjvIssue[];
-  const errors = issues.map((issue) => {
-    let message = issue.message ?? 'is invalid';
-    if (issue.keyword === 'required') message = 'is required';
-    else if (issue.keyword === 'type') {
-      // Ajv lists a union as "string,null".
-      const types = issue.params?.type;
-      const list = Array.isArray(types) ? types : String(types ?? '').split(',');
-      message = `must be ${list.join(' or ')}`;
-    } else if (issue.keyword === 'additionalProperties') message = 'is not a known field';
-    else if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues)) {
-      message = `must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}`;
-    }
-    return { field: fieldOf(issue, error.validationContext), message };
-  });
+  const errors = fieldErrorsOf((error.validation ?? []) as SchemaIssue[], error.validationContext);
   return problem(400, errors.map((e) => `${e.field}: ${e.message}`).join('; ') || error.message, { errors });
 }
 

@@ -4,6 +4,7 @@ import { connectPostgres } from '../../src/db/postgres.ts';
 import { chargePeriod, renewDueSubscriptions, renewPeriod } from '../../src/billing/calendar/index.ts';
 import { requestCancellation, startSubscription } from '../../src/billing/workflows/index.ts';
 import { getSubscription } from '../../src/billing/records/index.ts';
+import type { CollectionMethod } from '../../src/billing/records/index.ts';
 import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import type { BillingHarness } from './harness.ts';
@@ -17,7 +18,7 @@ import { rows } from './workflow-support.ts';
 async function subscribe(
   h: BillingHarness,
   planCode: string,
-  extra: { payment_method?: string; collection_method?: string } = { payment_method: 'pm_card_ok' },
+  extra: { payment_method?: string; collection_method?: CollectionMethod } = { payment_method: 'pm_card_ok' },
 ) {
   const customer = await seedCustomer(h.db);
   const started = await startSubscription(

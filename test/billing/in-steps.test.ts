@@ -1,12 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRegistry, defineWorkflow, getRun, restartRun, startWorkflow } from '../../src/engine/index.ts';
-import {
-  createSubscription,
-  getCustomer,
-  parseSubscriptionInput,
-  type SubscriptionInput,
-} from '../../src/billing/records/index.ts';
+import { createSubscription, getCustomer, type SubscriptionInput } from '../../src/billing/records/index.ts';
+import { inputParser } from '../../src/billing/records/schemas.ts';
+import { SubscriptionRequest } from '../../src/billing/workflows/subscription-creation/input.ts';
 import { compareStats, countSubscriptionCreated, refreshCustomerStatus } from '../../src/billing/stats/index.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
 import { testWorker } from '../helpers/engine.ts';
@@ -22,7 +19,7 @@ let emailDown = false;
 
 const subscriptionCreation = defineWorkflow<SubscriptionInput>({
   type: 'subscription_creation',
-  parseInput: parseSubscriptionInput,
+  parseInput: inputParser(SubscriptionRequest),
   steps: [
     {
       name: 'create_subscription_record',

@@ -8,17 +8,18 @@ import {
   createRefund,
   createSubscription,
   getCustomer,
-  parseCancellationInput,
-  parseChargebackInput,
   parseCustomerInput,
-  parseInvoiceInput,
-  parsePaymentInput,
   parsePlanInput,
-  parseRefundInput,
-  parseSubscriptionInput,
   recordPayment,
   setCustomerStatus,
 } from '../../src/billing/records/index.ts';
+import { parseChargebackRunInput } from '../../src/billing/workflows/chargeback-creation/input.ts';
+import { parseInvoiceRunInput } from '../../src/billing/workflows/invoice-creation/input.ts';
+import { parseRefundRunInput } from '../../src/billing/workflows/refund-creation/input.ts';
+import { paymentRunInputParser } from '../../src/billing/workflows/shared/payment-input.ts';
+import { parseCancellationRunInput } from '../../src/billing/workflows/subscription-cancellation/input.ts';
+import { parseSubscriptionRunInput } from '../../src/billing/workflows/subscription-creation/input.ts';
+import { parsePlanChangeRunInput } from '../../src/billing/workflows/subscription-plan-change/input.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
 import { seedCustomer, seedPaidSubscription, seedPlan } from './helpers.ts';
 
@@ -64,14 +65,23 @@ test('parsing names every bad field with the API’s snake_case names', async ()
     'currency',
     'interval',
   ]);
-  assert.deepEqual(await badFields(() => parseSubscriptionInput({ customer_id: 'sub_1', trial_days: 1.5 })), [
-    'customer_id',
-    'plan_code',
-    'trial_days',
-  ]);
+});
+
+// A run's input is checked against its type's schema when the run starts (whoever starts it: the
+// API, a provider event, a trigger, the calendar), then for what a schema cannot say.
+test('a run’s input names every bad field; what a schema cannot say is checked after it', async () => {
+  const failed = paymentRunInputParser('failed');
+  const succeeded = paymentRunInputParser('succeeded');
   assert.deepEqual(
     await badFields(() =>
-      parseInvoiceInput({
+      parseSubscriptionRunInput({ subscription_id: 'sub_1', customer_id: 'sub_1', trial_days: 1.5 }),
+    ),
+    ['plan_code', 'customer_id', 'trial_days'],
+  );
+  assert.deepEqual(
+    await badFields(() =>
+      parseInvoiceRunInput({
+        invoice_id: 'inv_1',
         customer_id: 'cus_1',
         currency: 'EUR',
         lines: [
@@ -84,42 +94,77 @@ test('parsing names every bad field with the API’s snake_case names', async ()
     ),
     ['lines[1].description', 'lines[1].unit_amount', 'lines[2].quantity', 'due_at'],
   );
-  assert.deepEqual(await badFields(() => parseInvoiceInput({ customer_id: 'cus_1', currency: 'EUR', lines: [] })), [
-    'lines',
-  ]);
-  assert.deepEqual(
-    await badFields(() => parsePaymentInput({ customer_id: 'cus_1', amount: 0, currency: 'USD', status: 'failed' })),
-    ['amount', 'failure_code'],
-  );
+  const invoice = { invoice_id: 'inv_1', customer_id: 'cus_1', currency: 'EUR' };
+  assert.deepEqual(await badFields(() => parseInvoiceRunInput({ ...invoice, lines: [] })), ['lines']);
   assert.deepEqual(
     await badFields(() =>
-      parsePaymentInput({ customer_id: 'cus_1', amount: 10.5, currency: 'USD', status: 'ok', failure_code: 'x' }),
+      parseInvoiceRunInput({
+        ...invoice,
+        lines: [{ description: 'a', unit_amount: 1 }],
+        period_start: '2026-01-01T00:00:00Z',
+      }),
     ),
-    ['amount', 'status'],
+    ['period_end'],
   );
-  assert.deepEqual(await badFields(() => parseRefundInput({ payment_id: 'inv_1', amount: 0 })), [
+  // Normalized as later steps read it: the currency upper-cased, a timestamp in UTC, a quantity of 1.
+  assert.deepEqual(
+    parseInvoiceRunInput({
+      ...invoice,
+      currency: 'eur',
+      lines: [{ description: 'a', unit_amount: 5 }],
+      due_at: '2026-01-01T02:00:00+02:00',
+    }),
+    { ...invoice, lines: [{ description: 'a', unit_amount: 5, quantity: 1 }], due_at: '2026-01-01T00:00:00.000Z' },
+  );
+  const payment = { payment_id: 'pay_1', customer_id: 'cus_1', amount: 100, currency: 'USD' };
+  assert.deepEqual(await badFields(() => failed({ ...payment, amount: 0, status: 'failed' })), ['amount']);
+  assert.deepEqual(await badFields(() => failed({ ...payment, status: 'failed' })), ['failure_code']);
+  assert.deepEqual(await badFields(() => succeeded({ ...payment, amount: 10.5, status: 'ok', failure_code: 'x' })), [
+    'amount',
+    'status',
+  ]);
+  assert.deepEqual(
+    await badFields(() => succeeded({ ...payment, currency: 'XXQ', status: 'failed', failure_code: 'x' })),
+    ['currency', 'status'],
+  );
+  assert.deepEqual(await badFields(() => parseRefundRunInput({ refund_id: 're_1', payment_id: 'inv_1', amount: 0 })), [
     'payment_id',
     'amount',
   ]);
-  assert.deepEqual(await badFields(() => parseChargebackInput({ payment_id: 'pay_1', status: 'open' })), ['status']);
-  const now = new Date('2026-02-01T00:00:00Z');
   assert.deepEqual(
-    await badFields(() => parseCancellationInput({ subscription_id: 'sub_1', mode: 'on_date', refund: 'half' }, now)),
-    ['refund', 'cancel_at'],
+    await badFields(() => parseChargebackRunInput({ chargeback_id: 'cb_1', payment_id: 'pay_1', status: 'open' })),
+    ['status'],
   );
   assert.deepEqual(
-    await badFields(() =>
-      parseCancellationInput({ subscription_id: 'sub_1', mode: 'on_date', cancel_at: '2026-01-01T00:00:00Z' }, now),
-    ),
-    ['cancel_at'],
+    await badFields(() => parseCancellationRunInput({ subscription_id: 'sub_1', mode: 'on_date', refund: 'half' })),
+    ['refund'],
   );
-  assert.deepEqual(parseCancellationInput({ subscription_id: 'sub_1' }, now), {
+  assert.deepEqual(await badFields(() => parseCancellationRunInput({ subscription_id: 'sub_1', mode: 'on_date' })), [
+    'cancel_at',
+  ]);
+  assert.deepEqual(parseCancellationRunInput({ subscription_id: 'sub_1' }), {
     subscription_id: 'sub_1',
     mode: 'at_period_end',
-    cancel_at: undefined,
     refund: 'none',
-    reason: undefined,
   });
+  assert.deepEqual(
+    await badFields(() =>
+      parsePlanChangeRunInput({ plan_change_id: 'pch_1', subscription_id: 'sub_1', plan_code: 'x', when: 'tomorrow' }),
+    ),
+    ['when'],
+  );
+  // Only Billflow sets a run's origin, and a run's input has no field its schema does not name.
+  assert.deepEqual(
+    await badFields(() =>
+      parseRefundRunInput({
+        refund_id: 're_1',
+        payment_id: 'pay_1',
+        origin: { provider: 'paypal', event_id: '' },
+        x: 1,
+      }),
+    ),
+    ['x', 'origin.provider', 'origin.event_id'],
+  );
 });
 
 eachDatabase((kind) => {

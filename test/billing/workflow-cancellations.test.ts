@@ -217,7 +217,7 @@ eachDatabase((kind) => {
   test('a cancelled subscription cannot be cancelled again; the same key returns the first run', async () => {
     const h = await harness;
     const { subscription } = await paidSubscription(h, 'EUR');
-    const raw = { subscription_id: subscription.id, mode: 'immediately', refund: 'none' };
+    const raw = { subscription_id: subscription.id, mode: 'immediately', refund: 'none' } as const;
     const first = await requestCancellation(h.db, h.registry, raw, {
       idempotencyKey: `api:c1-${kind}`,
       now: h.clock.now(),

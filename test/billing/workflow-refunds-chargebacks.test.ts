@@ -121,7 +121,7 @@ eachDatabase((kind) => {
     ];
     for (const [raw, field] of cases) {
       await assert.rejects(
-        startRefund(h.db, h.registry, raw, { now: h.clock.now() }),
+        startRefund(h.db, h.registry, raw as Parameters<typeof startRefund>[2], { now: h.clock.now() }),
         (e: unknown) => e instanceof InvalidInputError && e.errors.some((f) => f.field === field),
         JSON.stringify(raw),
       );
@@ -134,7 +134,7 @@ eachDatabase((kind) => {
     const { payment } = await paid(h, 2000, 'GBP');
     const refundsAtSandbox = await count(h.db, 'provider_sandbox_refunds');
     const raw = { payment_id: payment.id, amount: 2000, provider_refund_id: `re_stripe_${kind}` };
-    const started = await startRefund(h.db, h.registry, raw, {
+    const started = await startRefund(h.db, h.registry, raw as Parameters<typeof startRefund>[2], {
       idempotencyKey: `stripe:evt_a_${kind}`,
       now: h.clock.now(),
     });
@@ -143,7 +143,7 @@ eachDatabase((kind) => {
     assertCompleted(run);
     assert.equal((step(run, 'execute_provider_refund').output as { action: string }).action, 'linked');
     assert.equal(await count(h.db, 'provider_sandbox_refunds'), refundsAtSandbox);
-    const again = await startRefund(h.db, h.registry, raw, {
+    const again = await startRefund(h.db, h.registry, raw as Parameters<typeof startRefund>[2], {
       idempotencyKey: `stripe:evt_b_${kind}`,
       now: h.clock.now(),
     });
@@ -261,7 +261,7 @@ eachDatabase((kind) => {
     const h = await setup();
     const { customer, payment } = await paid(h, 6000, 'EUR');
     const raw = { payment_id: payment.id, reason: 'fraudulent', provider_reference: `dp_${kind}` };
-    const started = await startChargeback(h.db, h.registry, raw, {
+    const started = await startChargeback(h.db, h.registry, raw as Parameters<typeof startChargeback>[2], {
       idempotencyKey: `stripe:evt_cb_${kind}`,
       now: h.clock.now(),
     });
@@ -281,12 +281,12 @@ eachDatabase((kind) => {
     assert.equal(slack.length, 1);
     assert.match(slack[0] ?? '', /fraudulent/);
 
-    const again = await startChargeback(h.db, h.registry, raw, {
+    const again = await startChargeback(h.db, h.registry, raw as Parameters<typeof startChargeback>[2], {
       idempotencyKey: `stripe:evt_cb2_${kind}`,
       now: h.clock.now(),
     });
     assert.deepEqual([again.created, again.runId, again.record.id], [false, started.runId, started.record.id]);
-    const repeated = await startChargeback(h.db, h.registry, raw, {
+    const repeated = await startChargeback(h.db, h.registry, raw as Parameters<typeof startChargeback>[2], {
       idempotencyKey: `stripe:evt_cb_${kind}`,
       now: h.clock.now(),
     });
@@ -304,7 +304,7 @@ eachDatabase((kind) => {
       [{ payment_id: payment.id, status: 'bogus' }, 'status'],
     ] as [unknown, string][]) {
       await assert.rejects(
-        startChargeback(h.db, h.registry, raw, { now: h.clock.now() }),
+        startChargeback(h.db, h.registry, raw as Parameters<typeof startChargeback>[2], { now: h.clock.now() }),
         (e: unknown) => e instanceof InvalidInputError && e.errors.some((f) => f.field === field),
       );
     }

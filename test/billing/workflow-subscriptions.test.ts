@@ -164,7 +164,10 @@ eachDatabase((kind) => {
     ];
     for (const [raw, field] of cases) {
       await assert.rejects(
-        startSubscription(h.db, h.registry, raw, { idempotencyKey: `api:bad-${field}-${kind}`, now: h.clock.now() }),
+        startSubscription(h.db, h.registry, raw as Parameters<typeof startSubscription>[2], {
+          idempotencyKey: `api:bad-${field}-${kind}`,
+          now: h.clock.now(),
+        }),
         (e: unknown) => e instanceof InvalidInputError && e.errors.some((f) => f.field === field),
       );
     }
@@ -177,7 +180,7 @@ eachDatabase((kind) => {
     const customer = await seedCustomer(h.db, { provider_customer_id: `cus_stripe_${kind}` });
     const providerSubs = await count(h.db, 'provider_sandbox_subscriptions');
     const raw = { customer_id: customer.id, plan_code: plan.code, provider_subscription_id: `sub_stripe_${kind}` };
-    const started = await startSubscription(h.db, h.registry, raw, {
+    const started = await startSubscription(h.db, h.registry, raw as Parameters<typeof startSubscription>[2], {
       idempotencyKey: `stripe:evt_1_${kind}`,
       now: h.clock.now(),
     });
@@ -192,7 +195,7 @@ eachDatabase((kind) => {
     });
     assert.equal(await count(h.db, 'provider_sandbox_subscriptions'), providerSubs);
     // The same provider subscription under another event id: the same record and run.
-    const again = await startSubscription(h.db, h.registry, raw, {
+    const again = await startSubscription(h.db, h.registry, raw as Parameters<typeof startSubscription>[2], {
       idempotencyKey: `stripe:evt_2_${kind}`,
       now: h.clock.now(),
     });

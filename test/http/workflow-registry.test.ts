@@ -17,7 +17,9 @@ test('every registered workflow type has a definition, a start operation, a trig
     assert.match(module.type, /^[a-z][a-z_]*$/, `${module.type}: a snake_case identifier`);
     assert.ok(module.label.trim(), `${module.type}: a label`);
     assert.equal(typeof module.define, 'function', `${module.type}: a definition`);
-    assert.equal(typeof module.start, 'function', `${module.type}: a start operation`);
+    assert.equal(typeof module.route.start, 'function', `${module.type}: a start route and its operation`);
+    assert.match(module.route.operationId, /^[a-z][A-Za-z]+$/, `${module.type}: its start route's operationId`);
+    assert.equal((module.route.body as { type?: unknown }).type, 'object', `${module.type}: its start route's body`);
     assert.match(module.trigger.prefix, /^[a-z]+$/, `${module.type}: a trigger builder with its record's id prefix`);
     assert.equal(typeof module.trigger.build, 'function', `${module.type}: a trigger builder`);
     assert.ok(Object.keys(module.notifications).length > 0, `${module.type}: the notification events it sends`);

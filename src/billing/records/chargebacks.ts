@@ -4,7 +4,6 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts
 import type { At } from './customers.ts';
 import { toAmount } from './money.ts';
 import { findPayment } from './payments.ts';
-import { InputReader, idPattern } from './validate.ts';
 
 export const CHARGEBACK_STATUSES = ['needs_response', 'under_review', 'won', 'lost'] as const;
 export type ChargebackStatus = (typeof CHARGEBACK_STATUSES)[number];
@@ -37,20 +36,6 @@ const COLUMNS = `id, payment_id, customer_id, amount, currency, reason, status, 
 
 function toChargeback(row: Chargeback): Chargeback {
   return { ...row, amount: toAmount(row.amount) };
-}
-
-export function parseChargebackInput(raw: unknown): ChargebackInput {
-  const r = new InputReader(raw);
-  const input: ChargebackInput = {
-    payment_id: r.string('payment_id', { required: true, pattern: idPattern('pay'), hint: 'must be a pay_ id' }),
-    amount: r.amount('amount'),
-    // Provider reason codes (fraudulent, product_not_received, …) are kept as given.
-    reason: r.string('reason', { max: 200 }),
-    status: r.oneOf('status', CHARGEBACK_STATUSES),
-    provider_reference: r.string('provider_reference'),
-  };
-  r.done();
-  return input;
 }
 
 /**

@@ -4,10 +4,9 @@ import { emitEvent } from '../../notify/index.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts';
 import { requireCustomer, useCustomerCurrency } from './customers.ts';
 import type { At } from './customers.ts';
-import { MAX_AMOUNT, assertSameCurrency, lineAmount, sumLines, toAmount } from './money.ts';
+import { assertSameCurrency, lineAmount, sumLines, toAmount } from './money.ts';
 import { lockDocumentCounter, nextDocumentNumber } from './numbering.ts';
 import { findSubscription } from './subscriptions.ts';
-import { InputReader, idPattern } from './validate.ts';
 
 export const INVOICE_STATUSES = ['open', 'paid', 'void'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
@@ -77,49 +76,6 @@ const COLUMNS = `id, number, customer_id, subscription_id, currency, total, stat
 
 function toSummary(row: InvoiceSummary): InvoiceSummary {
   return { ...row, total: toAmount(row.total) };
-}
-
-/**
- * With `credits`, a line may be negative (a plan change's unused share, on an invoice the
- * calendar makes); a caller's invoice takes none. The total is never negative.
- */
-export function parseInvoiceInput(raw: unknown, options: { credits?: boolean } = {}): InvoiceInput {
-  const r = new InputReader(raw);
-  const input: InvoiceInput = {
-    customer_id: r.string('customer_id', { required: true, pattern: idPattern('cus'), hint: 'must be a cus_ id' }),
-    subscription_id: r.string('subscription_id', { pattern: idPattern('sub'), hint: 'must be a sub_ id' }),
-    currency: r.currency('currency', { required: true }),
-    lines: r.list('lines', { min: 1, max: 100 }, (line) => {
-      const parsed = {
-        description: line.string('description', { required: true, max: 500 }),
-        quantity: line.integer('quantity', { min: 1, max: 1_000_000 }) ?? 1,
-        unit_amount: line.integer('unit_amount', {
-          min: options.credits ? -MAX_AMOUNT : 0,
-          max: MAX_AMOUNT,
-          required: true,
-        }),
-      };
-      if (Math.abs(parsed.quantity * parsed.unit_amount) > MAX_AMOUNT)
-        line.fail('unit_amount', 'line amount is too large');
-      return parsed;
-    }),
-    due_at: r.timestamp('due_at'),
-    days_until_due: r.integer('days_until_due', { min: 0, max: 3650 }),
-    provider_invoice_id: r.string('provider_invoice_id'),
-    period_start: r.timestamp('period_start'),
-    period_end: r.timestamp('period_end'),
-  };
-  if (input.due_at && input.days_until_due !== undefined) r.fail('days_until_due', 'give either due_at or this');
-  if ((input.period_start === undefined) !== (input.period_end === undefined)) {
-    r.fail(input.period_start === undefined ? 'period_start' : 'period_end', 'is required with the other period field');
-  } else if (input.period_start && input.period_end && input.period_end <= input.period_start) {
-    r.fail('period_end', 'must be after period_start');
-  }
-  const fits = input.lines.every((l) => Math.abs(l.quantity * l.unit_amount) <= MAX_AMOUNT);
-  if (fits && sumLines(input.lines) > MAX_AMOUNT) r.fail('lines', `total must be at most ${MAX_AMOUNT}`);
-  if (fits && sumLines(input.lines) < 0) r.fail('lines', 'total must not be negative');
-  r.done();
-  return input;
 }
 
 /**

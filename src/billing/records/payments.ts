@@ -4,7 +4,6 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts
 import { requireCustomer, useCustomerCurrency } from './customers.ts';
 import type { At } from './customers.ts';
 import { assertSameCurrency, toAmount } from './money.ts';
-import { InputReader, idPattern } from './validate.ts';
 
 export const PAYMENT_STATUSES = ['succeeded', 'failed'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
@@ -47,31 +46,6 @@ export const PAYMENT_COLUMNS = `id, customer_id, invoice_id, subscription_id, re
 
 export function toPayment(row: Payment): Payment {
   return { ...row, amount: toAmount(row.amount), refunded_amount: toAmount(row.refunded_amount) };
-}
-
-export function parsePaymentInput(raw: unknown): PaymentInput {
-  const r = new InputReader(raw);
-  const input: PaymentInput = {
-    customer_id: r.string('customer_id', { required: true, pattern: idPattern('cus'), hint: 'must be a cus_ id' }),
-    invoice_id: r.string('invoice_id', { pattern: idPattern('inv'), hint: 'must be an inv_ id' }),
-    subscription_id: r.string('subscription_id', { pattern: idPattern('sub'), hint: 'must be a sub_ id' }),
-    retry_of: r.string('retry_of', { pattern: idPattern('pay'), hint: 'must be a pay_ id' }),
-    amount: r.amount('amount', { required: true }),
-    currency: r.currency('currency', { required: true }),
-    status: r.oneOf('status', PAYMENT_STATUSES, { required: true }),
-    failure_code: r.string('failure_code', { max: 64 }),
-    failure_message: r.string('failure_message', { max: 1000 }),
-    provider_reference: r.string('provider_reference'),
-  };
-  // Only when the status itself is valid: a wrong status would otherwise also blame failure_code.
-  if (r.ok('status') && input.status === 'failed' && !r.has('failure_code')) {
-    r.fail('failure_code', 'is required for a failed payment');
-  }
-  if (r.ok('status') && input.status === 'succeeded' && r.has('failure_code')) {
-    r.fail('failure_code', 'is only allowed for a failed payment');
-  }
-  r.done();
-  return input;
 }
 
 /**

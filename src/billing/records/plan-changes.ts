@@ -9,7 +9,6 @@ import type { Interval, Plan } from './plans.ts';
 import { prorate } from './proration.ts';
 import { findSubscription } from './subscriptions.ts';
 import type { Subscription } from './subscriptions.ts';
-import { InputReader, idPattern } from './validate.ts';
 
 export const PLAN_CHANGE_TIMINGS = ['now', 'period_end'] as const;
 export type PlanChangeTiming = (typeof PLAN_CHANGE_TIMINGS)[number];
@@ -61,23 +60,6 @@ function toPlanChange(row: PlanChange): PlanChange {
     credit_amount: toAmount(row.credit_amount),
     charge_amount: toAmount(row.charge_amount),
   };
-}
-
-export function parsePlanChangeInput(raw: unknown): PlanChangeInput {
-  const r = new InputReader(raw);
-  const input: PlanChangeInput = {
-    plan_change_id: r.string('plan_change_id', { required: true, pattern: idPattern('pch') }),
-    subscription_id: r.string('subscription_id', {
-      required: true,
-      pattern: idPattern('sub'),
-      hint: 'must be a sub_ id',
-    }),
-    plan_code: r.string('plan_code', { required: true, max: 64 }),
-    when: r.oneOf('when', PLAN_CHANGE_TIMINGS, { required: true }),
-    reason: r.string('reason', { max: 500 }),
-  };
-  r.done();
-  return input;
 }
 
 /** Proration still waiting for a renewal invoice: the sum of its charges minus its credits. */

@@ -5,7 +5,6 @@ import type { At } from './customers.ts';
 import { toAmount } from './money.ts';
 import { PAYMENT_COLUMNS, toPayment } from './payments.ts';
 import type { Payment } from './payments.ts';
-import { InputReader, idPattern } from './validate.ts';
 
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
@@ -45,19 +44,6 @@ const COLUMNS = `id, payment_id, customer_id, amount, currency, reason, status, 
 
 function toRefund(row: Refund): Refund {
   return { ...row, amount: toAmount(row.amount) };
-}
-
-export function parseRefundInput(raw: unknown): RefundInput {
-  const r = new InputReader(raw);
-  const input: RefundInput = {
-    payment_id: r.string('payment_id', { required: true, pattern: idPattern('pay'), hint: 'must be a pay_ id' }),
-    amount: r.amount('amount'),
-    reason: r.string('reason', { max: 500 }),
-    status: r.oneOf('status', ['pending', 'succeeded'] as const),
-    provider_reference: r.string('provider_reference'),
-  };
-  r.done();
-  return input;
 }
 
 /**

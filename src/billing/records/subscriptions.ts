@@ -6,7 +6,6 @@ import type { At } from './customers.ts';
 import { toAmount } from './money.ts';
 import { requirePlan } from './plans.ts';
 import type { Interval } from './plans.ts';
-import { InputReader, idPattern } from './validate.ts';
 
 export const SUBSCRIPTION_STATUSES = ['trialing', 'active', 'cancel_scheduled', 'cancelled'] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
@@ -63,60 +62,12 @@ export type CancelMode = (typeof CANCEL_MODES)[number];
 export const REFUND_MODES = ['none', 'prorated', 'full'] as const;
 export type RefundMode = (typeof REFUND_MODES)[number];
 
-export interface CancellationInput {
-  subscription_id: string;
-  mode: CancelMode;
-  /** ISO timestamp, for `on_date` only. */
-  cancel_at?: string;
-  refund: RefundMode;
-  reason?: string;
-}
-
 const COLUMNS = `id, customer_id, plan_id, amount, currency, interval, status, started_at, trial_end,
   current_period_start, current_period_end, cancel_requested_at, cancel_at, cancelled_at, cancel_reason,
   provider_subscription_id, collection_method, trial_reminded_at, created_at, updated_at`;
 
 function toSubscription(row: Subscription): Subscription {
   return { ...row, amount: toAmount(row.amount) };
-}
-
-export function parseSubscriptionInput(raw: unknown): SubscriptionInput {
-  const r = new InputReader(raw);
-  const input: SubscriptionInput = {
-    customer_id: r.string('customer_id', { required: true, pattern: idPattern('cus'), hint: 'must be a cus_ id' }),
-    plan_code: r.string('plan_code', { required: true, max: 64 }),
-    trial_days: r.integer('trial_days', { min: 0, max: 730 }),
-    started_at: r.timestamp('started_at'),
-    provider_subscription_id: r.string('provider_subscription_id'),
-    collection_method: r.oneOf('collection_method', COLLECTION_METHODS),
-  };
-  r.done();
-  return input;
-}
-
-/** `now` is the request time: a cancellation date must be after it. */
-export function parseCancellationInput(raw: unknown, now: Date = new Date()): CancellationInput {
-  const r = new InputReader(raw);
-  const input: CancellationInput = {
-    subscription_id: r.string('subscription_id', {
-      required: true,
-      pattern: idPattern('sub'),
-      hint: 'must be a sub_ id',
-    }),
-    mode: r.oneOf('mode', CANCEL_MODES, { fallback: 'at_period_end' }),
-    cancel_at: r.timestamp('cancel_at'),
-    refund: r.oneOf('refund', REFUND_MODES, { fallback: 'none' }),
-    reason: r.string('reason', { max: 500 }),
-  };
-  if (r.ok('mode') && input.mode === 'on_date' && !r.has('cancel_at')) {
-    r.fail('cancel_at', 'is required when mode is on_date');
-  }
-  if (r.ok('mode') && input.mode !== 'on_date' && r.has('cancel_at')) {
-    r.fail('cancel_at', 'is only allowed when mode is on_date');
-  }
-  if (input.cancel_at && new Date(input.cancel_at) <= now) r.fail('cancel_at', 'must be in the future');
-  r.done();
-  return input;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { BillingDeps, WorkflowDeps } from './shared/deps.ts';
 export * from './shared/deps.ts';
 export { WORKFLOWS, WORKFLOW_LABELS, WORKFLOW_TYPES, isWorkflowType, moduleOf } from './registry.ts';
 export type { WorkflowType } from './registry.ts';
-export type { WorkflowModule, TriggerBuilder, TriggerInput, StartOperation } from './shared/module.ts';
+export type { WorkflowModule, TriggerBuilder, TriggerInput, StartRoute, StartRequest } from './shared/module.ts';
 export type { RunOrigin } from './shared/origin.ts';
 export type { OperationOptions, OperationResult } from './shared/operation-options.ts';
 export { existingRecordRun } from './shared/operation.ts';

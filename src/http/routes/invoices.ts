@@ -1,21 +1,14 @@
-// Invoices: create one (its invoice_creation run), read it, charge it, or mark it paid.
-import { chargeInvoice, payInvoice, startInvoice } from '../../billing/workflows/index.ts';
-import { MAX_AMOUNT, getInvoice } from '../../billing/records/index.ts';
+// Invoices: read one, charge it, or mark it paid (POST /invoices, which starts invoice_creation, is
+// declared by its folder).
+import { chargeInvoice, payInvoice } from '../../billing/workflows/index.ts';
+import { getInvoice } from '../../billing/records/index.ts';
 import { ConflictError, InvalidInputError, PermanentError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { idParams, idString, problemResponses } from '../schemas.ts';
+import { idParams, problemResponses } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
-import {
-  currencyInput,
-  externalRef,
-  invoiceSchema,
-  paymentSchema,
-  recordView,
-  startedSchema,
-  timestampInput,
-} from '../schemas/billing.ts';
+import { externalRef, invoiceSchema, paymentSchema, recordView, startedSchema } from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
 import { recordRoute } from './record-route.ts';
 
@@ -46,51 +39,6 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
   const billing = deps.billing;
   if (!billing) return routes;
   routes.push(
-    route<unknown, unknown, Record<string, unknown>>({
-      method: 'POST',
-      url: '/invoices',
-      operationId: 'createInvoice',
-      access: 'customer_support',
-      summary: 'Create an invoice (starts invoice_creation: PDF, email, then waits for payment)',
-      description: 'The total is the sum of the lines (amount × quantity), never taken from the caller.',
-      tags: BILLING_TAGS,
-      creates: true,
-      body: {
-        type: 'object',
-        required: ['customer_id', 'currency', 'lines'],
-        additionalProperties: false,
-        properties: {
-          customer_id: idString('cus'),
-          subscription_id: idString('sub'),
-          currency: currencyInput,
-          lines: {
-            type: 'array',
-            minItems: 1,
-            maxItems: 100,
-            items: {
-              type: 'object',
-              required: ['description', 'amount'],
-              additionalProperties: false,
-              properties: {
-                description: { type: 'string', minLength: 1, maxLength: 500 },
-                amount: { type: 'integer', minimum: 0, maximum: MAX_AMOUNT, description: 'Per unit, minor units.' },
-                quantity: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-              },
-            },
-          },
-          due_at: timestampInput,
-          provider_invoice_id: externalRef,
-        },
-      },
-      response: { 201: startedSchema('invoice', invoiceSchema), ...problemResponses(409) },
-      async handler({ body, principal, request }) {
-        const started = await startInvoice(db, billing.registry, body, {
-          idempotencyKey: operationKey(actorFrom(principal), request.headers['idempotency-key']),
-          now: deps.clock(),
-        });
-        return { status: 201, body: { invoice: recordView(started.record), workflow_run_id: started.runId } };
-      },
-    }),
     route<{ id: string }, unknown, { payment_method: string }>({
       method: 'POST',
       url: '/invoices/:id/charge',

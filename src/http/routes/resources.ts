@@ -23,6 +23,7 @@ import { stripeEventRoutes } from './stripe-events.ts';
 import { templateRoutes } from './templates.ts';
 import { workflowActionRoutes } from './workflow-actions.ts';
 import { workflowRoutes } from './workflows.ts';
+import { workflowStartRoutes } from './workflow-starts.ts';
 
 export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
   return [
@@ -35,6 +36,7 @@ export function resourceRoutes(deps: ApiDeps): RouteSpec[] {
     ...stripeEventRoutes(deps),
     ...customerRoutes(deps),
     ...planRoutes(deps),
+    ...workflowStartRoutes(deps),
     ...subscriptionRoutes(deps),
     ...subscriptionPeriodRoutes(deps),
     ...invoiceRoutes(deps),

@@ -1,24 +1,34 @@
-// chargeback_creation's input: the chargeback's facts and the id chosen for it.
-import { InputReader, parseChargebackInput } from '../../records/index.ts';
-import type { ChargebackInput } from '../../records/index.ts';
-import { idPattern } from '../../records/validate.ts';
-import { parseOrigin, withOrigin } from '../shared/origin.ts';
-import type { RunOrigin } from '../shared/origin.ts';
+// chargeback_creation's input: the chargeback's facts (the request body's one schema), and what a
+// run stores (the id chosen for it, and where it came from).
+import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { CHARGEBACK_STATUSES } from '../../records/index.ts';
+import { amount, externalRef, idOf, inputParser, oneOf, text } from '../../records/schemas.ts';
+import { RunOrigin } from '../shared/origin.ts';
 
-export interface ChargebackCreationInput extends ChargebackInput {
-  chargeback_id: string;
-  /** Started by the provider's dispute event (shown with the run; the workflow calls no provider). */
-  origin?: RunOrigin;
-}
+export const ChargebackRequest = Type.Object(
+  {
+    payment_id: idOf('pay'),
+    /** Defaults to the whole payment. */
+    amount: Type.Optional(amount()),
+    // Provider reason codes (fraudulent, product_not_received, …) are kept as given.
+    reason: Type.Optional(text(200, 'e.g. fraudulent')),
+    status: Type.Optional(oneOf(CHARGEBACK_STATUSES)),
+    provider_reference: Type.Optional(externalRef("The provider's dispute id.")),
+  },
+  { additionalProperties: false },
+);
+export type ChargebackRequest = Static<typeof ChargebackRequest>;
 
-export function parseChargebackRunInput(raw: unknown): ChargebackCreationInput {
-  const request = parseChargebackInput(raw);
-  const r = new InputReader(raw);
-  const chargeback_id = r.string('chargeback_id', {
-    required: true,
-    pattern: idPattern('cb'),
-    hint: 'must be a cb_ id',
-  });
-  r.done();
-  return withOrigin({ ...request, chargeback_id }, parseOrigin(raw));
-}
+export const ChargebackCreationInput = Type.Object(
+  {
+    ...ChargebackRequest.properties,
+    chargeback_id: idOf('cb'),
+    /** Started by the provider's dispute event (shown with the run; the workflow calls no provider). */
+    origin: Type.Optional(RunOrigin),
+  },
+  { additionalProperties: false },
+);
+export type ChargebackCreationInput = Static<typeof ChargebackCreationInput>;
+
+export const parseChargebackRunInput = inputParser(ChargebackCreationInput);

@@ -2,17 +2,12 @@ import type { Db } from '../../../db/types.ts';
 import { newId } from '../../../ids.ts';
 import type { Registry } from '../../../engine/index.ts';
 import { InvalidInputError } from '../../../errors.ts';
-import {
-  findChargeback,
-  findChargebackByProviderReference,
-  findPayment,
-  getChargeback,
-  parseChargebackInput,
-} from '../../records/index.ts';
+import { findChargeback, findChargebackByProviderReference, findPayment, getChargeback } from '../../records/index.ts';
 import type { Chargeback } from '../../records/index.ts';
 import type { TriggerBuilder } from '../shared/module.ts';
 import type { OperationOptions, OperationResult } from '../shared/operation-options.ts';
 import { existingRecordRun, startRecordRun } from '../shared/operation.ts';
+import type { ChargebackRequest } from './input.ts';
 
 /**
  * Records a chargeback (dispute) against a succeeded payment and starts its chargeback_creation
@@ -21,10 +16,9 @@ import { existingRecordRun, startRecordRun } from '../shared/operation.ts';
 export async function startChargeback(
   db: Db,
   registry: Registry,
-  raw: unknown,
+  input: ChargebackRequest,
   options: OperationOptions = {},
 ): Promise<OperationResult<Chargeback>> {
-  const input = parseChargebackInput(raw);
   if (input.provider_reference) {
     const known = await findChargebackByProviderReference(db, input.provider_reference);
     const existing = known && (await existingRecordRun(db, 'chargeback_creation', known));

@@ -9,66 +9,48 @@ import type { Invoice } from '../../records/index.ts';
 import type { TriggerBuilder } from '../shared/module.ts';
 import type { OperationOptions, OperationResult } from '../shared/operation-options.ts';
 import { existingRecordRun, isoOf, startRecordRun } from '../shared/operation.ts';
-import { parseInvoiceRunInput } from './input.ts';
+import type { InvoiceRequest } from './input.ts';
 
-/**
- * The API names a line's price `amount` (per unit; the line total is amount × quantity) where the
- * records say `unit_amount`: map it, and name the caller's field in errors.
- */
-function apiLines(raw: unknown): { body: unknown; renamed: Set<number> } {
-  const renamed = new Set<number>();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { body: raw, renamed };
-  const body = raw as Record<string, unknown>;
-  if (!Array.isArray(body.lines)) return { body, renamed };
-  const lines = body.lines.map((line: unknown, i) => {
-    if (line === null || typeof line !== 'object' || Array.isArray(line)) return line;
-    const { amount, ...rest } = line as Record<string, unknown>;
-    if (amount === undefined || 'unit_amount' in rest) return line;
-    renamed.add(i);
-    return { ...rest, unit_amount: amount };
-  });
-  return { body: { ...body, lines }, renamed };
+/** The operation's field names → the API's: a line's price is `amount` there (per unit). */
+function apiField(field: string): string {
+  return field.replace(/^(lines\[\d+\])\.unit_amount$/, '$1.amount');
 }
 
 /**
- * Records an invoice and starts its invoice_creation run in one transaction. raw: { customer_id,
- * subscription_id?, currency, lines: [{ description, amount, quantity? }], due_at?,
- * days_until_due?, provider_invoice_id? }.
+ * Records an invoice and starts its invoice_creation run in one transaction. The API names a
+ * line's price `amount` (per unit; the line total is amount × quantity) where the records say
+ * `unit_amount`; errors name the caller's fields.
  */
 export async function startInvoice(
   db: Db,
   registry: Registry,
-  raw: unknown,
+  request: InvoiceRequest,
   options: OperationOptions = {},
 ): Promise<OperationResult<Invoice>> {
-  const id = newId('inv');
-  const { body, renamed } = apiLines(raw);
-  let input;
-  try {
-    input = parseInvoiceRunInput(
-      body !== null && typeof body === 'object' && !Array.isArray(body) ? { ...body, invoice_id: id } : body,
-    );
-  } catch (error) {
-    if (!(error instanceof InvalidInputError)) throw error;
-    throw new InvalidInputError(
-      error.errors.map((e) => {
-        const m = /^lines\[(\d+)\]\.unit_amount$/.exec(e.field);
-        return m && renamed.has(Number(m[1])) ? { ...e, field: `lines[${m[1]}].amount` } : e;
-      }),
-    );
-  }
-  if (input.provider_invoice_id) {
-    const known = await findInvoiceByProviderId(db, input.provider_invoice_id);
+  if (request.provider_invoice_id) {
+    const known = await findInvoiceByProviderId(db, request.provider_invoice_id);
     const existing = known && (await existingRecordRun(db, 'invoice_creation', known));
     if (existing) return existing;
   }
-  return startRecordRun(
-    db,
-    registry,
-    { type: 'invoice_creation', input: { ...input }, recordId: id, idField: 'invoice_id', ownerRef: input.customer_id },
-    options,
-    getInvoice,
-  );
+  const id = newId('inv');
+  const { lines, ...rest } = request;
+  const input = {
+    ...rest,
+    invoice_id: id,
+    lines: lines.map(({ amount, ...line }) => ({ ...line, unit_amount: amount })),
+  };
+  try {
+    return await startRecordRun(
+      db,
+      registry,
+      { type: 'invoice_creation', input, recordId: id, idField: 'invoice_id', ownerRef: request.customer_id },
+      options,
+      getInvoice,
+    );
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    throw new InvalidInputError(error.errors.map((e) => ({ ...e, field: apiField(e.field) })));
+  }
 }
 
 export interface PayInvoiceOptions extends OperationOptions {

@@ -125,7 +125,7 @@ export function invoiceCreation(deps: WorkflowDeps): AnyWorkflow {
   return defineWorkflow<InvoiceRunInput>({
     type: 'invoice_creation',
     // A renewal's run may carry a plan change's credit line; startInvoice refuses one from a caller.
-    parseInput: (raw) => parseInvoiceRunInput(raw, { credits: true }),
+    parseInput: parseInvoiceRunInput,
     concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       recorded,

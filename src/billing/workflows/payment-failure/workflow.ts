@@ -11,7 +11,7 @@ import { countPayment } from '../../stats/index.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
 import { attemptDueAt, dunningSchedule, retryBlocker, retryPaymentStep } from './dunning.ts';
 import type { RecordFailureOutput } from './dunning.ts';
-import { parsePaymentRunInput } from '../shared/payment-input.ts';
+import { paymentRunInputParser } from '../shared/payment-input.ts';
 import type { PaymentRunInput } from '../shared/payment-input.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER } from '../shared/steps.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from '../shared/notify-steps.ts';
@@ -71,7 +71,7 @@ export function paymentFailure(deps: WorkflowDeps): AnyWorkflow {
   };
   return defineWorkflow<PaymentRunInput>({
     type: 'payment_failure',
-    parseInput: (raw) => parsePaymentRunInput(raw, 'failed'),
+    parseInput: paymentRunInputParser('failed'),
     concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       recorded,

@@ -17,7 +17,7 @@ import type { Payment, PaymentStatus } from '../../records/index.ts';
 import { countPayment, refreshCustomerStatus } from '../../stats/index.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
 import { sellerParty } from '../shared/documents.ts';
-import { parsePaymentRunInput } from '../shared/payment-input.ts';
+import { paymentRunInputParser } from '../shared/payment-input.ts';
 import type { PaymentRunInput } from '../shared/payment-input.ts';
 import { DB_RETRY, ONE_RUN_PER_CUSTOMER, iso } from '../shared/steps.ts';
 import { customerEmailStep, customerView, internalNoticeStep } from '../shared/notify-steps.ts';
@@ -132,7 +132,7 @@ export function paymentSuccess(deps: WorkflowDeps): AnyWorkflow {
   };
   return defineWorkflow<PaymentRunInput>({
     type: 'payment_success',
-    parseInput: (raw) => parsePaymentRunInput(raw, 'succeeded'),
+    parseInput: paymentRunInputParser('succeeded'),
     concurrency: ONE_RUN_PER_CUSTOMER,
     steps: [
       recorded,

@@ -7,7 +7,7 @@ import type { Refund } from '../../records/index.ts';
 import type { TriggerBuilder } from '../shared/module.ts';
 import type { OperationOptions, OperationResult } from '../shared/operation-options.ts';
 import { existingRecordRun, startRecordRun } from '../shared/operation.ts';
-import { parseRefundRequest } from './input.ts';
+import type { RefundRequest } from './input.ts';
 
 /**
  * Records a refund of a payment (the whole refundable rest unless `amount`) and starts its
@@ -18,10 +18,9 @@ import { parseRefundRequest } from './input.ts';
 export async function startRefund(
   db: Db,
   registry: Registry,
-  raw: unknown,
+  input: RefundRequest,
   options: OperationOptions = {},
 ): Promise<OperationResult<Refund>> {
-  const input = parseRefundRequest(raw);
   if (input.provider_refund_id) {
     const known = await findRefundByProviderReference(db, input.provider_refund_id);
     const existing = known && (await existingRecordRun(db, 'refund_creation', known));

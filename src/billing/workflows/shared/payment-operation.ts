@@ -17,39 +17,36 @@ import type { Payment } from '../../records/index.ts';
 import type { TriggerBuilder } from './module.ts';
 import type { OperationOptions, OperationResult } from './operation-options.ts';
 import { existingRecordRun, startRecordRun } from './operation.ts';
-import { parsePaymentRunInput } from './payment-input.ts';
+import type { PaymentRunInput } from './payment-input.ts';
 
-function isObject(raw: unknown): raw is Record<string, unknown> {
-  return raw !== null && typeof raw === 'object' && !Array.isArray(raw);
-}
+/** A payment as the API sends it, or as Billflow knows it (a dunning retry, a provider's event). */
+export type PaymentFacts = Omit<PaymentRunInput, 'payment_id' | 'origin'>;
 
 /**
  * Records a payment processed elsewhere and starts payment_success or payment_failure by its
- * status, in one transaction. raw: { customer_id, amount, currency, status, invoice_id?,
- * subscription_id?, failure_code?, failure_message?, provider_reference?, payment_method? }. A
- * payment for an open invoice marks it paid. The same provider payment seen again (another key,
- * another event for it) answers with the first record and run.
+ * status, in one transaction. A payment for an open invoice marks it paid. The same provider
+ * payment seen again (another key, another event for it) answers with the first record and run.
+ * The run's start checks the input (the API's body was checked by its schema already).
  */
 export async function startPayment(
   db: Db,
   registry: Registry,
-  raw: unknown,
+  facts: PaymentFacts,
   options: OperationOptions = {},
 ): Promise<OperationResult<Payment>> {
   const id = newId('pay');
-  const status = isObject(raw) && raw.status === 'failed' ? 'failed' : 'succeeded';
-  // The origin comes from the caller's options only, never from a request body.
-  const input = parsePaymentRunInput(isObject(raw) ? { ...raw, payment_id: id, origin: options.origin } : raw, status);
-  const type = status === 'failed' ? 'payment_failure' : 'payment_success';
-  if (input.provider_reference) {
-    const known = await findPaymentByProviderReference(db, input.provider_reference);
+  const type = facts.status === 'failed' ? 'payment_failure' : 'payment_success';
+  if (facts.provider_reference) {
+    const known = await findPaymentByProviderReference(db, facts.provider_reference);
     const existing = known && (await existingRecordRun(db, type, known));
     if (existing) return existing;
   }
+  // The origin comes from the caller's options only, never from a request body.
+  const input: PaymentRunInput = { ...facts, payment_id: id };
   return startRecordRun(
     db,
     registry,
-    { type, input: { ...input }, recordId: id, idField: 'payment_id', ownerRef: input.customer_id },
+    { type, input, recordId: id, idField: 'payment_id', ownerRef: facts.customer_id },
     options,
     getPayment,
   );

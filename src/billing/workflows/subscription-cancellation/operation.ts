@@ -1,11 +1,13 @@
 import type { Db } from '../../../db/types.ts';
 import type { Registry } from '../../../engine/index.ts';
 import { InvalidInputError } from '../../../errors.ts';
-import { findSubscription, getSubscription, parseCancellationInput } from '../../records/index.ts';
+import { findSubscription, getSubscription } from '../../records/index.ts';
 import type { Subscription } from '../../records/index.ts';
 import type { TriggerBuilder } from '../shared/module.ts';
 import type { OperationOptions, OperationResult } from '../shared/operation-options.ts';
 import { startRecordRun } from '../shared/operation.ts';
+import { checkCancellationRequest } from './input.ts';
+import type { CancellationFacts } from './input.ts';
 
 /**
  * Requests a subscription's cancellation (at period end, at once, or on a date, with a refund of
@@ -14,10 +16,10 @@ import { startRecordRun } from '../shared/operation.ts';
 export async function requestCancellation(
   db: Db,
   registry: Registry,
-  raw: unknown,
+  input: CancellationFacts,
   options: OperationOptions = {},
 ): Promise<OperationResult<Subscription>> {
-  const input = parseCancellationInput(raw, options.now ?? new Date());
+  checkCancellationRequest(input, options.now ?? new Date());
   const subscription = await findSubscription(db, input.subscription_id);
   if (!subscription) {
     throw new InvalidInputError([{ field: 'subscription_id', message: `no subscription ${input.subscription_id}` }]);

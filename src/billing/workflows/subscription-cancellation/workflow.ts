@@ -11,7 +11,7 @@ import {
   getSubscription,
   lastSucceededPayment,
 } from '../../records/index.ts';
-import type { CancellationInput, Subscription } from '../../records/index.ts';
+import type { Subscription } from '../../records/index.ts';
 import type { CancelWhen } from '../../../providers/index.ts';
 import { countSubscriptionCancelled, refreshCustomerStatus } from '../../stats/index.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
@@ -24,7 +24,7 @@ import { parseCancellationRunInput } from './input.ts';
 import type { CancellationRunInput } from './input.ts';
 
 export interface IssuedRefund {
-  refund: CancellationInput['refund'];
+  refund: CancellationRunInput['refund'];
   amount: number;
   currency: string;
   payment_id?: string;
@@ -32,7 +32,7 @@ export interface IssuedRefund {
   refund_run_id?: string;
 }
 
-function providerWhen(input: CancellationInput, subscription: Subscription): CancelWhen {
+function providerWhen(input: CancellationRunInput, subscription: Subscription): CancelWhen {
   if (input.mode === 'immediately') return 'now';
   if (input.mode === 'at_period_end') return 'period_end';
   return subscription.cancel_at ?? 'now';

@@ -12,7 +12,7 @@ import type { Subscription } from '../../records/index.ts';
 import type { TriggerBuilder } from '../shared/module.ts';
 import type { OperationOptions, OperationResult } from '../shared/operation-options.ts';
 import { existingRecordRun, isoOf, startRecordRun } from '../shared/operation.ts';
-import { parseSubscriptionRequest } from './input.ts';
+import type { SubscriptionRequest } from './input.ts';
 
 /**
  * Creates a subscription and starts its subscription_creation run. With
@@ -22,10 +22,9 @@ import { parseSubscriptionRequest } from './input.ts';
 export async function startSubscription(
   db: Db,
   registry: Registry,
-  raw: unknown,
+  input: SubscriptionRequest,
   options: OperationOptions = {},
 ): Promise<OperationResult<Subscription>> {
-  const input = parseSubscriptionRequest(raw);
   if (input.provider_subscription_id) {
     const known = await findSubscriptionByProviderId(db, input.provider_subscription_id);
     const existing = known && (await existingRecordRun(db, 'subscription_creation', known));

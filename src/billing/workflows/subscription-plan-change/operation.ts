@@ -1,11 +1,12 @@
 import type { Db } from '../../../db/types.ts';
 import type { Registry } from '../../../engine/index.ts';
 import { newId } from '../../../ids.ts';
-import { checkPlanChange, findPlanChange, getPlan, getPlanChange, parsePlanChangeInput } from '../../records/index.ts';
+import { checkPlanChange, findPlanChange, getPlan, getPlanChange } from '../../records/index.ts';
 import type { PlanChange } from '../../records/index.ts';
 import type { TriggerBuilder } from '../shared/module.ts';
 import type { OperationOptions, OperationResult } from '../shared/operation-options.ts';
 import { startRecordRun } from '../shared/operation.ts';
+import type { PlanChangeRequest, PlanChangeRunInput } from './input.ts';
 
 /**
  * Changes a subscription's plan, now (proration on the next invoice) or at its period's end, and
@@ -15,11 +16,10 @@ import { startRecordRun } from '../shared/operation.ts';
 export async function requestPlanChange(
   db: Db,
   registry: Registry,
-  raw: unknown,
+  request: PlanChangeRequest & { subscription_id: string },
   options: OperationOptions = {},
 ): Promise<OperationResult<PlanChange>> {
-  const given = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-  const input = parsePlanChangeInput({ plan_change_id: newId('pch'), ...given });
+  const input: PlanChangeRunInput = { plan_change_id: newId('pch'), ...request };
   const { subscription } = await checkPlanChange(db, input, options.now ?? new Date());
   // The run is about the subscription (it lists with its other runs); its record is the change.
   return startRecordRun(

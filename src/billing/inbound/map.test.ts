@@ -163,4 +163,70 @@ describe('mapStripeEvent', () => {
     assert.equal(map('charge.dispute.created', { payment_intent: null, charge: null }).kind, 'reject');
     assert.equal(mapStripeEvent({ id: 'evt_2', type: 'charge.succeeded', data: { object: null } }).kind, 'reject');
   });
+
+  describe('when Stripe Billing owns the calendar', () => {
+    const stripe = { calendarOwner: 'stripe' as const };
+
+    it('maps invoice.created/finalized to one invoice_creation per Stripe invoice, with its lines and links', () => {
+      const finalized = stripeEvent('invoice.finalized');
+      const intent = expectKind(mapStripeEvent(finalized, stripe), 'invoice');
+      const created = expectKind(
+        mapStripeEvent(
+          {
+            ...finalized,
+            type: 'invoice.created',
+            data: {
+              object: { ...finalized.data.object, status: 'draft', hosted_invoice_url: null, invoice_pdf: null },
+            },
+          },
+          stripe,
+        ),
+        'invoice',
+      );
+      assert.equal(intent.idempotencyKey, 'stripe:in_1TbfwAcme0001:invoice_creation');
+      assert.equal(created.idempotencyKey, intent.idempotencyKey);
+      assert.deepEqual(intent.lines, [
+        { description: '1 × Pro (at €45.00 / month)', quantity: 1, unit_amount: 4500 },
+        // Tax is outside Stripe's lines: its own line, so the total is Stripe's.
+        { description: 'Taxes and discounts', quantity: 1, unit_amount: 400 },
+      ]);
+      assert.equal(intent.currency, 'EUR');
+      assert.equal(intent.providerSubscriptionId, 'sub_1TbfwAcme0001');
+      assert.equal(intent.customer.providerId, 'cus_TbfwAcme0001');
+      assert.equal(intent.periodStart, new Date(1763999990 * 1000).toISOString());
+      assert.equal(intent.periodEnd, new Date(1766591990 * 1000).toISOString());
+      assert.equal(intent.dueAt, null);
+      assert.equal(intent.hostedUrl, 'https://invoice.stripe.com/i/acct_x/test_x');
+      assert.equal(intent.pdfUrl, 'https://pay.stripe.com/invoice/acct_x/test_x/pdf');
+      assert.equal(created.hostedUrl, null);
+    });
+
+    it('ignores an invoice for nothing, and leaves invoice events unsupported when Billflow owns the calendar', () => {
+      const free = withObject(stripeEvent('invoice.finalized'), { total: 0, amount_due: 0 });
+      expectKind(mapStripeEvent(free, stripe), 'ignore');
+      expectKind(mapStripeEvent(stripeEvent('invoice.finalized')), 'unsupported');
+      expectKind(mapStripeEvent(stripeEvent('invoice_payment.paid')), 'unsupported');
+    });
+
+    it('maps invoice_payment.paid to the PaymentIntent’s payment_success key, and invoice.paid to ending the wait', () => {
+      const paid = expectKind(mapStripeEvent(stripeEvent('invoice_payment.paid'), stripe), 'payment');
+      assert.equal(paid.idempotencyKey, expectKind(map('payment_intent.succeeded'), 'payment').idempotencyKey);
+      assert.equal(paid.amount, 4900);
+      assert.equal(paid.providerInvoiceId, 'in_1TbfwAcme0001');
+      assert.equal(paid.customer.providerId, null);
+      const invoicePaid = stripeEvent('invoice.finalized');
+      const basil = expectKind(mapStripeEvent({ ...invoicePaid, type: 'invoice.paid' }, stripe), 'invoice_paid');
+      assert.deepEqual(basil, { kind: 'invoice_paid', invoiceId: 'in_1TbfwAcme0001', paymentIds: [] });
+      const old = stripeEvent('invoice.payment_succeeded');
+      const named = expectKind(mapStripeEvent({ ...old, type: 'invoice.paid' }, stripe), 'invoice_paid');
+      assert.deepEqual(named.paymentIds, ['pi_3TbfwAcme0001', 'ch_3TbfwAcme0001']);
+      // An expanded `payments` list (a list object) names the intent too.
+      const expanded = withObject(old, {
+        payment_intent: null,
+        charge: null,
+        payments: { object: 'list', data: [{ payment: { type: 'payment_intent', payment_intent: 'pi_x' } }] },
+      });
+      assert.equal(expectKind(mapStripeEvent(expanded), 'payment').idempotencyKey, 'stripe:pi_x:payment_success');
+    });
+  });
 });

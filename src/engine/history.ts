@@ -165,6 +165,46 @@ export type RunSort = (typeof RUN_SORTS)[number];
  * Newest first (or as `sort` says), keyset-paginated on (the sort's time, id) so deep pages cost
  * the same as the first. A cursor belongs to the sort it was returned with.
  */
+/** The WHERE conditions of a run filter, their values appended to `params`. */
+function filterWhere(filter: RunFilter, params: unknown[]): string[] {
+  const where: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replaceAll('?', `$${params.length}`));
+  };
+  if (filter.id) add('id = ?', filter.id);
+  if (filter.type) add('type = ?', filter.type);
+  if (filter.status) add('status = ?', filter.status);
+  if (filter.subjectRef) add('subject_ref = ?', filter.subjectRef);
+  if (filter.ownerRef) add('owner_ref = ?', filter.ownerRef);
+  if (filter.ownerRefs) add('owner_ref = ANY(?::text[])', filter.ownerRefs);
+  if (filter.failedStep) add(`status = 'failed' AND failed_step = ?`, filter.failedStep);
+  if (filter.createdAfter) add('created_at >= ?', filter.createdAfter);
+  if (filter.createdBefore) add('created_at < ?', filter.createdBefore);
+  return where;
+}
+
+/**
+ * How many runs match, counted up to `cap` (a search's "1,000+"): the count stops reading there,
+ * so it costs at most `cap` index entries whatever the history.
+ */
+export async function countMatchingRuns(
+  q: Queryable,
+  filter: RunFilter,
+  cap: number,
+): Promise<{ count: number; capped: boolean }> {
+  const params: unknown[] = [];
+  const where = filterWhere(filter, params);
+  params.push(cap + 1);
+  const { rows } = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM workflow_runs
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} LIMIT $${params.length}) matched`,
+    params,
+  );
+  const n = rows[0]?.n ?? 0;
+  return n > cap ? { count: cap, capped: true } : { count: n, capped: false };
+}
+
 export async function listRuns(
   q: Queryable,
   filter: RunFilter,
@@ -190,20 +230,7 @@ export async function listRuns(
     throw new InvalidInputError([{ field: 'status', message: `must be one of ${RUN_STATUSES.join(', ')}` }]);
   }
   const params: unknown[] = [];
-  const where: string[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    where.push(sql.replaceAll('?', `$${params.length}`));
-  };
-  if (filter.id) add('id = ?', filter.id);
-  if (filter.type) add('type = ?', filter.type);
-  if (filter.status) add('status = ?', filter.status);
-  if (filter.subjectRef) add('subject_ref = ?', filter.subjectRef);
-  if (filter.ownerRef) add('owner_ref = ?', filter.ownerRef);
-  if (filter.ownerRefs) add('owner_ref = ANY(?::text[])', filter.ownerRefs);
-  if (filter.failedStep) add(`status = 'failed' AND failed_step = ?`, filter.failedStep);
-  if (filter.createdAfter) add('created_at >= ?', filter.createdAfter);
-  if (filter.createdBefore) add('created_at < ?', filter.createdBefore);
+  const where = filterWhere(filter, params);
   if (page.cursor) {
     const [at, id] = decodeCursor(page.cursor);
     params.push(at, id);

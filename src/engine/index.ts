@@ -13,7 +13,15 @@ export { wakeWaitingRuns, type WakeRequest, type WokenRun } from './wake.ts';
 export type { ActionResult, OperatorAction } from './actions.ts';
 export { bulkRestart, advanceOperations, getOperation } from './bulk.ts';
 export type { BulkRestartRequest, BulkRestartResult, FailedRunFilter, OperationStatus } from './bulk.ts';
-export { getRun, listRuns, countRuns, compactRunCounts, RUN_STATUSES, RUN_SORTS } from './history.ts';
+export {
+  getRun,
+  listRuns,
+  countRuns,
+  countMatchingRuns,
+  compactRunCounts,
+  RUN_STATUSES,
+  RUN_SORTS,
+} from './history.ts';
 export type { RunDetail, RunSummary, RunFilter, RunSort, RunStatus, StepView, Page, RunEvent } from './history.ts';
 export { countRunsPerHour, MAX_ACTIVITY_RANGE_MS } from './activity.ts';
 export type { ActivityRange, HourlyRunCount } from './activity.ts';

@@ -18,6 +18,9 @@ interface Search {
   match: string;
   runs: RunItem[];
   runs_visible: boolean;
+  runs_next_cursor: string | null;
+  runs_total: number;
+  runs_total_capped: boolean;
   customers: { id: string; email: string; name: string | null }[];
   record: { kind: string; id: string; path: string } | null;
 }
@@ -239,6 +242,60 @@ eachDatabase((kind) => {
       const badSort = await h.call('account_manager', 'GET', '/workflows?sort=sideways');
       assert.equal(badSort.statusCode, 400);
       assert.equal(fieldOf(badSort), 'sort');
+    });
+
+    it('search pages its runs beyond the first page: keyset cursor, total, sort and page size', async () => {
+      const carl = customers.carl ?? '';
+      for (let i = 0; i < 7; i++) {
+        const paid = await h.call('customer_support', 'POST', '/payments', {
+          customer_id: carl,
+          amount: 100 + i,
+          currency: 'EUR',
+          status: 'succeeded',
+        });
+        assert.equal(paid.statusCode, 201, paid.body);
+      }
+      const stored = async (direction: 'DESC' | 'ASC') =>
+        (
+          await h.db.query<{ id: string }>(
+            `SELECT id FROM workflow_runs WHERE owner_ref = $1 ORDER BY created_at ${direction}, id ${direction}`,
+            [carl],
+          )
+        ).rows.map((r) => r.id);
+      const expected = await stored('DESC');
+      assert.equal(expected.length, 8);
+      const walk = async (sort: string) => {
+        const seen: string[] = [];
+        const sizes: number[] = [];
+        let cursor: string | null = null;
+        do {
+          const url: string = `/search?q=${carl}&limit=3&sort=${sort}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+          const res = await h.call('account_manager', 'GET', url);
+          assert.equal(res.statusCode, 200, res.body);
+          const body = json<Search>(res);
+          assert.equal(body.runs_total, 8);
+          assert.equal(body.runs_total_capped, false);
+          seen.push(...body.runs.map((r) => r.id));
+          sizes.push(body.runs.length);
+          cursor = body.runs_next_cursor;
+        } while (cursor);
+        return { seen, sizes };
+      };
+      const newest = await walk('created_desc');
+      assert.deepEqual(newest.seen, expected);
+      assert.deepEqual(newest.sizes, [3, 3, 2]);
+      const oldest = await walk('created_asc');
+      assert.deepEqual(oldest.seen, await stored('ASC'));
+
+      const badSort = await h.call('account_manager', 'GET', `/search?q=${carl}&sort=failed_desc`);
+      assert.equal(badSort.statusCode, 400);
+      assert.equal(fieldOf(badSort), 'sort');
+      const badCursor = await h.call('account_manager', 'GET', `/search?q=${carl}&cursor=bm9wZQ`);
+      assert.equal(badCursor.statusCode, 400);
+      assert.equal(fieldOf(badCursor), 'cursor');
+      const support = await search(carl, 'customer_support');
+      assert.equal(support.runs_visible, false);
+      assert.deepEqual([support.runs.length, support.runs_total, support.runs_next_cursor], [0, 0, null]);
     });
   });
 });

@@ -1,7 +1,8 @@
 // The operator's console in Chromium against a real Billflow, at desktop width and at 390 px:
 // the dashboard draws each currency with its own symbol and leaves hours without runs empty;
 // every page shows times in one format with the zone, and the date filters name their zone; the
-// audit log names people by email, links its targets and filters by actor, action and dates.
+// audit log names people by email, links its targets and filters by actor, action and dates; the
+// header search pages its runs beyond the first page, with a count, sort and page size.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -286,4 +287,59 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
       await close();
     });
   }
+
+  it('the header search pages its runs past the first 20, sorts and sizes them (seeded once)', async () => {
+    const db = stack.service.db;
+    const eu = (await db.query<{ id: string }>(`SELECT id FROM customers WHERE email = 'eu@example.com'`)).rows[0]?.id;
+    for (let i = 0; i < 21; i++) {
+      const paid = await call('POST', '/payments', {
+        customer_id: eu,
+        amount: 500 + i,
+        currency: 'EUR',
+        status: 'succeeded',
+      });
+      assert.equal(paid.status, 201);
+    }
+    const stored = async (direction: 'DESC' | 'ASC') =>
+      (
+        await db.query<{ id: string }>(
+          `SELECT id FROM workflow_runs WHERE owner_ref = $1 ORDER BY created_at ${direction}, id ${direction}`,
+          [eu],
+        )
+      ).rows.map((r) => r.id);
+    const newest = await stored('DESC');
+    assert.equal(newest.length, 23);
+    for (const width of [1280, 390]) {
+      const { p, errors, close } = await openAt(width);
+      const box = p.getByRole('searchbox', { name: 'Search runs, records and customers' });
+      await box.fill('eu@example');
+      await box.press('Enter');
+      await p.getByRole('heading', { name: 'Search: “eu@example”', level: 1 }).waitFor();
+      const runs = p.getByRole('region', { name: 'Runs' });
+      const ids = () =>
+        runs
+          .getByRole('table', { name: 'Runs found' })
+          .locator('tbody tr')
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id') ?? ''));
+      await runs.getByText('23 runs · showing 1–20').waitFor();
+      assert.deepEqual(await ids(), newest.slice(0, 20));
+      await runs.getByRole('button', { name: 'Next →' }).click();
+      await runs.getByText('23 runs · showing 21–23').waitFor();
+      assert.deepEqual(await ids(), newest.slice(20));
+      assert.equal(await runs.getByRole('button', { name: 'Next →' }).isDisabled(), true);
+      await runs.getByRole('button', { name: '← Previous' }).click();
+      await runs.getByText('23 runs · showing 1–20').waitFor();
+
+      await runs.getByRole('combobox', { name: 'Sort', exact: true }).selectOption('created_asc');
+      await p.waitForURL(/sort=created_asc/);
+      await eventually(async () => (await ids())[0] === (await stored('ASC'))[0], 'oldest first');
+      await runs.getByRole('combobox', { name: 'Per page' }).selectOption('50');
+      await runs.getByText('23 runs · showing 1–23').waitFor();
+      assert.deepEqual(await ids(), await stored('ASC'));
+      assert.equal(await runs.getByRole('button', { name: 'Next →' }).count(), 0);
+      assert.deepEqual(await axeViolations(p), []);
+      assert.deepEqual(errors, []);
+      await close();
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // customers (and their runs) whose email or name starts with what was typed.
 import { searchCustomers } from '../../billing/records/index.ts';
 import type { CustomerMatch } from '../../billing/records/index.ts';
-import { listRuns } from '../../engine/index.ts';
+import { countMatchingRuns, listRuns } from '../../engine/index.ts';
 import type { RunFilter } from '../../engine/index.ts';
 import { InvalidInputError } from '../../errors.ts';
 import { roleAtLeast } from '../auth/roles.ts';
@@ -16,12 +16,17 @@ import { withCustomerEmails } from './workflows.ts';
 const RECORD_ID = /^(sub|pay|inv|re|cb)_[a-z0-9]{1,64}$/;
 /** Customers a text search lists (their runs are listed too, newest first). */
 const CUSTOMER_MATCHES = 10;
+/** Matching runs are counted up to this many; beyond it the answer says "more than". */
+const RUN_COUNT_CAP = 1000;
+const SEARCH_SORTS = ['created_desc', 'created_asc'] as const;
 
 type Match = 'run' | 'record' | 'customer' | 'text';
 
 interface SearchQuery {
   q: string;
   limit?: number;
+  cursor?: string;
+  sort?: (typeof SEARCH_SORTS)[number];
 }
 
 const customerMatchSchema = {
@@ -48,8 +53,10 @@ export function searchRoutes(deps: ApiDeps): RouteSpec[] {
       description:
         '`q` is a run id (`run_…`), a record id (`sub_…`, `pay_…`, `inv_…`, `re_…`, `cb_…`: the runs about it), a ' +
         'customer id (`cus_…`: the customer and their runs), or the start of an email address or a name, case ' +
-        `ignored (the first ${CUSTOMER_MATCHES} such customers by email, and their runs). Runs, newest first, are ` +
-        'listed for account_manager and above only (`runs_visible`).',
+        `ignored (the first ${CUSTOMER_MATCHES} such customers by email, and their runs). Runs are listed for ` +
+        'account_manager and above only (`runs_visible`), a page at a time (`limit`, then `cursor` = ' +
+        `\`runs_next_cursor\`), newest or oldest first (\`sort\`), with their count up to ${RUN_COUNT_CAP} ` +
+        '(`runs_total`; `runs_total_capped` when there are more).',
       tags: ['Workflows'],
       querystring: {
         type: 'object',
@@ -57,14 +64,31 @@ export function searchRoutes(deps: ApiDeps): RouteSpec[] {
         additionalProperties: false,
         properties: {
           q: { type: 'string', minLength: 1, maxLength: 254, examples: ['carl', 'run_0198c2f0a1b2c3d4e5f6a7b8c9d0'] },
-          limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Runs at most.' },
+          limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Runs per page.' },
+          cursor: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 500,
+            description: '`runs_next_cursor` of the page before.',
+          },
+          sort: { type: 'string', enum: [...SEARCH_SORTS], default: 'created_desc' },
         },
       },
       response: {
         200: {
           title: 'SearchResult',
           type: 'object',
-          required: ['query', 'match', 'runs', 'runs_visible', 'customers', 'record'],
+          required: [
+            'query',
+            'match',
+            'runs',
+            'runs_visible',
+            'runs_next_cursor',
+            'runs_total',
+            'runs_total_capped',
+            'customers',
+            'record',
+          ],
           properties: {
             query: { type: 'string', description: 'What was searched for, trimmed.' },
             match: {
@@ -74,6 +98,9 @@ export function searchRoutes(deps: ApiDeps): RouteSpec[] {
             },
             runs: { type: 'array', items: runListItemSchema },
             runs_visible: { type: 'boolean', description: 'False when the caller may not see runs.' },
+            runs_next_cursor: { type: ['string', 'null'], description: 'The next page of runs; null on the last.' },
+            runs_total: { type: 'integer', description: `Matching runs, counted up to ${RUN_COUNT_CAP}.` },
+            runs_total_capped: { type: 'boolean', description: `True when more than ${RUN_COUNT_CAP} runs match.` },
             customers: { type: 'array', items: customerMatchSchema },
             record: {
               type: ['object', 'null'],
@@ -117,7 +144,17 @@ export function searchRoutes(deps: ApiDeps): RouteSpec[] {
           customers = await searchCustomers(db, text, { limit: CUSTOMER_MATCHES, names: true });
           if (customers.length > 0) filter = { ownerRefs: customers.map((c) => c.id) };
         }
-        const runs = runsVisible && filter ? (await listRuns(db, filter, { limit: query.limit ?? 20 })).items : [];
+        const page =
+          runsVisible && filter
+            ? await listRuns(db, filter, {
+                limit: query.limit ?? 20,
+                cursor: query.cursor,
+                sort: query.sort ?? 'created_desc',
+              })
+            : { items: [], next_cursor: null };
+        const total =
+          runsVisible && filter ? await countMatchingRuns(db, filter, RUN_COUNT_CAP) : { count: 0, capped: false };
+        const runs = page.items;
         return {
           status: 200,
           body: {
@@ -125,6 +162,9 @@ export function searchRoutes(deps: ApiDeps): RouteSpec[] {
             match,
             runs: await withCustomerEmails(db, runs, runViewer(principal)),
             runs_visible: runsVisible,
+            runs_next_cursor: page.next_cursor,
+            runs_total: total.count,
+            runs_total_capped: total.capped,
             customers,
             record,
           },

@@ -590,7 +590,7 @@ export interface paths {
         };
         /**
          * Find runs and customers from one search box
-         * @description `q` is a run id (`run_…`), a record id (`sub_…`, `pay_…`, `inv_…`, `re_…`, `cb_…`: the runs about it), a customer id (`cus_…`: the customer and their runs), or the start of an email address or a name, case ignored (the first 10 such customers by email, and their runs). Runs, newest first, are listed for account_manager and above only (`runs_visible`).
+         * @description `q` is a run id (`run_…`), a record id (`sub_…`, `pay_…`, `inv_…`, `re_…`, `cb_…`: the runs about it), a customer id (`cus_…`: the customer and their runs), or the start of an email address or a name, case ignored (the first 10 such customers by email, and their runs). Runs are listed for account_manager and above only (`runs_visible`), a page at a time (`limit`, then `cursor` = `runs_next_cursor`), newest or oldest first (`sort`), with their count up to 1000 (`runs_total`; `runs_total_capped` when there are more).
          */
         get: operations["search"];
         put?: never;
@@ -2652,6 +2652,12 @@ export interface components {
             runs: components["schemas"]["RunListItem"][];
             /** @description False when the caller may not see runs. */
             runs_visible: boolean;
+            /** @description The next page of runs; null on the last. */
+            runs_next_cursor: string | null;
+            /** @description Matching runs, counted up to 1000. */
+            runs_total: number;
+            /** @description True when more than 1000 runs match. */
+            runs_total_capped: boolean;
             customers: components["schemas"]["CustomerMatch"][];
             record: {
                 kind: string;
@@ -6797,8 +6803,11 @@ export interface operations {
         parameters: {
             query: {
                 q: string;
-                /** @description Runs at most. */
+                /** @description Runs per page. */
                 limit?: number;
+                /** @description `runs_next_cursor` of the page before. */
+                cursor?: string;
+                sort?: "created_desc" | "created_asc";
             };
             header?: never;
             path?: never;

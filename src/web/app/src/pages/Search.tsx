@@ -1,12 +1,13 @@
 // What the header's search box found (GET /search): a run, the runs of a record or a customer,
-// or the customers whose email or name starts with the text, with links to each.
+// or the customers whose email or name starts with the text, with links to each. The runs page
+// like the run lists: keyset pages, a count, sort and page size kept in the URL.
 import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
-import { RunTable } from '../components/RunTable.tsx';
-import { Empty, ErrorNote, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
+import { FIRST_PAGE, KeysetPager, RunTable, usePageCursor } from '../components/RunTable.tsx';
+import { Empty, ErrorNote, Field, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { humanize } from '../format.ts';
 import { useApi } from '../hooks.ts';
-import { Link, useLocation } from '../router.tsx';
+import { Link, navigate, useLocation, withParams } from '../router.tsx';
 
 const MATCH_WORDS = {
   run: 'a run id',
@@ -15,12 +16,29 @@ const MATCH_WORDS = {
   text: 'the start of an email address or a name',
 } as const;
 
+const PAGE_SIZES = [20, 50, 100] as const;
+const DEFAULT_PAGE_SIZE = 20;
+const SORTS = { created_desc: 'Newest first', created_asc: 'Oldest first' } as const;
+type Sort = keyof typeof SORTS;
+
 export function SearchPage() {
-  const text = (useLocation().search.get('q') ?? '').trim();
+  const loc = useLocation();
+  const text = (loc.search.get('q') ?? '').trim();
+  const sortParam = loc.search.get('sort') ?? '';
+  const sort: Sort = sortParam in SORTS ? (sortParam as Sort) : 'created_desc';
+  const sizeParam = Number(loc.search.get('limit'));
+  const limit = PAGE_SIZES.some((n) => n === sizeParam) ? sizeParam : DEFAULT_PAGE_SIZE;
+  const { cursor, depth } = usePageCursor();
   const can = useCan();
-  const found = useApi(text ? `search:${text}` : null, () =>
-    ok(client.GET('/api/v1/search', { params: { query: { q: text } } })),
+  const found = useApi(text ? JSON.stringify(['search', text, sort, limit, cursor]) : null, () =>
+    ok(
+      client.GET('/api/v1/search', {
+        params: { query: { q: text, sort, limit, cursor: cursor || undefined } },
+      }),
+    ),
   );
+  const setParams = (changes: Record<string, string | null>) =>
+    navigate(withParams(loc, { ...changes, ...FIRST_PAGE }), { replace: true });
 
   if (!text) {
     return (
@@ -68,10 +86,52 @@ export function SearchPage() {
           </ul>
         </section>
       ) : null}
-      {data && data.runs.length > 0 && can('account_manager') ? (
+      {data && data.runs_visible && can('account_manager') && (data.runs_total > 0 || cursor) ? (
         <section aria-label="Runs">
           <h2>Runs</h2>
-          <RunTable runs={data.runs} label="Runs found" showType />
+          <p className="muted" aria-live="polite">
+            {data.runs_total_capped ? `More than ${data.runs_total}` : data.runs_total}{' '}
+            {data.runs_total === 1 && !data.runs_total_capped ? 'run' : 'runs'}
+            {data.runs.length > 0
+              ? ` · showing ${depth * limit + 1}–${depth * limit + data.runs.length}`
+              : ' · no more runs on this page'}
+          </p>
+          <form className="filters" aria-label="Sort and page size" onSubmit={(e) => e.preventDefault()}>
+            <Field label="Sort">
+              {(id) => (
+                <select
+                  id={id}
+                  value={sort}
+                  onChange={(e) => setParams({ sort: e.target.value === 'created_desc' ? null : e.target.value })}
+                >
+                  {Object.entries(SORTS).map(([value, label]) => (
+                    <option key={value} value={value}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Per page">
+              {(id) => (
+                <select
+                  id={id}
+                  value={String(limit)}
+                  onChange={(e) =>
+                    setParams({ limit: Number(e.target.value) === DEFAULT_PAGE_SIZE ? null : e.target.value })
+                  }
+                >
+                  {PAGE_SIZES.map((size) => (
+                    <option key={size} value={size}>
+                      {size}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </form>
+          {data.runs.length > 0 ? <RunTable runs={data.runs} label="Runs found" showType /> : null}
+          <KeysetPager nextCursor={data.runs_next_cursor} />
         </section>
       ) : null}
     </>

@@ -2,7 +2,9 @@
 // the dashboard draws each currency with its own symbol and leaves hours without runs empty;
 // every page shows times in one format with the zone, and the date filters name their zone; the
 // audit log names people by email, links its targets and filters by actor, action and dates; the
-// header search pages its runs beyond the first page, with a count, sort and page size.
+// header search pages its runs beyond the first page, with a count, sort and page size; a run's
+// page draws its attempts and waits on a time axis with the restarts, tells permanent errors
+// from retryable ones, copies its JSON and says when it was last updated.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -341,5 +343,102 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
       assert.deepEqual(errors, []);
       await close();
     }
+  });
+
+  it('the run page: a waterfall with restarts, permanent vs retryable badges, copyable JSON, last updated', async () => {
+    const db = stack.service.db;
+    stack.smtp.rejectRecipient = (address) =>
+      address.startsWith('bounce') ? 550 : address.startsWith('busy') ? 451 : undefined;
+    const start = async (email: string) => {
+      const c = await call<{ customer: { id: string } }>('POST', '/customers', { email });
+      const s = await call<{ workflow_run_id: string }>('POST', '/subscriptions', {
+        customer_id: c.body.customer.id,
+        plan_code: 'pro-eur',
+      });
+      assert.equal(s.status, 201);
+      return s.body.workflow_run_id;
+    };
+    const status = async (id: string) =>
+      (await db.query<{ status: string }>(`SELECT status FROM workflow_runs WHERE id = $1`, [id])).rows[0]?.status;
+    const permanent = await start('bounce-wf@example.com');
+    await eventually(async () => (await status(permanent)) === 'failed', 'the permanent failure');
+    const restarted = await call('POST', `/workflows/${permanent}/restart`, { reason: 'address fixed' });
+    assert.equal(restarted.status, 200, JSON.stringify(restarted.body));
+    await eventually(
+      async () =>
+        (await status(permanent)) === 'failed' &&
+        (
+          await db.query<{ n: number }>(
+            `SELECT jsonb_array_length(attempts)::int AS n FROM workflow_steps WHERE run_id = $1 AND status = 'failed'`,
+            [permanent],
+          )
+        ).rows[0]?.n === 2,
+      'the second failure after the restart',
+    );
+    const retrying = await start('busy-wf@example.com');
+    await eventually(
+      async () =>
+        (
+          await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM workflow_steps WHERE run_id = $1 AND jsonb_array_length(attempts) > 0
+               AND attempts->-1->>'outcome' = 'retrying'`,
+            [retrying],
+          )
+        ).rows[0]?.n === 1,
+      'a retrying attempt',
+    );
+    const attemptsInDb = async (id: string) =>
+      (
+        await db.query<{ n: number }>(
+          `SELECT coalesce(sum(jsonb_array_length(attempts)), 0)::int AS n FROM workflow_steps WHERE run_id = $1`,
+          [id],
+        )
+      ).rows[0]?.n ?? 0;
+
+    for (const width of [1280, 390]) {
+      const { p, errors, close } = await openAt(width);
+      await p.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+      await p.goto(`/runs/${permanent}`);
+      const waterfall = p.getByRole('region', { name: 'Waterfall' });
+      await waterfall.waitFor();
+      // One bar per attempt the database holds (waits come on top, as their own bars).
+      const attemptBars = waterfall.locator('.waterfall-bar.attempt');
+      assert.equal(await attemptBars.count(), await attemptsInDb(permanent));
+      const marker = waterfall.getByRole('list', { name: 'Operator actions' }).locator('li');
+      assert.equal(await marker.count(), 1);
+      assert.match(await marker.innerText(), /^Restarted .* by API key "seed": “address fixed”$/);
+      assert.equal(await waterfall.locator('.waterfall-marker').count(), await p.locator('.waterfall-row').count());
+      // The failed attempts of the email step say their error is permanent.
+      const emailAttempts = p.getByRole('table', { name: 'Attempts of send_customer_email' });
+      assert.equal(await emailAttempts.getByText('Permanent', { exact: true }).count(), 2);
+      assert.equal(await emailAttempts.getByText('Retryable', { exact: true }).count(), 0);
+      await p.getByText(/^Last updated /).waitFor();
+
+      // Copy the run's input: what lands on the clipboard is the stored input.
+      await p.getByText('Run input', { exact: true }).click();
+      await p.getByRole('button', { name: 'Copy Run input' }).click();
+      await p.getByRole('region', { name: 'Input' }).getByRole('status').getByText('Copied.').waitFor();
+      const copied = JSON.parse(String(await p.evaluate('navigator.clipboard.readText()'))) as unknown;
+      const input = (await db.query<{ input: unknown }>(`SELECT input FROM workflow_runs WHERE id = $1`, [permanent]))
+        .rows[0]?.input;
+      assert.deepEqual(copied, typeof input === 'string' ? JSON.parse(input) : input);
+      // A step's output collapses and copies the same way.
+      const output = p.getByText('Output of create_subscription_record', { exact: true });
+      await output.click();
+      await p.getByRole('button', { name: 'Copy Output of create_subscription_record' }).click();
+      await p.getByText('Copied.').first().waitFor();
+      assert.deepEqual(await axeViolations(p), []);
+
+      // A retrying run: its error is retryable, it waits, and the page follows it live.
+      await p.goto(`/runs/${retrying}`);
+      await p.getByRole('region', { name: 'Waterfall' }).waitFor();
+      await p.getByRole('table', { name: 'Attempts of send_customer_email' }).getByText('Retryable').first().waitFor();
+      await p.getByText(/this page follows the run every 3 seconds/).waitFor();
+      assert.ok((await p.locator('.waterfall-bar.attempt').count()) >= 1);
+      await p.screenshot({ path: `test-artifacts/screenshots/run-waterfall-${width}.png`, fullPage: true });
+      assert.deepEqual(errors, []);
+      await close();
+    }
+    stack.smtp.rejectRecipient = () => undefined;
   });
 });

@@ -95,9 +95,9 @@ describe('Custom step editor in Chromium', { skip: skip ?? false }, () => {
     await page.goto(`/runs/${runId}`);
     const step = page.getByRole('listitem', { name: 'Step 3: custom:crm_sync:1, Completed' });
     await step.getByRole('heading', { name: 'custom:crm_sync:1' }).waitFor();
-    await step.getByText('Output', { exact: true }).click();
+    await step.getByText('Output of custom:crm_sync:1', { exact: true }).click();
     await step
-      .getByLabel('Output of custom:crm_sync:1')
+      .getByLabel('Output of custom:crm_sync:1', { exact: true })
       .getByText(/response_text/)
       .waitFor();
     await b.shot('custom-step-run');

@@ -1,9 +1,11 @@
 // One run: its pinned steps as a timeline, operator actions with a reason, the audit trail.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
-import { Empty, ErrorNote, JsonView, Loading, PageHeader } from '../components/ui.tsx';
+import { Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
+import { JsonBlock } from '../components/JsonBlock.tsx';
+import { Waterfall } from './run/Waterfall.tsx';
 import { humanize } from '../format.ts';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -24,10 +26,14 @@ export function RunPage({ id }: { id: string }) {
   const { label } = useWorkflowTypes();
   const run = useApi(`run:${id}`, () => ok(client.GET('/api/v1/workflows/{id}', { params: { path: { id } } })), 3000);
   const [action, setAction] = useState<ActionKind | null>(null);
+  // When the shown data arrived: the "last updated" of a page that polls.
+  const [loadedAt, setLoadedAt] = useState(() => Date.now());
+  useEffect(() => setLoadedAt(Date.now()), [run.data]);
   if (run.loading && !run.data) return <Loading />;
   if (!run.data) return <ErrorNote error={run.error} />;
   const r = run.data;
   const typeLabel = label(r.type);
+  const live = r.status === 'pending' || r.status === 'in_progress';
   return (
     <>
       <nav className="crumbs" aria-label="Breadcrumb">
@@ -58,6 +64,10 @@ export function RunPage({ id }: { id: string }) {
         <div className="run-state">
           <RunStep run={r} />
         </div>
+        <p className="muted small" aria-live="off">
+          Last updated <Time iso={new Date(loadedAt).toISOString()} />
+          {live ? ' · this page follows the run every 3 seconds' : ''}
+        </p>
         <dl className="kv grid">
           <dt>Run</dt>
           <dd className="mono">{r.id}</dd>
@@ -90,6 +100,8 @@ export function RunPage({ id }: { id: string }) {
           </dd>
         </dl>
       </section>
+
+      <Waterfall run={r} now={loadedAt} />
 
       <section aria-label="Steps">
         <h2>Steps</h2>
@@ -140,10 +152,7 @@ export function RunPage({ id }: { id: string }) {
       </section>
 
       <section className="card" aria-label="Input">
-        <details>
-          <summary>Run input</summary>
-          <JsonView value={r.input} label="Run input" />
-        </details>
+        <JsonBlock title="Run input" value={r.input} />
       </section>
 
       {action ? (

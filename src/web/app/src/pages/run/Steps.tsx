@@ -1,14 +1,14 @@
 // A run's steps as a timeline: each step's attempts numbered across restarts, with the operator
 // actions that started a new round (restart, run now) drawn between them with who, when and why.
-import { JsonView, StatusBadge } from '../../components/ui.tsx';
+import { StatusBadge } from '../../components/ui.tsx';
+import { JsonBlock } from '../../components/JsonBlock.tsx';
+import { BOUNDARY, ErrorKind } from './Waterfall.tsx';
 import { duration, errorStack, errorText, humanize } from '../../format.ts';
 import type { Attempt, RunDetail, RunStep as Step } from '../../types.ts';
 import { Time } from '../../components/Time.tsx';
 
 type RunEvent = RunDetail['events'][number];
 type Row = { attempt: Attempt } | { event: RunEvent };
-
-const BOUNDARY: Record<string, string> = { restart: 'Restarted', run_now: 'Run now', skip_step: 'Skipped' };
 
 /** The step's attempts with each operator action on this step placed before the attempts that followed it. */
 function withBoundaries(step: Step, events: RunEvent[]): Row[] {
@@ -78,7 +78,7 @@ function AttemptRow({ attempt }: { attempt: Attempt }) {
       <td>
         {error ? (
           <div className="attempt-error">
-            <span className="text-bad">{errorText(error)}</span>
+            <ErrorKind error={error} /> <span className="text-bad">{errorText(error)}</span>
             {stack ? (
               <details>
                 <summary>Stack trace</summary>
@@ -127,7 +127,11 @@ export function StepItem({ step, run }: { step: Step; run: RunDetail }) {
           ) : null}
         </div>
         {step.note ? <p className="small">Note: {step.note}</p> : null}
-        {step.error && step.status === 'failed' ? <p className="text-bad">{errorText(step.error)}</p> : null}
+        {step.error && step.status === 'failed' ? (
+          <p>
+            <ErrorKind error={step.error} /> <span className="text-bad">{errorText(step.error)}</span>
+          </p>
+        ) : null}
         {step.attempts.length > 0 ? (
           <div className="table-wrap" tabIndex={0}>
             <table className="table compact" aria-label={`Attempts of ${step.name}`}>
@@ -158,10 +162,7 @@ export function StepItem({ step, run }: { step: Step; run: RunDetail }) {
           <dd className="mono">{step.idempotency_key}</dd>
         </dl>
         {step.output !== undefined && step.output !== null ? (
-          <details>
-            <summary>Output</summary>
-            <JsonView value={step.output} label={`Output of ${step.name}`} />
-          </details>
+          <JsonBlock title={`Output of ${step.name}`} value={step.output} />
         ) : null}
       </div>
     </li>

@@ -131,6 +131,10 @@ const COMMANDS: CommandSpec[] = [
     options: {
       type: { type: 'string', value: 'TYPE', description: 'the workflow type (required)' },
       'dry-run': { type: 'boolean', description: 'only count what would be restarted' },
+      'include-permanent': {
+        type: 'boolean',
+        description: 'also runs whose error was permanent (left out by default: they fail the same way again)',
+      },
       reason: REASON,
       json: JSON_OPTION,
     },
@@ -385,6 +389,7 @@ async function run(argv: string[]): Promise<number> {
           command: 'runs.bulk_restart',
           type: need('type'),
           dryRun: values['dry-run'] === true,
+          includePermanent: values['include-permanent'] === true,
           reason: need('reason'),
         },
         values.json === true,

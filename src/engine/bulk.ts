@@ -9,7 +9,15 @@ export interface FailedRunFilter {
   createdBefore?: Date;
   /** Runs of one owner (the `ownerRef` they were started with). */
   ownerRef?: string;
+  /**
+   * Also runs whose error was permanent (`retryable: false`: a declined card, a bug, invalid
+   * input), which a restart repeats unless something was fixed. Left out unless asked.
+   */
+  includePermanent?: boolean;
 }
+
+/** A failed run's error said it cannot change on retry. Errors recorded without the flag count as retryable. */
+export const PERMANENT_FAILURE_SQL = `(error ->> 'retryable') = 'false'`;
 
 export interface BulkRestartRequest {
   filter: FailedRunFilter;
@@ -23,6 +31,8 @@ export interface BulkRestartRequest {
 
 export interface BulkRestartResult {
   matched: number;
+  /** Failed runs the filter matched but left out because their error was permanent. */
+  permanentExcluded: number;
   operationId?: string;
 }
 
@@ -40,6 +50,10 @@ function filterSql(filter: FailedRunFilter, params: unknown[]): string {
   return where.join(' AND ');
 }
 
+/** The filter's runs that a bulk restart takes: without permanent failures unless asked. */
+const taken = (filter: FailedRunFilter) =>
+  filter.includePermanent ? 'true' : `NOT coalesce(${PERMANENT_FAILURE_SQL}, false)`;
+
 /**
  * Restarts every failed run matching the filter. A dry run only counts. A real one snapshots the
  * matching runs into an operation; workers then restart them a batch per poll tick (throttled),
@@ -49,12 +63,14 @@ export async function bulkRestart(db: Db, request: BulkRestartRequest): Promise<
   if (!request.reason?.trim()) throw new InvalidInputError([{ field: 'reason', message: 'a reason is required' }]);
   const params: unknown[] = [];
   const where = filterSql(request.filter, params);
+  const take = taken(request.filter);
   if (request.dryRun) {
-    const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM workflow_runs WHERE ${where}`,
+    const { rows } = await db.query<{ n: number; left_out: number }>(
+      `SELECT count(*) FILTER (WHERE ${take})::int AS n, count(*) FILTER (WHERE NOT (${take}))::int AS left_out
+       FROM workflow_runs WHERE ${where}`,
       params,
     );
-    return { matched: rows[0]?.n ?? 0 };
+    return { matched: rows[0]?.n ?? 0, permanentExcluded: rows[0]?.left_out ?? 0 };
   }
   const id = newId('op');
   const filter = {
@@ -63,6 +79,7 @@ export async function bulkRestart(db: Db, request: BulkRestartRequest): Promise<
     created_after: request.filter.createdAfter ?? null,
     created_before: request.filter.createdBefore ?? null,
     owner_ref: request.filter.ownerRef ?? null,
+    include_permanent: request.filter.includePermanent ?? false,
   };
   return db.transaction(async (tx) => {
     await tx.query(
@@ -79,8 +96,12 @@ export async function bulkRestart(db: Db, request: BulkRestartRequest): Promise<
     const n = params.length;
     const { rowCount } = await tx.query(
       `INSERT INTO workflow_operation_items (operation_id, run_id)
-       SELECT $${n + 1}, id FROM workflow_runs WHERE ${where}`,
+       SELECT $${n + 1}, id FROM workflow_runs WHERE ${where} AND ${take}`,
       [...params, id],
+    );
+    const { rows: left } = await tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM workflow_runs WHERE ${where} AND NOT (${take})`,
+      params,
     );
     await tx.query(
       `UPDATE workflow_operations
@@ -89,7 +110,7 @@ export async function bulkRestart(db: Db, request: BulkRestartRequest): Promise<
        WHERE id = $1`,
       [id, rowCount],
     );
-    return { matched: rowCount, operationId: id };
+    return { matched: rowCount, permanentExcluded: left[0]?.n ?? 0, operationId: id };
   });
 }
 

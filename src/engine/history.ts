@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/types.ts';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
+import { PERMANENT_FAILURE_SQL } from './bulk.ts';
 
 export const RUN_STATUSES = ['pending', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -133,6 +134,8 @@ export interface RunFilter {
   failedStep?: string;
   createdAfter?: Date;
   createdBefore?: Date;
+  /** Failed runs whose error was permanent (true) or not (false); see PERMANENT_FAILURE_SQL. */
+  permanent?: boolean;
 }
 
 export interface Page<T> {
@@ -181,6 +184,9 @@ function filterWhere(filter: RunFilter, params: unknown[]): string[] {
   if (filter.failedStep) add(`status = 'failed' AND failed_step = ?`, filter.failedStep);
   if (filter.createdAfter) add('created_at >= ?', filter.createdAfter);
   if (filter.createdBefore) add('created_at < ?', filter.createdBefore);
+  if (filter.permanent !== undefined) {
+    where.push(`status = 'failed' AND ${filter.permanent ? '' : 'NOT '}coalesce(${PERMANENT_FAILURE_SQL}, false)`);
+  }
   return where;
 }
 

@@ -492,8 +492,9 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
           await claiming;
           await Promise.all(loops);
         }
-        await advanceOperations(db, { limit: options.bulkBatchSize ?? 50, now: dbNow() });
-        if (claimedTotal === before) return;
+        // Runs a bulk operation restarts now are due: claim them before calling it drained.
+        const advanced = await advanceOperations(db, { limit: options.bulkBatchSize ?? 50, now: dbNow() });
+        if (claimedTotal === before && advanced === 0) return;
       }
     },
   };

@@ -38,7 +38,7 @@ export type AdminCommand = Actor &
     | { command: 'runs.list'; type?: string; status?: string; since?: string; limit?: number }
     | { command: 'runs.show'; id: string }
     | { command: 'runs.action'; action: RunActionName; id: string; reason: string }
-    | { command: 'runs.bulk_restart'; type: string; dryRun: boolean; reason: string }
+    | { command: 'runs.bulk_restart'; type: string; dryRun: boolean; includePermanent?: boolean; reason: string }
     | { command: 'reconcile' }
     | { command: 'backup'; file: string }
   );
@@ -68,7 +68,7 @@ export type AdminResult =
       status: string;
       detail: Record<string, unknown>;
     }
-  | { kind: 'bulk_restart'; dry_run: boolean; matched: number; operation_id: string | null }
+  | { kind: 'bulk_restart'; dry_run: boolean; matched: number; permanent_excluded: number; operation_id: string | null }
   | { kind: 'reconciliation'; report: ReconciliationReport }
   | { kind: 'backup'; file: string; bytes: number; schema_version: number };
 
@@ -295,14 +295,20 @@ export async function runAdminCommand(
       const type = workflowType(input.type);
       const reason = text(input.reason, 'reason');
       const dryRun = input.dryRun === true;
-      const result = await bulkRestart(db, { filter: { type }, dryRun, reason, actor });
+      const includePermanent = input.includePermanent === true;
+      const result = await bulkRestart(db, { filter: { type, includePermanent }, dryRun, reason, actor });
       if (!dryRun) {
         await recordAudit(db, {
           actor,
           action: 'workflow.bulk_restart',
           target: result.operationId ?? null,
           reason,
-          details: { matched: result.matched, filter: { type }, name: null },
+          details: {
+            matched: result.matched,
+            permanent_excluded: result.permanentExcluded,
+            filter: { type, include_permanent: includePermanent },
+            name: null,
+          },
           at: now,
         });
       }
@@ -310,6 +316,7 @@ export async function runAdminCommand(
         kind: 'bulk_restart',
         dry_run: dryRun,
         matched: result.matched,
+        permanent_excluded: result.permanentExcluded,
         operation_id: result.operationId ?? null,
       };
     }

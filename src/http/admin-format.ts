@@ -136,11 +136,16 @@ export function formatAdminResult(result: AdminResult, options: { baseUrl?: stri
       const next = Array.isArray(steps) && steps.length > 0 ? `; next: ${steps.join(' → ')}` : '';
       return `${result.action.replace('_', ' ')}: run ${result.run_id} ${result.previous_status} → ${result.status}${next}`;
     }
-    case 'bulk_restart':
+    case 'bulk_restart': {
+      const left =
+        result.permanent_excluded > 0
+          ? ` (${result.permanent_excluded} with a permanent error left out; --include-permanent takes them too)`
+          : '';
       return result.dry_run
-        ? `dry run: ${result.matched} failed run${result.matched === 1 ? '' : 's'} would be restarted`
+        ? `dry run: ${result.matched} failed run${result.matched === 1 ? '' : 's'} would be restarted${left}`
         : `bulk restart ${result.operation_id}: ${result.matched} failed run${result.matched === 1 ? '' : 's'} ` +
-            'will be restarted by the workers, a batch at a time';
+            `will be restarted by the workers, a batch at a time${left}`;
+    }
     case 'reconciliation':
       return formatReconciliation(result.report, options.baseUrl);
     case 'backup':

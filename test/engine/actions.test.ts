@@ -8,6 +8,7 @@ import {
   defineWorkflow,
   getOperation,
   getRun,
+  listRuns,
   restartRun,
   runNow,
   skipFailedStep,
@@ -26,7 +27,8 @@ function flows(calls: ReturnType<typeof callCounter>, failing: Set<string>) {
       retry: { maxAttempts: 1 },
       async run() {
         calls.hit(name);
-        if (failing.has(name)) throw new PermanentError(`${name} is broken`);
+        // An outage (retryable), as when SMTP is down: what a bulk restart is for.
+        if (failing.has(name)) throw new Error(`${name} is broken`);
         return name;
       },
     })),
@@ -182,7 +184,7 @@ eachDatabase((kind) => {
     await worker.drain();
     const filter = { type: 'billing_like', failedStep: 'email' };
     const dry = await bulkRestart(db, { filter, dryRun: true, reason: 'smtp fixed', actor: 'user:ops' });
-    assert.deepEqual(dry, { matched: 7 });
+    assert.deepEqual(dry, { matched: 7, permanentExcluded: 0 });
     assert.equal(calls.get('email'), 7, 'a dry run changes nothing');
 
     failing.clear();
@@ -208,5 +210,65 @@ eachDatabase((kind) => {
     assert.equal(calls.get('notice'), 7);
     const again = await bulkRestart(db, { filter, dryRun: true, reason: 'r', actor: 'u' });
     assert.equal(again.matched, 0);
+  });
+
+  test('bulk restart leaves runs whose error was permanent out unless asked, and lists what it takes', async () => {
+    const { db } = await freshDatabase(kind);
+    let declined = true;
+    const charge = defineWorkflow({
+      type: 'charge',
+      steps: [
+        {
+          name: 'charge',
+          kind: 'external',
+          retry: { maxAttempts: 1 },
+          run: async ({ input }) => {
+            const { n } = input as { n: number };
+            // Even runs: a declined card (permanent); odd runs: the provider was down (retryable).
+            if (n % 2 === 0 && declined) throw new PermanentError('card_declined');
+            if (n % 2 === 1 && declined) throw new Error('provider unavailable');
+            return { charged: n };
+          },
+        },
+      ],
+    });
+    const registry = createRegistry([charge]);
+    for (let n = 0; n < 6; n++) await startWorkflow(db, registry, { type: 'charge', input: { n } });
+    const worker = testWorker(db, [charge]);
+    await worker.drain();
+    const failed = await listRuns(db, { type: 'charge', status: 'failed' });
+    assert.equal(failed.items.length, 6);
+    const permanent = await listRuns(db, { type: 'charge', permanent: true });
+    const retryable = await listRuns(db, { type: 'charge', permanent: false });
+    assert.equal(permanent.items.length, 3);
+    assert.equal(retryable.items.length, 3);
+
+    const filter = { type: 'charge' };
+    const dry = await bulkRestart(db, { filter, dryRun: true, reason: 'provider back', actor: 'user:ops' });
+    assert.deepEqual(dry, { matched: 3, permanentExcluded: 3 });
+    const all = await bulkRestart(db, {
+      filter: { ...filter, includePermanent: true },
+      dryRun: true,
+      reason: 'r',
+      actor: 'user:ops',
+    });
+    assert.deepEqual(all, { matched: 6, permanentExcluded: 0 });
+
+    declined = false;
+    const real = await bulkRestart(db, { filter, dryRun: false, reason: 'provider back', actor: 'user:ops' });
+    assert.equal(real.matched, 3);
+    assert.equal(real.permanentExcluded, 3);
+    await worker.drain();
+    const { rows } = await db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM workflow_runs WHERE type = 'charge' GROUP BY status ORDER BY status`,
+    );
+    assert.deepEqual(rows, [
+      { status: 'completed', n: 3 },
+      { status: 'failed', n: 3 },
+    ]);
+    const stillFailed = await listRuns(db, { type: 'charge', status: 'failed' });
+    for (const run of stillFailed.items) assert.equal((run.error as { retryable?: boolean }).retryable, false);
+    const op = await getOperation(db, real.operationId as string);
+    assert.equal(op.restarted, 3);
   });
 });

@@ -108,7 +108,12 @@ eachDatabase((kind) => {
           await action(db, { runId, actor, reason: `round ${round}` }).catch(() => undefined);
         }
         if (round % 10 === 5) {
-          await bulkRestart(db, { filter: { type: 'flaky' }, dryRun: false, reason: 'burst', actor });
+          await bulkRestart(db, {
+            filter: { type: 'flaky', includePermanent: true },
+            dryRun: false,
+            reason: 'burst',
+            actor,
+          });
         }
         if (round % 3 === 0) await Promise.all([compactRunCounts(db), compactRunCounts(db)]);
         if (round % 8 === 0) {
@@ -122,7 +127,7 @@ eachDatabase((kind) => {
 
     broken = false;
     for (const worker of workers) await worker.drain();
-    await bulkRestart(db, { filter: {}, dryRun: false, reason: 'fixed', actor });
+    await bulkRestart(db, { filter: { includePermanent: true }, dryRun: false, reason: 'fixed', actor });
     while ((await advanceOperations(db, { limit: 500, now: null })) > 0);
     for (const runId of ids) await runNow(db, { runId, actor, reason: 'now' }).catch(() => undefined);
     for (const worker of workers) await worker.drain();

@@ -45,8 +45,12 @@ eachDatabase((kind) => {
         {
           name: 'flaky',
           kind: 'external',
-          async run() {
-            if (broken) throw new PermanentError('the test endpoint is down');
+          retry: { maxAttempts: 1 },
+          async run({ input }) {
+            // One attempt: either error fails the run at once; only the permanent one is left out
+            // of bulk restarts unless asked.
+            if (broken && (input as { permanent?: boolean }).permanent) throw new PermanentError('card declined');
+            if (broken) throw new Error('the test endpoint is down');
             return { delivered: true };
           },
         },
@@ -355,8 +359,8 @@ eachDatabase((kind) => {
         const detail: RunErrors = json<RunErrors>(seen);
         // The message, name and code stay for everyone allowed to see the run.
         assert.equal(detail.error.message, 'the test endpoint is down');
-        assert.equal(detail.error.name, 'PermanentError');
-        assert.equal(detail.error.retryable, false);
+        assert.equal(detail.error.name, 'Error');
+        assert.equal(detail.error.retryable, true);
         const step = detail.steps.find((s) => s.name === 'flaky');
         assert.equal(step?.error?.message, 'the test endpoint is down');
       }
@@ -589,6 +593,67 @@ eachDatabase((kind) => {
       assert.equal(audit.rows[0]?.reason, 'endpoint back');
       const unknown = await h.call('account_manager', 'GET', '/workflow-operations/op_00000000000000000000');
       assert.equal(unknown.statusCode, 404);
+    });
+
+    it('bulk restart leaves runs that failed permanently out unless include_permanent says so', async () => {
+      broken = true;
+      const owner = 'cus_0permanent';
+      const outage = await startFlaky(2, owner);
+      const declined: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const started = await startWorkflow(h.db, registryWithTest(), {
+          type: 'test_flaky',
+          input: { permanent: true },
+          ownerRef: owner,
+          now: h.clock.now(),
+        });
+        declined.push(started.runId);
+      }
+      for (const id of declined) await h.settle(id);
+      const dryRun = async (filter: Record<string, unknown>) => {
+        const res = await h.call('account_manager', 'POST', '/workflows/bulk-restart', {
+          filter: { type: 'test_flaky', customer_id: owner, ...filter },
+          dry_run: true,
+          reason: 'look',
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        return json<{ matched: number; permanent_excluded: number; runs: { id: string }[] }>(res);
+      };
+      const left = await dryRun({});
+      assert.equal(left.matched, 2);
+      assert.equal(left.permanent_excluded, 3);
+      assert.deepEqual(left.runs.map((r) => r.id).sort(), [...outage].sort());
+      const all = await dryRun({ include_permanent: true });
+      assert.equal(all.matched, 5);
+      assert.equal(all.permanent_excluded, 0);
+      const wrong = await h.call('account_manager', 'POST', '/workflows/bulk-restart', {
+        filter: { include_permanent: 'yes' },
+        dry_run: true,
+        reason: 'x',
+      });
+      assert.equal(wrong.statusCode, 400);
+      assert.equal(json<{ errors: { field: string }[] }>(wrong).errors[0]?.field, 'filter.include_permanent');
+
+      broken = false;
+      const real = await h.call('account_manager', 'POST', '/workflows/bulk-restart', {
+        filter: { type: 'test_flaky', customer_id: owner },
+        dry_run: false,
+        reason: 'provider back',
+      });
+      const answer = json<{ matched: number; permanent_excluded: number; operation_id: string }>(real);
+      assert.deepEqual([answer.matched, answer.permanent_excluded], [2, 3]);
+      const items = await h.db.query<{ run_id: string }>(
+        'SELECT run_id FROM workflow_operation_items WHERE operation_id = $1 ORDER BY run_id',
+        [answer.operation_id],
+      );
+      assert.deepEqual(
+        items.rows.map((r) => r.run_id),
+        [...outage].sort(),
+        'only the outage runs are in the operation',
+      );
+      // The workers restart the operation's runs a batch at a time.
+      for (const id of outage) await h.settle(id, (r) => r.status === 'completed');
+      for (const id of declined) assert.equal((await getRun(h.db, id)).status, 'failed');
     });
   });
 });

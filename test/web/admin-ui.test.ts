@@ -318,7 +318,15 @@ describe('admin UI in Chromium', { skip: skip ?? false }, () => {
       await page.locator(`tr[data-run-id="${id}"]`).getByText('Failed at send_customer_email').waitFor();
     await page.getByRole('link', { name: 'Bulk restart…' }).click();
     await page.getByLabel('Failed step').selectOption('send_customer_email');
+    // A 550 is permanent: such runs are left out until the operator says the cause was fixed.
+    await page
+      .getByRole('status')
+      .filter({ hasText: '0 failed runs match. 3 more failed with a permanent error and are left out.' })
+      .waitFor();
+    await page.getByLabel('Include runs that failed with a permanent error').check();
     await page.getByRole('status').filter({ hasText: '3 failed runs match.' }).waitFor();
+    const listed = page.getByRole('table', { name: 'Runs to restart' });
+    for (const id of ids) await listed.locator(`tr[data-run-id="${id}"]`).waitFor();
     await page.getByLabel('Reason').fill('Mail relay accepted the bulk addresses again');
     await page.getByRole('button', { name: 'Restart 3 runs' }).click();
     await page
@@ -331,6 +339,15 @@ describe('admin UI in Chromium', { skip: skip ?? false }, () => {
     );
     await b.shot('bulk-restart-done');
     for (const id of ids) assert.equal((await call<Run>('GET', `/workflows/${id}`)).body.status, 'completed');
+    const { rows } = await stack.service.db.query<{ filter: { include_permanent: boolean }; matched: number }>(
+      `SELECT filter, matched FROM workflow_operations ORDER BY created_at DESC LIMIT 1`,
+    );
+    assert.equal(rows[0]?.matched, 3);
+    assert.equal(
+      rows[0]?.filter.include_permanent,
+      true,
+      'the operation records that permanent failures were asked for',
+    );
     noConsoleErrors();
   });
 

@@ -108,6 +108,7 @@ interface BulkBody {
     created_after?: string;
     created_before?: string;
     customer_id?: string;
+    include_permanent?: boolean;
   };
   dry_run: boolean;
   reason: string;
@@ -313,6 +314,13 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
               created_after: dateTime,
               created_before: dateTime,
               customer_id: idString('cus'),
+              include_permanent: {
+                type: 'boolean',
+                default: false,
+                description:
+                  'Also restart runs whose error was permanent (`error.retryable` false: a declined card, invalid ' +
+                  'input, a bug), which fail the same way again unless something was fixed. Left out by default.',
+              },
             },
           },
           dry_run: { type: 'boolean' },
@@ -323,9 +331,13 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
       response: {
         200: {
           type: 'object',
-          required: ['matched', 'operation_id'],
+          required: ['matched', 'permanent_excluded', 'operation_id'],
           properties: {
             matched: { type: 'integer' },
+            permanent_excluded: {
+              type: 'integer',
+              description: 'Failed runs the filter matched but left out: their error was permanent.',
+            },
             operation_id: { type: ['string', 'null'], description: 'Null for a dry run.' },
             runs: {
               type: 'array',
@@ -343,6 +355,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
           createdAfter: dateInput(body.filter.created_after, 'filter.created_after'),
           createdBefore: dateInput(body.filter.created_before, 'filter.created_before'),
           ownerRef: body.filter.customer_id,
+          includePermanent: body.filter.include_permanent === true,
         };
         const result = await bulkRestart(db, {
           filter,
@@ -354,11 +367,16 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         const operationId = result.operationId ?? null;
         if (body.dry_run) {
           // What the operator is about to restart; a look changes nothing, so it is not audited.
-          const page = await listRuns(db, { ...filter, status: 'failed' }, { limit: BULK_PREVIEW });
+          const page = await listRuns(
+            db,
+            { ...filter, status: 'failed', permanent: filter.includePermanent ? undefined : false },
+            { limit: BULK_PREVIEW },
+          );
           return {
             status: 200,
             body: {
               matched: result.matched,
+              permanent_excluded: result.permanentExcluded,
               operation_id: null,
               runs: await withCustomerEmails(db, page.items, runViewer(principal)),
             },
@@ -367,11 +385,21 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         }
         return {
           status: 200,
-          body: { matched: result.matched, operation_id: operationId, runs: [] },
+          body: {
+            matched: result.matched,
+            permanent_excluded: result.permanentExcluded,
+            operation_id: operationId,
+            runs: [],
+          },
           audit: {
             target: operationId,
             reason: body.reason,
-            details: { matched: result.matched, filter: body.filter, name: body.name ?? null },
+            details: {
+              matched: result.matched,
+              permanent_excluded: result.permanentExcluded,
+              filter: body.filter,
+              name: body.name ?? null,
+            },
           },
         };
       },

@@ -5705,6 +5705,11 @@ export interface operations {
                         created_before?: string;
                         /** @example cus_0000000000000000000000000000 */
                         customer_id?: string;
+                        /**
+                         * @description Also restart runs whose error was permanent (`error.retryable` false: a declined card, invalid input, a bug), which fail the same way again unless something was fixed. Left out by default.
+                         * @default false
+                         */
+                        include_permanent?: boolean;
                     };
                     dry_run: boolean;
                     reason: string;
@@ -5721,6 +5726,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         matched: number;
+                        /** @description Failed runs the filter matched but left out: their error was permanent. */
+                        permanent_excluded: number;
                         /** @description Null for a dry run. */
                         operation_id: string | null;
                         /** @description Dry run: the first 25 matching runs, newest first. Empty for a real run. */

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { client, newIdempotencyKey, ok } from '../api.ts';
+import { RunTable } from '../components/RunTable.tsx';
 import { ErrorNote, Field, PageHeader, DateTimeField } from '../components/ui.tsx';
 import { errorText } from '../format.ts';
 import { Time } from '../components/Time.tsx';
@@ -81,6 +82,8 @@ export function BulkRestartPage() {
   const from = loc.search.get('from') ?? '';
   const to = loc.search.get('to') ?? '';
   const operation = loc.search.get('operation');
+  // Permanent failures (a declined card, invalid input) fail the same way again: left out unless asked.
+  const includePermanent = loc.search.get('permanent') === 'include';
   const [reason, setReason] = useState('');
   const [name, setName] = useState('');
   const filter = {
@@ -88,6 +91,7 @@ export function BulkRestartPage() {
     failed_step: failedStep || undefined,
     created_after: from || undefined,
     created_before: to || undefined,
+    ...(includePermanent ? { include_permanent: true } : {}),
   };
   const { types, find } = useWorkflowTypes();
   const dry = useApi(operation ? null : `dry:${JSON.stringify(filter)}`, () =>
@@ -126,6 +130,8 @@ export function BulkRestartPage() {
     );
   }
   const matched = dry.data?.matched;
+  const leftOut = dry.data?.permanent_excluded ?? 0;
+  const preview = dry.data?.runs ?? [];
   return (
     <>
       <PageHeader title="Bulk restart" />
@@ -163,6 +169,14 @@ export function BulkRestartPage() {
           <DateTimeField label="Created after" value={from || null} onChange={(iso) => set({ from: iso })} />
           <DateTimeField label="Created before" value={to || null} onChange={(iso) => set({ to: iso })} />
         </div>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={includePermanent}
+            onChange={(e) => set({ permanent: e.target.checked ? 'include' : null })}
+          />{' '}
+          Include runs that failed with a permanent error (they fail the same way again unless the cause was fixed)
+        </label>
         <h2>2. Check the count</h2>
         <ErrorNote error={dry.error} />
         <p role="status" className="dry-count">
@@ -173,7 +187,20 @@ export function BulkRestartPage() {
               : matched === 1
                 ? '1 failed run matches.'
                 : `${matched} failed runs match.`}
+          {!dry.loading && leftOut > 0
+            ? ` ${leftOut} more failed with a permanent error and ${leftOut === 1 ? 'is' : 'are'} left out.`
+            : ''}
         </p>
+        {preview.length > 0 ? (
+          <>
+            <p className="muted">
+              {matched !== undefined && matched > preview.length
+                ? `The newest ${preview.length} of them:`
+                : 'They are:'}
+            </p>
+            <RunTable runs={preview} label="Runs to restart" showType failed />
+          </>
+        ) : null}
         <h2>3. Say why</h2>
         <ErrorNote error={start.error} />
         <Field label="Reason" hint="Recorded in the audit log." error={start.error?.fieldError('reason')}>

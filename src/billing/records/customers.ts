@@ -1,7 +1,9 @@
 import type { Queryable } from '../../db/types.ts';
 import { newId } from '../../ids.ts';
 import { InvalidInputError, NotFoundError } from '../../errors.ts';
-import { InputReader } from './validate.ts';
+import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { currency, externalRef, inputParser, text, withKnownCurrency } from './schemas.ts';
 
 export const CUSTOMER_STATUSES = ['new', 'active', 'trial_active', 'churned', 'reactivated', 'disabled'] as const;
 export type CustomerStatus = (typeof CUSTOMER_STATUSES)[number];
@@ -20,14 +22,34 @@ export interface Customer {
   updated_at: Date;
 }
 
-export interface CustomerInput {
-  email: string;
-  name?: string;
-  locale?: string;
-  currency?: string;
-  provider_customer_id?: string;
-  payment_method?: string;
-}
+// A provider's payment method id: pm_card_ok in the sandbox, pm_… at Stripe.
+const paymentMethod = Type.String({
+  minLength: 3,
+  maxLength: 255,
+  pattern: '^[A-Za-z0-9_]+$',
+  description: "The provider's payment method id, e.g. pm_card_ok in the sandbox.",
+});
+
+/** A new customer: the request body of POST /customers, and what `createCustomer` takes. */
+export const CustomerInput = Type.Object(
+  {
+    email: Type.String({ format: 'email', minLength: 3, maxLength: 254, examples: ['someone@example.com'] }),
+    name: Type.Optional(text(200)),
+    // BCP 47 language tags as mail templates are chosen by them: en, pt-BR, zh-Hant-TW.
+    locale: Type.Optional(
+      Type.String({
+        maxLength: 35,
+        pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$',
+        description: 'Language tag for emails: en, de, pt-BR.',
+      }),
+    ),
+    currency: Type.Optional(currency),
+    provider_customer_id: Type.Optional(externalRef()),
+    payment_method: Type.Optional(paymentMethod),
+  },
+  { additionalProperties: false },
+);
+export type CustomerInput = Static<typeof CustomerInput>;
 
 /** Options every insert takes: the time to stamp (a step's `ctx.now()`, a provider event's time). */
 export interface At {
@@ -42,37 +64,12 @@ export interface At {
 
 const COLUMNS =
   'id, email, name, locale, currency, status, provider_customer_id, payment_method, created_at, updated_at';
-const PAYMENT_METHOD = /^[A-Za-z0-9_]{3,255}$/;
-const PAYMENT_METHOD_HINT = "must be the provider's payment method id, such as pm_card_ok";
-// BCP 47 language tags as mail templates are chosen by them: en, pt-BR, zh-Hant-TW.
-const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
-
-export function parseCustomerInput(raw: unknown): CustomerInput {
-  const r = new InputReader(raw);
-  const input: CustomerInput = {
-    email: r.email('email'),
-    name: r.string('name', { max: 200 }),
-    locale: r.string('locale', { max: 35, pattern: LOCALE, hint: 'must be a language tag such as en or pt-BR' }),
-    currency: r.currency('currency'),
-    provider_customer_id: r.string('provider_customer_id', { max: 255 }),
-    payment_method: r.string('payment_method', { max: 255, pattern: PAYMENT_METHOD, hint: PAYMENT_METHOD_HINT }),
-  };
-  r.done();
-  return input;
-}
-
 /** `{ payment_method }`: the customer's new payment method (e.g. after updating their card). */
-export function parsePaymentMethodInput(raw: unknown): { payment_method: string } {
-  const r = new InputReader(raw);
-  const payment_method = r.string('payment_method', {
-    required: true,
-    max: 255,
-    pattern: PAYMENT_METHOD,
-    hint: PAYMENT_METHOD_HINT,
-  });
-  r.done();
-  return { payment_method: payment_method as string };
-}
+export const PaymentMethodInput = Type.Object({ payment_method: paymentMethod }, { additionalProperties: false });
+export type PaymentMethodInput = Static<typeof PaymentMethodInput>;
+
+/** Checks a customer's input: the schema, then its currency (upper-cased). */
+export const parseCustomerInput = inputParser(CustomerInput, withKnownCurrency);
 
 /**
  * Inserts a customer. With a provider customer id the insert is idempotent on it: a customer

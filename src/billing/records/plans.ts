@@ -2,7 +2,10 @@ import type { Queryable } from '../../db/types.ts';
 import { newId } from '../../ids.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.ts';
 import { toAmount } from './money.ts';
-import { InputReader } from './validate.ts';
+import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import { currency, inputParser, oneOf, text, withKnownCurrency } from './schemas.ts';
+import { MAX_AMOUNT } from './money.ts';
 import type { At } from './customers.ts';
 
 export const INTERVALS = ['week', 'month', 'year'] as const;
@@ -21,41 +24,29 @@ export interface Plan {
   updated_at: Date;
 }
 
-export interface PlanInput {
-  code: string;
-  name: string;
-  amount: number;
-  currency: string;
-  interval: Interval;
-  trial_days?: number;
-}
+/** A new plan: the request body of POST /plans, and what `createPlan` takes. */
+export const PlanInput = Type.Object(
+  {
+    code: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'e.g. pro-monthly' }),
+    name: text(200),
+    // A free plan is a plan: 0 is allowed here, unlike on a payment.
+    amount: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: 'Minor units per interval.' }),
+    currency,
+    interval: oneOf(INTERVALS),
+    trial_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 730 })),
+  },
+  { additionalProperties: false },
+);
+export type PlanInput = Static<typeof PlanInput>;
 
 const COLUMNS = 'id, code, name, amount, currency, interval, trial_days, active, created_at, updated_at';
-const CODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 function toPlan(row: Plan): Plan {
   return { ...row, amount: toAmount(row.amount) };
 }
 
-export function parsePlanInput(raw: unknown): PlanInput {
-  const r = new InputReader(raw);
-  const input: PlanInput = {
-    code: r.string('code', {
-      required: true,
-      max: 64,
-      pattern: CODE,
-      hint: 'must be letters, digits, _ . - (up to 64), e.g. pro-monthly',
-    }),
-    name: r.string('name', { required: true, max: 200 }),
-    // A free plan is a plan: 0 is allowed here, unlike on a payment.
-    amount: r.amount('amount', { min: 0, required: true }),
-    currency: r.currency('currency', { required: true }),
-    interval: r.oneOf('interval', INTERVALS, { required: true }),
-    trial_days: r.integer('trial_days', { min: 0, max: 730 }),
-  };
-  r.done();
-  return input;
-}
+/** Checks a plan's input: the schema, then its currency (upper-cased). */
+export const parsePlanInput = inputParser(PlanInput, withKnownCurrency);
 
 /** Plan codes are unique: a second plan with a code is a conflict (409), not a silent no-op. */
 export async function createPlan(q: Queryable, input: PlanInput, options: At = {}): Promise<Plan> {

@@ -7,7 +7,7 @@ import { Compile } from 'typebox/compile';
 import type { Validator } from 'typebox/compile';
 import { InvalidInputError } from '../../errors.ts';
 import { fieldErrorsOf } from '../../schema-errors.ts';
-import { MAX_AMOUNT } from './money.ts';
+import { MAX_AMOUNT, normalizeCurrency } from './money.ts';
 
 /** An id made by `newId` with this prefix (`examples` feed OpenAPI and the API's fuzz tests). */
 export const idOf = (prefix: string) =>
@@ -34,6 +34,18 @@ export const externalRef = (description?: string) =>
 /** Free text of at most `max` characters. */
 export const text = (max: number, description?: string) =>
   Type.String({ minLength: 1, maxLength: max, ...(description === undefined ? {} : { description }) });
+
+/**
+ * The input with its `currency` upper-cased, or a 400 naming `currency` when the runtime knows no
+ * such currency (a schema says three letters; which three, only the runtime knows).
+ */
+export function withKnownCurrency<T extends { currency?: string }>(input: T): T {
+  if (input.currency === undefined) return input;
+  const code = normalizeCurrency(input.currency);
+  if (!code)
+    throw new InvalidInputError([{ field: 'currency', message: 'must be an ISO 4217 currency code such as USD' }]);
+  return { ...input, currency: code };
+}
 
 /** A schema-checked timestamp in UTC ISO form (what later steps read back from the stored input). */
 export function isoTimestamp(value: string): string;

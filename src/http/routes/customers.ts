@@ -5,21 +5,20 @@ import {
   listCustomerInvoices,
   listCustomerPayments,
   listCustomerSubscriptions,
-  parseCustomerInput,
-  parsePaymentMethodInput,
   setCustomerPaymentMethod,
+  CustomerInput,
+  PaymentMethodInput,
 } from '../../billing/records/index.ts';
 import type { Customer } from '../../billing/records/index.ts';
+import { withKnownCurrency } from '../../billing/records/schemas.ts';
 import { listRuns } from '../../engine/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { decodeCursor, toPage } from '../pagination.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { emailSchema, idParams, pageOf, pageQueryProperties, problemResponses } from '../schemas.ts';
+import { idParams, pageOf, pageQueryProperties, problemResponses } from '../schemas.ts';
 import {
-  currencyInput,
   customerSchema,
-  externalRef,
   invoiceSummarySchema,
   paymentSchema,
   recordView,
@@ -28,14 +27,6 @@ import {
 import { runSummarySchema, runSummaryView, runViewer } from '../schemas/run.ts';
 
 export const BILLING_TAGS = ['Billing records'];
-
-const paymentMethodInput = {
-  type: 'string',
-  minLength: 3,
-  maxLength: 255,
-  pattern: '^[A-Za-z0-9_]+$',
-  description: "The provider's payment method id, e.g. pm_card_ok in the sandbox.",
-};
 
 interface ListQuery {
   email?: string;
@@ -46,7 +37,7 @@ interface ListQuery {
 export function customerRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<unknown, unknown, Record<string, unknown>>({
+    route<unknown, unknown, CustomerInput>({
       method: 'POST',
       url: '/customers',
       operationId: 'createCustomer',
@@ -54,30 +45,18 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'Create a customer',
       tags: BILLING_TAGS,
       creates: true,
-      body: {
-        type: 'object',
-        required: ['email'],
-        additionalProperties: false,
-        properties: {
-          email: emailSchema,
-          name: { type: 'string', minLength: 1, maxLength: 200 },
-          locale: { type: 'string', maxLength: 35, description: 'Language tag for emails: en, de, pt-BR.' },
-          currency: currencyInput,
-          provider_customer_id: externalRef,
-          payment_method: paymentMethodInput,
-        },
-      },
+      body: { ...CustomerInput },
       response: {
         201: { type: 'object', required: ['customer'], properties: { customer: customerSchema } },
         ...problemResponses(409),
       },
       handler: ({ body, transaction }) =>
         transaction(async (tx) => {
-          const customer = await createCustomer(tx, parseCustomerInput(body), { at: deps.clock() });
+          const customer = await createCustomer(tx, withKnownCurrency(body), { at: deps.clock() });
           return { status: 201, body: { customer: recordView(customer) } };
         }),
     }),
-    route<{ id: string }, unknown, Record<string, unknown>>({
+    route<{ id: string }, unknown, PaymentMethodInput>({
       method: 'PUT',
       url: '/customers/:id/payment-method',
       operationId: 'setCustomerPaymentMethod',
@@ -89,18 +68,13 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
       tags: BILLING_TAGS,
       audit: 'customer.payment_method',
       params: idParams('cus'),
-      body: {
-        type: 'object',
-        required: ['payment_method'],
-        additionalProperties: false,
-        properties: { payment_method: paymentMethodInput },
-      },
+      body: { ...PaymentMethodInput },
       response: {
         200: { type: 'object', required: ['customer'], properties: { customer: customerSchema } },
         ...problemResponses(),
       },
       async handler({ params, body }) {
-        const { payment_method } = parsePaymentMethodInput(body);
+        const { payment_method } = body;
         const customer = await setCustomerPaymentMethod(db, params.id, payment_method);
         return {
           status: 200,

@@ -1,17 +1,17 @@
 // Plans: what subscriptions are sold from.
-import { INTERVALS, createPlan, listPlans, parsePlanInput } from '../../billing/records/index.ts';
+import { PlanInput, createPlan, listPlans } from '../../billing/records/index.ts';
+import { withKnownCurrency } from '../../billing/records/schemas.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
 import { problemResponses } from '../schemas.ts';
-import { currencyInput, planSchema, recordView } from '../schemas/billing.ts';
-import { MAX_AMOUNT } from '../../billing/records/index.ts';
+import { planSchema, recordView } from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
 
 export function planRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<unknown, unknown, Record<string, unknown>>({
+    route<unknown, unknown, PlanInput>({
       method: 'POST',
       url: '/plans',
       operationId: 'createPlan',
@@ -20,26 +20,14 @@ export function planRoutes(deps: ApiDeps): RouteSpec[] {
       description: 'Plan codes are unique: a second plan with the same code is a 409 naming `code`.',
       tags: BILLING_TAGS,
       creates: true,
-      body: {
-        type: 'object',
-        required: ['code', 'name', 'amount', 'currency', 'interval'],
-        additionalProperties: false,
-        properties: {
-          code: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'e.g. pro-monthly' },
-          name: { type: 'string', minLength: 1, maxLength: 200 },
-          amount: { type: 'integer', minimum: 0, maximum: MAX_AMOUNT, description: 'Minor units per interval.' },
-          currency: currencyInput,
-          interval: { type: 'string', enum: [...INTERVALS] },
-          trial_days: { type: 'integer', minimum: 0, maximum: 730 },
-        },
-      },
+      body: { ...PlanInput },
       response: {
         201: { type: 'object', required: ['plan'], properties: { plan: planSchema } },
         ...problemResponses(409),
       },
       handler: ({ body, transaction }) =>
         transaction(async (tx) => {
-          const plan = await createPlan(tx, parsePlanInput(body), { at: deps.clock() });
+          const plan = await createPlan(tx, withKnownCurrency(body), { at: deps.clock() });
           return { status: 201, body: { plan: recordView(plan) } };
         }),
     }),

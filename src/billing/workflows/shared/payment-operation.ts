@@ -6,7 +6,6 @@ import type { Registry } from '../../../engine/index.ts';
 import { ConflictError, InvalidInputError } from '../../../errors.ts';
 import type { ChargeResult, PaymentProvider } from '../../../providers/index.ts';
 import {
-  InputReader,
   findPayment,
   findPaymentByProviderReference,
   getCustomer,
@@ -84,9 +83,7 @@ export async function chargeInvoice(
   invoiceId: string,
   options: ChargeInvoiceOptions = {},
 ): Promise<OperationResult<Payment>> {
-  const r = new InputReader(options);
-  const givenMethod = r.string('payment_method', { max: 255 });
-  r.done();
+  const givenMethod = options.payment_method;
   const invoice = await getInvoice(db, invoiceId);
   const key = `invoice:${invoice.id}:charge:${callerKey(options.idempotencyKey)}`;
   // A repeated request returns what the first one recorded, even after the invoice was paid by it.

@@ -1,5 +1,6 @@
 // The failed-runs inbox: every failed run of every workflow type in one list, by failure time,
 // with the total, a type filter, sorting and page size kept in the URL.
+import { PageSizeField, SortField } from '../components/ListControls.tsx';
 import { client, ok } from '../api.ts';
 import { FIRST_PAGE, KeysetPager, RunTable, usePageCursor } from '../components/RunTable.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader } from '../components/ui.tsx';
@@ -81,38 +82,8 @@ export function InboxPage() {
             </select>
           )}
         </Field>
-        <Field label="Sort">
-          {(id) => (
-            <select
-              id={id}
-              value={sort}
-              onChange={(e) => setParams({ sort: e.target.value === 'failed_desc' ? null : e.target.value })}
-            >
-              {Object.entries(SORTS).map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Per page">
-          {(id) => (
-            <select
-              id={id}
-              value={String(limit)}
-              onChange={(e) =>
-                setParams({ limit: Number(e.target.value) === DEFAULT_PAGE_SIZE ? null : e.target.value })
-              }
-            >
-              {PAGE_SIZES.map((size) => (
-                <option key={size} value={size}>
-                  {size}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SortField sorts={SORTS} sort={sort} defaultSort="failed_desc" setParams={setParams} />
+        <PageSizeField sizes={PAGE_SIZES} limit={limit} defaultSize={DEFAULT_PAGE_SIZE} setParams={setParams} />
       </form>
 
       <ErrorNote error={runs.error ?? counts.error} />

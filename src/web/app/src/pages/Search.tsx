@@ -1,10 +1,11 @@
 // What the header's search box found (GET /search): a run, the runs of a record or a customer,
 // or the customers whose email or name starts with the text, with links to each. The runs page
 // like the run lists: keyset pages, a count, sort and page size kept in the URL.
+import { PageSizeField, SortField } from '../components/ListControls.tsx';
 import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
 import { FIRST_PAGE, KeysetPager, RunTable, usePageCursor } from '../components/RunTable.tsx';
-import { Empty, ErrorNote, Field, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
+import { Empty, ErrorNote, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { humanize } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
@@ -97,38 +98,8 @@ export function SearchPage() {
               : ' · no more runs on this page'}
           </p>
           <form className="filters" aria-label="Sort and page size" onSubmit={(e) => e.preventDefault()}>
-            <Field label="Sort">
-              {(id) => (
-                <select
-                  id={id}
-                  value={sort}
-                  onChange={(e) => setParams({ sort: e.target.value === 'created_desc' ? null : e.target.value })}
-                >
-                  {Object.entries(SORTS).map(([value, label]) => (
-                    <option key={value} value={value}>
-                      {label}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
-            <Field label="Per page">
-              {(id) => (
-                <select
-                  id={id}
-                  value={String(limit)}
-                  onChange={(e) =>
-                    setParams({ limit: Number(e.target.value) === DEFAULT_PAGE_SIZE ? null : e.target.value })
-                  }
-                >
-                  {PAGE_SIZES.map((size) => (
-                    <option key={size} value={size}>
-                      {size}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
+            <SortField sorts={SORTS} sort={sort} defaultSort="created_desc" setParams={setParams} />
+            <PageSizeField sizes={PAGE_SIZES} limit={limit} defaultSize={DEFAULT_PAGE_SIZE} setParams={setParams} />
           </form>
           {data.runs.length > 0 ? <RunTable runs={data.runs} label="Runs found" showType /> : null}
           <KeysetPager nextCursor={data.runs_next_cursor} />

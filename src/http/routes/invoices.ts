@@ -8,7 +8,8 @@ import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
 import { idParams, problemResponses } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
-import { externalRef, invoiceSchema, paymentSchema, recordView, startedSchema } from '../schemas/billing.ts';
+import { externalRef } from '../../billing/records/schemas.ts';
+import { invoiceSchema, paymentSchema, recordView, startedSchema } from '../schemas/billing.ts';
 import { BILLING_TAGS } from './customers.ts';
 import { recordRoute } from './record-route.ts';
 
@@ -57,7 +58,7 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
         additionalProperties: false,
         properties: {
           payment_method: {
-            ...externalRef,
+            ...externalRef(),
             description: "The provider payment method (sandbox: pm_card_ok, …); defaults to the customer's on file.",
           },
         },

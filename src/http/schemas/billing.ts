@@ -1,13 +1,5 @@
-// Billing records as the API shows them (their schemas live with the records), the request pieces
-// the routes share (the TypeBox pieces of src/billing/records/schemas.ts) and the JSON view.
-import { amount, currency, externalRef as ref, timestampInput as timestamp } from '../../billing/records/schemas.ts';
-import type { JsonSchema } from '../route.ts';
-
-/** Request pieces. */
-export const amountInput: JsonSchema = { ...amount() };
-export const currencyInput: JsonSchema = { ...currency };
-export const timestampInput: JsonSchema = { ...timestamp };
-export const externalRef: JsonSchema = { ...ref() };
+// Billing records as the API shows them (their schemas live with the records) and the JSON view.
+// Request bodies are made of the TypeBox pieces in src/billing/records/schemas.ts.
 
 export {
   customerSchema,

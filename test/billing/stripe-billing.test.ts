@@ -10,7 +10,7 @@ import Stripe from 'stripe';
 import type { DatabaseKind, Db } from '../../src/db/types.ts';
 import { catchUpStripeEvents, handleStripeEvent } from '../../src/billing/inbound/index.ts';
 import type { CatchUpDeps } from '../../src/billing/inbound/index.ts';
-import { renewDueSubscriptions } from '../../src/billing/calendar/index.ts';
+import { listSubscriptionPeriods, renewDueSubscriptions } from '../../src/billing/calendar/index.ts';
 import { createStripeEventSource, createStripeProvider } from '../../src/providers/index.ts';
 import { clientConfig } from '../../src/providers/stripe.ts';
 import { stripeWebhookRoutes } from '../../src/http/stripe-webhook.ts';
@@ -172,6 +172,7 @@ eachDatabase((kind) => {
         const expected =
           version === BASIL
             ? [
+                'customer.subscription.updated:recorded',
                 'invoice.created:started',
                 'invoice.finalized:duplicate',
                 'payment_intent.succeeded:started',
@@ -180,6 +181,7 @@ eachDatabase((kind) => {
                 'invoice.payment_succeeded:ignored',
               ]
             : [
+                'customer.subscription.updated:recorded',
                 'invoice.created:started',
                 'invoice.finalized:duplicate',
                 'payment_intent.succeeded:started',
@@ -236,6 +238,7 @@ eachDatabase((kind) => {
         await stand.events.settled();
         const emitted = stand.events.all.slice(first).map((e) => e.id);
         assert.deepEqual(await outcomes(emitted), [
+          'customer.subscription.updated:recorded',
           'invoice.created:started',
           'invoice.finalized:duplicate',
           'payment_intent.payment_failed:started',
@@ -277,6 +280,79 @@ eachDatabase((kind) => {
         assert.equal((await runsAbout(failed.id, 'payment_failure')).length, 1);
         assert.equal(await paymentRuns(payment.id, 'payment_success'), 1);
         assert.equal((await runsAbout(invoice.id, 'invoice_creation')).length, 1);
+      });
+
+      it('customer.subscription.updated moves the period forward once, never back, and the periods list shows it', async () => {
+        stand.useApiVersion(version);
+        const subId = await subscribeAtStripe(`period-${version.slice(0, 4)}@example.com`, 'pm_card_visa');
+        const created = stand.events.all.findLast((e) => e.type === 'customer.subscription.created');
+        assert.ok(created);
+        h.clock.advance(30 * DAY);
+        const first = stand.events.all.length;
+        const cycle = stand.renew(subId);
+        await stand.events.settled();
+        const update = stand.events.all.slice(first).find((e) => e.type === 'customer.subscription.updated');
+        assert.ok(update);
+        const item = stand.billing.subscriptions.get(subId)?.items.data[0];
+        const period = [item?.current_period_start, item?.current_period_end].map((t) =>
+          new Date(Number(t) * 1000).toISOString(),
+        );
+        const stored = async () => {
+          const row = await one<{ id: string; status: string; s: Date; e: Date; updated_at: Date }>(
+            h.db,
+            `SELECT id, status, current_period_start AS s, current_period_end AS e, updated_at
+             FROM subscriptions WHERE provider_subscription_id = $1`,
+            [subId],
+          );
+          return { ...row, s: row.s.toISOString(), e: row.e.toISOString() };
+        };
+        const renewed = await stored();
+        assert.deepEqual([renewed.status, renewed.s, renewed.e], ['active', ...period]);
+        assert.deepEqual(await outcomes([update.id]), ['customer.subscription.updated:recorded']);
+
+        // Redelivered, and an older update (the period it was created with) handled late: nothing moves.
+        assert.equal((await stand.events.redeliver(update.id)).status, 200);
+        const stripe = { registry: h.registry, now: h.clock.now, calendarOwner: 'stripe' as const };
+        const older = {
+          ...created,
+          id: `${update.id}_older`,
+          type: 'customer.subscription.updated',
+          created: update.created - 60,
+        };
+        assert.equal((await handleStripeEvent(h.db, stripe, older)).outcome, 'ignored');
+        const stale = { ...older, id: `${update.id}_stale`, created: update.created + 60 };
+        assert.equal((await handleStripeEvent(h.db, stripe, stale)).outcome, 'ignored');
+        assert.deepEqual(await stored(), renewed);
+        // One about a subscription not known here yet waits for its creation.
+        const unknown = {
+          ...update,
+          id: `${update.id}_unknown`,
+          data: { object: { ...update.data.object, id: `${subId}_x` } },
+        };
+        const waited = await handleStripeEvent(h.db, stripe, unknown);
+        assert.deepEqual([waited.outcome, waited.waiting_for], ['waiting', `${subId}_x`]);
+        const { rows: ledger } = await h.db.query<{ deliveries: number; outcome: string }>(
+          'SELECT deliveries, outcome FROM stripe_events WHERE id = $1',
+          [update.id],
+        );
+        assert.deepEqual(ledger, [{ deliveries: 2, outcome: 'recorded' }]);
+
+        // What GET /api/v1/subscriptions/{id}/periods serves.
+        const periods = await listSubscriptionPeriods(h.db, renewed.id);
+        const invoice = await invoiceOf(cycle.invoice.id);
+        assert.deepEqual(
+          periods.map((p) => [
+            p.kind,
+            p.period_start.toISOString(),
+            p.period_end.toISOString(),
+            p.current,
+            p.invoice?.id ?? null,
+          ]),
+          [
+            ['renewal', ...period, true, invoice.id],
+            ['initial', new Date(created.created * 1000).toISOString(), period[0], false, null],
+          ],
+        );
       });
     });
   }

@@ -54,6 +54,11 @@ export function renewAtStripe(
   const start = Number(item.current_period_end);
   const end = start + (PERIOD_SECONDS[price.recurring.interval] ?? 30 * 86_400);
   Object.assign(item, { current_period_start: start, current_period_end: end });
+  // The period is on the subscription before 2025-03-31 and on its items since.
+  state.emit(
+    'customer.subscription.updated',
+    isBasil(state) ? sub : { ...sub, current_period_start: start, current_period_end: end },
+  );
   const customer = billing.customers.get(sub.customer);
   const id = state.id('in');
   const amount = price.unit_amount * Number(item.quantity ?? 1);

@@ -155,3 +155,47 @@ export async function listSubscriptionPeriods(
   }
   return views;
 }
+
+/**
+ * A period Stripe Billing renewed (the calendar is Stripe's), written down like one of ours so the
+ * periods list shows it; it is never charged here. Its invoice is linked by whichever of the two
+ * is recorded second (the period here, or the invoice by linkStripePeriodInvoice).
+ */
+export async function recordStripePeriod(
+  q: Queryable,
+  subscription: { id: string; amount: number; currency: string; collection_method: string },
+  period: { start: Date; end: Date; kind: 'renewal' | 'trial_conversion' },
+  at: Date,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO subscription_periods (subscription_id, period_start, period_end, kind, amount, currency,
+       collection_method, charge_status, charge_detail, renewed_at, invoice_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'skipped', 'charged by Stripe Billing', $8,
+       (SELECT id FROM invoices WHERE subscription_id = $1 AND period_start = $2 AND provider_invoice_id IS NOT NULL
+        ORDER BY id LIMIT 1))
+     ON CONFLICT (subscription_id, period_start) DO NOTHING`,
+    [
+      subscription.id,
+      period.start,
+      period.end,
+      period.kind,
+      subscription.amount,
+      subscription.currency,
+      subscription.collection_method,
+      at,
+    ],
+  );
+}
+
+/** Stripe's invoice for a period it renewed, once both are recorded. */
+export async function linkStripePeriodInvoice(
+  q: Queryable,
+  invoice: { id: string; subscription_id: string | null; period_start: Date | null },
+): Promise<void> {
+  if (!invoice.subscription_id || !invoice.period_start) return;
+  await q.query(
+    `UPDATE subscription_periods SET invoice_id = $1
+     WHERE subscription_id = $2 AND period_start = $3 AND invoice_id IS NULL`,
+    [invoice.id, invoice.subscription_id, invoice.period_start],
+  );
+}

@@ -36,6 +36,7 @@ import type {
 import { ensurePlanForPrice, resolveCustomer, resolvePayment } from './resolve.ts';
 import type { Resolved } from './resolve.ts';
 import { invoiceRunOf, paidAtStripe, startStripeInvoice } from './invoices.ts';
+import { applySubscriptionUpdate } from './subscription-updates.ts';
 
 export interface StripeInboundDeps {
   registry: Registry;
@@ -49,6 +50,8 @@ export interface StripeInboundDeps {
 interface Applying extends StripeInboundDeps {
   origin: RunOrigin;
   eventId: string;
+  /** Stripe's `created` of the event (unix seconds). */
+  eventCreated: number;
 }
 
 export interface HandledStripeEvent extends EventOutcome {
@@ -130,7 +133,7 @@ async function apply(db: Db, deps: StripeInboundDeps, event: LedgerEvent): Promi
   // The runs it starts record what Stripe did; they never ask a provider to do it again.
   const origin: RunOrigin = { provider: 'stripe', event_id: event.id };
   try {
-    return await applyIntent(db, { ...deps, origin, eventId: event.id }, intent);
+    return await applyIntent(db, { ...deps, origin, eventId: event.id, eventCreated: event.created }, intent);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Billflow's own refusals (bad data, a conflicting record) will refuse again: record and
@@ -158,6 +161,8 @@ function applyIntent(db: Db, deps: Applying, intent: StripeIntent): Promise<Appl
       return applySubscription(db, deps, intent);
     case 'cancellation':
       return applyCancellation(db, deps, intent);
+    case 'subscription_update':
+      return applySubscriptionUpdate(db, { id: deps.eventId, created: deps.eventCreated }, intent);
     case 'customer':
       return applyCustomer(db, intent);
     case 'ignore':

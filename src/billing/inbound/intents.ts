@@ -86,6 +86,24 @@ export interface CancellationIntent extends Started {
   reason: string;
 }
 
+/**
+ * Stripe Billing moved a subscription on (customer.subscription.updated, the calendar is Stripe's):
+ * its period, its cancellation at period end and its status, copied onto ours. No run.
+ */
+export interface SubscriptionUpdateIntent {
+  kind: 'subscription_update';
+  subscriptionId: string;
+  billflowSubscriptionId: string | null;
+  /** Stripe's status (active, trialing, past_due, canceled, …). */
+  status: string | null;
+  /** ISO; null when the payload has no usable period. */
+  periodStart: string | null;
+  periodEnd: string | null;
+  cancelAtPeriodEnd: boolean;
+  /** Stripe's `cancel_at` (ISO): a cancellation on a date, or at period end. */
+  cancelAt: string | null;
+}
+
 /** A Stripe Billing invoice (the calendar is Stripe's): recorded here with its invoice_creation run. */
 export interface InvoiceIntent extends Started {
   kind: 'invoice';
@@ -120,6 +138,7 @@ export type StripeIntent =
   | ChargebackIntent
   | SubscriptionIntent
   | CancellationIntent
+  | SubscriptionUpdateIntent
   /** A customer.* event: the customer is created here if unknown. */
   | { kind: 'customer'; customer: CustomerHint }
   /** Nothing to do; `detail` says why (shown to operators). */

@@ -14,6 +14,7 @@ import {
   setProviderInvoiceLinks,
 } from '../records/index.ts';
 import type { Customer, Invoice } from '../records/index.ts';
+import { linkStripePeriodInvoice } from '../calendar/periods.ts';
 import type { InvoiceIntent } from './intents.ts';
 
 export interface StartedStripeInvoice {
@@ -74,6 +75,7 @@ export async function startStripeInvoice(
   await setProviderInvoiceLinks(db, output.invoice_id, { hostedUrl: intent.hostedUrl, pdfUrl: intent.pdfUrl });
   const invoice = await findInvoiceByProviderId(db, intent.invoiceId);
   if (!invoice) throw new Error(`invoice ${output.invoice_id} vanished`);
+  await linkStripePeriodInvoice(db, invoice);
   return { invoice, runId: started.runId, created: started.created };
 }
 

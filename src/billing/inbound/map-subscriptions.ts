@@ -78,6 +78,30 @@ export function fromDeletedSubscription(sub: Json): StripeIntent {
   };
 }
 
+/**
+ * The period is on the subscription before API version 2025-03-31 (basil) and on each item since;
+ * a Billflow plan has one item, so the first item's period is the subscription's.
+ */
+export function fromUpdatedSubscription(sub: Json): StripeIntent {
+  const subscriptionId = str(sub, 'id');
+  if (!subscriptionId) return missing('subscription', 'id');
+  const item = list(sub, 'items').find(isObject);
+  const start = unixDate(sub, 'current_period_start') ?? unixDate(item, 'current_period_start');
+  const end = unixDate(sub, 'current_period_end') ?? unixDate(item, 'current_period_end');
+  const period = start && end && end > start ? { start, end } : null;
+  const cancelAt = unixDate(sub, 'cancel_at');
+  return {
+    kind: 'subscription_update',
+    subscriptionId,
+    billflowSubscriptionId: metadata(sub, 'billflow_subscription_id'),
+    status: str(sub, 'status'),
+    periodStart: period ? period.start.toISOString() : null,
+    periodEnd: period ? period.end.toISOString() : null,
+    cancelAtPeriodEnd: isObject(sub) && sub.cancel_at_period_end === true,
+    cancelAt: cancelAt ? cancelAt.toISOString() : null,
+  };
+}
+
 export function fromCustomer(cus: Json): StripeIntent {
   const providerId = str(cus, 'id');
   if (!providerId) return missing('customer', 'id');

@@ -229,4 +229,29 @@ describe('mapStripeEvent', () => {
       assert.equal(expectKind(mapStripeEvent(expanded), 'payment').idempotencyKey, 'stripe:pi_x:payment_success');
     });
   });
+
+  it('maps customer.subscription.updated only when Stripe owns the calendar, with the period of either API shape', () => {
+    const base = stripeEvent('customer.subscription.created');
+    const updated = { ...base, type: 'customer.subscription.updated' };
+    assert.equal(mapStripeEvent(updated).kind, 'unsupported');
+    const item = { ...(base.data.object as { items: { data: Record<string, unknown>[] } }).items.data[0] };
+    const itemShape = withObject(updated, {
+      cancel_at_period_end: true,
+      items: { object: 'list', data: [{ ...item, current_period_start: 1767225600, current_period_end: 1769904000 }] },
+    });
+    const fromItems = expectKind(mapStripeEvent(itemShape, { calendarOwner: 'stripe' }), 'subscription_update');
+    assert.deepEqual(
+      [fromItems.periodStart, fromItems.periodEnd, fromItems.cancelAtPeriodEnd],
+      ['2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', true],
+    );
+    const topLevel = withObject(itemShape, { current_period_start: 1769904000, current_period_end: 1772323200 });
+    const fromTop = expectKind(mapStripeEvent(topLevel, { calendarOwner: 'stripe' }), 'subscription_update');
+    assert.deepEqual(
+      [fromTop.periodStart, fromTop.periodEnd],
+      ['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z'],
+    );
+    // The fixture's item period ends before it starts: no usable period.
+    const broken = expectKind(mapStripeEvent(updated, { calendarOwner: 'stripe' }), 'subscription_update');
+    assert.deepEqual([broken.periodStart, broken.periodEnd], [null, null]);
+  });
 });

@@ -4,7 +4,12 @@ import { currency, int, isObject, list, metadata, obj, ref, str } from './json.t
 import type { Json } from './json.ts';
 import { customerHint, idempotencyKeyFor, missing } from './intents.ts';
 import type { ChargebackIntent, CustomerHint, StripeIntent } from './intents.ts';
-import { fromCustomer, fromDeletedSubscription, fromSubscription } from './map-subscriptions.ts';
+import {
+  fromCustomer,
+  fromDeletedSubscription,
+  fromSubscription,
+  fromUpdatedSubscription,
+} from './map-subscriptions.ts';
 import { fromBillingInvoice, fromPaidInvoice, invoicePaymentIds, invoiceSubscription } from './map-invoices.ts';
 import type { CalendarOwner } from '../calendar/deps.ts';
 
@@ -34,6 +39,7 @@ export const STRIPE_BILLING_EVENT_TYPES = [
   'invoice.finalized',
   'invoice.paid',
   'invoice_payment.paid',
+  'customer.subscription.updated',
 ] as const;
 
 export interface MapOptions {
@@ -59,6 +65,8 @@ export function mapStripeEvent(event: StripeEventLike, options: MapOptions = {})
         return fromPaidInvoice(o);
       case 'invoice_payment.paid':
         return fromInvoicePayment(o);
+      case 'customer.subscription.updated':
+        return fromUpdatedSubscription(o);
     }
   }
   switch (event.type) {

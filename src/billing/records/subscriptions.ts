@@ -249,3 +249,90 @@ export async function settleSubscriptions(
   );
   return rows.map(toSubscription);
 }
+
+/** What Stripe Billing says of a subscription it renews (customer.subscription.updated). */
+export interface ProviderSubscriptionFacts {
+  periodStart: Date | null;
+  periodEnd: Date | null;
+  /** Stripe's status is `active` (a trial it ended early or on time). */
+  active: boolean;
+  /** When Stripe will cancel it (at period end, or on a date); null when it will not. */
+  cancelAt: Date | null;
+  /** When Stripe said so (the event's `created`). */
+  at: Date;
+}
+
+/**
+ * Copies Stripe Billing's view onto a subscription whose calendar Stripe owns: the period only
+ * ever moves forward (an older event never takes it back), an ended trial becomes active, and a
+ * cancellation Stripe schedules (or withdraws, when it was asked after ours) is written down.
+ * A cancelled subscription, or a cancellation already counted by the statistics, is left alone.
+ * Returns what changed, in words (empty: nothing did).
+ */
+export async function syncProviderSubscription(
+  q: Queryable,
+  id: string,
+  facts: ProviderSubscriptionFacts,
+): Promise<{ before: Subscription; subscription: Subscription; changed: string[]; periodMoved: boolean }> {
+  const { rows } = await q.query<Subscription & { cancel_counted: boolean }>(
+    `SELECT ${COLUMNS}, cancel_counted_at IS NOT NULL AS cancel_counted FROM subscriptions WHERE id = $1 FOR NO KEY UPDATE`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError(`subscription ${id} not found`);
+  const { cancel_counted: counted, ...rest } = row;
+  const current = toSubscription(rest);
+  if (current.status === 'cancelled')
+    return { before: current, subscription: current, changed: [], periodMoved: false };
+  const next = { ...current };
+  const changed: string[] = [];
+  if (facts.periodStart && facts.periodEnd && facts.periodEnd > current.current_period_end) {
+    next.current_period_start = facts.periodStart;
+    next.current_period_end = facts.periodEnd;
+    changed.push(`period ${facts.periodStart.toISOString()} – ${facts.periodEnd.toISOString()}`);
+  }
+  if (current.status === 'trialing' && facts.active) {
+    next.status = 'active';
+    changed.push('trial ended');
+  }
+  if (facts.cancelAt && current.cancel_at === null) {
+    Object.assign(next, {
+      status: 'cancel_scheduled',
+      cancel_requested_at: facts.at,
+      cancel_at: facts.cancelAt,
+      cancel_reason: 'cancelled at Stripe',
+    });
+    changed.push(`cancellation scheduled for ${facts.cancelAt.toISOString()}`);
+  } else if (
+    !facts.cancelAt &&
+    current.status === 'cancel_scheduled' &&
+    !counted &&
+    current.cancel_requested_at !== null &&
+    current.cancel_requested_at < facts.at
+  ) {
+    Object.assign(next, {
+      status: current.trial_end && current.trial_end > facts.at && !facts.active ? 'trialing' : 'active',
+      cancel_requested_at: null,
+      cancel_at: null,
+      cancel_reason: null,
+    });
+    changed.push('scheduled cancellation withdrawn');
+  }
+  const periodMoved = next.current_period_end !== current.current_period_end;
+  if (changed.length === 0) return { before: current, subscription: current, changed, periodMoved };
+  const updated = await q.query<Subscription>(
+    `UPDATE subscriptions SET current_period_start = $2, current_period_end = $3, status = $4,
+       cancel_requested_at = $5, cancel_at = $6, cancel_reason = $7, updated_at = now()
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [
+      id,
+      next.current_period_start,
+      next.current_period_end,
+      next.status,
+      next.cancel_requested_at,
+      next.cancel_at,
+      next.cancel_reason,
+    ],
+  );
+  return { before: current, subscription: toSubscription(updated.rows[0] as Subscription), changed, periodMoved };
+}

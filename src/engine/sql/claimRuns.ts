@@ -19,8 +19,14 @@ export interface ClaimedRun {
 
 /**
  * Takes up to `limit` due runs of the given types under a lease, in one statement
- * (`billflow_claim_runs`, migration 0010). A run whose previous lease expired counts the
+ * (`billflow_claim_runs`, migrations 0010 and 0012). A run whose previous lease expired counts the
  * interrupted attempt. Returns what a worker needs to resume: earlier outputs and step state.
+ *
+ * Why a PL/pgSQL function and not a plain statement: its `SET` clauses fix the plan (index scans,
+ * no sorts or hash joins) for this statement alone. PostgreSQL's own estimates come from
+ * statistics that lag a table growing by thousands of runs a second (and PGlite never gathers
+ * them): with the settings reset, 20,000-run bursts ran at half the rate and idle latency after
+ * them was 8-10x (docs/performance.md, "Hot path as two PL/pgSQL functions").
  */
 export async function claimRuns(
   q: Queryable,

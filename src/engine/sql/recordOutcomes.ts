@@ -53,6 +53,11 @@ export interface ClaimInPassing {
  * With `claim`, the same statement also claims up to `claim.limit` due runs (never one of those
  * it records for): a worker whose runs end hands their places to new runs without a round trip
  * of its own for the claim.
+ *
+ * Why a PL/pgSQL function: the claim must see the outcomes just recorded (a run of a concurrency
+ * key that ended its turn frees the key), so it is a second statement, and only a function runs
+ * two statements in one round trip; its `SET` clauses also fix the plan, as for the claim
+ * (claimRuns.ts says why, with the measurement).
  */
 export async function recordOutcomes(
   q: Queryable,

@@ -47,12 +47,22 @@ export interface OtelDeps {
 
 const EXPORT_WARNING_INTERVAL_MS = 60_000;
 
-/** The OTLP exporter, telling the logger when the collector cannot be reached. */
+/**
+ * The OTLP exporter, telling the logger when the collector cannot be reached. Its forceFlush
+ * waits for exports already under way: the batch processor's own flush sends what is buffered
+ * but does not wait for a batch its timer started moments before.
+ */
 function reportingExporter(inner: SpanExporter, settings: TracingSettings, deps: OtelDeps): SpanExporter {
   let warnedAt = -Infinity;
+  const pending = new Set<Promise<void>>();
   return {
     export(spans, done) {
+      let finished!: () => void;
+      const exported = new Promise<void>((resolve) => (finished = resolve));
+      pending.add(exported);
+      void exported.then(() => pending.delete(exported));
       inner.export(spans, (result) => {
+        finished();
         if (result.code !== ExportResultCode.SUCCESS && Date.now() - warnedAt >= EXPORT_WARNING_INTERVAL_MS) {
           warnedAt = Date.now();
           deps.logger?.warn(
@@ -64,7 +74,10 @@ function reportingExporter(inner: SpanExporter, settings: TracingSettings, deps:
       });
     },
     shutdown: () => inner.shutdown(),
-    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+    async forceFlush() {
+      await Promise.all([...pending]);
+      await inner.forceFlush?.();
+    },
   };
 }
 
@@ -73,15 +86,16 @@ const FAILED_OUTCOMES = new Set<StepAttemptEvent['outcome']>(['retrying', 'faile
 export function createOtelTracing(settings: TracingSettings, deps: OtelDeps): Tracing {
   const contextManager = new AsyncLocalStorageContextManager().enable();
   const propagator = new W3CTraceContextPropagator();
+  const exporter = reportingExporter(
+    new OTLPTraceExporter({ url: settings.tracesUrl, headers: settings.headers }),
+    settings,
+    deps,
+  );
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: reportingExporter(
-          new OTLPTraceExporter({ url: settings.tracesUrl, headers: settings.headers }),
-          settings,
-          deps,
-        ),
+        exporter,
         scheduledDelayMillis: settings.exportDelayMs ?? 1_000,
       }),
     ],
@@ -257,7 +271,10 @@ export function createOtelTracing(settings: TracingSettings, deps: OtelDeps): Tr
         },
       });
     },
-    flush: () => provider.forceFlush(),
+    async flush() {
+      await provider.forceFlush();
+      await exporter.forceFlush?.();
+    },
     async shutdown() {
       // The last spans go out if the collector answers; a service stops either way.
       await provider.shutdown().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { RetryableError } from '../../src/errors.ts';
 import { createRegistry, defineWorkflow, startWorkflow, withStartHooks } from '../../src/engine/index.ts';
 import type { Registry } from '../../src/engine/index.ts';
@@ -297,4 +298,48 @@ test('a collector that cannot be reached costs the spans, never the service', as
     warnings.some((w) => /spans/.test(w.msg ?? '')),
     JSON.stringify(warnings.map((w) => w.msg)),
   );
+});
+
+test('flush waits for a batch already on its way to the collector', async () => {
+  // A collector that holds its first export until the test lets it answer.
+  const bodies: string[] = [];
+  let arrived!: () => void;
+  const firstArrived = new Promise<void>((resolve) => (arrived = resolve));
+  let answerFirst!: () => void;
+  const held = new Promise<void>((resolve) => (answerFirst = resolve));
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
+      const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (bodies.length === 1) {
+        arrived();
+        void held.then(answer);
+      } else answer();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as { port: number };
+
+  const { db } = await freshDatabase(TEST_DATABASES[0] ?? 'pglite');
+  const tracing = await loadTracing(
+    { tracesUrl: `http://127.0.0.1:${port}/v1/traces`, serviceName: 'billflow-test', exportDelayMs: 10 },
+    { db },
+  );
+  assert.ok(tracing);
+  const response = await tracing.tracedFetch(fetch)(`${slack.url}/flush`, { method: 'POST', body: '{}' });
+  assert.equal(response.status, 200);
+  await firstArrived; // the processor's timer sent the span; the collector has not answered
+
+  let flushed = false;
+  const flushing = tracing.flush().then(() => (flushed = true));
+  for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(flushed, false, 'flush resolved while a batch was still unanswered');
+  answerFirst();
+  await flushing;
+  assert.equal(bodies.length, 1);
+  assert.match(bodies[0] ?? '', /POST/);
+  await tracing.shutdown();
 });

@@ -137,6 +137,35 @@ export function TextField({ label, error, hint, value, onChange, ...input }: Tex
   );
 }
 
+/** A labelled select over a fixed set of choices, each value shown by its label. */
+export function ChoiceField<V extends string>({
+  label,
+  value,
+  choices,
+  onChange,
+  error,
+}: {
+  label: string;
+  value: V;
+  choices: Record<V, string>;
+  onChange: (value: V) => void;
+  error?: string;
+}) {
+  return (
+    <Field label={label} error={error}>
+      {(id, describedBy) => (
+        <select id={id} aria-describedby={describedBy} value={value} onChange={(e) => onChange(e.target.value as V)}>
+          {(Object.entries(choices) as [V, string][]).map(([v, l]) => (
+            <option key={v} value={v}>
+              {l}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 /** A labelled local date-and-time input over an ISO time (`null` when empty or invalid). */
 export function DateTimeField({
   label,

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { client, newIdempotencyKey, ok } from '../../api.ts';
 import type { Done } from '../../components/StartedRun.tsx';
-import { DateTimeField, Field, TextField } from '../../components/ui.tsx';
+import { ChoiceField, DateTimeField, Field, TextField } from '../../components/ui.tsx';
 import { money, toMinorUnits } from '../../format.ts';
 import { useAction, useApi } from '../../hooks.ts';
 import type { BodyOf, CustomerDetail } from '../../types.ts';
@@ -18,6 +18,11 @@ interface Props<T> {
   record: T;
   onClose: () => void;
   onDone: (d: Done) => void;
+}
+
+/** The optional reason of a change, kept with its audit entry. */
+function AuditedReason(props: { value: string; onChange: (value: string) => void; error?: string }) {
+  return <TextField label="Reason (optional)" hint="Kept in the audit log." {...props} />;
 }
 
 const WHEN: Record<Cancel['when'], string> = {
@@ -65,38 +70,12 @@ export function CancelDialog({ record, onClose, onDone }: Props<Subscription>) {
       error={act.error}
       fields={['when', 'date', 'refund', 'reason']}
     >
-      <Field label="When" error={err('when')}>
-        {(id) => (
-          <select id={id} value={when} onChange={(e) => setWhen(e.target.value as Cancel['when'])}>
-            {Object.entries(WHEN).map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <ChoiceField label="When" value={when} choices={WHEN} onChange={setWhen} error={err('when')} />
       {when === 'on_date' ? (
         <DateTimeField label="Cancel on" value={date} onChange={setDate} error={err('date')} />
       ) : null}
-      <Field label="Refund" error={err('refund')}>
-        {(id) => (
-          <select id={id} value={refund} onChange={(e) => setRefund(e.target.value as Cancel['refund'])}>
-            {Object.entries(REFUND).map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      <TextField
-        label="Reason (optional)"
-        hint="Kept in the audit log."
-        value={reason}
-        onChange={setReason}
-        error={err('reason')}
-      />
+      <ChoiceField label="Refund" value={refund} choices={REFUND} onChange={setRefund} error={err('refund')} />
+      <AuditedReason value={reason} onChange={setReason} error={err('reason')} />
     </FormDialog>
   );
 }
@@ -290,24 +269,8 @@ export function ChangePlanDialog({ record, onClose, onDone }: Props<Subscription
           </select>
         )}
       </Field>
-      <Field label="When" error={err('when')}>
-        {(id) => (
-          <select id={id} value={when} onChange={(e) => setWhen(e.target.value as ChangePlan['when'])}>
-            {Object.entries(CHANGE_WHEN).map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      <TextField
-        label="Reason (optional)"
-        hint="Kept in the audit log."
-        value={reason}
-        onChange={setReason}
-        error={err('reason')}
-      />
+      <ChoiceField label="When" value={when} choices={CHANGE_WHEN} onChange={setWhen} error={err('when')} />
+      <AuditedReason value={reason} onChange={setReason} error={err('reason')} />
     </FormDialog>
   );
 }

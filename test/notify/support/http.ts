@@ -46,7 +46,11 @@ export async function startReceiver(): Promise<TestReceiver> {
         hung.push(() => res.destroy());
         return;
       }
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'invalid_payload');
+      // A new connection per request: a kept-alive one that this server closes while the
+      // client reuses it (their idle timers race on a busy machine) resets a later request.
+      res
+        .writeHead(status, { 'content-type': 'text/plain', connection: 'close' })
+        .end(status < 300 ? 'ok' : 'invalid_payload');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

@@ -1,10 +1,9 @@
-// A table of runs and its keyset pager: shared by the run lists of one type, the failed-runs
-// inbox and the search results, so a run reads the same everywhere.
+// A table of runs: shared by the run lists of one type, the failed-runs inbox, bulk restart and
+// the search results, so a run reads the same everywhere.
 import { useWorkflowTypes } from '../hooks.ts';
-import { Link, navigate, useLocation, withParams } from '../router.tsx';
+import { Link } from '../router.tsx';
 import type { RunListItem } from '../types.ts';
 import { RunStatus, RunStep } from './RunBits.tsx';
-import { Pager } from './ui.tsx';
 import { Time } from './Time.tsx';
 
 /**
@@ -74,41 +73,5 @@ export function RunTable({
         </tbody>
       </table>
     </div>
-  );
-}
-
-/**
- * Keyset paging kept in the URL: `cursor` is the current page, `back` the cursors of the pages
- * before it ('-' for the first), so Previous works without offsets and a reload keeps the page.
- */
-export function usePageCursor(): { cursor: string; depth: number } {
-  const q = useLocation().search;
-  const back = q.get('back');
-  return { cursor: q.get('cursor') ?? '', depth: back ? back.split(' ').length : 0 };
-}
-
-/** URL changes that leave paging (a filter, sort or page size changed): back to the first page. */
-export const FIRST_PAGE = { cursor: null, back: null } as const;
-
-export function KeysetPager({ nextCursor }: { nextCursor: string | null }) {
-  const loc = useLocation();
-  const cursor = loc.search.get('cursor') ?? '';
-  const back = loc.search.get('back') ? (loc.search.get('back') ?? '').split(' ') : [];
-  if (!cursor && !nextCursor) return null;
-  return (
-    <Pager
-      hasPrevious={!!cursor}
-      hasNext={!!nextCursor}
-      onPrevious={() => {
-        const previous = back[back.length - 1];
-        navigate(
-          withParams(loc, {
-            cursor: previous === '-' ? null : (previous ?? null),
-            back: back.slice(0, -1).join(' ') || null,
-          }),
-        );
-      }}
-      onNext={() => navigate(withParams(loc, { cursor: nextCursor, back: [...back, cursor || '-'].join(' ') }))}
-    />
   );
 }

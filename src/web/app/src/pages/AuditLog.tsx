@@ -6,7 +6,7 @@ import { Time } from '../components/Time.tsx';
 import { DateTimeField, Empty, ErrorNote, Field, InlineSubmit, JsonView, Loading } from '../components/ui.tsx';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
-import { usePaging } from './Logs.tsx';
+import { FIRST_PAGE, KeysetPager, usePageCursor } from '../components/KeysetPager.tsx';
 
 const RECORD_KINDS: Record<string, string> = {
   sub: 'subscription',
@@ -30,7 +30,7 @@ export function targetPath(target: string): string | null {
 
 export function AuditTab() {
   const loc = useLocation();
-  const { cursor, pager } = usePaging('');
+  const { cursor } = usePageCursor();
   const filter = {
     actor: loc.search.get('actor') ?? '',
     action: loc.search.get('action') ?? '',
@@ -62,8 +62,7 @@ export function AuditTab() {
               target: draft.target.trim() || null,
               from: draft.from || null,
               to: draft.to || null,
-              cursor: null,
-              back: null,
+              ...FIRST_PAGE,
             }),
           );
         }}
@@ -113,8 +112,7 @@ export function AuditTab() {
               target: null,
               from: null,
               to: null,
-              cursor: null,
-              back: null,
+              ...FIRST_PAGE,
             })}
             onClick={() => setDraft({ actor: '', action: '', target: '', from: '', to: '' })}
           >
@@ -168,7 +166,7 @@ export function AuditTab() {
           </table>
         </div>
       ) : null}
-      {list.data ? pager(list.data.next_cursor) : null}
+      {list.data ? <KeysetPager nextCursor={list.data.next_cursor} /> : null}
     </section>
   );
 }

@@ -1,8 +1,9 @@
 // Customers: search by email, and a new customer (customer_support and above).
 import { useEffect, useState } from 'react';
 import { client, ok } from '../api.ts';
+import { FIRST_PAGE, KeysetPager, usePageCursor } from '../components/KeysetPager.tsx';
 import { useCan } from '../auth.tsx';
-import { Empty, ErrorNote, Loading, PageHeader, Pager, StatusBadge } from '../components/ui.tsx';
+import { Empty, ErrorNote, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { useApi } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
 import { NewCustomerDialog } from './support/CustomerForms.tsx';
@@ -11,8 +12,7 @@ import { Time } from '../components/Time.tsx';
 export function CustomersPage() {
   const loc = useLocation();
   const email = loc.search.get('email') ?? '';
-  const cursor = loc.search.get('cursor') ?? '';
-  const back = loc.search.get('back') ? (loc.search.get('back') ?? '').split(' ') : [];
+  const { cursor } = usePageCursor();
   const [draft, setDraft] = useState(email);
   const [creating, setCreating] = useState(false);
   const can = useCan();
@@ -40,7 +40,7 @@ export function CustomersPage() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          navigate(withParams(loc, { email: draft.trim() || null, cursor: null, back: null }));
+          navigate(withParams(loc, { email: draft.trim() || null, ...FIRST_PAGE }));
         }}
       >
         <div className="field">
@@ -92,26 +92,7 @@ export function CustomersPage() {
           </table>
         </div>
       ) : null}
-      {list.data && (cursor || list.data.next_cursor) ? (
-        <Pager
-          hasPrevious={!!cursor}
-          hasNext={!!list.data.next_cursor}
-          onPrevious={() => {
-            const previous = back[back.length - 1];
-            navigate(
-              withParams(loc, {
-                cursor: previous === '-' ? null : (previous ?? null),
-                back: back.slice(0, -1).join(' ') || null,
-              }),
-            );
-          }}
-          onNext={() =>
-            navigate(
-              withParams(loc, { cursor: list.data?.next_cursor ?? null, back: [...back, cursor || '-'].join(' ') }),
-            )
-          }
-        />
-      ) : null}
+      {list.data ? <KeysetPager nextCursor={list.data.next_cursor} /> : null}
     </>
   );
 }

@@ -2,7 +2,8 @@
 // with the total, a type filter, sorting and page size kept in the URL.
 import { PageSizeField, SortField } from '../components/ListControls.tsx';
 import { client, ok } from '../api.ts';
-import { FIRST_PAGE, KeysetPager, RunTable, usePageCursor } from '../components/RunTable.tsx';
+import { FIRST_PAGE, KeysetPager, usePageCursor } from '../components/KeysetPager.tsx';
+import { RunTable } from '../components/RunTable.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader } from '../components/ui.tsx';
 import { useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';

@@ -1,47 +1,14 @@
 // The email outbox (where mail goes without SMTP).
 import { useState } from 'react';
 import { client, ok } from '../api.ts';
-import { Dialog, Empty, ErrorNote, Loading, Pager } from '../components/ui.tsx';
+import { KeysetPager, usePageCursor } from '../components/KeysetPager.tsx';
+import { Dialog, Empty, ErrorNote, Loading } from '../components/ui.tsx';
 import { useApi } from '../hooks.ts';
-import { Link, navigate, useLocation, withParams } from '../router.tsx';
+import { Link } from '../router.tsx';
 import { Time } from '../components/Time.tsx';
 
-/** Keyset paging kept in the URL: the cursor and the way back. */
-export function usePaging(prefix: string) {
-  const loc = useLocation();
-  const cursor = loc.search.get(`${prefix}cursor`) ?? '';
-  const back = loc.search.get(`${prefix}back`) ? (loc.search.get(`${prefix}back`) ?? '').split(' ') : [];
-  return {
-    cursor,
-    pager: (next: string | null | undefined) =>
-      cursor || next ? (
-        <Pager
-          hasPrevious={!!cursor}
-          hasNext={!!next}
-          onPrevious={() => {
-            const previous = back[back.length - 1];
-            navigate(
-              withParams(loc, {
-                [`${prefix}cursor`]: previous === '-' ? null : (previous ?? null),
-                [`${prefix}back`]: back.slice(0, -1).join(' ') || null,
-              }),
-            );
-          }}
-          onNext={() =>
-            navigate(
-              withParams(loc, {
-                [`${prefix}cursor`]: next ?? null,
-                [`${prefix}back`]: [...back, cursor || '-'].join(' '),
-              }),
-            )
-          }
-        />
-      ) : null,
-  };
-}
-
 export function OutboxTab() {
-  const { cursor, pager } = usePaging('');
+  const { cursor } = usePageCursor();
   const list = useApi(
     `outbox:${cursor}`,
     () => ok(client.GET('/api/v1/outbox', { params: { query: { cursor, limit: 25 } } })),
@@ -94,7 +61,7 @@ export function OutboxTab() {
           </tbody>
         </table>
       ) : null}
-      {pager(list.data?.next_cursor)}
+      {list.data ? <KeysetPager nextCursor={list.data.next_cursor} /> : null}
       <Dialog title={detail.data?.subject ?? 'Email'} open={!!open} onClose={() => setOpen(undefined)} wide>
         <ErrorNote error={detail.error} />
         {detail.data ? (

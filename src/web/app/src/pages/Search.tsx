@@ -4,7 +4,8 @@
 import { PageSizeField, SortField } from '../components/ListControls.tsx';
 import { client, ok } from '../api.ts';
 import { useCan } from '../auth.tsx';
-import { FIRST_PAGE, KeysetPager, RunTable, usePageCursor } from '../components/RunTable.tsx';
+import { FIRST_PAGE, KeysetPager, usePageCursor } from '../components/KeysetPager.tsx';
+import { RunTable } from '../components/RunTable.tsx';
 import { Empty, ErrorNote, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { humanize } from '../format.ts';
 import { useApi } from '../hooks.ts';

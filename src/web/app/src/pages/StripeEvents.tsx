@@ -3,20 +3,11 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { client, ok } from '../api.ts';
+import { FIRST_PAGE, KeysetPager, usePageCursor } from '../components/KeysetPager.tsx';
 import type { components } from '../api/schema';
 import { useCan } from '../auth.tsx';
 import { RunStatus, RunStep } from '../components/RunBits.tsx';
-import {
-  Dialog,
-  Empty,
-  ErrorNote,
-  Field,
-  JsonView,
-  Loading,
-  PageHeader,
-  Pager,
-  StatusBadge,
-} from '../components/ui.tsx';
+import { Dialog, Empty, ErrorNote, Field, JsonView, Loading, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { humanize } from '../format.ts';
 import { useAction, useApi, useWorkflowTypes } from '../hooks.ts';
 import { Link, navigate, useLocation, withParams } from '../router.tsx';
@@ -58,8 +49,7 @@ export function StripeEventsPage() {
   const q = loc.search;
   const type = q.get('type') ?? '';
   const outcome = (q.get('outcome') ?? '') as Outcome | '';
-  const cursor = q.get('cursor') ?? '';
-  const back = q.get('back') ? (q.get('back') ?? '').split(' ') : [];
+  const { cursor } = usePageCursor();
   const events = useApi(
     JSON.stringify(['stripe-events', type, outcome, cursor]),
     () =>
@@ -75,7 +65,7 @@ export function StripeEventsPage() {
   const [draftType, setDraftType] = useState(type);
   useEffect(() => setDraftType(type), [type]);
   const setFilter = (changes: Record<string, string | null>) =>
-    navigate(withParams(loc, { ...changes, cursor: null, back: null }), { replace: true });
+    navigate(withParams(loc, { ...changes, ...FIRST_PAGE }), { replace: true });
   const items = events.data?.items ?? [];
   return (
     <>
@@ -173,26 +163,7 @@ export function StripeEventsPage() {
           </table>
         </div>
       ) : null}
-      {events.data && (cursor || events.data.next_cursor) ? (
-        <Pager
-          hasPrevious={!!cursor}
-          hasNext={!!events.data.next_cursor}
-          onPrevious={() => {
-            const previous = back[back.length - 1];
-            navigate(
-              withParams(loc, {
-                cursor: previous === '-' ? null : (previous ?? null),
-                back: back.slice(0, -1).join(' ') || null,
-              }),
-            );
-          }}
-          onNext={() =>
-            navigate(
-              withParams(loc, { cursor: events.data?.next_cursor ?? null, back: [...back, cursor || '-'].join(' ') }),
-            )
-          }
-        />
-      ) : null}
+      {events.data ? <KeysetPager nextCursor={events.data.next_cursor} /> : null}
     </>
   );
 }

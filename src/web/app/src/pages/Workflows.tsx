@@ -2,7 +2,8 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { client, ok } from '../api.ts';
-import { FIRST_PAGE, KeysetPager, RunTable, usePageCursor } from '../components/RunTable.tsx';
+import { FIRST_PAGE, KeysetPager, usePageCursor } from '../components/KeysetPager.tsx';
+import { RunTable } from '../components/RunTable.tsx';
 import { Empty, ErrorNote, Field, Loading, PageHeader, DateTimeField } from '../components/ui.tsx';
 import { useCan } from '../auth.tsx';
 import { useApi, useWorkflowTypes } from '../hooks.ts';

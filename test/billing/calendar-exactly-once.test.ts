@@ -9,7 +9,7 @@ import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import type { BillingHarness } from './harness.ts';
 import { seedCustomer, seedPlan } from './helpers.ts';
-import { PATIENT_EMAIL, assertStatsExact, calendarDeps, maintenancePass, quiesce } from './calendar-support.ts';
+import { assertStatsExact, calendarDeps, maintenancePass, quiesce } from './calendar-support.ts';
 import { rows } from './workflow-support.ts';
 
 // A period is renewed once, whatever happens around it: several workers renewing at the same
@@ -53,7 +53,7 @@ async function periodsOf(h: BillingHarness, subscriptionId: string): Promise<Per
 }
 
 eachDatabase((kind) => {
-  const harness = billingHarness(kind, { emailTimeouts: PATIENT_EMAIL });
+  const harness = billingHarness(kind);
 
   test('periods count from the anchor: month ends stay month ends, leap days come back', async () => {
     const h = await harness;

@@ -12,7 +12,7 @@ import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import type { BillingHarness } from './harness.ts';
 import { seedCustomer, seedPlan } from './helpers.ts';
-import { DAY, PATIENT_EMAIL, assertStatsExact, maintenancePass, quiesce } from './calendar-support.ts';
+import { DAY, assertStatsExact, maintenancePass, quiesce } from './calendar-support.ts';
 import { assertCompleted, mailsTo, rows } from './workflow-support.ts';
 
 // The billing calendar end to end: a monthly subscription with a 14-day trial lives three months
@@ -37,7 +37,7 @@ async function runsOf(h: BillingHarness, subjectRefs: string[]): Promise<RunRow[
 }
 
 eachDatabase((kind) => {
-  const harness = billingHarness(kind, { dunningDays: [1, 3, 5, 7], emailTimeouts: PATIENT_EMAIL });
+  const harness = billingHarness(kind, { dunningDays: [1, 3, 5, 7] });
 
   test('three months of a monthly subscription with a trial: one invoice and one paid charge per period', async () => {
     const h = await harness;

@@ -10,9 +10,6 @@ import { rows } from './workflow-support.ts';
 
 export const DAY = 86_400_000;
 
-/** Mail only has to arrive here: patient timeouts for a busy machine (see HarnessOptions). */
-export const PATIENT_EMAIL = { connectionTimeoutMs: 10_000, greetingTimeoutMs: 10_000, socketTimeoutMs: 20_000 };
-
 export function calendarDeps(h: BillingHarness, overrides: Partial<CalendarDeps> = {}): CalendarDeps {
   return {
     registry: h.registry,

@@ -40,9 +40,9 @@ export interface HarnessOptions {
   /** Start the worker (default true); false to drive runs by hand. */
   startWorker?: boolean;
   /**
-   * SMTP client timeouts. The defaults are short so that tests of a hanging server stay quick;
-   * tests that only need mail to arrive, with much work on the embedded database (which shares
-   * this thread with the in-process SMTP server), give more.
+   * SMTP client timeouts. The defaults are patient: the embedded database shares this thread with
+   * the in-process SMTP server, and on a busy machine a short timeout turns into a retry waiting
+   * on the test clock. No harness test needs a hanging server (a stopped one refuses at once).
    */
   emailTimeouts?: { connectionTimeoutMs: number; greetingTimeoutMs: number; socketTimeoutMs: number };
   /** Where the test clock starts (signatures checked against the real time need it near now). */
@@ -50,6 +50,9 @@ export interface HarnessOptions {
   /** Where custom webhook steps may send (e.g. 127.0.0.1 for a receiver in the test). */
   webhookGuard?: UrlGuard;
 }
+
+/** SMTP client timeouts for a busy 2-core machine: mail only has to arrive. */
+const PATIENT_EMAIL = { connectionTimeoutMs: 10_000, greetingTimeoutMs: 10_000, socketTimeoutMs: 20_000 };
 
 /**
  * Everything an end-to-end billing test needs, all real: a fresh database, an SMTP server and a
@@ -67,7 +70,7 @@ export async function billingHarness(kind: DatabaseKind, options: HarnessOptions
     email: createEmailTransport({
       smtpUrl: smtp.url,
       from: 'Acme Billing <billing@acme.test>',
-      timeouts: options.emailTimeouts ?? { connectionTimeoutMs: 1000, greetingTimeoutMs: 1000, socketTimeoutMs: 2000 },
+      timeouts: options.emailTimeouts ?? PATIENT_EMAIL,
     }),
     fetch: globalThis.fetch,
     clock: clock.now,

@@ -15,7 +15,7 @@ import { eachDatabase } from '../helpers/databases.ts';
 import { billingHarness } from './harness.ts';
 import type { BillingHarness } from './harness.ts';
 import { seedCustomer, seedPlan } from './helpers.ts';
-import { DAY, PATIENT_EMAIL, assertStatsExact, maintenancePass, quiesce } from './calendar-support.ts';
+import { DAY, assertStatsExact, maintenancePass, quiesce } from './calendar-support.ts';
 import { assertCompleted, mailsTo, rows, step } from './workflow-support.ts';
 
 // subscription_plan_change end to end: an upgrade now puts its proration on the next renewal
@@ -42,7 +42,7 @@ async function planChangeRuns(h: BillingHarness, subscriptionId: string) {
 }
 
 eachDatabase((kind) => {
-  const harness = billingHarness(kind, { emailTimeouts: PATIENT_EMAIL });
+  const harness = billingHarness(kind);
 
   test('an upgrade now: the plan switches at once, the next renewal invoice carries the proration once', async () => {
     const h = await harness;

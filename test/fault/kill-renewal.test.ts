@@ -12,7 +12,7 @@ import { TEST_DATABASES } from '../helpers/databases.ts';
 import { billingHarness } from '../billing/harness.ts';
 import type { BillingHarness } from '../billing/harness.ts';
 import { seedCustomer, seedPlan } from '../billing/helpers.ts';
-import { PATIENT_EMAIL, assertStatsExact, maintenancePass, quiesce } from '../billing/calendar-support.ts';
+import { assertStatsExact, maintenancePass, quiesce } from '../billing/calendar-support.ts';
 import { rows } from '../billing/workflow-support.ts';
 import { WorkerProcess, postgresTest, until } from './harness.ts';
 
@@ -20,9 +20,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/calendar-process.ts', import.meta.url));
 
 // A harness on PostgreSQL only: another process shares its schema through its URL.
-const harness = TEST_DATABASES.includes('postgres')
-  ? billingHarness('postgres', { emailTimeouts: PATIENT_EMAIL })
-  : undefined;
+const harness = TEST_DATABASES.includes('postgres') ? billingHarness('postgres') : undefined;
 
 function calendarProcess(url: string, now: Date): WorkerProcess {
   const name = `calendar_${randomBytes(3).toString('hex')}`;

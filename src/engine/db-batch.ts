@@ -1,6 +1,7 @@
 // Group commit for db steps: the db steps of several runs that are ready at the same moment
-// execute in ONE transaction, each inside its own savepoint, and their checkpoints are recorded
-// by the same batched statement. A step's writes commit if and only if its checkpoint does.
+// execute in ONE transaction and their checkpoints are recorded by the same batched statement.
+// A step's writes commit if and only if its checkpoint does; a step that throws leaves no write
+// and is recorded failed or retrying while the others commit (see Pass).
 import type { Db, Queryable } from '../db/types.ts';
 import type { DbStepContext, StepDefinition } from './define.ts';
 import { outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './execute.ts';
@@ -67,33 +68,80 @@ function lockOrder(a: DbJob, b: DbJob): number {
   return a.step.name < b.step.name ? -1 : a.step.name > b.step.name ? 1 : a.run.id < b.run.id ? -1 : 1;
 }
 
-async function runInSavepoint(tx: Queryable, job: DbJob, options: DbBatchOptions): Promise<StepOutcome> {
+/**
+ * How a pass over the batch runs its steps. A savepoint costs two round trips per step (SAVEPOINT,
+ * RELEASE) where a step usually makes one of its own, so a batch first runs with none: its steps
+ * back to back in the bare transaction. A step that throws there rolls the whole pass back
+ * (nothing of it committed) and the batch is done again with that attempt's failure recorded as
+ * it was, its step not run again; the steps before it run once more, which a conflict retry
+ * already does and which leaves nothing behind (a db step writes only through its transaction).
+ */
+interface Pass {
+  /** Steps that threw in a rolled-back pass: recorded with that failure, not run again. */
+  failed: Map<DbJob, StepOutcome>;
+  /** Every step in a savepoint of its own: after repeated throws, or an aborted transaction. */
+  guarded: boolean;
+}
+
+/** Rolled-back passes (a step threw) after which every step of the batch gets its savepoint. */
+const UNGUARDED_PASSES = 2;
+
+/** A step threw outside any savepoint: the pass rolls back and the batch is done again without it. */
+class StepThrew extends Error {
+  constructor(
+    readonly job: DbJob,
+    readonly outcome: StepOutcome,
+  ) {
+    super('a db step threw outside a savepoint');
+  }
+}
+
+/**
+ * The transaction was already aborted: an earlier step swallowed an SQL error and returned. Which
+ * one is unknown, so the batch is done again with every step in a savepoint of its own.
+ */
+class TransactionAborted extends Error {
+  constructor() {
+    super('a db step left the batch transaction aborted');
+  }
+}
+
+function isAborted(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '25P02';
+}
+
+async function runStep(tx: Queryable, job: DbJob, options: DbBatchOptions, guarded: boolean): Promise<StepOutcome> {
   const { run, step, startedAt } = job;
-  await tx.query('SAVEPOINT billflow_step');
+  if (guarded) await tx.query('SAVEPOINT billflow_step');
   try {
     const ctx: DbStepContext<never> = { ...(stepContext(run, step, options.appNow) as DbStepContext<never>), tx };
     const scope = job.scope;
     const value = await runWithTimeout(run, step, () => (scope ? scope.enter(() => step.run(ctx)) : step.run(ctx)));
-    await tx.query('RELEASE SAVEPOINT billflow_step');
+    if (guarded) await tx.query('RELEASE SAVEPOINT billflow_step');
     return outcomeOfValue({ run, step: step.name, startedAt, endedAt: options.appNow() }, value);
   } catch (error) {
     if (isConflict(error)) throw new BatchConflict(error);
+    if (!guarded && isAborted(error)) throw new TransactionAborted();
+    const outcome = outcomeOfError({ run, step: step.name, startedAt, endedAt: options.appNow() }, step, error);
+    if (!guarded) throw new StepThrew(job, outcome);
     // Only this step's writes go; the batch goes on and records the failure with the others.
     await tx.query('ROLLBACK TO SAVEPOINT billflow_step');
-    return outcomeOfError({ run, step: step.name, startedAt, endedAt: options.appNow() }, step, error);
+    return outcome;
   }
 }
 
-async function oneTransaction(db: Db, jobs: DbJob[], options: DbBatchOptions) {
+async function oneTransaction(db: Db, jobs: DbJob[], options: DbBatchOptions, pass: Pass) {
   return db.transaction(async (tx) => {
     const outcomes: StepOutcome[] = [];
-    for (const job of jobs) outcomes.push(await runInSavepoint(tx, job, options));
+    for (const job of jobs) outcomes.push(pass.failed.get(job) ?? (await runStep(tx, job, options, pass.guarded)));
     const claim = options.claimFor?.(outcomes);
     let result;
     try {
       result = await recordOutcomes(tx, outcomes, { leaseMs: options.leaseMs, now: options.now(), claim });
     } catch (error) {
-      throw isConflict(error) ? new BatchConflict(error) : error;
+      if (isConflict(error)) throw new BatchConflict(error);
+      // The last step swallowed an SQL error: only a pass with savepoints tells which one it was.
+      throw !pass.guarded && isAborted(error) ? new TransactionAborted() : error;
     }
     if (result.recorded.length < outcomes.length) {
       const recorded = new Set(result.recorded.map((r) => r.id));
@@ -110,8 +158,9 @@ async function oneTransaction(db: Db, jobs: DbJob[], options: DbBatchOptions) {
 
 /**
  * Executes the jobs' steps and records them, committed together. Jobs whose run was taken over
- * get no record (and nothing of theirs commits); a conflict with another transaction retries the
- * batch, then each job alone. Other database errors reject: the caller cannot know what landed.
+ * get no record (and nothing of theirs commits); a step that throws is recorded failed or
+ * retrying with nothing of it committed (see Pass); a conflict with another transaction retries
+ * the batch, then each job alone. Other database errors reject: the caller cannot know what landed.
  */
 export async function executeDbBatch(
   db: Db,
@@ -127,11 +176,13 @@ export async function executeDbBatch(
   let pending = [...newest].sort(lockOrder);
   let conflicts = 0;
   const maxConflicts = options.conflictRetries ?? 3;
+  const pass: Pass = { failed: new Map(), guarded: false };
+  let threw = 0;
   while (pending.length > 0) {
     // After repeated conflicts, one job per transaction: the smallest unit that can conflict.
     const batch = conflicts >= maxConflicts ? pending.slice(0, 1) : pending;
     try {
-      const done = await oneTransaction(db, batch, options);
+      const done = await oneTransaction(db, batch, options, pass);
       const byRun = new Map(done.recorded.map((r) => [r.id, r]));
       batch.forEach((job, i) => {
         results.set(job, { outcome: done.outcomes[i] as StepOutcome, recorded: byRun.get(job.run.id) });
@@ -147,6 +198,13 @@ export async function executeDbBatch(
           if (error.runIds.has(job.run.id)) results.set(job, { outcome: undefined as never, recorded: undefined });
         }
         pending = pending.filter((job) => !error.runIds.has(job.run.id));
+      } else if (error instanceof StepThrew) {
+        pass.failed.set(error.job, error.outcome);
+        // Each such pass runs the steps before the thrower again: a batch that keeps throwing
+        // pays for savepoints instead.
+        if (++threw >= UNGUARDED_PASSES) pass.guarded = true;
+      } else if (error instanceof TransactionAborted) {
+        pass.guarded = true;
       } else if (error instanceof BatchConflict) {
         conflicts++;
         if (conflicts > maxConflicts + pending.length) throw error.conflict;

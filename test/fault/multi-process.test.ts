@@ -16,8 +16,11 @@ const RUNS = 200;
 postgresTest('3 worker processes complete 200 runs; no step runs twice or concurrently', async () => {
   const { db, url } = await faultDatabase();
   await withWorkers(url, async ({ spawn, workers }) => {
-    // All three are up before the first run exists, so they all compete for every run.
-    await Promise.all(['a', 'b', 'c'].map((label) => spawn(label, { concurrency: 4, dbMs: '1-8', extMs: '2-15' })));
+    // All three are up before the first run exists, so they all compete for every run. Nothing is
+    // killed here, so the lease can be long: a busy machine must not take runs over by itself.
+    await Promise.all(
+      ['a', 'b', 'c'].map((label) => spawn(label, { concurrency: 4, dbMs: '1-8', extMs: '2-15', leaseMs: 5000 })),
+    );
     const runIds = await startRuns(db, 'fault_chain', RUNS);
     assert.equal(new Set(runIds).size, RUNS);
     await waitAllCompleted(db, RUNS, { alive: workers });

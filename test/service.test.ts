@@ -41,7 +41,7 @@ test('the service tunes V8 for a steady footprint, and for the embedded database
     try {
       assert.deepEqual(
         flags.mock.calls.map((call) => call.arguments),
-        [['--liftoff-only'], ['--semi-space-growth-factor=1'], ['--heap-growing-percent=30']],
+        [['--liftoff-only'], ['--semi-space-growth-factor=1'], ['--heap-growing-percent=15']],
       );
       const { rows } = await service.db.query<{ n: number }>('SELECT count(*)::int AS n FROM workflow_runs');
       assert.deepEqual(rows, [{ n: 0 }]);

@@ -1,5 +1,5 @@
 // POST /webhooks/stripe: Stripe's signed event deliveries.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { handleStripeEvent } from '../billing/inbound/index.ts';
 import type { LedgerEvent } from '../billing/inbound/index.ts';
@@ -107,8 +107,10 @@ export async function stripeWebhookRoutes(app: FastifyInstance, options: StripeW
     }
     if (!Buffer.isBuffer(request.body)) return sendProblem(reply, 400, 'empty body');
     let event: Stripe.Event;
+    // The SDK on the first delivery, not at start: a service without Stripe never loads it.
+    const { default: StripeSdk } = await import('stripe');
     try {
-      event = Stripe.webhooks.constructEvent(
+      event = StripeSdk.webhooks.constructEvent(
         request.body,
         signature,
         webhookSecret,

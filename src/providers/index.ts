@@ -1,9 +1,9 @@
-// Payment providers behind one interface: the built-in sandbox (default) and Stripe.
+// Payment providers behind one interface: the built-in sandbox (default) and Stripe. Stripe's SDK
+// is loaded on the first call (stripe-lazy.ts); import ./stripe.ts for the provider itself.
 import type { Db } from '../db/types.ts';
 import type { ProviderConfig } from './config.ts';
 import { createSandboxProvider } from './sandbox.ts';
-import { createStripeEventSource } from './stripe-events.ts';
-import { createStripeProvider } from './stripe.ts';
+import { lazyStripeEventSource, lazyStripeProvider } from './stripe-lazy.ts';
 import type { PaymentProvider, ProviderEventSource } from './types.ts';
 
 export type * from './types.ts';
@@ -14,8 +14,6 @@ export { createSandboxProvider, DEFAULT_SANDBOX_TIMEOUT_MS } from './sandbox.ts'
 export type { SandboxOptions } from './sandbox.ts';
 export { SANDBOX_PAYMENT_METHODS } from './sandbox-methods.ts';
 export type { SandboxBehaviour } from './sandbox-methods.ts';
-export { createStripeProvider } from './stripe.ts';
-export { createStripeEventSource } from './stripe-events.ts';
 export type { StripeProviderOptions } from './stripe.ts';
 
 export interface ProviderDeps {
@@ -30,7 +28,7 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps): Paym
     case 'sandbox':
       return createSandboxProvider({ db: deps.db, now: deps.now, timeoutDelayMs: config.timeoutDelayMs });
     case 'stripe':
-      return createStripeProvider({
+      return lazyStripeProvider({
         secretKey: config.secretKey,
         apiBase: config.apiBase,
         maxNetworkRetries: config.maxNetworkRetries,
@@ -43,7 +41,7 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps): Paym
 /** The provider's event list for the catch-up: Stripe's Events API; the sandbox has none. */
 export function createEventSource(config: ProviderConfig): ProviderEventSource | undefined {
   if (config.provider !== 'stripe') return undefined;
-  return createStripeEventSource({
+  return lazyStripeEventSource({
     secretKey: config.secretKey,
     apiBase: config.apiBase,
     maxNetworkRetries: config.maxNetworkRetries,

@@ -15,7 +15,8 @@ import {
 } from '../../src/billing/inbound/index.ts';
 import type { CatchUpDeps } from '../../src/billing/inbound/index.ts';
 import { startMaintenance } from '../../src/billing/maintenance.ts';
-import { createStripeEventSource, createStripeProvider } from '../../src/providers/index.ts';
+import { createStripeEventSource } from '../../src/providers/stripe-events.ts';
+import { createStripeProvider } from '../../src/providers/stripe.ts';
 import { clientConfig } from '../../src/providers/stripe.ts';
 import { stripeWebhookRoutes } from '../../src/http/stripe-webhook.ts';
 import { TEST_DATABASES, eachDatabase } from '../helpers/databases.ts';

@@ -9,7 +9,7 @@ import type { Db } from '../../src/db/types.ts';
 import { getRun } from '../../src/engine/index.ts';
 import type { RunDetail } from '../../src/engine/index.ts';
 import { compareStats } from '../../src/billing/stats/index.ts';
-import { createStripeProvider } from '../../src/providers/index.ts';
+import { createStripeProvider } from '../../src/providers/stripe.ts';
 import { findCustomerByProviderId, findPlanByCode } from '../../src/billing/records/index.ts';
 import { findStripeEvent } from '../../src/billing/inbound/index.ts';
 import { readStripeWebhookConfig, stripeWebhookRoutes } from '../../src/http/stripe-webhook.ts';

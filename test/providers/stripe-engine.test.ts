@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRegistry, defineWorkflow, getRun, restartRun, startWorkflow } from '../../src/engine/index.ts';
-import { createStripeProvider } from '../../src/providers/index.ts';
+import { createStripeProvider } from '../../src/providers/stripe.ts';
 import type { ChargeResult } from '../../src/providers/index.ts';
 import { eachDatabase, freshDatabase, testClock } from '../helpers/databases.ts';
 import { testWorker } from '../helpers/engine.ts';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { PermanentError, RetryableError } from '../../src/errors.ts';
-import { createStripeProvider } from '../../src/providers/index.ts';
+import { createStripeProvider } from '../../src/providers/stripe.ts';
 import type { ChargeInput } from '../../src/providers/index.ts';
 import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 

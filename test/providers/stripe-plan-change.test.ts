@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PermanentError } from '../../src/errors.ts';
-import { createStripeProvider } from '../../src/providers/index.ts';
+import { createStripeProvider } from '../../src/providers/stripe.ts';
 import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 
 // A plan change at Stripe: the subscription's item moves to the new plan's price with no

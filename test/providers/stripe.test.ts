@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
 import { PermanentError } from '../../src/errors.ts';
-import { createStripeProvider } from '../../src/providers/index.ts';
+import { createStripeProvider } from '../../src/providers/stripe.ts';
+import { createEventSource, createProvider, readProviderConfig } from '../../src/providers/index.ts';
 import type { ChargeInput, PaymentProvider } from '../../src/providers/index.ts';
 import { startStripeStandIn } from '../helpers/stripe-stand-in.ts';
 
@@ -328,4 +329,29 @@ test('invalid requests and bad credentials are permanent errors', async () => {
     wrongKey.charge(charge('pm_card_visa', 'y')),
     (e: unknown) => e instanceof PermanentError && /Invalid API Key/.test(e.message),
   );
+});
+
+test('the configured provider loads the SDK on its first call and behaves as the SDK-backed one', async () => {
+  const env = {
+    BILLFLOW_PAYMENT_PROVIDER: 'stripe',
+    STRIPE_SECRET_KEY: standIn.secretKey,
+    STRIPE_API_BASE: standIn.url,
+  };
+  const configured = createProvider(readProviderConfig(env), { db: undefined as never });
+  assert.equal(configured.name, 'stripe');
+  const { charge } = await setup(configured);
+  const charged = await configured.charge(charge('pm_card_visa', 'lazy'));
+  assert.equal(charged.status, 'succeeded');
+  const { idempotencyKey, customer } = charge('pm_card_visa', 'lazy');
+  assert.deepEqual(await configured.findCharge({ idempotencyKey, customer }), charged);
+  const wrongKey = createProvider(readProviderConfig({ ...env, STRIPE_SECRET_KEY: 'sk_test_wrong' }), {
+    db: undefined as never,
+  });
+  await assert.rejects(
+    wrongKey.charge(charge('pm_card_visa', 'lazy-wrong')),
+    (e: unknown) => e instanceof PermanentError && /Invalid API Key/.test(e.message),
+  );
+  const events = createEventSource(readProviderConfig(env));
+  assert.ok(events);
+  assert.equal(Array.isArray((await events.listEvents({ createdAfter: 0, limit: 1 })).data), true);
 });

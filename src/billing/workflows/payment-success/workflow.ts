@@ -13,7 +13,7 @@ import {
   recordPayment,
   findPayment,
 } from '../../records/index.ts';
-import type { Payment, PaymentStatus } from '../../records/index.ts';
+import type { Customer, Payment, PaymentStatus } from '../../records/index.ts';
 import { countPayment, refreshCustomerStatus } from '../../stats/index.ts';
 import type { WorkflowDeps } from '../shared/deps.ts';
 import { sellerParty } from '../shared/documents.ts';
@@ -85,12 +85,10 @@ async function payInvoiceWith(q: Queryable, payment: Payment, now: Date) {
   return { invoice_status: 'paid', woken_runs: woken.map((w) => w.id) };
 }
 
-async function receiptPdf(deps: WorkflowDeps, q: Queryable, paymentId: string, receiptNumber: string) {
-  const payment = await getPayment(q, paymentId);
-  const customer = await getCustomer(q, payment.customer_id);
+async function receiptPdf(deps: WorkflowDeps, q: Queryable, payment: Payment, customer: Customer, number: string) {
   const invoice = payment.invoice_id ? await findInvoice(q, payment.invoice_id) : undefined;
   return renderReceiptPdf({
-    number: receiptNumber,
+    number,
     paidAt: payment.created_at,
     currency: payment.currency,
     seller: sellerParty(deps),
@@ -123,13 +121,12 @@ export function paymentSuccess(deps: WorkflowDeps): AnyWorkflow {
       return { receipt_id: receipt.id, number: receipt.number };
     },
   });
-  const templateData = async (q: Queryable, ctx: StepContext<PaymentRunInput>) => {
-    const payment = await getPayment(q, recorded.output(ctx).payment_id);
-    return {
-      payment: { id: payment.id, amount: payment.amount, currency: payment.currency, paid_at: iso(payment.created_at) },
-      receipt: { number: receipt.output(ctx).number },
-    };
-  };
+  const templateDataOf = (payment: Payment, ctx: StepContext<PaymentRunInput>) => ({
+    payment: { id: payment.id, amount: payment.amount, currency: payment.currency, paid_at: iso(payment.created_at) },
+    receipt: { number: receipt.output(ctx).number },
+  });
+  const templateData = async (q: Queryable, ctx: StepContext<PaymentRunInput>) =>
+    templateDataOf(await getPayment(q, recorded.output(ctx).payment_id), ctx);
   return defineWorkflow<PaymentRunInput>({
     type: 'payment_success',
     parseInput: paymentRunInputParser('succeeded'),
@@ -154,10 +151,14 @@ export function paymentSuccess(deps: WorkflowDeps): AnyWorkflow {
         },
       },
       customerEmailStep<PaymentRunInput>(deps, 'payment_succeeded', async (ctx, db) => {
-        const data = await templateData(db, ctx);
-        const pdf = await receiptPdf(deps, db, data.payment.id, data.receipt.number);
+        // Each record read once: the receipt and the email share the payment and the customer.
+        const payment = await getPayment(db, recorded.output(ctx).payment_id);
+        const customer = await getCustomer(db, payment.customer_id);
+        const data = templateDataOf(payment, ctx);
+        const pdf = await receiptPdf(deps, db, payment, customer, data.receipt.number);
         return {
           customerId: ctx.input.customer_id,
+          customer,
           data,
           attachments: [{ filename: `${data.receipt.number}.pdf`, content: pdf, contentType: 'application/pdf' }],
         };

@@ -26,6 +26,8 @@ export interface MessageStepOptions {
 export interface CustomerEmailSpec {
   /** Recipient and locale come from the customer record; `customer` is added to the data. */
   customerId: string;
+  /** That record when the builder read it already (used only if its id is `customerId`). */
+  customer?: Customer;
   /** The event's template data (its preview sample in the folder's notifications.ts shows the shape). */
   data: Record<string, unknown>;
   attachments?: EmailAttachment[];
@@ -95,7 +97,8 @@ export function customerEmailStep<I>(
     async run(ctx): Promise<CustomerEmailOutput> {
       const spec = await build(ctx, deps.db);
       if (isSkip(spec)) return { event, status: 'skipped', reason: spec.skip };
-      const customer = await getCustomer(deps.db, spec.customerId);
+      const customer =
+        spec.customer?.id === spec.customerId ? spec.customer : await getCustomer(deps.db, spec.customerId);
       const outcome = await sendCustomerEmail(deps.db, deps.notifications, deps.notify, {
         event,
         idempotencyKey: ctx.idempotencyKey,

@@ -80,6 +80,37 @@ test('sandboxed: templates cannot include or render files', async () => {
   }
 });
 
+// Sends share parsed templates and Liquids (src/notify/liquid.ts): the parse limit still applies
+// to each text alone, renders keep apart, and an edited text is parsed anew.
+test('parsed templates are shared: limits hold per text, renders keep apart', async () => {
+  const long = 'x'.repeat(60_000);
+  for (let i = 0; i < 3; i++) assert.equal((await previewTemplate({ subject: 's', body: long }, {})).body, long);
+  await assert.rejects(previewTemplate({ subject: 's', body: 'y'.repeat(100_001) }, {}), (e) => {
+    assert.deepEqual(fieldsOf(e), ['body']);
+    assert.match((e as Error).message, /parse length limit exceeded/);
+    return true;
+  });
+  const body = 'Hello {{ customer.name }}, {{ amount | money: "EUR" }}';
+  const rendered = await Promise.all(
+    ['Ada', 'Grace', 'Edsger'].map((name, i) =>
+      previewTemplate({ subject: 'Hi {{ customer.name }}', body }, { customer: { name }, amount: 100 * (i + 1) }),
+    ),
+  );
+  assert.deepEqual(
+    rendered.map((r) => [r.subject, r.body]),
+    [
+      ['Hi Ada', 'Hello Ada, €1.00'],
+      ['Hi Grace', 'Hello Grace, €2.00'],
+      ['Hi Edsger', 'Hello Edsger, €3.00'],
+    ],
+  );
+  const edited = await previewTemplate(
+    { subject: 'Hi', body: body.replace('Hello', 'Bye') },
+    { customer: { name: 'Ada' }, amount: 1 },
+  );
+  assert.equal(edited.body, 'Bye Ada, €0.01');
+});
+
 test('customer data is escaped in HTML and Slack, left as is in plain text', async () => {
   const data = { customer: { name: '<script>x</script> & <!channel>' } };
   const email = await previewTemplate(

@@ -182,8 +182,13 @@ export interface WorkflowDefinition<I = unknown> {
    * recorded, a throw is logged and noted on the run, and the failure stands.
    */
   onEnd?(ctx: RunEndContext<I>): Promise<void>;
-  /** Checks and normalizes the input at start; throw InvalidInputError to refuse it. */
-  parseInput?(input: unknown): I;
+  /**
+   * Checks and normalizes the input at start; throw InvalidInputError to refuse it. `checked`
+   * is true when the starter already validated the input against its schema (see
+   * StartRequest.inputChecked): skip that check, keep the rest (defaults, normalizing, rules
+   * between fields).
+   */
+  parseInput?(input: unknown, checked: boolean): I;
   /**
    * The step names a new run pins, in order; defaults to `steps`. Lets a deployment insert
    * steps of its own (resolved by `resolveStep`) without touching runs already started.
@@ -194,7 +199,9 @@ export interface WorkflowDefinition<I = unknown> {
 }
 
 /** A definition with its input type erased, so definitions of different inputs share a registry. */
-export type AnyWorkflow = Omit<WorkflowDefinition<never>, 'parseInput'> & { parseInput?(input: unknown): unknown };
+export type AnyWorkflow = Omit<WorkflowDefinition<never>, 'parseInput'> & {
+  parseInput?(input: unknown, checked: boolean): unknown;
+};
 
 /** The workflow types by name; `startHooks` (see withStartHooks) are told of every start through it. */
 export type Registry = ReadonlyMap<string, AnyWorkflow> & { readonly startHooks?: StartHooks };

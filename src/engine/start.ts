@@ -25,6 +25,11 @@ export interface StartRequest {
    * insert, so the caller can answer with what it created. If it throws, nothing is created.
    */
   runFirstStep?: boolean;
+  /**
+   * The input was already validated against the workflow's input schema where it came from (an
+   * API request body its route checked), so `parseInput` does not check it a second time.
+   */
+  inputChecked?: boolean;
   now?: Date;
 }
 
@@ -80,7 +85,9 @@ export function checkRequest(registry: Registry, request: StartRequest) {
   if (request.idempotencyKey !== undefined && request.idempotencyKey.length > 255) {
     throw new InvalidInputError([{ field: 'idempotency_key', message: 'must be at most 255 characters' }]);
   }
-  const input = definition.parseInput ? definition.parseInput(request.input) : request.input;
+  const input = definition.parseInput
+    ? definition.parseInput(request.input, request.inputChecked === true)
+    : request.input;
   return { definition, input };
 }
 

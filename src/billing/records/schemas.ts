@@ -57,16 +57,20 @@ export function isoTimestamp(value: string | undefined): string | undefined {
 /**
  * Checks a value against `schema` (compiled once, on first use) and hands it to `refine` for
  * what a schema cannot say (a known currency, a rule between two fields); throws an
- * InvalidInputError naming every bad field, as the API does for a request body.
+ * InvalidInputError naming every bad field, as the API does for a request body. With `checked`
+ * (the API's route already validated the body against the same schema) only `refine` runs.
  */
 export function inputParser<S extends TSchema, O = Static<S>>(
   schema: S,
   refine?: (value: Static<S>) => O,
-): (raw: unknown) => O {
+): (raw: unknown, checked?: boolean) => O {
   let compiled: Validator<TProperties, S> | undefined;
-  return (raw) => {
-    compiled ??= Compile(schema);
-    if (!compiled.Check(raw)) throw new InvalidInputError(fieldErrorsOf(compiled.Errors(raw), 'body'));
+  return (raw, checked) => {
+    // Strictly true: a parser handed to Array#map must not take an index for a yes.
+    if (checked !== true) {
+      compiled ??= Compile(schema);
+      if (!compiled.Check(raw)) throw new InvalidInputError(fieldErrorsOf(compiled.Errors(raw), 'body'));
+    }
     const value = raw as Static<S>;
     return refine ? refine(value) : (value as unknown as O);
   };

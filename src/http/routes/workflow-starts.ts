@@ -46,6 +46,8 @@ function startRouteSpec(deps: ApiDeps, spec: StartRoute): RouteSpec {
         {
           idempotencyKey: operationKey(actorFrom(principal), request.headers['idempotency-key']),
           now: deps.clock(),
+          // Fastify checked the body against `spec.body`: the run's start does not check it again.
+          inputChecked: true,
         },
       );
       return {

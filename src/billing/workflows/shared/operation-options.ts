@@ -11,6 +11,12 @@ export interface OperationOptions {
   now?: Date;
   /** The provider event that started the run (inbound events only): its provider steps only record. */
   origin?: RunOrigin;
+  /**
+   * The API's start route validated the request body against the type's request schema, and the
+   * rest of the run's input is what the operation itself added: the run's start does not check
+   * the input's schema again (its other rules still apply).
+   */
+  inputChecked?: boolean;
 }
 
 /** A record and the run started with it in the same transaction. */

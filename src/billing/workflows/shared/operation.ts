@@ -31,6 +31,7 @@ export async function startRecordRun<T>(
     subjectRef: request.recordId,
     ownerRef: request.ownerRef,
     runFirstStep: true,
+    inputChecked: options.inputChecked,
     now: options.now,
   });
   const output = started.firstStepOutput as Record<string, unknown> | null | undefined;

@@ -44,7 +44,7 @@ export const PaymentRunInput = Type.Object(
 export type PaymentRunInput = Static<typeof PaymentRunInput>;
 
 /** A payment run's input parser: what the schema cannot say, every bad field named; `status` is the type's. */
-export function paymentRunInputParser(status: PaymentStatus): (raw: unknown) => PaymentRunInput {
+export function paymentRunInputParser(status: PaymentStatus): (raw: unknown, checked?: boolean) => PaymentRunInput {
   return inputParser(PaymentRunInput, (input) => {
     const errors: FieldError[] = [];
     const code = normalizeCurrency(input.currency);

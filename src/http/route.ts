@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Static, TSchema, TUnknown } from 'typebox';
 import type { Queryable } from '../db/types.ts';
 import type { Principal } from './auth/principal.ts';
 import type { Role } from './auth/roles.ts';
@@ -82,9 +83,39 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   handler(ctx: RouteContext<P, Q, B>): Promise<RouteResult>;
 }
 
-/** A spec with its handler typed for its own params/query/body, erased for the route table. */
-export function route<P = unknown, Q = unknown, B = unknown>(spec: RouteSpec<P, Q, B>): RouteSpec {
-  return { ...spec, handler: (ctx) => spec.handler(ctx as RouteContext<P, Q, B>) };
+/**
+ * What `route` takes: the request's parts as TypeBox schemas, each at once the JSON Schema Fastify
+ * validates that part with and, through `Static`, the type the handler receives.
+ */
+export interface TypedRouteSpec<P extends TSchema, Q extends TSchema, B extends TSchema> extends Omit<
+  RouteSpec,
+  'params' | 'querystring' | 'body' | 'handler'
+> {
+  params?: P;
+  querystring?: Q;
+  body?: B;
+  handler(ctx: RouteContext<Static<P>, Static<Q>, Static<B>>): Promise<RouteResult>;
+}
+
+/** The JSON Schema a TypeBox schema is, as the route table holds it. */
+function jsonSchemaOf(schema: TSchema | undefined): JsonSchema | undefined {
+  return schema === undefined ? undefined : { ...(schema as Record<string, unknown>) };
+}
+
+/**
+ * A route whose handler is typed by its own schemas (a part without a schema is `unknown`),
+ * erased for the route table.
+ */
+export function route<P extends TSchema = TUnknown, Q extends TSchema = TUnknown, B extends TSchema = TUnknown>(
+  spec: TypedRouteSpec<P, Q, B>,
+): RouteSpec {
+  const { params, querystring, body, handler, ...rest } = spec;
+  const parts = { params: jsonSchemaOf(params), querystring: jsonSchemaOf(querystring), body: jsonSchemaOf(body) };
+  return {
+    ...rest,
+    ...Object.fromEntries(Object.entries(parts).filter(([, schema]) => schema !== undefined)),
+    handler: (ctx) => handler(ctx as RouteContext<Static<P>, Static<Q>, Static<B>>),
+  };
 }
 
 export const API_PREFIX = '/api/v1';

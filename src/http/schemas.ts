@@ -1,3 +1,6 @@
+import { Type } from 'typebox';
+import type { Static, TProperties, TSchema, TUnsafe } from 'typebox';
+import { idOf, oneOf } from '../billing/records/schemas.ts';
 import { ROLES } from './auth/roles.ts';
 import type { JsonSchema } from './route.ts';
 
@@ -52,46 +55,48 @@ export function titleOf(status: number): string {
   return PROBLEM_TITLES[status] ?? (status >= 500 ? 'Internal error' : 'Error');
 }
 
-// `examples` feed OpenAPI and the generic request generator of the role-matrix and fuzz tests.
-export const idString = (prefix: string): JsonSchema => ({
-  type: 'string',
-  examples: [`${prefix}_0000000000000000000000000000`],
-  pattern: `^${prefix}_[a-z0-9]{1,64}$`,
-  maxLength: 80,
-});
-export const timestamp: JsonSchema = { type: 'string', format: 'date-time' };
-export const nullableTimestamp: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
-export const emailSchema: JsonSchema = {
-  type: 'string',
+// The request pieces are TypeBox schemas: each is the JSON Schema of a route and, through
+// `Static`, the type its handler gets. `examples` feed OpenAPI and the generic request generator
+// of the role-matrix and fuzz tests.
+export const idString = idOf;
+export const timestamp = Type.String({ format: 'date-time' });
+/**
+ * `schema` or null, as one JSON type list (`type: ['string', 'null']`) rather than TypeBox's
+ * anyOf, so a wrong value gets one error naming both types, as the API has always answered.
+ */
+export function nullable<S extends TSchema>(schema: S): TUnsafe<Static<S> | null> {
+  const { type } = schema as { type?: unknown };
+  if (typeof type !== 'string') throw new Error('nullable() takes a schema of one JSON type');
+  return Type.Unsafe<Static<S> | null>({ ...(schema as Record<string, unknown>), type: [type, 'null'] });
+}
+export const nullableTimestamp = nullable(timestamp);
+export const emailSchema = Type.String({
   format: 'email',
   minLength: 3,
   maxLength: 254,
   examples: ['someone@example.com'],
-};
-export const roleSchema: JsonSchema = { title: 'Role', type: 'string', enum: [...ROLES], examples: ['viewer'] };
-export const passwordSchema: JsonSchema = {
-  type: 'string',
-  minLength: 12,
-  maxLength: 256,
-  examples: ['a long passphrase'],
-};
-export const reasonSchema: JsonSchema = { type: 'string', minLength: 1, maxLength: 1000 };
+});
+export const roleSchema = oneOf(ROLES, { title: 'Role', examples: ['viewer'] });
+export const passwordSchema = Type.String({ minLength: 12, maxLength: 256, examples: ['a long passphrase'] });
+export const reasonSchema = Type.String({ minLength: 1, maxLength: 1000 });
+/** A body of just the operator's reason (cancel, skip, …). */
+export const ReasonBody = Type.Object({ reason: reasonSchema }, { additionalProperties: false });
 
 /** `{ id }` path parameters. */
-export function idParams(prefix: string): JsonSchema {
-  return {
-    type: 'object',
-    required: ['id'],
-    properties: { id: idString(prefix) },
-    additionalProperties: false,
-  };
+export function idParams(prefix: string) {
+  return Type.Object({ id: idOf(prefix) }, { additionalProperties: false });
 }
 
 /** Keyset pagination parameters every list route accepts. */
 export const pageQueryProperties = {
-  limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-  cursor: { type: 'string', minLength: 1, maxLength: 500 },
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
 };
+
+/** A query string of `properties` besides the page's, no other field allowed. */
+export function pageQuery<P extends TProperties>(properties: P) {
+  return Type.Object({ ...pageQueryProperties, ...properties }, { additionalProperties: false });
+}
 
 /** A page of `item`: `{ items, next_cursor }`, named `<item's title>Page` when the item is named. */
 export function pageOf(item: JsonSchema): JsonSchema {

@@ -5,6 +5,7 @@ import { RetryableError } from '../../src/errors.ts';
 import { createRegistry, defineWorkflow, startWorkflow, withStartHooks } from '../../src/engine/index.ts';
 import type { Registry } from '../../src/engine/index.ts';
 import { buildServer } from '../../src/http/server.ts';
+import { Type } from 'typebox';
 import { route } from '../../src/http/route.ts';
 import { loadTracing } from '../../src/observability/index.ts';
 import type { Tracing } from '../../src/observability/index.ts';
@@ -138,19 +139,14 @@ function tracedFlow(tracing: Tracing, provider: PaymentProvider, slackUrl: strin
 }
 
 function startRoute(db: Parameters<typeof startWorkflow>[0], registry: () => Registry) {
-  return route<unknown, unknown, { customer: string }>({
+  return route({
     method: 'POST',
     url: '/test-runs',
     operationId: 'startTestRun',
     access: 'public',
     summary: 'Start a traced run (test)',
     tags: ['Test'],
-    body: {
-      type: 'object',
-      required: ['customer'],
-      additionalProperties: false,
-      properties: { customer: { type: 'string' } },
-    },
+    body: Type.Object({ customer: Type.String() }, { additionalProperties: false }),
     response: { 201: { type: 'object', properties: { run_id: { type: 'string' } } } },
     async handler(ctx) {
       const started = await startWorkflow(db, registry(), { type: 'traced', input: { customer: ctx.body.customer } });

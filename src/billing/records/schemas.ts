@@ -77,5 +77,7 @@ export function inputParser<S extends TSchema, O = Static<S>>(
 }
 
 /** One of `values` (a string enum, typed as the union of them). */
-export const oneOf = <const T extends string>(values: readonly T[], options: { description?: string } = {}) =>
-  Type.Enum([...values], { type: 'string', ...options });
+export const oneOf = <const T extends string>(
+  values: readonly T[],
+  options: { description?: string; title?: string; examples?: T[] } = {},
+) => Type.Enum([...values], { type: 'string', ...options });

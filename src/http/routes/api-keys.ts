@@ -1,12 +1,11 @@
+import { Type } from 'typebox';
 import { InvalidInputError, PermissionError } from '../../errors.ts';
 import { API_KEY_COLUMNS, apiKeyView, createApiKey, getApiKey, revokeApiKey } from '../auth/api-keys.ts';
 import type { ApiKeyRow } from '../auth/api-keys.ts';
 import { actorOf } from '../auth/principal.ts';
 import { roleAtLeast } from '../auth/roles.ts';
-import type { Role } from '../auth/roles.ts';
 import type { ApiDeps } from '../deps.ts';
 import { decodeCursor, pageLimit, parseTimestamp, toPage } from '../pagination.ts';
-import type { PageQuery } from '../pagination.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
 import {
@@ -14,7 +13,7 @@ import {
   idString,
   nullableTimestamp,
   pageOf,
-  pageQueryProperties,
+  pageQuery,
   problemResponses,
   reasonSchema,
   roleSchema,
@@ -42,18 +41,14 @@ export const apiKeySchema = {
 
 export function apiKeyRoutes(deps: ApiDeps): RouteSpec[] {
   return [
-    route<unknown, PageQuery & { include_revoked?: boolean }>({
+    route({
       method: 'GET',
       url: '/api-keys',
       operationId: 'listApiKeys',
       access: 'developer',
       summary: 'List API keys (never the keys themselves)',
       tags: TAGS,
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { ...pageQueryProperties, include_revoked: { type: 'boolean', default: false } },
-      },
+      querystring: pageQuery({ include_revoked: Type.Optional(Type.Boolean({ default: false })) }),
       response: { 200: pageOf(apiKeySchema), ...problemResponses() },
       async handler(ctx) {
         const limit = pageLimit(ctx.query);
@@ -67,7 +62,7 @@ export function apiKeyRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: toPage(rows, limit, (r) => [r.id], apiKeyView) };
       },
     }),
-    route<unknown, unknown, { name: string; role: Role; expires_at?: string; reason?: string }>({
+    route({
       method: 'POST',
       url: '/api-keys',
       operationId: 'createApiKey',
@@ -77,17 +72,15 @@ export function apiKeyRoutes(deps: ApiDeps): RouteSpec[] {
         'The answer is the only time the key exists in clear: Billflow stores a hash. A key cannot carry a ' +
         "role above its creator's. An idempotent replay returns the same key record with `key: null`.",
       tags: TAGS,
-      body: {
-        type: 'object',
-        required: ['name', 'role'],
-        additionalProperties: false,
-        properties: {
-          name: { type: 'string', minLength: 1, maxLength: 100 },
+      body: Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 100 }),
           role: roleSchema,
-          expires_at: { type: 'string', format: 'date-time' },
-          reason: reasonSchema,
+          expires_at: Type.Optional(timestamp),
+          reason: Type.Optional(reasonSchema),
         },
-      },
+        { additionalProperties: false },
+      ),
       response: {
         201: {
           type: 'object',
@@ -123,7 +116,7 @@ export function apiKeyRoutes(deps: ApiDeps): RouteSpec[] {
         });
       },
     }),
-    route<{ id: string }, unknown, { reason?: string } | undefined>({
+    route({
       method: 'DELETE',
       url: '/api-keys/:id',
       operationId: 'revokeApiKey',

@@ -1,10 +1,10 @@
+import { Type } from 'typebox';
 import { actorNames, auditFacets, listAudit, resolveActor } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { pageLimit, parseTimestamp } from '../pagination.ts';
-import type { PageQuery } from '../pagination.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { pageOf, pageQueryProperties, problemResponses, timestamp } from '../schemas.ts';
+import { pageOf, pageQuery, problemResponses, timestamp } from '../schemas.ts';
 
 export const auditEntrySchema = {
   title: 'AuditEntry',
@@ -26,11 +26,12 @@ export const auditEntrySchema = {
   },
 };
 
-const filterString = { type: 'string', minLength: 1, maxLength: 200 };
+const filterString = (description?: string) =>
+  Type.Optional(Type.String({ minLength: 1, maxLength: 200, ...(description === undefined ? {} : { description }) }));
 
 export function auditRoutes(deps: ApiDeps): RouteSpec[] {
   return [
-    route<unknown, PageQuery & { actor?: string; action?: string; target?: string; from?: string; to?: string }>({
+    route({
       method: 'GET',
       url: '/audit',
       operationId: 'listAuditEntries',
@@ -40,18 +41,13 @@ export function auditRoutes(deps: ApiDeps): RouteSpec[] {
         'Filters combine; `from` is inclusive, `to` exclusive. `actor` takes a raw actor (`user:<id>`, ' +
         "`api_key:<id>`, `cli:<os user>`), a user's email or an API key's name.",
       tags: ['Audit'],
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          ...pageQueryProperties,
-          actor: { ...filterString, description: "A raw actor, a user's email or an API key's name." },
-          action: filterString,
-          target: filterString,
-          from: { type: 'string', format: 'date-time' },
-          to: { type: 'string', format: 'date-time' },
-        },
-      },
+      querystring: pageQuery({
+        actor: filterString("A raw actor, a user's email or an API key's name."),
+        action: filterString(),
+        target: filterString(),
+        from: Type.Optional(timestamp),
+        to: Type.Optional(timestamp),
+      }),
       response: { 200: pageOf(auditEntrySchema), ...problemResponses() },
       async handler(ctx) {
         const q = ctx.query;

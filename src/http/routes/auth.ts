@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Queryable } from '../../db/types.ts';
 import { AuthenticationError, InvalidInputError } from '../../errors.ts';
@@ -47,7 +48,7 @@ const signedIn = {
   properties: { user: userSchema, csrf_token: { type: 'string' }, expires_at: timestamp },
 };
 
-const tokenString = { type: 'string', minLength: 1, maxLength: 200 };
+const tokenString = Type.String({ minLength: 1, maxLength: 200 });
 
 /** Opens a session for `user` inside `tx` and sets its cookie on the reply. */
 async function signIn(
@@ -90,7 +91,7 @@ function sessionUser(principal: Principal | null): Extract<Principal, { kind: 'u
 export function authRoutes(deps: ApiDeps): RouteSpec[] {
   const policy = { ...DEFAULT_LOGIN_THROTTLE, ...deps.loginThrottle };
   return [
-    route<unknown, unknown, { email: string; password: string }>({
+    route({
       method: 'POST',
       url: '/auth/login',
       operationId: 'login',
@@ -100,15 +101,13 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         'Sets the session cookie and returns the CSRF token that cookie-authenticated writes must send in ' +
         'X-CSRF-Token. Repeated failures lock the account and the source address for a while (429 with Retry-After).',
       tags: TAGS,
-      body: {
-        type: 'object',
-        required: ['email', 'password'],
-        additionalProperties: false,
-        properties: {
-          email: { type: 'string', minLength: 1, maxLength: 254 },
-          password: { type: 'string', minLength: 1, maxLength: 256 },
+      body: Type.Object(
+        {
+          email: Type.String({ minLength: 1, maxLength: 254 }),
+          password: Type.String({ minLength: 1, maxLength: 256 }),
         },
-      },
+        { additionalProperties: false },
+      ),
       response: { 200: signedIn, ...problemResponses(429) },
       audit: 'auth.login',
       async handler(ctx) {
@@ -209,7 +208,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         };
       },
     }),
-    route<unknown, unknown, { kind: 'setup' | 'invitation'; token: string }>({
+    route({
       method: 'POST',
       url: '/auth/link-status',
       operationId: 'getLinkStatus',
@@ -219,12 +218,10 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         'What the link page shows before its form: `used` (a setup link is used once any user exists), ' +
         '`expired`, `invalid` (unknown, or replaced by a newer invitation) or `valid`.',
       tags: TAGS,
-      body: {
-        type: 'object',
-        required: ['kind', 'token'],
-        additionalProperties: false,
-        properties: { kind: { type: 'string', enum: ['setup', 'invitation'] }, token: tokenString },
-      },
+      body: Type.Object(
+        { kind: Type.Enum(['setup', 'invitation'], { type: 'string' }), token: tokenString },
+        { additionalProperties: false },
+      ),
       response: {
         200: {
           type: 'object',
@@ -238,7 +235,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { status: await linkStatus(deps.db, ctx.body.token, kind, deps.clock()) } };
       },
     }),
-    route<unknown, unknown, { token: string; email: string; password: string }>({
+    route({
       method: 'POST',
       url: '/auth/setup',
       operationId: 'setUpFirstAdmin',
@@ -246,12 +243,10 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'First run: create the first admin with the one-time setup token',
       description: 'Works once, and only while no user exists. Signs the new admin in.',
       tags: TAGS,
-      body: {
-        type: 'object',
-        required: ['token', 'email', 'password'],
-        additionalProperties: false,
-        properties: { token: tokenString, email: emailSchema, password: passwordSchema },
-      },
+      body: Type.Object(
+        { token: tokenString, email: emailSchema, password: passwordSchema },
+        { additionalProperties: false },
+      ),
       response: { 201: signedIn, ...problemResponses(409) },
       audit: 'auth.setup',
       async handler(ctx) {
@@ -278,19 +273,14 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 201, body };
       },
     }),
-    route<unknown, unknown, { token: string; password: string }>({
+    route({
       method: 'POST',
       url: '/auth/invitation',
       operationId: 'acceptInvitation',
       access: 'public',
       summary: 'Accept an invitation: set the password of an invited user and sign in',
       tags: TAGS,
-      body: {
-        type: 'object',
-        required: ['token', 'password'],
-        additionalProperties: false,
-        properties: { token: tokenString, password: passwordSchema },
-      },
+      body: Type.Object({ token: tokenString, password: passwordSchema }, { additionalProperties: false }),
       response: { 200: signedIn, ...problemResponses() },
       audit: 'auth.invitation_accept',
       async handler(ctx) {
@@ -323,7 +313,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body };
       },
     }),
-    route<unknown, unknown, { current_password: string; new_password: string }>({
+    route({
       method: 'POST',
       url: '/auth/password',
       operationId: 'changePassword',
@@ -331,15 +321,10 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
       sessionOnly: true,
       summary: 'Change your password (ends your other sessions)',
       tags: TAGS,
-      body: {
-        type: 'object',
-        required: ['current_password', 'new_password'],
-        additionalProperties: false,
-        properties: {
-          current_password: { type: 'string', minLength: 1, maxLength: 256 },
-          new_password: passwordSchema,
-        },
-      },
+      body: Type.Object(
+        { current_password: Type.String({ minLength: 1, maxLength: 256 }), new_password: passwordSchema },
+        { additionalProperties: false },
+      ),
       response: { 204: noContent, ...problemResponses() },
       audit: 'user.password_change',
       async handler(ctx) {
@@ -405,7 +390,7 @@ export function authRoutes(deps: ApiDeps): RouteSpec[] {
         };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'DELETE',
       url: '/auth/sessions/:id',
       operationId: 'endSession',

@@ -1,6 +1,7 @@
 // Custom webhook steps of a workflow type: list (with the type's full step sequence), insert,
 // enable/disable/move and delete, each audited with its reason. Runs pin their steps at start, so
 // a change here reaches new runs only (docs/custom-steps.md).
+import { Type } from 'typebox';
 import {
   CUSTOM_STEP_METHODS,
   MAX_CUSTOM_TIMEOUT_MS,
@@ -12,26 +13,24 @@ import {
   predefinedSteps,
   updateCustomStep,
 } from '../../billing/workflows/index.ts';
-import type { CustomStepInput } from '../../billing/workflows/index.ts';
 import type { Registry } from '../../engine/index.ts';
 import { NO_EXCEPTIONS } from '../../notify/index.ts';
 import { actorOf } from '../auth/principal.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
-import type { JsonSchema, RouteSpec } from '../route.ts';
-import { problemResponses, reasonSchema, timestamp } from '../schemas.ts';
+import type { RouteSpec } from '../route.ts';
+import { ReasonBody, problemResponses, reasonSchema, timestamp } from '../schemas.ts';
 import { recordView } from '../schemas/billing.ts';
 import { WORKFLOW_TAGS, workflowTypeSchema } from './workflows.ts';
 
-const stepNameInput = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,59}$', examples: ['crm_sync'] };
-const predefinedStepInput = {
-  type: 'string',
+const stepNameInput = Type.String({ pattern: '^[a-z][a-z0-9_]{0,59}$', examples: ['crm_sync'] });
+const predefinedStepInput = Type.String({
   minLength: 1,
   maxLength: 100,
   description: 'The predefined step it follows',
   examples: ['record_payment'],
-};
+});
 
 const retrySchema = {
   title: 'CustomStepRetry',
@@ -107,45 +106,36 @@ const listSchema = {
   },
 };
 
-const typeParams = {
-  type: 'object',
-  required: ['type'],
-  additionalProperties: false,
-  properties: { type: workflowTypeSchema },
-};
-const stepParams = {
-  type: 'object',
-  required: ['type', 'name'],
-  additionalProperties: false,
-  properties: { type: workflowTypeSchema, name: stepNameInput },
-};
+const typeParams = Type.Object({ type: workflowTypeSchema }, { additionalProperties: false });
+const stepParams = Type.Object({ type: workflowTypeSchema, name: stepNameInput }, { additionalProperties: false });
 
-const retryInput = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    max_attempts: { type: 'integer', minimum: 1, maximum: 20 },
-    initial_delay_ms: { type: 'integer', minimum: 100, maximum: 3_600_000 },
-    max_delay_ms: { type: 'integer', minimum: 100, maximum: 86_400_000 },
+const retryInput = Type.Object(
+  {
+    max_attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    initial_delay_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+    max_delay_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 86_400_000 })),
   },
-  description: 'Unset fields take the engine’s defaults (5 attempts, from 1 s doubling to 5 min)',
-};
+  {
+    additionalProperties: false,
+    description: 'Unset fields take the engine’s defaults (5 attempts, from 1 s doubling to 5 min)',
+  },
+);
 
-const createBody: JsonSchema = {
-  type: 'object',
-  required: ['name', 'url', 'after', 'reason'],
-  additionalProperties: false,
-  properties: {
+const createBody = Type.Object(
+  {
     name: stepNameInput,
-    url: { type: 'string', minLength: 1, maxLength: 2000, examples: ['https://hooks.example.com/crm-sync'] },
-    method: { type: 'string', enum: [...CUSTOM_STEP_METHODS], default: 'POST' },
+    url: Type.String({ minLength: 1, maxLength: 2000, examples: ['https://hooks.example.com/crm-sync'] }),
+    method: Type.Optional(Type.Enum([...CUSTOM_STEP_METHODS], { type: 'string', default: 'POST' })),
     after: predefinedStepInput,
-    timeout_ms: { type: 'integer', minimum: MIN_CUSTOM_TIMEOUT_MS, maximum: MAX_CUSTOM_TIMEOUT_MS, default: 10_000 },
-    retry: retryInput,
-    enabled: { type: 'boolean', default: true },
+    timeout_ms: Type.Optional(
+      Type.Integer({ minimum: MIN_CUSTOM_TIMEOUT_MS, maximum: MAX_CUSTOM_TIMEOUT_MS, default: 10_000 }),
+    ),
+    retry: Type.Optional(retryInput),
+    enabled: Type.Optional(Type.Boolean({ default: true })),
     reason: reasonSchema,
   },
-};
+  { additionalProperties: false },
+);
 
 const withSecretSchema = {
   type: 'object',
@@ -175,7 +165,7 @@ export function customStepRoutes(deps: ApiDeps): RouteSpec[] {
   const registry = billing.registry;
   const base = '/workflow-types/:type/custom-steps';
   return [
-    route<{ type: string }>({
+    route({
       method: 'GET',
       url: base,
       operationId: 'listCustomSteps',
@@ -200,7 +190,7 @@ export function customStepRoutes(deps: ApiDeps): RouteSpec[] {
         };
       },
     }),
-    route<{ type: string }, unknown, CustomStepInput>({
+    route({
       method: 'POST',
       url: base,
       operationId: 'createCustomStep',
@@ -231,7 +221,7 @@ export function customStepRoutes(deps: ApiDeps): RouteSpec[] {
         });
       },
     }),
-    route<{ type: string; name: string }, unknown, CustomStepInput>({
+    route({
       method: 'PATCH',
       url: `${base}/:name`,
       operationId: 'updateCustomStep',
@@ -241,13 +231,10 @@ export function customStepRoutes(deps: ApiDeps): RouteSpec[] {
       tags: WORKFLOW_TAGS,
       audit: 'custom_step.update',
       params: stepParams,
-      body: {
-        type: 'object',
-        required: ['reason'],
-        additionalProperties: false,
-        minProperties: 2,
-        properties: { enabled: { type: 'boolean' }, after: predefinedStepInput, reason: reasonSchema },
-      },
+      body: Type.Object(
+        { enabled: Type.Optional(Type.Boolean()), after: Type.Optional(predefinedStepInput), reason: reasonSchema },
+        { additionalProperties: false, minProperties: 2 },
+      ),
       response: { 200: customStepSchema, ...problemResponses(409) },
       async handler(ctx) {
         const change = changeContext(deps, registry, ctx.params.type, ctx.principal);
@@ -263,7 +250,7 @@ export function customStepRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(customStepView(step)) };
       },
     }),
-    route<{ type: string; name: string }, unknown, { reason: string }>({
+    route({
       method: 'DELETE',
       url: `${base}/:name`,
       operationId: 'deleteCustomStep',
@@ -272,7 +259,7 @@ export function customStepRoutes(deps: ApiDeps): RouteSpec[] {
       tags: WORKFLOW_TAGS,
       audit: 'custom_step.delete',
       params: stepParams,
-      body: { type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: reasonSchema } },
+      body: ReasonBody,
       response: { 200: customStepSchema, ...problemResponses(409) },
       async handler(ctx) {
         const change = changeContext(deps, registry, ctx.params.type, ctx.principal);

@@ -1,4 +1,5 @@
 // Customers: create, look up by email, and one customer with everything that belongs to them.
+import { Type } from 'typebox';
 import {
   createCustomer,
   getCustomer,
@@ -28,16 +29,10 @@ import { runSummarySchema, runSummaryView, runViewer } from '../schemas/run.ts';
 
 export const BILLING_TAGS = ['Billing records'];
 
-interface ListQuery {
-  email?: string;
-  limit?: number;
-  cursor?: string;
-}
-
 export function customerRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<unknown, unknown, CustomerInput>({
+    route({
       method: 'POST',
       url: '/customers',
       operationId: 'createCustomer',
@@ -45,7 +40,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'Create a customer',
       tags: BILLING_TAGS,
       creates: true,
-      body: { ...CustomerInput },
+      body: CustomerInput,
       response: {
         201: { type: 'object', required: ['customer'], properties: { customer: customerSchema } },
         ...problemResponses(409),
@@ -56,7 +51,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
           return { status: 201, body: { customer: recordView(customer) } };
         }),
     }),
-    route<{ id: string }, unknown, PaymentMethodInput>({
+    route({
       method: 'PUT',
       url: '/customers/:id/payment-method',
       operationId: 'setCustomerPaymentMethod',
@@ -68,7 +63,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
       tags: BILLING_TAGS,
       audit: 'customer.payment_method',
       params: idParams('cus'),
-      body: { ...PaymentMethodInput },
+      body: PaymentMethodInput,
       response: {
         200: { type: 'object', required: ['customer'], properties: { customer: customerSchema } },
         ...problemResponses(),
@@ -83,18 +78,17 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
         };
       },
     }),
-    route<unknown, ListQuery>({
+    route({
       method: 'GET',
       url: '/customers',
       operationId: 'listCustomers',
       access: 'viewer',
       summary: 'List customers, newest first (optionally by email, case-insensitive)',
       tags: BILLING_TAGS,
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, ...pageQueryProperties },
-      },
+      querystring: Type.Object(
+        { email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })), ...pageQueryProperties },
+        { additionalProperties: false },
+      ),
       response: { 200: pageOf(customerSchema), ...problemResponses() },
       async handler({ query }) {
         const limit = query.limit ?? 50;
@@ -109,7 +103,7 @@ export function customerRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: toPage(rows, limit, (c) => [c.id], recordView) };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'GET',
       url: '/customers/:id',
       operationId: 'getCustomer',

@@ -1,5 +1,6 @@
 // Invoices: read one, charge it, or mark it paid (POST /invoices, which starts invoice_creation, is
 // declared by its folder).
+import { Type } from 'typebox';
 import { chargeInvoice, payInvoice } from '../../billing/workflows/index.ts';
 import { getInvoice } from '../../billing/records/index.ts';
 import { ConflictError, InvalidInputError, PermanentError } from '../../errors.ts';
@@ -40,7 +41,7 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
   const billing = deps.billing;
   if (!billing) return routes;
   routes.push(
-    route<{ id: string }, unknown, { payment_method: string }>({
+    route({
       method: 'POST',
       url: '/invoices/:id/charge',
       operationId: 'chargeInvoice',
@@ -53,16 +54,14 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
       audit: 'invoice.charge',
       creates: true,
       params: idParams('inv'),
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          payment_method: {
-            ...externalRef(),
-            description: "The provider payment method (sandbox: pm_card_ok, …); defaults to the customer's on file.",
-          },
+      body: Type.Object(
+        {
+          payment_method: Type.Optional(
+            externalRef("The provider payment method (sandbox: pm_card_ok, …); defaults to the customer's on file."),
+          ),
         },
-      },
+        { additionalProperties: false },
+      ),
       response: { 201: startedSchema('payment', paymentSchema), ...problemResponses(409) },
       async handler({ params, body, principal, request }) {
         const started = await chargeInvoice(db, { registry: billing.registry, provider: billing.provider }, params.id, {
@@ -80,7 +79,7 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
         };
       },
     }),
-    route<{ id: string }, unknown, { note?: string } | undefined>({
+    route({
       method: 'POST',
       url: '/invoices/:id/mark-paid',
       operationId: 'markInvoicePaid',
@@ -90,22 +89,21 @@ export function invoiceRoutes(deps: ApiDeps): RouteSpec[] {
       tags: BILLING_TAGS,
       audit: 'invoice.mark_paid',
       params: idParams('inv'),
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { note: { type: 'string', minLength: 1, maxLength: 500 } },
-      },
+      body: Type.Object(
+        { note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
+        { additionalProperties: false },
+      ),
       response: { 200: invoiceSchema, ...problemResponses(409) },
       async handler({ params, body, principal }) {
         const paid = await payInvoice(db, params.id, {
           now: deps.clock(),
-          note: body?.note,
+          note: body.note,
           actor: actorFrom(principal),
         });
         return {
           status: 200,
           body: recordView(paid.record),
-          audit: { target: params.id, reason: body?.note ?? null },
+          audit: { target: params.id, reason: body.note ?? null },
         };
       },
     }),

@@ -1,12 +1,11 @@
 // Per event: who hears about it (customer email, Slack, in-app feed, team email).
+import { Type } from 'typebox';
 import {
   getNotificationSettings,
   listNotificationSettings,
   resetNotificationSettings,
   updateNotificationSettings,
 } from '../../billing/notifications/index.ts';
-import type { NotificationEvent } from '../../billing/notifications/index.ts';
-import type { SettingsPatch } from '../../notify/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
@@ -17,12 +16,7 @@ import { settingsEventSchema, settingsSchema } from '../schemas/notify.ts';
 
 export const NOTIFY_TAGS = ['Notifications'];
 
-const eventParams = {
-  type: 'object',
-  required: ['event'],
-  additionalProperties: false,
-  properties: { event: settingsEventSchema },
-};
+const eventParams = Type.Object({ event: settingsEventSchema }, { additionalProperties: false });
 
 export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
@@ -42,7 +36,7 @@ export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { items: (await listNotificationSettings(db)).map(recordView) } };
       },
     }),
-    route<{ event: NotificationEvent }>({
+    route({
       method: 'GET',
       url: '/notification-settings/:event',
       operationId: 'getNotificationSettings',
@@ -55,7 +49,7 @@ export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(await getNotificationSettings(db, params.event)) };
       },
     }),
-    route<{ event: NotificationEvent }, unknown, SettingsPatch>({
+    route({
       method: 'PATCH',
       url: '/notification-settings/:event',
       operationId: 'updateNotificationSettings',
@@ -65,18 +59,16 @@ export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
       tags: NOTIFY_TAGS,
       audit: 'notification_settings.update',
       params: eventParams,
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        properties: {
-          customer_email: { type: 'boolean' },
-          slack: { type: 'boolean' },
-          in_app: { type: 'boolean' },
-          team_email: { type: 'boolean' },
-          team_emails: { type: 'array', maxItems: 20, items: emailSchema },
+      body: Type.Object(
+        {
+          customer_email: Type.Optional(Type.Boolean()),
+          slack: Type.Optional(Type.Boolean()),
+          in_app: Type.Optional(Type.Boolean()),
+          team_email: Type.Optional(Type.Boolean()),
+          team_emails: Type.Optional(Type.Array(emailSchema, { maxItems: 20 })),
         },
-      },
+        { additionalProperties: false, minProperties: 1 },
+      ),
       response: { 200: settingsSchema, ...problemResponses() },
       async handler(ctx) {
         const actor = actorFrom(ctx.principal);
@@ -88,7 +80,7 @@ export function notificationSettingsRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(settings) };
       },
     }),
-    route<{ event: NotificationEvent }>({
+    route({
       method: 'POST',
       url: '/notification-settings/:event/reset',
       operationId: 'resetNotificationSettings',

@@ -1,6 +1,8 @@
 // The in-app feed (notices and failure alerts): one feed for the team, read state per reader.
 // Failure alerts reach only the roles that can act on them (account_manager and above, who may
 // restart runs); lower roles get the notices alone.
+import { Type } from 'typebox';
+import { oneOf } from '../../billing/records/schemas.ts';
 import { listNotifications, markAllRead, markRead, unreadCount } from '../../notify/index.ts';
 import type { NotificationKind } from '../../notify/index.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -14,7 +16,7 @@ import { actorFrom, checkRunCursor, dateInput } from '../schemas/common.ts';
 import { notificationSchema } from '../schemas/notify.ts';
 import { NOTIFY_TAGS } from './notification-settings.ts';
 
-const kind = { type: 'string', enum: ['notice', 'alert'] };
+const kind = Type.Optional(oneOf(['notice', 'alert']));
 const updated = {
   type: 'object',
   required: ['updated'],
@@ -33,17 +35,10 @@ function visibleKind(
   return asked === 'alert' ? null : 'notice';
 }
 
-interface ListQuery {
-  unread_only?: boolean;
-  kind?: NotificationKind;
-  limit?: number;
-  cursor?: string;
-}
-
 export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<unknown, ListQuery>({
+    route({
       method: 'GET',
       url: '/notifications',
       operationId: 'listNotifications',
@@ -53,11 +48,10 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
         '`read_at` is when the caller read the entry. Failure alerts are listed for account_manager and above ' +
         'only; `resolved_at` is set once the run completed or was cancelled.',
       tags: NOTIFY_TAGS,
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { unread_only: { type: 'boolean' }, kind, ...pageQueryProperties },
-      },
+      querystring: Type.Object(
+        { unread_only: Type.Optional(Type.Boolean()), kind, ...pageQueryProperties },
+        { additionalProperties: false },
+      ),
       response: { 200: pageOf(notificationSchema), ...problemResponses() },
       async handler({ query, principal }) {
         checkRunCursor(query.cursor);
@@ -71,7 +65,7 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { items: page.items.map(recordView), next_cursor: page.next_cursor } };
       },
     }),
-    route<unknown, { kind?: NotificationKind }>({
+    route({
       method: 'GET',
       url: '/notifications/unread-count',
       operationId: 'countUnreadNotifications',
@@ -79,7 +73,7 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'How many entries the caller has not read (for the badge)',
       description: 'Resolved alerts do not count; alerts count for account_manager and above only.',
       tags: NOTIFY_TAGS,
-      querystring: { type: 'object', additionalProperties: false, properties: { kind } },
+      querystring: Type.Object({ kind }, { additionalProperties: false }),
       response: {
         200: { type: 'object', required: ['unread'], properties: { unread: { type: 'integer' } } },
         ...problemResponses(),
@@ -90,25 +84,23 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { unread: await unreadCount(db, { kind, reader: actorFrom(principal) }) } };
       },
     }),
-    route<unknown, unknown, { ids: string[] }>({
+    route({
       method: 'POST',
       url: '/notifications/read',
       operationId: 'markNotificationsRead',
       access: 'viewer',
       summary: 'Mark entries read for the caller',
       tags: NOTIFY_TAGS,
-      body: {
-        type: 'object',
-        required: ['ids'],
-        additionalProperties: false,
-        properties: { ids: { type: 'array', minItems: 1, maxItems: 500, items: idString('ntf') } },
-      },
+      body: Type.Object(
+        { ids: Type.Array(idString('ntf'), { minItems: 1, maxItems: 500 }) },
+        { additionalProperties: false },
+      ),
       response: { 200: updated, ...problemResponses() },
       async handler({ body, principal }) {
         return { status: 200, body: { updated: await markRead(db, actorFrom(principal), body.ids) } };
       },
     }),
-    route<unknown, { up_to?: string; kind?: NotificationKind }>({
+    route({
       method: 'POST',
       url: '/notifications/read-all',
       operationId: 'markAllNotificationsRead',
@@ -118,11 +110,10 @@ export function notificationRoutes(deps: ApiDeps): RouteSpec[] {
         "Pass `up_to` (that entry's created_at) so an alert arriving meanwhile stays unread, and `kind` to mark " +
         'only alerts or only notices. No body.',
       tags: NOTIFY_TAGS,
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { up_to: { type: 'string', format: 'date-time', maxLength: 40 }, kind },
-      },
+      querystring: Type.Object(
+        { up_to: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })), kind },
+        { additionalProperties: false },
+      ),
       response: { 200: updated, ...problemResponses() },
       async handler({ query, principal }) {
         const updated = await markAllRead(db, actorFrom(principal), dateInput(query.up_to, 'up_to'), {

@@ -1,9 +1,10 @@
 // The email outbox: messages kept because no SMTP server is configured, and their attachments.
+import { Type } from 'typebox';
 import { getOutboxAttachment, getOutboxEmail, listOutbox } from '../../notify/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { idParams, idString, pageOf, pageQueryProperties, problemResponses } from '../schemas.ts';
+import { idParams, idString, pageOf, pageQuery, problemResponses } from '../schemas.ts';
 import { recordView } from '../schemas/billing.ts';
 import { checkRunCursor } from '../schemas/common.ts';
 import { outboxDetailSchema, outboxEmailSchema } from '../schemas/notify.ts';
@@ -18,14 +19,14 @@ function dispositionOf(filename: string): string {
 export function outboxRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<unknown, { limit?: number; cursor?: string }>({
+    route({
       method: 'GET',
       url: '/outbox',
       operationId: 'listOutboxEmails',
       access: 'customer_support',
       summary: 'Emails in the outbox, newest first',
       tags: NOTIFY_TAGS,
-      querystring: { type: 'object', additionalProperties: false, properties: { ...pageQueryProperties } },
+      querystring: pageQuery({}),
       response: { 200: pageOf(outboxEmailSchema), ...problemResponses() },
       async handler({ query }) {
         // Same cursor shape as the run list: (database timestamp text, id).
@@ -34,7 +35,7 @@ export function outboxRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { items: page.items.map(recordView), next_cursor: page.next_cursor } };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'GET',
       url: '/outbox/:id',
       operationId: 'getOutboxEmail',
@@ -47,19 +48,17 @@ export function outboxRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(await getOutboxEmail(db, params.id)) };
       },
     }),
-    route<{ id: string; position: number }>({
+    route({
       method: 'GET',
       url: '/outbox/:id/attachments/:position',
       operationId: 'getOutboxAttachment',
       access: 'customer_support',
       summary: 'Download an attachment of an outbox email (invoice or receipt PDF)',
       tags: NOTIFY_TAGS,
-      params: {
-        type: 'object',
-        required: ['id', 'position'],
-        additionalProperties: false,
-        properties: { id: idString('eml'), position: { type: 'integer', minimum: 0, maximum: 1000 } },
-      },
+      params: Type.Object(
+        { id: idString('eml'), position: Type.Integer({ minimum: 0, maximum: 1000 }) },
+        { additionalProperties: false },
+      ),
       response: {
         200: { type: 'string', format: 'binary', description: 'The file, with its own Content-Type.' },
         ...problemResponses(),

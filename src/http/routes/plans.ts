@@ -1,4 +1,5 @@
 // Plans: what subscriptions are sold from.
+import { Type } from 'typebox';
 import { PlanInput, createPlan, listPlans } from '../../billing/records/index.ts';
 import { withKnownCurrency } from '../../billing/records/schemas.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -11,7 +12,7 @@ import { BILLING_TAGS } from './customers.ts';
 export function planRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<unknown, unknown, PlanInput>({
+    route({
       method: 'POST',
       url: '/plans',
       operationId: 'createPlan',
@@ -20,7 +21,7 @@ export function planRoutes(deps: ApiDeps): RouteSpec[] {
       description: 'Plan codes are unique: a second plan with the same code is a 409 naming `code`.',
       tags: BILLING_TAGS,
       creates: true,
-      body: { ...PlanInput },
+      body: PlanInput,
       response: {
         201: { type: 'object', required: ['plan'], properties: { plan: planSchema } },
         ...problemResponses(409),
@@ -31,14 +32,14 @@ export function planRoutes(deps: ApiDeps): RouteSpec[] {
           return { status: 201, body: { plan: recordView(plan) } };
         }),
     }),
-    route<unknown, { active?: boolean }>({
+    route({
       method: 'GET',
       url: '/plans',
       operationId: 'listPlans',
       access: 'viewer',
       summary: 'List plans',
       tags: BILLING_TAGS,
-      querystring: { type: 'object', additionalProperties: false, properties: { active: { type: 'boolean' } } },
+      querystring: Type.Object({ active: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       response: {
         200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: planSchema } } },
         ...problemResponses(),

@@ -19,7 +19,7 @@ export function recordRoute(
     get(q: Queryable, id: string): Promise<object>;
   },
 ): RouteSpec {
-  return route<{ id: string }>({
+  return route({
     method: 'GET',
     url: `${record.collection}/:id`,
     operationId: record.operationId,

@@ -31,7 +31,7 @@ const runDeliverySchema = {
 export function runWebhookRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<{ id: string }>({
+    route({
       method: 'GET',
       url: '/workflows/:id/webhook-deliveries',
       operationId: 'listRunWebhookDeliveries',

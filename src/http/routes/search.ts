@@ -1,5 +1,6 @@
 // One search box for operators: a run by its id, the runs of a record or a customer by id, or the
 // customers (and their runs) whose email or name starts with what was typed.
+import { Type } from 'typebox';
 import { searchCustomers } from '../../billing/records/index.ts';
 import type { CustomerMatch } from '../../billing/records/index.ts';
 import { countMatchingRuns, listRuns } from '../../engine/index.ts';
@@ -22,13 +23,6 @@ const SEARCH_SORTS = ['created_desc', 'created_asc'] as const;
 
 type Match = 'run' | 'record' | 'customer' | 'text';
 
-interface SearchQuery {
-  q: string;
-  limit?: number;
-  cursor?: string;
-  sort?: (typeof SEARCH_SORTS)[number];
-}
-
 const customerMatchSchema = {
   title: 'CustomerMatch',
   type: 'object',
@@ -44,7 +38,7 @@ const customerMatchSchema = {
 export function searchRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<unknown, SearchQuery>({
+    route({
       method: 'GET',
       url: '/search',
       operationId: 'search',
@@ -58,22 +52,17 @@ export function searchRoutes(deps: ApiDeps): RouteSpec[] {
         `\`runs_next_cursor\`), newest or oldest first (\`sort\`), with their count up to ${RUN_COUNT_CAP} ` +
         '(`runs_total`; `runs_total_capped` when there are more).',
       tags: ['Workflows'],
-      querystring: {
-        type: 'object',
-        required: ['q'],
-        additionalProperties: false,
-        properties: {
-          q: { type: 'string', minLength: 1, maxLength: 254, examples: ['carl', 'run_0198c2f0a1b2c3d4e5f6a7b8c9d0'] },
-          limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Runs per page.' },
-          cursor: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 500,
-            description: '`runs_next_cursor` of the page before.',
-          },
-          sort: { type: 'string', enum: [...SEARCH_SORTS], default: 'created_desc' },
+      querystring: Type.Object(
+        {
+          q: Type.String({ minLength: 1, maxLength: 254, examples: ['carl', 'run_0198c2f0a1b2c3d4e5f6a7b8c9d0'] }),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Runs per page.' })),
+          cursor: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 500, description: '`runs_next_cursor` of the page before.' }),
+          ),
+          sort: Type.Optional(Type.Enum([...SEARCH_SORTS], { type: 'string', default: 'created_desc' })),
         },
-      },
+        { additionalProperties: false },
+      ),
       response: {
         200: {
           title: 'SearchResult',

@@ -1,4 +1,5 @@
 // Slack incoming-webhook endpoints: the URL is a credential, so it is only ever shown masked.
+import { Type } from 'typebox';
 import {
   createSlackEndpoint,
   deleteSlackEndpoint,
@@ -7,7 +8,6 @@ import {
   sendSlackTest,
   updateSlackEndpoint,
 } from '../../notify/index.ts';
-import type { SlackEndpointInput } from '../../notify/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
@@ -16,8 +16,8 @@ import { recordView } from '../schemas/billing.ts';
 import { slackEndpointSchema } from '../schemas/notify.ts';
 import { NOTIFY_TAGS } from './notification-settings.ts';
 
-const name = { type: 'string', minLength: 1, maxLength: 100 };
-const url = { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2000 };
+const name = Type.String({ minLength: 1, maxLength: 100 });
+const url = Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000 });
 
 export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
@@ -42,7 +42,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { items: (await listSlackEndpoints(db)).map(recordView) } };
       },
     }),
-    route<unknown, unknown, SlackEndpointInput>({
+    route({
       method: 'POST',
       url: '/slack-endpoints',
       operationId: 'createSlackEndpoint',
@@ -55,12 +55,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       tags: NOTIFY_TAGS,
       audit: 'slack_endpoint.create',
       creates: true,
-      body: {
-        type: 'object',
-        required: ['name', 'url'],
-        additionalProperties: false,
-        properties: { name, url, enabled: { type: 'boolean' } },
-      },
+      body: Type.Object({ name, url, enabled: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
       response: { 201: slackEndpointSchema, ...problemResponses(409) },
       async handler(ctx) {
         return ctx.transaction(async (tx) => {
@@ -70,7 +65,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         });
       },
     }),
-    route<{ id: string }, unknown, SlackEndpointInput>({
+    route({
       method: 'PATCH',
       url: '/slack-endpoints/:id',
       operationId: 'updateSlackEndpoint',
@@ -79,12 +74,10 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       tags: NOTIFY_TAGS,
       audit: 'slack_endpoint.update',
       params: idParams('slk'),
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        properties: { name, url, enabled: { type: 'boolean' } },
-      },
+      body: Type.Object(
+        { name: Type.Optional(name), url: Type.Optional(url), enabled: Type.Optional(Type.Boolean()) },
+        { additionalProperties: false, minProperties: 1 },
+      ),
       response: { 200: slackEndpointSchema, ...problemResponses(409) },
       async handler(ctx) {
         const updated = await db.transaction(async (tx) => {
@@ -97,7 +90,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(updated) };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'POST',
       url: '/slack-endpoints/:id/test',
       operationId: 'testSlackEndpoint',
@@ -128,7 +121,7 @@ export function slackEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: await sendSlackTest(db, guard, ctx.params.id, text) };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'DELETE',
       url: '/slack-endpoints/:id',
       operationId: 'deleteSlackEndpoint',

@@ -1,6 +1,7 @@
 // Billing statistics: the dashboard summary and one metric per day.
+import { Type } from 'typebox';
+import { oneOf } from '../../billing/records/schemas.ts';
 import { SERIES_METRICS, statsSummary, timeseries } from '../../billing/stats/index.ts';
-import type { SeriesMetric } from '../../billing/stats/index.ts';
 import { normalizeCurrency } from '../../billing/records/index.ts';
 import { InvalidInputError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -11,8 +12,8 @@ import { problemResponses, timestamp } from '../schemas.ts';
 import { dayInput } from '../schemas/common.ts';
 
 const TAGS = ['Statistics'];
-const day = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'UTC day, YYYY-MM-DD' };
-const currency = { type: 'string', pattern: '^[A-Za-z]{3}$' };
+const day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'UTC day, YYYY-MM-DD' });
+const currency = Type.String({ pattern: '^[A-Za-z]{3}$' });
 
 const CURRENCY_SUMMARY_FIELDS = [
   'mrr',
@@ -39,21 +40,10 @@ const currencySummary = {
   ),
 };
 
-interface SummaryQuery {
-  since?: string;
-}
-
-interface SeriesQuery {
-  metric: SeriesMetric;
-  from: string;
-  to: string;
-  currency?: string;
-}
-
 export function statsRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<unknown, SummaryQuery>({
+    route({
       method: 'GET',
       url: '/stats/summary',
       operationId: 'getStatsSummary',
@@ -62,7 +52,7 @@ export function statsRoutes(deps: ApiDeps): RouteSpec[] {
       description:
         'Amounts in minor units, never added across currencies. Flow totals since `since` (default: all time).',
       tags: TAGS,
-      querystring: { type: 'object', additionalProperties: false, properties: { since: day } },
+      querystring: Type.Object({ since: Type.Optional(day) }, { additionalProperties: false }),
       response: {
         200: {
           title: 'StatsSummary',
@@ -84,7 +74,7 @@ export function statsRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { ...summary, as_of: iso(summary.as_of) } };
       },
     }),
-    route<unknown, SeriesQuery>({
+    route({
       method: 'GET',
       url: '/stats/timeseries',
       operationId: 'getStatsTimeseries',
@@ -93,12 +83,10 @@ export function statsRoutes(deps: ApiDeps): RouteSpec[] {
       description:
         "Flow metrics give each day's total; subscriptions_active, arr and mrr the level at the end of each day.",
       tags: TAGS,
-      querystring: {
-        type: 'object',
-        required: ['metric', 'from', 'to'],
-        additionalProperties: false,
-        properties: { metric: { type: 'string', enum: [...SERIES_METRICS] }, from: day, to: day, currency },
-      },
+      querystring: Type.Object(
+        { metric: oneOf(SERIES_METRICS), from: day, to: day, currency: Type.Optional(currency) },
+        { additionalProperties: false },
+      ),
       response: {
         200: {
           title: 'TimeSeries',

@@ -1,5 +1,7 @@
 // The Stripe event ledger: what Stripe sent (delivered or caught up) and what came of it, one
 // event with the run it started, and replaying an event for developers.
+import { Type } from 'typebox';
+import { oneOf } from '../../billing/records/schemas.ts';
 import {
   STRIPE_EVENT_OUTCOMES,
   catchUpStatus,
@@ -7,34 +9,23 @@ import {
   replayStripeEvent,
   stripeEventDetail,
 } from '../../billing/inbound/index.ts';
-import type { StripeEventOutcome, StripeEventRecord } from '../../billing/inbound/index.ts';
+import type { StripeEventRecord } from '../../billing/inbound/index.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import { decodeCursor, toPage } from '../pagination.ts';
 import { route } from '../route.ts';
 import type { JsonSchema, RouteSpec } from '../route.ts';
-import {
-  nullableTimestamp,
-  pageOf,
-  pageQueryProperties,
-  problemResponses,
-  reasonSchema,
-  timestamp,
-} from '../schemas.ts';
+import { nullableTimestamp, pageOf, pageQueryProperties, problemResponses, ReasonBody, timestamp } from '../schemas.ts';
 import { runSummarySchema, runSummaryView, runViewer } from '../schemas/run.ts';
 import { recordView } from '../schemas/billing.ts';
 
 const TAGS = ['Stripe events'];
 const nullableString = { type: ['string', 'null'] };
 
-const eventIdParams: JsonSchema = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', pattern: '^evt_[A-Za-z0-9_]{1,250}$', maxLength: 255, examples: ['evt_0000000000000000'] },
-  },
-};
+const eventIdParams = Type.Object(
+  { id: Type.String({ pattern: '^evt_[A-Za-z0-9_]{1,250}$', maxLength: 255, examples: ['evt_0000000000000000'] }) },
+  { additionalProperties: false },
+);
 
 export const stripeEventSchema: JsonSchema = {
   title: 'StripeEvent',
@@ -71,17 +62,10 @@ function eventView(event: StripeEventRecord) {
   return recordView(event);
 }
 
-interface ListQuery {
-  type?: string;
-  outcome?: StripeEventOutcome;
-  limit?: number;
-  cursor?: string;
-}
-
 export function stripeEventRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   const routes: RouteSpec[] = [
-    route<unknown, ListQuery>({
+    route({
       method: 'GET',
       url: '/stripe-events',
       operationId: 'listStripeEvents',
@@ -91,15 +75,14 @@ export function stripeEventRoutes(deps: ApiDeps): RouteSpec[] {
         'Every verified event Stripe delivered, and every event the catch-up found through Stripe’s Events API ' +
         'whose delivery never came, with what Billflow did with it.',
       tags: TAGS,
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          type: { type: 'string', pattern: '^[a-z0-9_.]{1,100}$', examples: ['payment_intent.succeeded'] },
-          outcome: { type: 'string', enum: [...STRIPE_EVENT_OUTCOMES] },
+      querystring: Type.Object(
+        {
+          type: Type.Optional(Type.String({ pattern: '^[a-z0-9_.]{1,100}$', examples: ['payment_intent.succeeded'] })),
+          outcome: Type.Optional(oneOf(STRIPE_EVENT_OUTCOMES)),
           ...pageQueryProperties,
         },
-      },
+        { additionalProperties: false },
+      ),
       response: { 200: pageOf(stripeEventSchema), ...problemResponses() },
       async handler({ query }) {
         const limit = query.limit ?? 50;
@@ -157,7 +140,7 @@ export function stripeEventRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(await catchUpStatus(db)) };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'GET',
       url: '/stripe-events/:id',
       operationId: 'getStripeEvent',
@@ -196,7 +179,7 @@ export function stripeEventRoutes(deps: ApiDeps): RouteSpec[] {
   const billing = deps.billing;
   if (!billing) return routes;
   routes.push(
-    route<{ id: string }, unknown, { reason: string }>({
+    route({
       method: 'POST',
       url: '/stripe-events/:id/replay',
       operationId: 'replayStripeEvent',
@@ -209,12 +192,7 @@ export function stripeEventRoutes(deps: ApiDeps): RouteSpec[] {
       tags: TAGS,
       audit: 'stripe_event.replay',
       params: eventIdParams,
-      body: {
-        type: 'object',
-        required: ['reason'],
-        additionalProperties: false,
-        properties: { reason: reasonSchema },
-      },
+      body: ReasonBody,
       response: {
         200: {
           title: 'StripeEventReplay',

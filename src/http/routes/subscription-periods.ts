@@ -1,4 +1,5 @@
 // GET /subscriptions/:id/periods: a subscription's billing periods with their invoice, charge and runs.
+import { Type } from 'typebox';
 import { listSubscriptionPeriods } from '../../billing/calendar/index.ts';
 import type { SubscriptionPeriodView } from '../../billing/calendar/index.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -89,7 +90,7 @@ function periodView(p: SubscriptionPeriodView) {
 export function subscriptionPeriodRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   return [
-    route<{ id: string }, { limit?: number }>({
+    route({
       method: 'GET',
       url: '/subscriptions/:id/periods',
       operationId: 'listSubscriptionPeriods',
@@ -97,11 +98,10 @@ export function subscriptionPeriodRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'A subscription’s billing periods, newest first, with their invoice, charge and runs',
       tags: BILLING_TAGS,
       params: idParams('sub'),
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 24 } },
-      },
+      querystring: Type.Object(
+        { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 24 })) },
+        { additionalProperties: false },
+      ),
       response: {
         200: {
           title: 'SubscriptionPeriods',

@@ -1,4 +1,5 @@
 // Notification templates: list, open, save/delete an override, preview, and a test send.
+import { Type } from 'typebox';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../errors.ts';
 import {
@@ -8,13 +9,12 @@ import {
   sampleData,
   saveTemplateOverride,
 } from '../../billing/notifications/index.ts';
-import type { NotificationEvent } from '../../billing/notifications/index.ts';
 import { DeliveryFailure, deleteTemplateOverride, previewTemplate, sendEmail } from '../../notify/index.ts';
-import type { TemplateChannel, TemplateKey } from '../../notify/index.ts';
+import type { TemplateKey } from '../../notify/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { emailSchema, noContent, problemResponses } from '../schemas.ts';
+import { emailSchema, noContent, nullable, problemResponses } from '../schemas.ts';
 import { recordView } from '../schemas/billing.ts';
 import { actorFrom } from '../schemas/common.ts';
 import {
@@ -27,39 +27,19 @@ import {
 } from '../schemas/notify.ts';
 import { NOTIFY_TAGS } from './notification-settings.ts';
 
-type Key = TemplateKey<NotificationEvent>;
+const keyProperties = { event: eventSchema, channel: channelSchema, locale: localeSchema };
+const keyParams = Type.Object(keyProperties, { additionalProperties: false });
 
-const keyParams = {
-  type: 'object',
-  required: ['event', 'channel', 'locale'],
-  additionalProperties: false,
-  properties: { event: eventSchema, channel: channelSchema, locale: localeSchema },
-};
-
-const subject = { type: ['string', 'null'], maxLength: 1000 };
-const body = { type: 'string', minLength: 1, maxLength: 100_000 };
-const html = { type: ['string', 'null'], maxLength: 500_000 };
-const data = {
-  type: 'object',
-  additionalProperties: true,
-  description: 'Values the template sees; the sample data of the event when absent.',
-};
-
-interface PreviewBody {
-  event: NotificationEvent;
-  channel: TemplateChannel;
-  locale?: string;
-  subject?: string | null;
-  body: string;
-  html?: string | null;
-  data?: Record<string, unknown>;
-}
-
-interface SaveBody {
-  subject?: string | null;
-  body: string;
-  html?: string | null;
-}
+const subject = Type.Optional(nullable(Type.String({ maxLength: 1000 })));
+const body = Type.String({ minLength: 1, maxLength: 100_000 });
+const html = Type.Optional(nullable(Type.String({ maxLength: 500_000 })));
+const data = Type.Optional(
+  Type.Unsafe<Record<string, unknown>>({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Values the template sees; the sample data of the event when absent.',
+  }),
+);
 
 export function templateRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
@@ -83,7 +63,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { items: (await listTemplates(db)).map(recordView) } };
       },
     }),
-    route<Key>({
+    route({
       method: 'GET',
       url: '/templates/:event/:channel/:locale',
       operationId: 'getTemplate',
@@ -96,7 +76,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(await getTemplate(db, params)) };
       },
     }),
-    route<Key, unknown, SaveBody>({
+    route({
       method: 'PUT',
       url: '/templates/:event/:channel/:locale',
       operationId: 'saveTemplate',
@@ -106,12 +86,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
       tags: NOTIFY_TAGS,
       audit: 'template.save',
       params: keyParams,
-      body: {
-        type: 'object',
-        required: ['body'],
-        additionalProperties: false,
-        properties: { subject, body, html },
-      },
+      body: Type.Object({ subject, body, html }, { additionalProperties: false }),
       response: { 200: templateSchema, ...problemResponses() },
       async handler(ctx) {
         const actor = actorFrom(ctx.principal);
@@ -123,7 +98,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(saved) };
       },
     }),
-    route<Key>({
+    route({
       method: 'DELETE',
       url: '/templates/:event/:channel/:locale',
       operationId: 'deleteTemplate',
@@ -143,7 +118,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 204 };
       },
     }),
-    route<unknown, unknown, PreviewBody>({
+    route({
       method: 'POST',
       url: '/templates/preview',
       operationId: 'previewTemplate',
@@ -151,12 +126,10 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'Render a template being edited, without saving it',
       description: 'With the sample data of the event unless `data` is given. Syntax errors name the field.',
       tags: NOTIFY_TAGS,
-      body: {
-        type: 'object',
-        required: ['event', 'channel', 'body'],
-        additionalProperties: false,
-        properties: { event: eventSchema, channel: channelSchema, locale: localeSchema, subject, body, html, data },
-      },
+      body: Type.Object(
+        { event: eventSchema, channel: channelSchema, locale: Type.Optional(localeSchema), subject, body, html, data },
+        { additionalProperties: false },
+      ),
       response: { 200: renderedSchema, ...problemResponses() },
       async handler({ body: request }) {
         const rendered = await previewTemplate(
@@ -171,7 +144,7 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
   const notify = deps.billing?.notify;
   if (!notify) return routes;
   routes.push(
-    route<Key, unknown, { to: string; data?: Record<string, unknown> }>({
+    route({
       method: 'POST',
       url: '/templates/:event/:channel/:locale/test-send',
       operationId: 'testSendTemplate',
@@ -182,16 +155,11 @@ export function templateRoutes(deps: ApiDeps): RouteSpec[] {
         '`delivered: false` and its error: the point of a test send is to see that.',
       tags: NOTIFY_TAGS,
       audit: 'template.test_send',
-      params: {
-        ...keyParams,
-        properties: { ...keyParams.properties, channel: { type: 'string', enum: ['email', 'internal'] } },
-      },
-      body: {
-        type: 'object',
-        required: ['to'],
-        additionalProperties: false,
-        properties: { to: emailSchema, data },
-      },
+      params: Type.Object(
+        { ...keyProperties, channel: Type.Enum(['email', 'internal'], { type: 'string' }) },
+        { additionalProperties: false },
+      ),
+      body: Type.Object({ to: emailSchema, data }, { additionalProperties: false }),
       response: {
         200: {
           type: 'object',

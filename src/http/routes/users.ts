@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import { ConflictError } from '../../errors.ts';
 import type { Role } from '../auth/roles.ts';
 import { hashPassword } from '../auth/secrets.ts';
@@ -9,7 +10,6 @@ import { assertAnotherActiveAdmin, checkPassword, getUser, insertUser, userView,
 import type { UserRow } from '../auth/users.ts';
 import type { ApiDeps } from '../deps.ts';
 import { decodeCursor, pageLimit, toPage } from '../pagination.ts';
-import type { PageQuery } from '../pagination.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
 import {
@@ -17,7 +17,7 @@ import {
   idParams,
   idString,
   pageOf,
-  pageQueryProperties,
+  pageQuery,
   passwordSchema,
   problemResponses,
   reasonSchema,
@@ -48,18 +48,14 @@ function inviteUrl(deps: ApiDeps, token: string): string {
 
 export function userRoutes(deps: ApiDeps): RouteSpec[] {
   return [
-    route<unknown, PageQuery & { role?: Role; active?: boolean }>({
+    route({
       method: 'GET',
       url: '/users',
       operationId: 'listUsers',
       access: 'admin',
       summary: 'List users',
       tags: TAGS,
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { ...pageQueryProperties, role: roleSchema, active: { type: 'boolean' } },
-      },
+      querystring: pageQuery({ role: Type.Optional(roleSchema), active: Type.Optional(Type.Boolean()) }),
       response: { 200: pageOf(userSchema), ...problemResponses() },
       async handler(ctx) {
         const limit = pageLimit(ctx.query);
@@ -73,7 +69,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: toPage(rows, limit, (r) => [r.id], userView) };
       },
     }),
-    route<unknown, unknown, { email: string; role: Role; password?: string; reason?: string }>({
+    route({
       method: 'POST',
       url: '/users',
       operationId: 'createUser',
@@ -85,12 +81,15 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
         'emailed to the user when SMTP and the public URL are configured: `invite_email` says whether it went ' +
         'out (null for a user created with a password; absent on a replay, which sends nothing).',
       tags: TAGS,
-      body: {
-        type: 'object',
-        required: ['email', 'role'],
-        additionalProperties: false,
-        properties: { email: emailSchema, role: roleSchema, password: passwordSchema, reason: reasonSchema },
-      },
+      body: Type.Object(
+        {
+          email: emailSchema,
+          role: roleSchema,
+          password: Type.Optional(passwordSchema),
+          reason: Type.Optional(reasonSchema),
+        },
+        { additionalProperties: false },
+      ),
       response: {
         201: {
           type: 'object',
@@ -129,7 +128,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
         return { ...result, body: { ...result.body, invite_email: inviteEmail } };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'GET',
       url: '/users/:id',
       operationId: 'getUser',
@@ -142,7 +141,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: userView(await getUser(deps.db, ctx.params.id)) };
       },
     }),
-    route<{ id: string }, unknown, { role?: Role; active?: boolean; reason?: string }>({
+    route({
       method: 'PATCH',
       url: '/users/:id',
       operationId: 'updateUser',
@@ -151,12 +150,15 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
       description: 'Deactivating ends their sessions. The last active admin cannot be demoted or deactivated (409).',
       tags: TAGS,
       params: idParams('usr'),
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        anyOf: [{ required: ['role'] }, { required: ['active'] }],
-        properties: { role: roleSchema, active: { type: 'boolean' }, reason: reasonSchema },
-      },
+      body: Type.Object(
+        {
+          role: Type.Optional(roleSchema),
+          active: Type.Optional(Type.Boolean()),
+          reason: Type.Optional(reasonSchema),
+        },
+        // One of role and active at least (TypeBox has no such rule of its own: plain JSON Schema).
+        { additionalProperties: false, anyOf: [{ required: ['role'] }, { required: ['active'] }] },
+      ),
       response: { 200: userSchema, ...problemResponses(409) },
       audit: 'user.update',
       async handler(ctx) {
@@ -193,7 +195,7 @@ export function userRoutes(deps: ApiDeps): RouteSpec[] {
         });
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'POST',
       url: '/users/:id/invitation',
       operationId: 'reissueInvitation',

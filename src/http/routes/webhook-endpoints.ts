@@ -1,5 +1,7 @@
 // Outgoing event webhooks: endpoints (secrets shown once), their deliveries and attempts,
 // resending one message and recovering the failed ones.
+import { Type } from 'typebox';
+import { oneOf } from '../../billing/records/schemas.ts';
 import {
   NO_EXCEPTIONS,
   WEBHOOK_EVENT_TYPES,
@@ -14,11 +16,9 @@ import {
   rotateWebhookSecret,
   updateWebhookEndpoint,
 } from '../../notify/index.ts';
-import type { WebhookEndpointInput } from '../../notify/index.ts';
 import { actorOf } from '../auth/principal.ts';
 import type { ApiDeps } from '../deps.ts';
 import { decodeCursor, pageLimit, parseTimestamp, toPage } from '../pagination.ts';
-import type { PageQuery } from '../pagination.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
 import {
@@ -27,7 +27,8 @@ import {
   noContent,
   nullableTimestamp,
   pageOf,
-  pageQueryProperties,
+  nullable,
+  pageQuery,
   problemResponses,
   timestamp,
 } from '../schemas.ts';
@@ -35,23 +36,19 @@ import { recordView } from '../schemas/billing.ts';
 
 const TAGS = ['Webhooks'];
 
-export const webhookEventTypeSchema = {
-  title: 'WebhookEventType',
-  type: 'string',
-  enum: [...WEBHOOK_EVENT_TYPES],
-};
+export const webhookEventTypeSchema = oneOf(WEBHOOK_EVENT_TYPES, { title: 'WebhookEventType' });
 
-const eventTypesInput = {
-  type: ['array', 'null'],
-  items: webhookEventTypeSchema,
-  minItems: 1,
-  maxItems: WEBHOOK_EVENT_TYPES.length,
-  uniqueItems: true,
-  description: 'The event types to send; null (or left out when creating) sends every type.',
-};
+const eventTypesInput = nullable(
+  Type.Array(webhookEventTypeSchema, {
+    minItems: 1,
+    maxItems: WEBHOOK_EVENT_TYPES.length,
+    uniqueItems: true,
+    description: 'The event types to send; null (or left out when creating) sends every type.',
+  }),
+);
 
-const urlInput = { type: 'string', minLength: 1, maxLength: 2000, examples: ['https://hooks.example.com/billflow'] };
-const descriptionInput = { type: 'string', maxLength: 500 };
+const urlInput = Type.String({ minLength: 1, maxLength: 2000, examples: ['https://hooks.example.com/billflow'] });
+const descriptionInput = Type.String({ maxLength: 500 });
 
 export const webhookEndpointSchema = {
   title: 'WebhookEndpoint',
@@ -123,12 +120,7 @@ export const webhookAttemptSchema = {
   },
 };
 
-const messageParams = {
-  type: 'object',
-  required: ['id', 'event_id'],
-  additionalProperties: false,
-  properties: { id: idString('whe'), event_id: idString('msg') },
-};
+const messageParams = Type.Object({ id: idString('whe'), event_id: idString('msg') }, { additionalProperties: false });
 
 export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
@@ -153,7 +145,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { items: (await listWebhookEndpoints(db)).map(recordView) } };
       },
     }),
-    route<unknown, unknown, WebhookEndpointInput>({
+    route({
       method: 'POST',
       url: '/webhook-endpoints',
       operationId: 'createWebhookEndpoint',
@@ -167,17 +159,15 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       audit: 'webhook_endpoint.create',
       creates: true,
       secretFields: ['secret'],
-      body: {
-        type: 'object',
-        required: ['url'],
-        additionalProperties: false,
-        properties: {
+      body: Type.Object(
+        {
           url: urlInput,
-          description: descriptionInput,
-          event_types: eventTypesInput,
-          enabled: { type: 'boolean' },
+          description: Type.Optional(descriptionInput),
+          event_types: Type.Optional(eventTypesInput),
+          enabled: Type.Optional(Type.Boolean()),
         },
-      },
+        { additionalProperties: false },
+      ),
       response: { 201: withSecretSchema, ...problemResponses() },
       async handler(ctx) {
         const principal = ctx.principal;
@@ -195,7 +185,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         });
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'GET',
       url: '/webhook-endpoints/:id',
       operationId: 'getWebhookEndpoint',
@@ -208,7 +198,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(await getWebhookEndpoint(db, ctx.params.id)) };
       },
     }),
-    route<{ id: string }, unknown, WebhookEndpointInput>({
+    route({
       method: 'PATCH',
       url: '/webhook-endpoints/:id',
       operationId: 'updateWebhookEndpoint',
@@ -218,17 +208,15 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       tags: TAGS,
       audit: 'webhook_endpoint.update',
       params: idParams('whe'),
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        properties: {
-          url: urlInput,
-          description: descriptionInput,
-          event_types: eventTypesInput,
-          enabled: { type: 'boolean' },
+      body: Type.Object(
+        {
+          url: Type.Optional(urlInput),
+          description: Type.Optional(descriptionInput),
+          event_types: Type.Optional(eventTypesInput),
+          enabled: Type.Optional(Type.Boolean()),
         },
-      },
+        { additionalProperties: false, minProperties: 1 },
+      ),
       response: { 200: webhookEndpointSchema, ...problemResponses() },
       async handler(ctx) {
         const updated = await db.transaction(async (tx) => {
@@ -239,7 +227,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: recordView(updated) };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'DELETE',
       url: '/webhook-endpoints/:id',
       operationId: 'deleteWebhookEndpoint',
@@ -257,7 +245,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 204 };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'POST',
       url: '/webhook-endpoints/:id/rotate-secret',
       operationId: 'rotateWebhookSecret',
@@ -280,7 +268,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         });
       },
     }),
-    route<{ id: string }, PageQuery & { status?: string }>({
+    route({
       method: 'GET',
       url: '/webhook-endpoints/:id/deliveries',
       operationId: 'listWebhookDeliveries',
@@ -288,11 +276,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       summary: "An endpoint's messages, newest first, with where each stands",
       tags: TAGS,
       params: idParams('whe'),
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { ...pageQueryProperties, status: { type: 'string', enum: ['pending', 'delivered', 'failed'] } },
-      },
+      querystring: pageQuery({ status: Type.Optional(oneOf(['pending', 'delivered', 'failed'])) }),
       response: { 200: pageOf(webhookDeliverySchema), ...problemResponses() },
       async handler(ctx) {
         await getWebhookEndpoint(db, ctx.params.id);
@@ -310,7 +294,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         };
       },
     }),
-    route<{ id: string }, PageQuery & { event_id?: string }>({
+    route({
       method: 'GET',
       url: '/webhook-endpoints/:id/attempts',
       operationId: 'listWebhookAttempts',
@@ -318,11 +302,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       summary: "An endpoint's delivery attempts, newest first (one message's with event_id)",
       tags: TAGS,
       params: idParams('whe'),
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { ...pageQueryProperties, event_id: idString('msg') },
-      },
+      querystring: pageQuery({ event_id: Type.Optional(idString('msg')) }),
       response: { 200: pageOf(webhookAttemptSchema), ...problemResponses() },
       async handler(ctx) {
         await getWebhookEndpoint(db, ctx.params.id);
@@ -336,7 +316,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: toPage(rows, limit, (r) => [r.id], recordView) };
       },
     }),
-    route<{ id: string; event_id: string }>({
+    route({
       method: 'POST',
       url: '/webhook-endpoints/:id/deliveries/:event_id/resend',
       operationId: 'resendWebhookMessage',
@@ -355,7 +335,7 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 202 };
       },
     }),
-    route<{ id: string }, unknown, { since: string }>({
+    route({
       method: 'POST',
       url: '/webhook-endpoints/:id/recover',
       operationId: 'recoverWebhookMessages',
@@ -364,12 +344,10 @@ export function webhookEndpointRoutes(deps: ApiDeps): RouteSpec[] {
       tags: TAGS,
       audit: 'webhook_endpoint.recover',
       params: idParams('whe'),
-      body: {
-        type: 'object',
-        required: ['since'],
-        additionalProperties: false,
-        properties: { since: { type: 'string', format: 'date-time', maxLength: 40 } },
-      },
+      body: Type.Object(
+        { since: Type.String({ format: 'date-time', maxLength: 40 }) },
+        { additionalProperties: false },
+      ),
       response: {
         202: { type: 'object', required: ['queued'], properties: { queued: { type: 'integer' } } },
         ...problemResponses(),

@@ -1,4 +1,5 @@
 // Operator actions on runs (restart, cancel, skip a failed step, run now) and the manual trigger.
+import { Type } from 'typebox';
 import { cancelRun, restartRun, runNow, skipFailedStep } from '../../engine/index.ts';
 import type { ActionResult, OperatorAction, Registry } from '../../engine/index.ts';
 import type { Queryable } from '../../db/types.ts';
@@ -7,7 +8,7 @@ import { triggerWorkflow } from '../../billing/workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { route } from '../route.ts';
 import type { RouteSpec } from '../route.ts';
-import { idParams, problemResponses, reasonSchema } from '../schemas.ts';
+import { ReasonBody, idParams, problemResponses, reasonSchema } from '../schemas.ts';
 import { actorFrom, operationKey } from '../schemas/common.ts';
 import { actionResultSchema, recordIdSchema, runStatusSchema } from '../schemas/run.ts';
 import { WORKFLOW_TAGS, workflowTypeSchema } from './workflows.ts';
@@ -51,13 +52,6 @@ const ACTIONS: { path: string; operationId: string; act: Act; audit: string; sum
     },
   ];
 
-const reasonBody = {
-  type: 'object',
-  required: ['reason'],
-  additionalProperties: false,
-  properties: { reason: reasonSchema },
-};
-
 const problem409 = problemResponses(409)[409] as { properties: Record<string, unknown> };
 const conflictResponse = {
   409: {
@@ -72,16 +66,10 @@ function asConflict(error: unknown, runId: string): unknown {
   return error instanceof ConflictError ? new ConflictError(error.message, { ...error.details, run_id: runId }) : error;
 }
 
-interface TriggerBody {
-  type: string;
-  subject_id: string;
-  reason: string;
-}
-
 export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
   const { db } = deps;
   const routes: RouteSpec[] = ACTIONS.map((a) =>
-    route<{ id: string }, unknown, { reason: string }>({
+    route({
       method: 'POST',
       url: `/workflows/:id/${a.path}`,
       operationId: a.operationId,
@@ -91,7 +79,7 @@ export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
       tags: WORKFLOW_TAGS,
       audit: a.audit,
       params: idParams('run'),
-      body: reasonBody,
+      body: ReasonBody,
       response: { 200: actionResultSchema, ...problemResponses(409), ...conflictResponse },
       async handler(ctx) {
         const actor = actorFrom(ctx.principal);
@@ -130,7 +118,7 @@ export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
   const billing = deps.billing;
   if (billing) {
     routes.push(
-      route<unknown, unknown, TriggerBody>({
+      route({
         method: 'POST',
         url: '/workflows',
         operationId: 'triggerWorkflow',
@@ -142,16 +130,10 @@ export function workflowActionRoutes(deps: ApiDeps): RouteSpec[] {
         tags: WORKFLOW_TAGS,
         audit: 'workflow.trigger',
         creates: true,
-        body: {
-          type: 'object',
-          required: ['type', 'subject_id', 'reason'],
-          additionalProperties: false,
-          properties: {
-            type: workflowTypeSchema,
-            subject_id: recordIdSchema,
-            reason: reasonSchema,
-          },
-        },
+        body: Type.Object(
+          { type: workflowTypeSchema, subject_id: recordIdSchema, reason: reasonSchema },
+          { additionalProperties: false },
+        ),
         response: {
           201: {
             type: 'object',

@@ -21,7 +21,7 @@ function startRouteSpec(deps: ApiDeps, spec: StartRoute): RouteSpec {
   const billing = deps.billing;
   if (!billing) throw new Error('start routes need the billing workflows');
   const { answer, audit } = spec;
-  return route<{ id?: string }, unknown, unknown>({
+  return route({
     method: 'POST',
     url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
     operationId: spec.operationId,
@@ -31,9 +31,10 @@ function startRouteSpec(deps: ApiDeps, spec: StartRoute): RouteSpec {
     tags: BILLING_TAGS,
     ...(audit ? { audit: audit.action } : {}),
     creates: true,
+    // A path without `{id}` has no params: the handler's `params.id` is then undefined.
     ...(spec.idPrefix === undefined ? {} : { params: idParams(spec.idPrefix) }),
     // The body's TypeBox schema is plain JSON Schema: Fastify validates it without converting types.
-    body: { ...spec.body },
+    body: spec.body,
     response: {
       [spec.status]: answer ? startedSchema(answer.name, answer.schema) : runStarted,
       ...problemResponses(409),

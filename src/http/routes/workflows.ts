@@ -1,4 +1,6 @@
 // Workflow runs: list, counts, activity per hour, one run in full, bulk restart and its progress.
+import { Type } from 'typebox';
+import { oneOf } from '../../billing/records/schemas.ts';
 import { customerEmails, searchCustomers } from '../../billing/records/index.ts';
 import { WORKFLOW_TYPES, workflowCatalogue } from '../../billing/workflows/index.ts';
 import {
@@ -11,7 +13,7 @@ import {
   listRuns,
 } from '../../engine/index.ts';
 import type { RunViewer } from '../schemas/run.ts';
-import type { RunSort, RunStatus, RunSummary } from '../../engine/index.ts';
+import type { RunSummary } from '../../engine/index.ts';
 import type { Queryable } from '../../db/types.ts';
 import { actorNames, listAudit } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -39,7 +41,7 @@ export const WORKFLOW_TAGS = ['Workflows'];
 /** Runs a bulk restart's dry run lists. */
 const BULK_PREVIEW = 25;
 
-export const workflowTypeSchema = { title: 'WorkflowType', type: 'string', enum: [...WORKFLOW_TYPES] };
+export const workflowTypeSchema = oneOf(WORKFLOW_TYPES, { title: 'WorkflowType' });
 
 const workflowTypeInfoSchema = {
   title: 'WorkflowTypeInfo',
@@ -66,30 +68,11 @@ const workflowTypeInfoSchema = {
     },
   },
 };
-const dateTime = { type: 'string', format: 'date-time', maxLength: 40 };
-
-interface ListQuery {
-  type?: string;
-  status?: RunStatus;
-  customer_id?: string;
-  customer_email?: string;
-  subject_id?: string;
-  failed_step?: string;
-  created_after?: string;
-  created_before?: string;
-  sort?: RunSort;
-  limit?: number;
-  cursor?: string;
-}
+const dateTime = (examples?: string[]) =>
+  Type.String({ format: 'date-time', maxLength: 40, ...(examples === undefined ? {} : { examples }) });
 
 /** Customers a partial email filter may stand for; a run list page shows the runs of all of them. */
 const EMAIL_MATCHES = 200;
-
-interface ActivityQuery {
-  from: string;
-  to: string;
-  type?: string;
-}
 
 /** The page's runs with their customers' emails, looked up in one query for the whole page. */
 export async function withCustomerEmails(q: Queryable, runs: RunSummary[], viewer: RunViewer) {
@@ -99,20 +82,6 @@ export async function withCustomerEmails(q: Queryable, runs: RunSummary[], viewe
     ...runSummaryView(run, viewer),
     customer_email: (run.owner_ref && emails.get(run.owner_ref)) ?? null,
   }));
-}
-
-interface BulkBody {
-  filter: {
-    type?: string;
-    failed_step?: string;
-    created_after?: string;
-    created_before?: string;
-    customer_id?: string;
-    include_permanent?: boolean;
-  };
-  dry_run: boolean;
-  reason: string;
-  name?: string;
 }
 
 export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
@@ -142,7 +111,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
     : [];
   return [
     ...catalogue,
-    route<unknown, ListQuery>({
+    route({
       method: 'GET',
       url: '/workflows',
       operationId: 'listRuns',
@@ -155,27 +124,27 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         '(`failed_desc`, `failed_asc`, with `status=failed`: the failed-runs inbox). Keyset-paged: pass ' +
         '`next_cursor` back as `cursor` with the same `sort`.',
       tags: WORKFLOW_TAGS,
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          type: runTypeSchema,
-          status: runStatusSchema,
-          customer_id: idString('cus'),
-          customer_email: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 254,
-            description: 'The start of an email address, e.g. `carl` or `carl@example.com`.',
-          },
-          subject_id: recordIdSchema,
-          failed_step: stepNameSchema,
-          created_after: dateTime,
-          created_before: dateTime,
-          sort: { type: 'string', enum: [...RUN_SORTS], default: 'created_desc' },
+      querystring: Type.Object(
+        {
+          type: Type.Optional(runTypeSchema),
+          status: Type.Optional(runStatusSchema),
+          customer_id: Type.Optional(idString('cus')),
+          customer_email: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 254,
+              description: 'The start of an email address, e.g. `carl` or `carl@example.com`.',
+            }),
+          ),
+          subject_id: Type.Optional(recordIdSchema),
+          failed_step: Type.Optional(stepNameSchema),
+          created_after: Type.Optional(dateTime()),
+          created_before: Type.Optional(dateTime()),
+          sort: Type.Optional(Type.Enum([...RUN_SORTS], { type: 'string', default: 'created_desc' })),
           ...pageQueryProperties,
         },
-      },
+        { additionalProperties: false },
+      ),
       response: { 200: pageOf(runListItemSchema), ...problemResponses() },
       async handler({ query, principal }) {
         checkRunCursor(query.cursor);
@@ -208,7 +177,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         };
       },
     }),
-    route<unknown, ActivityQuery>({
+    route({
       method: 'GET',
       url: '/workflows/activity',
       operationId: 'getRunActivity',
@@ -218,16 +187,14 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         'Counts the runs created in [`from`, `to`) per UTC hour and status, at most 7 days at once; ' +
         '`type` limits it to one workflow type.',
       tags: WORKFLOW_TAGS,
-      querystring: {
-        type: 'object',
-        required: ['from', 'to'],
-        additionalProperties: false,
-        properties: {
-          from: { ...dateTime, examples: ['2026-01-05T00:00:00Z'] },
-          to: { ...dateTime, examples: ['2026-01-06T00:00:00Z'] },
-          type: runTypeSchema,
+      querystring: Type.Object(
+        {
+          from: dateTime(['2026-01-05T00:00:00Z']),
+          to: dateTime(['2026-01-06T00:00:00Z']),
+          type: Type.Optional(runTypeSchema),
         },
-      },
+        { additionalProperties: false },
+      ),
       response: { 200: runActivitySchema, ...problemResponses() },
       async handler({ query }) {
         const from = dateInput(query.from, 'from') as Date;
@@ -271,7 +238,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: { items: await countRuns(db) } };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'GET',
       url: '/workflows/:id',
       operationId: 'getRun',
@@ -287,7 +254,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         return { status: 200, body: runDetailView(run, audit.items, runViewer(principal), names) };
       },
     }),
-    route<unknown, unknown, BulkBody>({
+    route({
       method: 'POST',
       url: '/workflows/bulk-restart',
       operationId: 'bulkRestartRuns',
@@ -300,34 +267,33 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         'GET /workflow-operations/{operation_id}.',
       tags: WORKFLOW_TAGS,
       audit: 'workflow.bulk_restart',
-      body: {
-        type: 'object',
-        required: ['filter', 'dry_run', 'reason'],
-        additionalProperties: false,
-        properties: {
-          filter: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              type: runTypeSchema,
-              failed_step: stepNameSchema,
-              created_after: dateTime,
-              created_before: dateTime,
-              customer_id: idString('cus'),
-              include_permanent: {
-                type: 'boolean',
-                default: false,
-                description:
-                  'Also restart runs whose error was permanent (`error.retryable` false: a declined card, invalid ' +
-                  'input, a bug), which fail the same way again unless something was fixed. Left out by default.',
-              },
+      body: Type.Object(
+        {
+          filter: Type.Object(
+            {
+              type: Type.Optional(runTypeSchema),
+              failed_step: Type.Optional(stepNameSchema),
+              created_after: Type.Optional(dateTime()),
+              created_before: Type.Optional(dateTime()),
+              customer_id: Type.Optional(idString('cus')),
+              include_permanent: Type.Optional(
+                Type.Boolean({
+                  default: false,
+                  description:
+                    'Also restart runs whose error was permanent (`error.retryable` false: a declined card, ' +
+                    'invalid input, a bug), which fail the same way again unless something was fixed. Left out ' +
+                    'by default.',
+                }),
+              ),
             },
-          },
-          dry_run: { type: 'boolean' },
+            { additionalProperties: false },
+          ),
+          dry_run: Type.Boolean(),
           reason: reasonSchema,
-          name: { type: 'string', minLength: 1, maxLength: 200 },
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
         },
-      },
+        { additionalProperties: false },
+      ),
       response: {
         200: {
           type: 'object',
@@ -404,7 +370,7 @@ export function workflowRoutes(deps: ApiDeps): RouteSpec[] {
         };
       },
     }),
-    route<{ id: string }>({
+    route({
       method: 'GET',
       url: '/workflow-operations/:id',
       operationId: 'getWorkflowOperation',

@@ -1,4 +1,6 @@
 // Notification settings, templates, Slack endpoints, outbox and the in-app feed: API schemas.
+import { Type } from 'typebox';
+import { oneOf } from '../../billing/records/schemas.ts';
 import { NOTIFICATION_EVENTS, SETTINGS_EVENTS } from '../../billing/notifications/index.ts';
 import { TEMPLATE_CHANNELS } from '../../notify/index.ts';
 import type { JsonSchema } from '../route.ts';
@@ -7,15 +9,14 @@ import { nullableTimestamp, timestamp } from '../schemas.ts';
 const str: JsonSchema = { type: 'string' };
 const nullableStr: JsonSchema = { type: ['string', 'null'] };
 
-export const settingsEventSchema: JsonSchema = { title: 'SettingsEvent', type: 'string', enum: [...SETTINGS_EVENTS] };
-export const eventSchema: JsonSchema = { title: 'NotificationEvent', type: 'string', enum: [...NOTIFICATION_EVENTS] };
-export const channelSchema: JsonSchema = { title: 'TemplateChannel', type: 'string', enum: [...TEMPLATE_CHANNELS] };
-export const localeSchema: JsonSchema = {
-  type: 'string',
+export const settingsEventSchema = oneOf(SETTINGS_EVENTS, { title: 'SettingsEvent' });
+export const eventSchema = oneOf(NOTIFICATION_EVENTS, { title: 'NotificationEvent' });
+export const channelSchema = oneOf(TEMPLATE_CHANNELS, { title: 'TemplateChannel' });
+export const localeSchema = Type.String({
   pattern: '^[a-z]{2,3}(-[A-Z][a-zA-Z0-9]{1,7})?$',
   maxLength: 12,
   description: 'en, de, de-AT, …',
-};
+});
 
 export const settingsSchema: JsonSchema = {
   title: 'NotificationSettings',

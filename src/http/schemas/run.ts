@@ -1,4 +1,6 @@
 // Workflow runs as the API shows them: schemas and the mapping from the engine's views.
+import { Type } from 'typebox';
+import { oneOf } from '../../billing/records/schemas.ts';
 import type { OperationStatus, RunDetail, RunSummary } from '../../engine/index.ts';
 import { RUN_STATUSES } from '../../engine/index.ts';
 import { iso } from '../pagination.ts';
@@ -11,11 +13,11 @@ import { roleAtLeast } from '../auth/roles.ts';
 const anyJson: JsonSchema = {};
 const nullableString: JsonSchema = { type: ['string', 'null'] };
 
-export const runStatusSchema: JsonSchema = { title: 'RunStatus', type: 'string', enum: [...RUN_STATUSES] };
-export const runTypeSchema: JsonSchema = { type: 'string', pattern: '^[a-z][a-z0-9_:.-]{0,99}$', maxLength: 100 };
-export const stepNameSchema: JsonSchema = { type: 'string', pattern: '^[a-z][a-z0-9_:.-]{0,99}$', maxLength: 100 };
+export const runStatusSchema = oneOf(RUN_STATUSES, { title: 'RunStatus' });
+export const runTypeSchema = Type.String({ pattern: '^[a-z][a-z0-9_:.-]{0,99}$', maxLength: 100 });
+export const stepNameSchema = Type.String({ pattern: '^[a-z][a-z0-9_:.-]{0,99}$', maxLength: 100 });
 /** Any record id: `cus_…`, `inv_…`, `sub_…`. */
-export const recordIdSchema: JsonSchema = { type: 'string', pattern: '^[a-z]{1,10}_[a-z0-9]{1,64}$', maxLength: 80 };
+export const recordIdSchema = Type.String({ pattern: '^[a-z]{1,10}_[a-z0-9]{1,64}$', maxLength: 80 });
 
 const summaryProperties = {
   id: { type: 'string' },

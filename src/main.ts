@@ -21,7 +21,7 @@ import { billingRegistry, WORKFLOW_TYPES } from './billing/workflows/index.ts';
 import type { BillingDeps } from './billing/workflows/index.ts';
 import { startMaintenance } from './billing/maintenance.ts';
 import type { Maintenance } from './billing/maintenance.ts';
-import { createEmailTransport, parseAllowHosts, startWebhookDelivery } from './notify/index.ts';
+import { closeEmailTransport, createEmailTransport, parseAllowHosts, startWebhookDelivery } from './notify/index.ts';
 import type { WebhookDelivery } from './notify/index.ts';
 import type { NotifyDeps } from './notify/index.ts';
 import { createEventSource, createProvider, readProviderConfig } from './providers/index.ts';
@@ -342,6 +342,7 @@ export async function startService(
         await maintenance?.stop();
         await webhooks?.stop();
         await worker?.stop({ graceMs: config.worker.shutdownGraceMs });
+        closeEmailTransport(deps.notify.email);
         await adminSocket?.close();
         // Spans of the last steps go out before the database closes under them.
         await observed.shutdown();

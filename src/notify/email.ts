@@ -39,6 +39,11 @@ export function createEmailTransport(options: EmailTransportOptions): EmailTrans
   };
 }
 
+/** Ends the transport's open SMTP connections (the outbox has none). */
+export function closeEmailTransport(transport: EmailTransport): void {
+  if (transport.kind === 'smtp') transport.smtp.close();
+}
+
 export interface EmailAttachment {
   filename: string;
   content: Uint8Array;

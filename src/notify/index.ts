@@ -22,7 +22,7 @@ export type {
   SendResult,
   OnSend,
 } from './sends.ts';
-export { createEmailTransport, sendEmail } from './email.ts';
+export { closeEmailTransport, createEmailTransport, sendEmail } from './email.ts';
 export type { EmailTransport, EmailTransportOptions, EmailMessage, EmailAttachment } from './email.ts';
 export { createSmtpSender, classifySmtpError, describeSmtpUrl } from './smtp.ts';
 export type { SmtpOptions, SmtpSender } from './smtp.ts';

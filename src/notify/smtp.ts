@@ -11,6 +11,10 @@ export interface SmtpOptions {
   greetingTimeoutMs?: number;
   /** Inactivity on an open connection, e.g. a server that stops answering mid-message. */
   socketTimeoutMs?: number;
+  /** Connections kept open to the server at most (default 5); messages beyond them queue. */
+  maxConnections?: number;
+  /** An open connection with nothing to send is closed after this long (default 30 s). */
+  idleTimeoutMs?: number;
 }
 
 /** What the email path needs from an SMTP client: send one message or fail with a classified error. */
@@ -77,10 +81,19 @@ export function classifySmtpError(error: unknown): DeliveryFailure {
   return new DeliveryFailure(message, { retryable: true, mayHaveBeenDelivered: !neverConnected, cause: error });
 }
 
-/** An SMTP client on one server; one connection per message, so nothing lingers between sends. */
+/**
+ * An SMTP client on one server, over a small pool of connections that stay open between messages:
+ * a connection's set-up (TCP, the server's greeting, EHLO, TLS, AUTH) is paid once per burst, not
+ * once per email. A connection the server closed while idle is noticed and replaced; a message
+ * not yet started on it goes out over another, so no send is lost or doubled by the reuse. An
+ * idle connection closes after `idleTimeoutMs`, and `close()` ends them all (service shutdown).
+ */
 export function createSmtpSender(options: SmtpOptions): SmtpSender {
   const transporter = nodemailer.createTransport({
     ...parseSmtpUrl(options.url),
+    pool: true,
+    maxConnections: options.maxConnections ?? 5,
+    idleTimeout: options.idleTimeoutMs ?? 30_000,
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     greetingTimeout: options.greetingTimeoutMs ?? 10_000,
     socketTimeout: options.socketTimeoutMs ?? 60_000,

@@ -2,7 +2,7 @@ import { after } from 'node:test';
 import type { Db } from '../../src/db/types.ts';
 import { createWorker, getRun } from '../../src/engine/index.ts';
 import type { EngineHooks, Registry, RunDetail, Worker } from '../../src/engine/index.ts';
-import { createEmailTransport, createSlackEndpoint } from '../../src/notify/index.ts';
+import { closeEmailTransport, createEmailTransport, createSlackEndpoint } from '../../src/notify/index.ts';
 import type { NotifyDeps, UrlGuard } from '../../src/notify/index.ts';
 import { createSandboxProvider } from '../../src/providers/index.ts';
 import type { PaymentProvider } from '../../src/providers/index.ts';
@@ -90,6 +90,7 @@ export async function billingHarness(kind: DatabaseKind, options: HarnessOptions
   if (options.startWorker !== false) await worker.start();
   after(async () => {
     await worker.stop({ graceMs: 1000 });
+    closeEmailTransport(notify.email);
     await smtp.stop();
     await slack.stop();
   });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { InvalidInputError, PermanentError, RetryableError } from '../../src/errors.ts';
 import { sendCustomerEmail, updateNotificationSettings } from '../../src/billing/notifications/index.ts';
 import {
+  closeEmailTransport,
   createEmailTransport,
   getOutboxAttachment,
   getOutboxEmail,
@@ -177,6 +178,43 @@ eachDatabase((kind) => {
     const sent = await sendEmail(db, transport, msg);
     assert.equal(sent.possible_duplicate, false);
     assert.equal(received(msg.text).length, 1);
+  });
+
+  test('SMTP: a burst of emails shares a few open connections, and later emails reuse them', async () => {
+    const db = await database();
+    const transport = smtpTransport();
+    try {
+      const before = smtp.connections;
+      const burst = Array.from({ length: 20 }, (_, i) => message({ text: `mark-${keys}-burst-${i}` }));
+      const sent = await Promise.all(burst.map((m) => sendEmail(db, transport, m)));
+      assert.ok(sent.every((s) => s.status === 'sent' && !s.possible_duplicate));
+      for (const m of burst) assert.equal(received(m.text).length, 1, `${m.text} arrived once`);
+      const opened = smtp.connections - before;
+      assert.ok(opened >= 1 && opened <= 5, `20 emails over ${opened} connections (at most 5 at once)`);
+      for (let i = 0; i < 3; i++) await sendEmail(db, transport, message({ text: `mark-${keys}-after-${i}` }));
+      assert.equal(smtp.connections - before, opened, 'no new connection for emails after the burst');
+    } finally {
+      closeEmailTransport(transport);
+    }
+  });
+
+  test('SMTP: a kept connection the server cut is replaced; the next email goes out once, not flagged', async () => {
+    const db = await database();
+    const transport = smtpTransport();
+    try {
+      await sendEmail(db, transport, message({ text: `mark-${keys}-first` }));
+      const before = smtp.connections;
+      smtp.dropConnections();
+      const msg = message({ text: `mark-${keys}-after-cut` });
+      const sent = await sendEmail(db, transport, msg);
+      assert.equal(sent.possible_duplicate, false);
+      assert.equal(sent.attempts, 1);
+      assert.equal(received(msg.text).length, 1);
+      assert.equal(smtp.connections, before + 1, 'a new connection');
+      assert.equal((await getSend(db, msg.sendKey))?.status, 'sent');
+    } finally {
+      closeEmailTransport(transport);
+    }
   });
 
   test('a send cut off after the message left is resent and flagged as a possible duplicate', async () => {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerDataStream } from 'smtp-server';
 import { simpleParser } from 'mailparser';
@@ -17,6 +18,10 @@ export interface TestSmtpServer {
   rejectRecipient: (address: string) => number | undefined;
   /** When true, the server takes the message and never answers (a cut-off send window). */
   hangAfterData: boolean;
+  /** Client connections accepted since start. */
+  readonly connections: number;
+  /** Cuts every open client connection, as a server does to idle clients. */
+  dropConnections(): void;
   stop(): Promise<void>;
   /** Listens again on the same port (the "SMTP back up" half of an outage). */
   restart(): Promise<void>;
@@ -26,12 +31,17 @@ export interface TestSmtpServer {
 export async function startSmtpServer(): Promise<TestSmtpServer> {
   let server: SMTPServer | undefined;
   let port = 0;
+  const sockets = new Set<Socket>();
   const state: TestSmtpServer = {
     url: '',
     port: 0,
     received: [],
     rejectRecipient: () => undefined,
     hangAfterData: false,
+    connections: 0,
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
+    },
     async stop() {
       const s = server;
       server = undefined;
@@ -77,6 +87,11 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
         };
         handleData(stream, envelope, callback);
       },
+    });
+    s.server.on('connection', (socket: Socket) => {
+      Object.assign(state, { connections: state.connections + 1 });
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
     });
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);

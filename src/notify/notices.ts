@@ -9,10 +9,9 @@ import type { NotificationEvent } from './events.ts';
 import { createNotification } from './inbox.ts';
 import { sendKey } from './sends.ts';
 import type { SendOutcome } from './sends.ts';
-import { getNotificationSettings } from './settings.ts';
+import { readEventSetup } from './event-setup.ts';
 import { postSlack } from './slack.ts';
-import { enabledSlackTargets } from './slack-endpoints.ts';
-import { renderTemplate } from './templates.ts';
+import { renderWithOverrides } from './templates.ts';
 
 export interface Skipped {
   status: 'skipped';
@@ -41,9 +40,12 @@ export async function sendCustomerEmail<E extends string>(
   if (catalogue.internalOnly.includes(request.event)) {
     throw new InvalidInputError([{ field: 'event', message: `${request.event} is never sent to customers` }]);
   }
-  const settings = await getNotificationSettings(q, catalogue, request.event);
+  const { settings, overrides } = await readEventSetup(q, catalogue, request.event, {
+    channels: ['email'],
+    locale: request.locale,
+  });
   if (!settings.customer_email) return { status: 'skipped', reason: `customer emails for ${request.event} are off` };
-  const message = await renderTemplate(q, catalogue, {
+  const message = await renderWithOverrides(overrides, catalogue, {
     event: request.event,
     channel: 'email',
     locale: request.locale,
@@ -91,13 +93,19 @@ export async function sendTeamNotice<E extends string>(
   deps: NotifyDeps,
   request: TeamNoticeRequest<E>,
 ): Promise<TeamNoticeResult> {
-  const routed = await getNotificationSettings(q, catalogue, request.settingsOf ?? request.event);
+  // One read for the settings, the texts and the endpoints, whichever of them the settings use.
+  const setup = await readEventSetup(q, catalogue, request.event, {
+    channels: ['internal', 'slack'],
+    slackTargets: true,
+    settingsOf: request.settingsOf,
+  });
+  const routed = setup.settings;
   const settings = request.inApp === false ? { ...routed, in_app: false } : routed;
   const data = withCompany(deps, request.data);
-  const targets = settings.slack ? await enabledSlackTargets(q) : [];
+  const targets = settings.slack ? setup.slackTargets : [];
   const needsText = settings.in_app || (settings.team_email && settings.team_emails.length > 0);
   const text = needsText
-    ? await renderTemplate(q, catalogue, { event: request.event, channel: 'internal', data })
+    ? await renderWithOverrides(setup.overrides, catalogue, { event: request.event, channel: 'internal', data })
     : undefined;
   const failures: unknown[] = [];
   const attempt = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
@@ -127,7 +135,11 @@ export async function sendTeamNotice<E extends string>(
     ? { status: 'skipped', reason: 'no Slack endpoint enabled' }
     : off('Slack');
   if (targets.length > 0) {
-    const slackText = await renderTemplate(q, catalogue, { event: request.event, channel: 'slack', data });
+    const slackText = await renderWithOverrides(setup.overrides, catalogue, {
+      event: request.event,
+      channel: 'slack',
+      data,
+    });
     const sent: SendOutcome[] = [];
     for (const endpoint of targets) {
       const kind = `team_slack:${endpoint.id}`;

@@ -67,8 +67,23 @@ export async function getNotificationSettings<E extends string>(
 ): Promise<NotificationSettings<E>> {
   checkEvent(catalogue, event);
   const { rows } = await q.query<Row<E>>(`SELECT ${COLUMNS} FROM notification_settings WHERE event = $1`, [event]);
-  return rows[0] ? { ...rows[0], customized: true } : defaultSettings(catalogue, event);
+  return settingsOf(catalogue, event, rows[0]);
 }
+
+/** The event's settings from its saved row (read elsewhere, e.g. as JSON), or the defaults. */
+export function settingsOf<E extends string>(
+  catalogue: NotificationCatalogue<E>,
+  event: E,
+  row: Row<E> | null | undefined,
+): NotificationSettings<E> {
+  checkEvent(catalogue, event);
+  if (!row) return defaultSettings(catalogue, event);
+  return { ...row, updated_at: row.updated_at === null ? null : new Date(row.updated_at), customized: true };
+}
+
+/** The saved settings row of the event in parameter `param` as JSON (null when none), for reads joined with others. */
+export const settingsJsonSql = (param: string) =>
+  `(SELECT row_to_json(r) FROM (SELECT ${COLUMNS} FROM notification_settings WHERE event = ${param}) r)`;
 
 /** Every event's settings, in catalogue order. */
 export async function listNotificationSettings<E extends string>(

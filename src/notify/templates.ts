@@ -52,6 +52,19 @@ interface OverrideRow {
 
 const escapingOf = (channel: TemplateChannel): Escaping => (channel === 'slack' ? 'slack' : 'none');
 
+/** An operator's saved text for one event, channel and locale (notification_templates). */
+export interface TemplateOverride {
+  channel: string;
+  locale: string;
+  subject: string | null;
+  body: string;
+  html: string | null;
+}
+
+/** The overrides of an event's channels in a locale chain: what renderWithOverrides needs. */
+export const OVERRIDES_SQL = `SELECT channel, locale, subject, body, html FROM notification_templates
+  WHERE event = $1 AND channel = ANY($2::text[]) AND locale = ANY($3::text[])`;
+
 /**
  * Renders the template for an event, channel and locale: the most specific locale that has an
  * operator override or a shipped template wins (an override beats the shipped template of the
@@ -62,14 +75,23 @@ export async function renderTemplate<E extends string>(
   catalogue: NotificationCatalogue<E>,
   request: RenderRequest<E>,
 ): Promise<RenderedTemplate> {
+  const { rows } = await q.query<TemplateOverride>(OVERRIDES_SQL, [
+    request.event,
+    [request.channel],
+    localeChain(request.locale),
+  ]);
+  return renderWithOverrides(rows, catalogue, request);
+}
+
+/** renderTemplate with the event's overrides already read (rows of other channels are ignored). */
+export async function renderWithOverrides<E extends string>(
+  overrides: readonly TemplateOverride[],
+  catalogue: NotificationCatalogue<E>,
+  request: RenderRequest<E>,
+): Promise<RenderedTemplate> {
   const chain = localeChain(request.locale);
-  const { rows } = await q.query<OverrideRow>(
-    `SELECT locale, subject, body, html, updated_by, updated_at FROM notification_templates
-     WHERE event = $1 AND channel = $2 AND locale = ANY($3::text[])`,
-    [request.event, request.channel, chain],
-  );
   for (const locale of chain) {
-    const row = rows.find((r) => r.locale === locale);
+    const row = overrides.find((r) => r.channel === request.channel && r.locale === locale);
     const template = row ?? catalogue.shippedTemplate(request.event, request.channel, locale);
     if (!template) continue;
     const rendered = await renderSource(template, request.data, {

@@ -2,7 +2,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { PermanentError, RetryableError } from '../../src/errors.ts';
-import { sendTeamNotice, updateNotificationSettings } from '../../src/billing/notifications/index.ts';
+import {
+  saveTemplateOverride,
+  sendCustomerEmail,
+  sendTeamNotice,
+  updateNotificationSettings,
+} from '../../src/billing/notifications/index.ts';
 import {
   createEmailTransport,
   createSlackEndpoint,
@@ -144,6 +149,70 @@ eachDatabase((kind) => {
       outbox.items.map((m) => m.to_addresses),
       [['team@acme.example']],
     );
+  });
+
+  test("sends use the operators' texts of their channel and locale, and the settings they are routed by", async () => {
+    const { db } = await freshDatabase(kind);
+    await createSlackEndpoint(db, { name: 'ops', url: `${slack.url}/texts` });
+    const texts = [
+      { channel: 'internal', locale: 'en', subject: 'Team: {{ payment.id }}', body: 'In-app {{ payment.id }}' },
+      { channel: 'slack', locale: 'en', body: 'Slack {{ payment.id }}' },
+      { channel: 'email', locale: 'de', subject: 'Zahlung {{ payment.id }}', body: 'Danke' },
+    ] as const;
+    for (const t of texts) await saveTemplateOverride(db, { event: 'payment_succeeded', ...t });
+    const notifyDeps: NotifyDeps = {
+      email: createEmailTransport({ from: 'billing@acme.example' }),
+      fetch,
+      clock: () => new Date(),
+      slackTimeoutMs: 500,
+    };
+    const data = {
+      customer: { name: 'Ada', email: 'ada@example.com' },
+      payment: { id: 'pay_texts', amount: 4900, currency: 'EUR' },
+      receipt: { number: 'RCT-9' },
+    };
+    const notice = {
+      event: 'payment_succeeded' as const,
+      idempotencyKey: 'run_texts:notice',
+      runId: 'run_texts',
+      data,
+    };
+    const before = slack.received.length;
+    await sendTeamNotice(db, notifyDeps, notice);
+    const posted = slack.received.slice(before).filter((r) => r.path === '/texts');
+    assert.deepEqual(
+      posted.map((r) => (r.json as { text: string }).text),
+      ['Slack pay_texts'],
+    );
+    assert.deepEqual(
+      (await listNotifications(db)).items.map((n) => [n.title, n.body]),
+      [['Team: pay_texts', 'In-app pay_texts']],
+    );
+    const mail = (locale: string, key: string) =>
+      sendCustomerEmail(db, notifyDeps, {
+        event: 'payment_succeeded',
+        idempotencyKey: key,
+        to: 'ada@example.com',
+        locale,
+        data,
+      });
+    await mail('de-AT', 'run_texts:mail_de');
+    await mail('fr', 'run_texts:mail_fr');
+    const subjects = (await listOutbox(db)).items.map((m) => m.subject).sort();
+    assert.equal(subjects.length, 2);
+    assert.equal(subjects[1], 'Zahlung pay_texts', 'de-AT gets the German override');
+    assert.equal(subjects[0], 'Receipt RCT-9 for your payment of €49.00', 'fr falls back to the shipped English');
+
+    // Routed by run_failed's settings (in-app and Slack off there), not by the event's own.
+    await updateNotificationSettings(db, 'run_failed', { in_app: false, slack: false });
+    const routed = await sendTeamNotice(db, notifyDeps, {
+      ...notice,
+      idempotencyKey: 'run_texts:routed',
+      settingsOf: 'run_failed',
+    });
+    assert.equal((routed.in_app as { status: string }).status, 'skipped');
+    assert.equal((routed.slack as { status: string }).status, 'skipped');
+    assert.equal(slack.received.slice(before).filter((r) => r.path === '/texts').length, 1);
   });
 
   test('signed webhooks: Standard Webhooks headers, and the same webhook-id on every retry', async () => {

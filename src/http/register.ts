@@ -212,7 +212,9 @@ async function handle(
   } finally {
     claim?.end();
   }
-  if (principal?.kind === 'api_key') await touchApiKey(deps.db, principal.apiKeyId, deps.clock());
+  if (principal?.kind === 'api_key' && principal.useUnrecorded !== false) {
+    await touchApiKey(deps.db, principal.apiKeyId, deps.clock());
+  }
   if (result.headers) reply.headers(result.headers);
   return reply.code(result.status).send(result.body ?? null);
 }

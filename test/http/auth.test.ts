@@ -270,6 +270,29 @@ eachDatabase((kind) => {
       record.id,
     ]);
     assert.equal(new Date(rows[0]?.last_used_at as Date).toISOString(), h.clock.now().toISOString());
+    // Within the minute a use writes nothing; once it has passed, the next use moves the time.
+    const lastUsed = async () => {
+      const { rows: now } = await h.db.query<{ last_used_at: Date }>(
+        'SELECT last_used_at FROM api_keys WHERE id = $1',
+        [record.id],
+      );
+      return new Date(now[0]?.last_used_at as Date).toISOString();
+    };
+    const useKey = async () => {
+      const answer = await h.app.inject({
+        method: 'GET',
+        url: '/api/v1/auth/session',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.equal(answer.statusCode, 200);
+    };
+    const recorded = h.clock.now().toISOString();
+    h.clock.advance(30_000);
+    await useKey();
+    assert.equal(await lastUsed(), recorded, 'the use of the minute is recorded already');
+    h.clock.advance(31_000);
+    await useKey();
+    assert.equal(await lastUsed(), h.clock.now().toISOString());
     // A developer key cannot mint an admin key.
     const escalate = await h.app.inject({
       method: 'POST',

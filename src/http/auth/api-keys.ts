@@ -74,19 +74,21 @@ export async function createApiKey(
 /** The machine behind a bearer key, if the key is well-formed, known, unexpired and not revoked. */
 export async function principalForApiKey(q: Queryable, key: string, now: Date): Promise<Principal | null> {
   if (!KEY_FORMAT.test(key)) return null;
-  const { rows } = await q.query<{ id: string; name: string; role: string }>(
-    `SELECT id, name, role FROM api_keys
+  const { rows } = await q.query<{ id: string; name: string; role: string; unrecorded: boolean }>(
+    `SELECT id, name, role, (last_used_at IS NULL OR last_used_at <= $2::timestamptz - interval '1 minute') AS unrecorded
+       FROM api_keys
       WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`,
     [sha256(key), now],
   );
   const row = rows[0];
   if (!row || !isRole(row.role)) return null;
-  return { kind: 'api_key', apiKeyId: row.id, name: row.name, role: row.role };
+  return { kind: 'api_key', apiKeyId: row.id, name: row.name, role: row.role, useUnrecorded: row.unrecorded };
 }
 
 /**
  * Recorded after the key's request succeeded (a refused one changes nothing), to the minute: a
- * busy integration should not turn every read into a write on one row.
+ * busy integration should not turn every read into a write on one row, nor pay a round trip for
+ * it (the caller skips this when the key's principal says the use of the minute is recorded).
  */
 export async function touchApiKey(q: Queryable, id: string, now: Date): Promise<void> {
   await q.query(

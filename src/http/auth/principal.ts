@@ -11,7 +11,14 @@ export type Principal =
       /** Cookie-authenticated writes must echo it in the `X-CSRF-Token` header. */
       csrfToken: string;
     }
-  | { kind: 'api_key'; apiKeyId: string; name: string; role: Role };
+  | {
+      kind: 'api_key';
+      apiKeyId: string;
+      name: string;
+      role: Role;
+      /** Its `last_used_at` is a minute old or unset: a successful request records the use. */
+      useUnrecorded?: boolean;
+    };
 
 /** How the audit log names the actor: `user:<id>` or `api_key:<id>`. */
 export function actorOf(principal: Principal): string {

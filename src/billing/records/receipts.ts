@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/types.ts';
 import { newId } from '../../ids.ts';
 import { InvalidInputError, NotFoundError } from '../../errors.ts';
 import type { At } from './customers.ts';
-import { lockDocumentCounter, nextDocumentNumber } from './numbering.ts';
+import { nextDocumentNumber } from './numbering.ts';
 
 /** Proof of a succeeded payment, numbered RCPT-000001…; one per payment. */
 export interface Receipt {
@@ -16,7 +16,9 @@ const COLUMNS = 'id, payment_id, number, created_at';
 
 /**
  * The payment's receipt, created on first use. Generating it again returns the same receipt (and
- * consumes no number): the payment row is locked first, so two concurrent calls see each other.
+ * consumes no number): the payment row is locked first, so two concurrent calls for a payment
+ * take turns and the second sees the first's receipt; that lock already does what the counter's
+ * early lock does for invoices, so the counter is only locked by taking the next number.
  * Must run inside a transaction.
  */
 export async function createReceipt(q: Queryable, paymentId: string, options: At = {}): Promise<Receipt> {
@@ -30,7 +32,6 @@ export async function createReceipt(q: Queryable, paymentId: string, options: At
   }
   const existing = await findReceiptForPayment(q, paymentId);
   if (existing) return existing;
-  await lockDocumentCounter(q, 'receipt');
   const number = await nextDocumentNumber(q, 'receipt');
   const { rows } = await q.query<Receipt>(
     `INSERT INTO receipts (id, payment_id, number, created_at) VALUES ($1, $2, $3, coalesce($4::timestamptz, now()))

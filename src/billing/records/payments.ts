@@ -97,6 +97,8 @@ export async function recordPayment(q: Queryable, input: PaymentInput, options: 
 }
 
 async function checkReferences(q: Queryable, input: PaymentInput): Promise<void> {
+  // A payment that names no invoice, subscription or earlier attempt has nothing to look up.
+  if (input.invoice_id === undefined && input.subscription_id === undefined && input.retry_of === undefined) return;
   const { rows } = await q.query<{
     invoice_customer: string | null;
     invoice_currency: string | null;

@@ -1,5 +1,7 @@
 // Group commit for db steps: the db steps of several runs that are ready at the same moment
 // execute in ONE transaction and their checkpoints are recorded by the same batched statement.
+// A run whose step is done and whose next step is a db step goes on with it in the same
+// transaction (a chain, see DbBatchOptions.chain), recorded by the next statement before COMMIT.
 // A step's writes commit if and only if its checkpoint does; a step that throws leaves no write
 // and is recorded failed or retrying while the others commit (see Pass).
 import type { Db, Queryable } from '../db/types.ts';
@@ -20,12 +22,23 @@ export interface DbJob {
   scope?: StepScope;
   /** Called in the batch's transaction once this job's failure of its run is recorded. */
   onFailed?: (tx: Queryable, outcome: StepOutcome) => Promise<void>;
+  /** performance.now() when the attempt began, for a chained step's duration. */
+  began?: number;
+}
+
+/** A step that ran after the job's own in the same transaction, and its committed checkpoint. */
+export interface ChainedStep {
+  job: DbJob;
+  outcome: StepOutcome;
+  recorded: RecordedOutcome;
 }
 
 export interface DbJobResult {
   outcome: StepOutcome;
   /** Undefined when the run was taken over or changed meanwhile: nothing of the step committed. */
   recorded: RecordedOutcome | undefined;
+  /** The run's next steps that ran and were recorded in the same transaction, in order. */
+  chained: ChainedStep[];
 }
 
 export interface DbBatchOptions {
@@ -36,7 +49,17 @@ export interface DbBatchOptions {
   claimFor?: (outcomes: StepOutcome[]) => ClaimInPassing | undefined;
   /** A transaction of the batch that conflicts (deadlock, serialization) is tried again this often. */
   conflictRetries?: number;
+  /**
+   * The job for the run's next step once `job`'s step is done and recorded with the run going on,
+   * or undefined to stop there (not a db step, the worker stopping). Called again for each pass.
+   */
+  chain?: (job: DbJob, outcome: StepOutcome) => DbJob | undefined;
+  /** Steps one run takes in one transaction at most, its first included. */
+  maxChain?: number;
 }
+
+/** Steps per run and transaction: bounds how long a batch holds its locks and connection. */
+const MAX_CHAIN = 8;
 
 /** Deadlock or serialization failure: the whole batch is tried again, nothing of it committed. */
 const CONFLICT_CODES = new Set(['40P01', '40001']);
@@ -77,8 +100,8 @@ function lockOrder(a: DbJob, b: DbJob): number {
  * already does and which leaves nothing behind (a db step writes only through its transaction).
  */
 interface Pass {
-  /** Steps that threw in a rolled-back pass: recorded with that failure, not run again. */
-  failed: Map<DbJob, StepOutcome>;
+  /** Steps that threw in a rolled-back pass (by stepKey): recorded with that failure, not run again. */
+  failed: Map<string, StepOutcome>;
   /** Every step in a savepoint of its own: after repeated throws, or an aborted transaction. */
   guarded: boolean;
 }
@@ -106,6 +129,11 @@ class TransactionAborted extends Error {
   }
 }
 
+/** A chained step's job is made anew in each pass: its step is known by run and index. */
+function stepKey(job: DbJob): string {
+  return `${job.run.id}:${job.run.stepIndex}`;
+}
+
 function isAborted(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '25P02';
 }
@@ -130,29 +158,65 @@ async function runStep(tx: Queryable, job: DbJob, options: DbBatchOptions, guard
   }
 }
 
+interface StepDone {
+  job: DbJob;
+  outcome: StepOutcome;
+  recorded: RecordedOutcome;
+}
+
+async function recordLayer(tx: Queryable, jobs: DbJob[], outcomes: StepOutcome[], options: DbBatchOptions, pass: Pass) {
+  const claim = options.claimFor?.(outcomes);
+  let result;
+  try {
+    result = await recordOutcomes(tx, outcomes, { leaseMs: options.leaseMs, now: options.now(), claim });
+  } catch (error) {
+    if (isConflict(error)) throw new BatchConflict(error);
+    // The last step swallowed an SQL error: only a pass with savepoints tells which one it was.
+    throw !pass.guarded && isAborted(error) ? new TransactionAborted() : error;
+  }
+  const byRun = new Map(result.recorded.map((r) => [r.id, r]));
+  if (byRun.size < outcomes.length) {
+    // Rolls back: a step whose checkpoint is refused must leave no write behind.
+    throw new LeasesLost(new Set(jobs.map((j) => j.run.id).filter((id) => !byRun.has(id))));
+  }
+  return { byRun, claimed: result.claimed, asked: claim?.limit ?? 0 };
+}
+
+/**
+ * One pass in one transaction: the jobs' steps, their checkpoints, then layer by layer the steps
+ * the runs go on with (chain), each layer in lock order and recorded before the next one runs.
+ */
 async function oneTransaction(db: Db, jobs: DbJob[], options: DbBatchOptions, pass: Pass) {
   return db.transaction(async (tx) => {
-    const outcomes: StepOutcome[] = [];
-    for (const job of jobs) outcomes.push(pass.failed.get(job) ?? (await runStep(tx, job, options, pass.guarded)));
-    const claim = options.claimFor?.(outcomes);
-    let result;
-    try {
-      result = await recordOutcomes(tx, outcomes, { leaseMs: options.leaseMs, now: options.now(), claim });
-    } catch (error) {
-      if (isConflict(error)) throw new BatchConflict(error);
-      // The last step swallowed an SQL error: only a pass with savepoints tells which one it was.
-      throw !pass.guarded && isAborted(error) ? new TransactionAborted() : error;
+    const done: StepDone[] = [];
+    const headOf = new Map<DbJob, DbJob>(jobs.map((job) => [job, job]));
+    const claimed: ClaimedRun[] = [];
+    let asked = 0;
+    let layer = jobs;
+    const maxChain = options.chain ? (options.maxChain ?? MAX_CHAIN) : 1;
+    for (let depth = 1; layer.length > 0; depth++) {
+      const outcomes: StepOutcome[] = [];
+      for (const job of layer) {
+        outcomes.push(pass.failed.get(stepKey(job)) ?? (await runStep(tx, job, options, pass.guarded)));
+      }
+      const recorded = await recordLayer(tx, layer, outcomes, options, pass);
+      claimed.push(...recorded.claimed);
+      asked += recorded.asked;
+      const next: DbJob[] = [];
+      for (const [i, job] of layer.entries()) {
+        const outcome = outcomes[i] as StepOutcome;
+        const row = recorded.byRun.get(job.run.id) as RecordedOutcome;
+        done.push({ job, outcome, recorded: row });
+        if (outcome.kind === 'fail' && job.onFailed) await job.onFailed(tx, outcome);
+        if (depth >= maxChain || outcome.kind !== 'done' || !row.continues) continue;
+        const then = options.chain?.(job, outcome);
+        if (!then) continue;
+        headOf.set(then, headOf.get(job) as DbJob);
+        next.push(then);
+      }
+      layer = next.sort(lockOrder);
     }
-    if (result.recorded.length < outcomes.length) {
-      const recorded = new Set(result.recorded.map((r) => r.id));
-      // Rolls back: a step whose checkpoint is refused must leave no write behind.
-      throw new LeasesLost(new Set(jobs.map((j) => j.run.id).filter((id) => !recorded.has(id))));
-    }
-    for (const [i, job] of jobs.entries()) {
-      const outcome = outcomes[i] as StepOutcome;
-      if (outcome.kind === 'fail' && job.onFailed) await job.onFailed(tx, outcome);
-    }
-    return { outcomes, recorded: result.recorded, claimed: result.claimed, asked: claim?.limit ?? 0 };
+    return { done, headOf, claimed, asked };
   });
 }
 
@@ -172,7 +236,7 @@ export async function executeDbBatch(
   let asked = 0;
   // A stale copy of a run is refused without running its step: its version is already superseded.
   const { newest, stale } = newestPerRun(jobs, (job) => ({ runId: job.run.id, version: job.run.version }));
-  for (const job of stale) results.set(job, { outcome: undefined as never, recorded: undefined });
+  for (const job of stale) results.set(job, { outcome: undefined as never, recorded: undefined, chained: [] });
   let pending = [...newest].sort(lockOrder);
   let conflicts = 0;
   const maxConflicts = options.conflictRetries ?? 3;
@@ -183,10 +247,11 @@ export async function executeDbBatch(
     const batch = conflicts >= maxConflicts ? pending.slice(0, 1) : pending;
     try {
       const done = await oneTransaction(db, batch, options, pass);
-      const byRun = new Map(done.recorded.map((r) => [r.id, r]));
-      batch.forEach((job, i) => {
-        results.set(job, { outcome: done.outcomes[i] as StepOutcome, recorded: byRun.get(job.run.id) });
-      });
+      for (const step of done.done) {
+        const head = done.headOf.get(step.job) as DbJob;
+        if (head === step.job) results.set(head, { outcome: step.outcome, recorded: step.recorded, chained: [] });
+        else results.get(head)?.chained.push(step);
+      }
       claimed.push(...done.claimed);
       asked += done.asked;
       pending = pending.slice(batch.length);
@@ -195,11 +260,13 @@ export async function executeDbBatch(
         // Never the same batch again: a refusal that names none of its runs is a defect, not a retry.
         if (!batch.some((job) => error.runIds.has(job.run.id))) throw new Error('a refused checkpoint named no run');
         for (const job of batch) {
-          if (error.runIds.has(job.run.id)) results.set(job, { outcome: undefined as never, recorded: undefined });
+          if (error.runIds.has(job.run.id)) {
+            results.set(job, { outcome: undefined as never, recorded: undefined, chained: [] });
+          }
         }
         pending = pending.filter((job) => !error.runIds.has(job.run.id));
       } else if (error instanceof StepThrew) {
-        pass.failed.set(error.job, error.outcome);
+        pass.failed.set(stepKey(error.job), error.outcome);
         // Each such pass runs the steps before the thrower again: a batch that keeps throwing
         // pays for savepoints instead.
         if (++threw >= UNGUARDED_PASSES) pass.guarded = true;

@@ -8,8 +8,9 @@ import type { Registry, StepDefinition, StepContext, DbStepContext, WorkflowDefi
 import type { AttemptOutcome, EngineHooks, Logger, StepScope } from './hooks.ts';
 import { callHook, fireHook, silentLogger } from './hooks.ts';
 import { advanceOperations } from './bulk.ts';
+import { batchChain } from './chain.ts';
 import { executeDbBatch } from './db-batch.ts';
-import type { DbJob, DbJobResult } from './db-batch.ts';
+import type { ChainedStep, DbJob, DbJobResult } from './db-batch.ts';
 import { heldRun, outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './execute.ts';
 import type { HeldRunState } from './execute.ts';
 import { claimRuns } from './sql/claimRuns.ts';
@@ -39,7 +40,7 @@ export interface WorkerOptions {
   maxBatch?: number;
   /** Result-writing statements in flight at once. */
   maxInFlight?: number;
-  /** Db steps executed and committed per transaction at most (group commit). */
+  /** Runs whose db steps execute and commit in one transaction at most (group commit). */
   maxDbBatch?: number;
   /** Db-step transactions in flight at once. */
   dbBatchesInFlight?: number;
@@ -94,6 +95,10 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
   const clock = options.clock;
   const dbNow = () => (clock ? clock() : null);
   const appNow = () => (clock ? clock() : new Date());
+  const dbBatchesInFlight = options.dbBatchesInFlight ?? 2;
+  // A run goes on in its batch while its steps are db steps (a chain), so its next steps do not
+  // wait for another batch to end: batches of at most the runs' fair share keep every one busy.
+  const maxDbBatch = options.maxDbBatch ?? Math.min(32, Math.max(1, Math.ceil(concurrency / dbBatchesInFlight)));
 
   const active = new Map<string, HeldRunState>();
   const loops = new Set<Promise<void>>();
@@ -130,19 +135,34 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
 
   const dbBatcher = createBatcher<DbJob, DbJobResult>(
     async (jobs) => {
-      const { results, claimed, asked } = await executeDbBatch(db, jobs, {
-        leaseMs,
-        now: dbNow,
+      const chain = batchChain({
+        registry,
+        hooks,
+        logger,
         appNow,
-        claimFor(outcomes) {
-          const places = stopping ? 0 : outcomes.filter(endsTurn).length;
-          return places > 0 ? { workerId: id, types, limit: places } : undefined;
-        },
+        stopping: () => stopping,
+        onFailed: failureHook,
       });
-      launchClaimed(claimed, asked);
-      return results;
+      let results: Map<DbJob, DbJobResult> | undefined;
+      try {
+        const batch = await executeDbBatch(db, jobs, {
+          leaseMs,
+          now: dbNow,
+          appNow,
+          claimFor(outcomes) {
+            const places = stopping ? 0 : outcomes.filter(endsTurn).length;
+            return places > 0 ? { workerId: id, types, limit: places } : undefined;
+          },
+          chain: chain.next,
+        });
+        results = batch.results;
+        launchClaimed(batch.claimed, batch.asked);
+        return results;
+      } finally {
+        chain.end(results);
+      }
     },
-    { maxBatch: options.maxDbBatch ?? 32, maxInFlight: options.dbBatchesInFlight ?? 2 },
+    { maxBatch: maxDbBatch, maxInFlight: dbBatchesInFlight },
   );
 
   /** Runs claimed in passing by a statement that recorded `recorded` results. */
@@ -230,8 +250,13 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       const scope = hooks.stepScope?.({ runId: run.id, type: run.type, step: name, attempt: run.attempt + 1 });
       let outcome: StepOutcome;
       let recorded: RecordedOutcome | undefined;
+      let chained: ChainedStep[] = [];
       try {
-        ({ outcome, recorded } = scope
+        ({
+          outcome,
+          recorded,
+          chained = [],
+        } = scope
           ? await scope.run(() => attemptStep(run, definition, name, startedAt, scope))
           : await attemptStep(run, definition, name, startedAt, undefined));
       } catch (error) {
@@ -243,24 +268,45 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
         return;
       }
       reportAttempt(run, name, began, scope, recorded ? ATTEMPT_OUTCOMES[outcome.kind] : 'rejected', outcome?.error);
+      // Steps that ran on in the same transaction, committed with the first (see db-batch.ts).
+      const reportChained = (next: ChainedStep) =>
+        reportAttempt(
+          run,
+          next.outcome.step,
+          next.job.began ?? began,
+          next.job.scope,
+          ATTEMPT_OUTCOMES[next.outcome.kind],
+          next.outcome.error,
+        );
       if (!recorded || run.lost) {
         logger.warn({ runId: run.id, step: name }, 'step result rejected: the run was taken over or changed meanwhile');
+        chained.forEach(reportChained);
         return;
       }
-      afterRecorded(run, outcome, recorded);
-      if (!recorded.continues) return;
-      run.outputs = { ...run.outputs, [name]: outcome.output ?? null };
-      run.stepIndex = recorded.step_index;
-      run.attempt = 0;
-      run.state = undefined;
-      run.interrupted = false;
-      run.priorAttempts = 0;
-      run.leaseDeadline = performance.now() + recorded.lease_left_ms;
+      if (!goOn(run, outcome, recorded)) return;
+      for (const next of chained) {
+        reportChained(next);
+        if (!goOn(run, next.outcome, next.recorded)) return;
+      }
       if (stopping) {
         await releaseRuns(db, [run], { workerId: id, now: dbNow(), interrupted: false }).catch(() => {});
         return;
       }
     }
+  }
+
+  /** After a recorded step: its hooks, then the run's state for its next step; false when its turn ends. */
+  function goOn(run: HeldRunState, outcome: StepOutcome, recorded: RecordedOutcome): boolean {
+    afterRecorded(run, outcome, recorded);
+    if (!recorded.continues) return false;
+    run.outputs = { ...run.outputs, [outcome.step]: outcome.output ?? null };
+    run.stepIndex = recorded.step_index;
+    run.attempt = 0;
+    run.state = undefined;
+    run.interrupted = false;
+    run.priorAttempts = 0;
+    run.leaseDeadline = performance.now() + recorded.lease_left_ms;
+    return true;
   }
 
   async function attemptStep(
@@ -269,7 +315,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     name: string,
     startedAt: Date,
     scope: StepScope | undefined,
-  ): Promise<{ outcome: StepOutcome; recorded: RecordedOutcome | undefined }> {
+  ): Promise<{ outcome: StepOutcome; recorded: RecordedOutcome | undefined; chained?: ChainedStep[] }> {
     const step = definition ? await resolveStep(definition, name, db) : undefined;
     if (!step) {
       const error = new PermanentError(
@@ -295,6 +341,12 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       reason: typeof error?.message === 'string' ? error.message : 'failed',
       now: appNow,
     };
+  }
+
+  /** What a db step's batch calls once the step's failure of `run` is recorded: the workflow's onEnd. */
+  function failureHook(run: HeldRunState, definition: WorkflowDefinition<unknown>) {
+    if (!definition.onEnd) return undefined;
+    return (tx: Queryable, outcome: StepOutcome) => tellRunFailed(tx, definition, failureEnd(run, outcome), logger);
   }
 
   /**
@@ -356,9 +408,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
     startedAt: Date,
     scope: StepScope | undefined,
   ) {
-    const onFailed = definition?.onEnd
-      ? (tx: Queryable, outcome: StepOutcome) => tellRunFailed(tx, definition, failureEnd(run, outcome), logger)
-      : undefined;
+    const onFailed = definition ? failureHook(run, definition) : undefined;
     const result = await dbBatcher.add({
       run,
       step,
@@ -366,7 +416,7 @@ export function createWorker(db: Db, options: WorkerOptions): Worker {
       ...(scope ? { scope } : {}),
       ...(onFailed ? { onFailed } : {}),
     });
-    return result ?? { outcome: undefined as never, recorded: undefined };
+    return result ?? { outcome: undefined as never, recorded: undefined, chained: [] };
   }
 
   function afterRecorded(run: HeldRunState, outcome: StepOutcome, recorded: RecordedOutcome): void {

@@ -107,7 +107,9 @@ eachDatabase((kind) => {
     await skipFailedStep(db, { runId, actor: 'user:ana', reason: 'refunded by hand' });
     await worker.drain();
     const run = await getRun(db, runId);
-    assert.deepEqual(seen, ['skipped: refunded by hand']);
+    // `strict` runs in the same transaction as `tolerant` and throws, so `tolerant` may run once
+    // more before it commits (db-batch.ts, Pass): what it saw is the marker each time.
+    assert.deepEqual([...new Set(seen)], ['skipped: refunded by hand']);
     assert.equal(run.status, 'failed');
     assert.equal(run.steps[2]?.name, 'strict');
     assert.equal(run.steps[2]?.status, 'failed');

@@ -354,7 +354,9 @@ export async function checkInvariants(db: Db, options: InvariantOptions): Promis
   assert.equal(effects.length, dbSteps.length, 'no side effects of steps that are not recorded');
 
   const { rows: stats } = await db.query<{ step: string; n: number }>('SELECT step, n FROM fault_stats ORDER BY step');
-  const chainRuns = new Set(steps.filter((s) => s.type === 'fault_chain').map((s) => s.run_id)).size;
+  const chainRuns = new Set(
+    steps.filter((s) => s.type === 'fault_chain' || s.type === 'fault_db_pair').map((s) => s.run_id),
+  ).size;
   assert.deepEqual(
     stats.map((s) => [s.step, s.n]),
     [

@@ -2,41 +2,25 @@
 // picks one of the plans it may move to (same currency and interval), now or at period end, and
 // sees the run it started; the database holds the change and the subscription's plan.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
-import { createApiKey } from '../../src/http/auth/api-keys.ts';
-import { createUser } from '../../src/http/auth/users.ts';
-import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { before, it } from 'node:test';
+import { browserSession, describeInChromium, eventually, signIn } from './harness.ts';
 
-const skip = browserMissing();
 const SUPPORT = { email: 'support@example.com', password: 'correct horse battery staple' };
 
-describe('Change plan in Chromium', { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
-  let page: Page;
-  let call: ReturnType<typeof apiClient>;
+describeInChromium('Change plan in Chromium', () => {
+  const ui = browserSession({ users: [{ ...SUPPORT, role: 'customer_support' }], apiKey: true });
   const plans: Record<string, string> = {};
   let customerId: string;
   let subscriptionId: string;
 
   before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-    page = b.page;
-    const db = stack.service.db;
-    const now = new Date();
-    await createUser(db, { ...SUPPORT, role: 'customer_support', now });
-    const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
-    call = apiClient(stack.url, key);
     for (const [code, name, amount, interval] of [
       ['pro', 'Pro', 2900, 'month'],
       ['team', 'Team', 4900, 'month'],
       ['basic', 'Basic', 900, 'month'],
       ['pro-yearly', 'Pro yearly', 29000, 'year'],
     ] as const) {
-      const r = await call<{ plan: { id: string } }>('POST', '/plans', {
+      const r = await ui.call<{ plan: { id: string } }>('POST', '/plans', {
         code,
         name,
         amount,
@@ -46,13 +30,13 @@ describe('Change plan in Chromium', { skip: skip ?? false }, () => {
       assert.equal(r.status, 201);
       plans[code] = r.body.plan.id;
     }
-    const customer = await call<{ customer: { id: string } }>('POST', '/customers', {
+    const customer = await ui.call<{ customer: { id: string } }>('POST', '/customers', {
       email: 'erin@example.com',
       name: 'Erin',
     });
     assert.equal(customer.status, 201);
     customerId = customer.body.customer.id;
-    const sub = await call<{ subscription: { id: string } }>('POST', '/subscriptions', {
+    const sub = await ui.call<{ subscription: { id: string } }>('POST', '/subscriptions', {
       customer_id: customerId,
       plan_code: 'pro',
     });
@@ -60,26 +44,21 @@ describe('Change plan in Chromium', { skip: skip ?? false }, () => {
     subscriptionId = sub.body.subscription.id;
   });
 
-  after(async () => {
-    await b?.close();
-    await stack?.close();
-  });
-
-  const result = () => page.getByRole('status', { name: 'Result' });
+  const result = () => ui.page.getByRole('status', { name: 'Result' });
 
   const one = async <T>(sql: string, params: unknown[]): Promise<T> => {
-    const { rows } = await stack.service.db.query(sql, params);
+    const { rows } = await ui.db.query(sql, params);
     assert.equal(rows.length, 1, sql);
     return rows[0] as T;
   };
 
   it('customer_support upgrades now, then schedules a downgrade at period end; each shows its run', async () => {
-    await signIn(page, SUPPORT);
-    await page.goto(`/customers/${customerId}`);
-    await page.getByRole('heading', { name: /Erin/ }).waitFor();
+    await signIn(ui.page, SUPPORT);
+    await ui.page.goto(`/customers/${customerId}`);
+    await ui.page.getByRole('heading', { name: /Erin/ }).waitFor();
 
-    await page.getByRole('button', { name: `Change plan of ${subscriptionId}` }).click();
-    let dialog = page.getByRole('dialog', { name: 'Change plan' });
+    await ui.page.getByRole('button', { name: `Change plan of ${subscriptionId}` }).click();
+    let dialog = ui.page.getByRole('dialog', { name: 'Change plan' });
     const planSelect = dialog.getByLabel('New plan');
     await planSelect.locator('option').first().waitFor({ state: 'attached' });
     // Only the other monthly EUR plans, cheapest first: not the current one, not the yearly one.
@@ -120,11 +99,11 @@ describe('Change plan in Chromium', { skip: skip ?? false }, () => {
 
     // A downgrade at the end of the period: recorded now, the plan unchanged until the renewal.
     await eventually(
-      async () => (await page.getByRole('cell', { name: '€49.00 / month' }).count()) > 0,
+      async () => (await ui.page.getByRole('cell', { name: '€49.00 / month' }).count()) > 0,
       'the subscription row shows the new price',
     );
-    await page.getByRole('button', { name: `Change plan of ${subscriptionId}` }).click();
-    dialog = page.getByRole('dialog', { name: 'Change plan' });
+    await ui.page.getByRole('button', { name: `Change plan of ${subscriptionId}` }).click();
+    dialog = ui.page.getByRole('dialog', { name: 'Change plan' });
     await dialog.getByLabel('New plan').locator('option').first().waitFor({ state: 'attached' });
     await dialog.getByLabel('New plan').selectOption({ label: 'Basic — €9.00 / month' });
     await dialog.getByLabel('When').selectOption('period_end');
@@ -144,7 +123,7 @@ describe('Change plan in Chromium', { skip: skip ?? false }, () => {
       (await one<{ plan_id: string }>('SELECT plan_id FROM subscriptions WHERE id = $1', [subscriptionId])).plan_id,
       plans.team,
     );
-    await b.shot('change-plan');
-    assert.deepEqual(b.errors, [], 'console errors in the browser');
+    await ui.b.shot('change-plan');
+    assert.deepEqual(ui.b.errors, [], 'console errors in the browser');
   });
 });

@@ -6,43 +6,37 @@
 // page draws its attempts and waits on a time axis with the restarts, tells permanent errors
 // from retryable ones, copies its JSON and says when it was last updated.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { createApiKey } from '../../src/http/auth/api-keys.ts';
-import { createUser } from '../../src/http/auth/users.ts';
 import { recordAudit } from '../../src/http/audit.ts';
 import { bulkRestart } from '../../src/engine/bulk.ts';
 import { axeViolations } from './axe.ts';
-import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { browserSession, describeInChromium, eventually, signedInPage } from './harness.ts';
 
-const skip = browserMissing();
 const ADMIN = { email: 'ada@example.com', password: 'correct horse battery staple' };
 
-describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
-  let call: ReturnType<typeof apiClient>;
+describeInChromium("the operator's console in Chromium", () => {
+  const ui = browserSession({ users: [{ ...ADMIN, role: 'admin' }], apiKey: true });
 
   before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-    const db = stack.service.db;
-    const now = new Date();
-    await createUser(db, { ...ADMIN, role: 'admin', now });
-    const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
-    call = apiClient(stack.url, key);
-    await call('POST', '/plans', { code: 'pro-eur', name: 'Pro', amount: 2900, currency: 'EUR', interval: 'month' });
-    await call('POST', '/plans', { code: 'pro-usd', name: 'Pro US', amount: 4900, currency: 'USD', interval: 'month' });
+    const db = ui.db;
+    await ui.call('POST', '/plans', { code: 'pro-eur', name: 'Pro', amount: 2900, currency: 'EUR', interval: 'month' });
+    await ui.call('POST', '/plans', {
+      code: 'pro-usd',
+      name: 'Pro US',
+      amount: 4900,
+      currency: 'USD',
+      interval: 'month',
+    });
     for (const [email, plan, currency] of [
       ['eu@example.com', 'pro-eur', 'EUR'],
       ['us@example.com', 'pro-usd', 'USD'],
     ] as const) {
-      const c = await call<{ customer: { id: string } }>('POST', '/customers', { email });
+      const c = await ui.call<{ customer: { id: string } }>('POST', '/customers', { email });
       assert.equal(c.status, 201);
-      const s = await call('POST', '/subscriptions', { customer_id: c.body.customer.id, plan_code: plan });
+      const s = await ui.call('POST', '/subscriptions', { customer_id: c.body.customer.id, plan_code: plan });
       assert.equal(s.status, 201);
-      const paid = await call('POST', '/payments', {
+      const paid = await ui.call('POST', '/payments', {
         customer_id: c.body.customer.id,
         amount: 1200,
         currency,
@@ -58,29 +52,8 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
     );
   });
 
-  after(async () => {
-    await b?.close();
-    await stack?.close();
-  });
-
   /** A signed-in page at this width whose console errors fail the test. */
-  const openAt = async (width: number, timezoneId = 'UTC') => {
-    const context = await b.browser.newContext({
-      baseURL: stack.url,
-      viewport: { width, height: 844 },
-      timezoneId,
-      locale: 'en-US',
-    });
-    context.setDefaultTimeout(20_000);
-    const p = await context.newPage();
-    const errors: string[] = [];
-    p.on('console', (m) => {
-      if (m.type() === 'error' && !m.location().url.endsWith('/api/v1/auth/session')) errors.push(m.text());
-    });
-    p.on('pageerror', (e) => errors.push(e.message));
-    await signIn(p, ADMIN);
-    return { p, errors, close: () => context.close() };
-  };
+  const openAt = (width: number, timezoneId = 'UTC') => signedInPage(ui, ADMIN, { width, timezoneId, locale: 'en-US' });
 
   /** The axis labels and point tooltips of a chart, as text. */
   const chartText = (p: Page, region: string) =>
@@ -112,7 +85,7 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
 
       // Failure rate: one point per hour that had runs, none (a gap) for the others.
       const hours = (
-        await stack.service.db.query<{ n: number }>(
+        await ui.db.query<{ n: number }>(
           `SELECT count(DISTINCT date_trunc('hour', created_at))::int AS n FROM workflow_runs`,
         )
       ).rows[0]?.n;
@@ -160,8 +133,8 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
   for (const width of [1280, 390]) {
     it(`every page shows times in one format with the zone, and the date filters name it, at ${width} px`, async () => {
       const { p, errors, close } = await openAt(width, 'Europe/Paris');
-      const run = (await stack.service.db.query<{ id: string }>(`SELECT id FROM workflow_runs LIMIT 1`)).rows[0]?.id;
-      const customer = (await stack.service.db.query<{ id: string }>(`SELECT id FROM customers LIMIT 1`)).rows[0]?.id;
+      const run = (await ui.db.query<{ id: string }>(`SELECT id FROM workflow_runs LIMIT 1`)).rows[0]?.id;
+      const customer = (await ui.db.query<{ id: string }>(`SELECT id FROM customers LIMIT 1`)).rows[0]?.id;
       const pages: [string, string][] = [
         ['/workflows/subscription_creation', 'Subscription created'],
         [`/runs/${run}`, ''],
@@ -200,7 +173,7 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
 
   for (const width of [1280, 390]) {
     it(`the audit log names actors by email, links targets and filters by actor, action and dates, at ${width} px`, async () => {
-      const db = stack.service.db;
+      const db = ui.db;
       const admin = (await db.query<{ id: string }>(`SELECT id FROM users WHERE email = $1`, [ADMIN.email])).rows[0]
         ?.id;
       const run =
@@ -291,10 +264,10 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
   }
 
   it('the header search pages its runs past the first 20, sorts and sizes them (seeded once)', async () => {
-    const db = stack.service.db;
+    const db = ui.db;
     const eu = (await db.query<{ id: string }>(`SELECT id FROM customers WHERE email = 'eu@example.com'`)).rows[0]?.id;
     for (let i = 0; i < 21; i++) {
-      const paid = await call('POST', '/payments', {
+      const paid = await ui.call('POST', '/payments', {
         customer_id: eu,
         amount: 500 + i,
         currency: 'EUR',
@@ -346,12 +319,12 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
   });
 
   it('the run page: a waterfall with restarts, permanent vs retryable badges, copyable JSON, last updated', async () => {
-    const db = stack.service.db;
-    stack.smtp.rejectRecipient = (address) =>
+    const db = ui.db;
+    ui.stack.smtp.rejectRecipient = (address) =>
       address.startsWith('bounce') ? 550 : address.startsWith('busy') ? 451 : undefined;
     const start = async (email: string) => {
-      const c = await call<{ customer: { id: string } }>('POST', '/customers', { email });
-      const s = await call<{ workflow_run_id: string }>('POST', '/subscriptions', {
+      const c = await ui.call<{ customer: { id: string } }>('POST', '/customers', { email });
+      const s = await ui.call<{ workflow_run_id: string }>('POST', '/subscriptions', {
         customer_id: c.body.customer.id,
         plan_code: 'pro-eur',
       });
@@ -362,7 +335,7 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
       (await db.query<{ status: string }>(`SELECT status FROM workflow_runs WHERE id = $1`, [id])).rows[0]?.status;
     const permanent = await start('bounce-wf@example.com');
     await eventually(async () => (await status(permanent)) === 'failed', 'the permanent failure');
-    const restarted = await call('POST', `/workflows/${permanent}/restart`, { reason: 'address fixed' });
+    const restarted = await ui.call('POST', `/workflows/${permanent}/restart`, { reason: 'address fixed' });
     assert.equal(restarted.status, 200, JSON.stringify(restarted.body));
     await eventually(
       async () =>
@@ -439,6 +412,6 @@ describe("the operator's console in Chromium", { skip: skip ?? false }, () => {
       assert.deepEqual(errors, []);
       await close();
     }
-    stack.smtp.rejectRecipient = () => undefined;
+    ui.stack.smtp.rejectRecipient = () => undefined;
   });
 });

@@ -2,56 +2,34 @@
 // into payment_success (its secret shown once), a new run calls the receiver and shows the step
 // with its output in its timeline; disabled and moved (each with a reason) it stays in the list.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import { it } from 'node:test';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';
-import { createUser } from '../../src/http/auth/users.ts';
-import { startReceiver } from '../notify/support/http.ts';
-import type { TestReceiver } from '../notify/support/http.ts';
-import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { apiClient, browserSession, describeInChromium, eventually } from './harness.ts';
 
-const skip = browserMissing();
 const DEV = { email: 'dev@example.com', password: 'correct horse battery staple' };
 
-describe('Custom step editor in Chromium', { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
-  let page: Page;
-  let receiver: TestReceiver;
-
-  before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-    page = b.page;
-    receiver = await startReceiver();
-  });
-
-  after(async () => {
-    await b?.close();
-    await stack?.close();
-    await receiver?.stop();
-  });
+describeInChromium('Custom step editor in Chromium', () => {
+  const ui = browserSession({ users: [{ ...DEV, role: 'developer' }], signIn: DEV, receiver: true });
 
   it('inserts a custom step and sees it in a new run’s timeline', async () => {
-    const db = stack.service.db;
-    await createUser(db, { ...DEV, role: 'developer', now: new Date() });
-    await signIn(page, DEV);
-
-    await page.goto('/settings/steps');
-    await page.getByRole('region', { name: 'Workflow steps' }).getByRole('link', { name: 'Payment succeeded' }).click();
-    await page.getByRole('heading', { name: 'Payment succeeded: steps' }).waitFor();
-    const sequence = page.getByRole('list', { name: 'Step sequence' });
+    const db = ui.db;
+    await ui.page.goto('/settings/steps');
+    await ui.page
+      .getByRole('region', { name: 'Workflow steps' })
+      .getByRole('link', { name: 'Payment succeeded' })
+      .click();
+    await ui.page.getByRole('heading', { name: 'Payment succeeded: steps' }).waitFor();
+    const sequence = ui.page.getByRole('list', { name: 'Step sequence' });
     await sequence.getByRole('button', { name: 'Insert step after generate_receipt' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Insert a step after generate_receipt' });
+    const dialog = ui.page.getByRole('dialog', { name: 'Insert a step after generate_receipt' });
     await dialog.getByLabel('Step name').fill('crm_sync');
-    await dialog.getByLabel('Endpoint URL').fill(`${receiver.url}/crm`);
+    await dialog.getByLabel('Endpoint URL').fill(`${ui.receiver.url}/crm`);
     await dialog.getByLabel('Method').selectOption('PUT');
     await dialog.getByLabel('Reason').fill('keep the CRM in step');
     await dialog.getByRole('button', { name: 'Insert step' }).click();
-    const secret = await page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+    const secret = await ui.page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
     assert.match(secret, /^whsec_/);
-    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await ui.page.getByRole('button', { name: 'I have copied it' }).click();
     await sequence.getByRole('listitem', { name: 'Custom step crm_sync' }).waitFor();
     const names = await sequence
       .getByRole('listitem')
@@ -76,7 +54,7 @@ describe('Custom step editor in Chromium', { skip: skip ?? false }, () => {
       createdBy: null,
       now: new Date(),
     });
-    const call = apiClient(stack.url, key.key);
+    const call = apiClient(ui.stack.url, key.key);
     const customer = await call<{ customer: { id: string } }>('POST', '/customers', { email: 'ada@example.com' });
     const payment = await call<{ workflow_run_id: string }>('POST', '/payments', {
       customer_id: customer.body.customer.id,
@@ -90,27 +68,27 @@ describe('Custom step editor in Chromium', { skip: skip ?? false }, () => {
       const run = await call<{ status: string }>('GET', `/workflows/${runId}`);
       return run.body.status === 'completed';
     }, 'the payment run');
-    assert.equal(receiver.received.filter((r) => r.path === '/crm').length, 1);
+    assert.equal(ui.receiver.received.filter((r) => r.path === '/crm').length, 1);
 
-    await page.goto(`/runs/${runId}`);
-    const step = page.getByRole('listitem', { name: 'Step 3: custom:crm_sync:1, Completed' });
+    await ui.page.goto(`/runs/${runId}`);
+    const step = ui.page.getByRole('listitem', { name: 'Step 3: custom:crm_sync:1, Completed' });
     await step.getByRole('heading', { name: 'custom:crm_sync:1' }).waitFor();
     await step.getByText('Output of custom:crm_sync:1', { exact: true }).click();
     await step
       .getByLabel('Output of custom:crm_sync:1', { exact: true })
       .getByText(/response_text/)
       .waitFor();
-    await b.shot('custom-step-run');
+    await ui.b.shot('custom-step-run');
 
     // Disabled with a reason: still in place in the editor, marked disabled.
-    await page.goto('/workflow-types/payment_success/steps');
+    await ui.page.goto('/workflow-types/payment_success/steps');
     await sequence.getByRole('button', { name: 'Disable crm_sync' }).click();
-    const disable = page.getByRole('dialog', { name: 'Disable crm_sync' });
+    const disable = ui.page.getByRole('dialog', { name: 'Disable crm_sync' });
     await disable.getByLabel('Reason').fill('CRM maintenance');
     await disable.getByRole('button', { name: 'Disable step' }).click();
     await sequence.getByRole('button', { name: 'Enable crm_sync' }).waitFor();
     await sequence.getByRole('button', { name: 'Move crm_sync' }).click();
-    const move = page.getByRole('dialog', { name: 'Move crm_sync' });
+    const move = ui.page.getByRole('dialog', { name: 'Move crm_sync' });
     await move.getByLabel('Run after').selectOption('update_stats');
     await move.getByLabel('Reason').fill('after the stats');
     await move.getByRole('button', { name: 'Move step' }).click();
@@ -127,7 +105,7 @@ describe('Custom step editor in Chromium', { skip: skip ?? false }, () => {
       audit.rows.map((r) => r.reason),
       ['keep the CRM in step', 'CRM maintenance', 'after the stats'],
     );
-    await b.shot('custom-step-editor');
-    assert.deepEqual(b.errors, []);
+    await ui.b.shot('custom-step-editor');
+    assert.deepEqual(ui.b.errors, []);
   });
 });

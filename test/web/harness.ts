@@ -1,9 +1,11 @@
 // A real Billflow for the browser tests: PGlite in a temp folder, the worker and maintenance
 // loop from startService, the REST API and the admin UI on a real port, a real SMTP server
-// and a Slack receiver; and Debian's Chromium driven by playwright-core.
+// and a Slack receiver; and Debian's Chromium driven by playwright-core. browserSession is the
+// set-up every browser test file shares.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { after, before, describe } from 'node:test';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +16,10 @@ import { billingDeps, createLogger, startService, workflowRegistry } from '../..
 import type { Service } from '../../src/main.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { setupLink } from '../../src/http/auth/setup.ts';
+import { createApiKey } from '../../src/http/auth/api-keys.ts';
+import { createUser } from '../../src/http/auth/users.ts';
+import type { Role } from '../../src/http/auth/roles.ts';
+import type { Db } from '../../src/db/types.ts';
 import { webRoutes } from '../../src/web/serve.ts';
 import { parseAllowHosts } from '../../src/notify/index.ts';
 import { startSmtpServer } from '../notify/support/smtp.ts';
@@ -204,4 +210,121 @@ export async function signIn(page: Page, user: { email: string; password: string
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}
+
+export type ApiCall = ReturnType<typeof apiClient>;
+
+/** What a browser test works with once its `before` hooks have run. */
+export interface Session {
+  readonly stack: Stack;
+  readonly b: Browsing;
+  /** The first page of the browser (signed in when `signIn` was given). */
+  readonly page: Page;
+  readonly db: Db;
+  /** The REST API with an admin key (only with `apiKey: true`). */
+  readonly call: ApiCall;
+  /** A webhook receiver (only with `receiver: true`). */
+  readonly receiver: TestReceiver;
+  /** Rows of a query, to compare what the screen says with the database. */
+  rows<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export interface SessionOptions {
+  /** Users created before anything else the file sets up. */
+  users?: readonly { email: string; password: string; role: Role }[];
+  /** Creates an admin API key named 'seed' for `call`. */
+  apiKey?: boolean;
+  /** Who signs in on `page` at the end of the set-up. */
+  signIn?: { email: string; password: string };
+  /** Starts a webhook receiver for `receiver`. */
+  receiver?: boolean;
+}
+
+/**
+ * Registers, in the calling `describe`, the hooks that start a Billflow and a browser (and close
+ * them); the returned session's fields can be read from the file's own hooks and tests on.
+ * Hooks the file registers after this call run after this set-up.
+ */
+export function browserSession(options: SessionOptions = {}): Session {
+  let stack: Stack | undefined;
+  let b: Browsing | undefined;
+  let call: ApiCall | undefined;
+  let receiver: TestReceiver | undefined;
+  const started = (): { stack: Stack; b: Browsing } => {
+    if (!stack || !b) throw new Error('the browser session is read before its before hook ran');
+    return { stack, b };
+  };
+
+  before(async () => {
+    stack = await startStack();
+    b = await openBrowser(stack.url);
+    if (options.receiver) receiver = await startReceiver();
+    const db = stack.service.db;
+    const now = new Date();
+    for (const user of options.users ?? []) await createUser(db, { ...user, now });
+    if (options.apiKey) {
+      const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
+      call = apiClient(stack.url, key);
+    }
+    if (options.signIn) await signIn(b.page, options.signIn);
+  });
+
+  after(async () => {
+    await b?.close();
+    await stack?.close();
+    await receiver?.stop();
+  });
+
+  return {
+    get stack() {
+      return started().stack;
+    },
+    get b() {
+      return started().b;
+    },
+    get page() {
+      return started().b.page;
+    },
+    get db() {
+      return started().stack.service.db;
+    },
+    get call() {
+      if (!call) throw new Error('no API client: pass apiKey: true');
+      return call;
+    },
+    get receiver() {
+      if (!receiver) throw new Error('no receiver: pass receiver: true');
+      return receiver;
+    },
+    async rows<T>(sql: string, params: readonly unknown[] = []) {
+      return (await started().stack.service.db.query(sql, params)).rows as T[];
+    },
+  };
+}
+
+/** `describe` for a browser suite: skipped without Chromium, except under CI (browserMissing throws). */
+export function describeInChromium(name: string, body: () => void): void {
+  describe(name, { skip: browserMissing() ?? false }, body);
+}
+
+/**
+ * A signed-in page in a browser context of its own at this width; its console errors (but the
+ * signed-out session probe) are collected apart from the suite's.
+ */
+export async function signedInPage(
+  ui: Session,
+  user: { email: string; password: string },
+  view: { width: number; timezoneId?: string; locale?: string },
+): Promise<{ p: Page; errors: string[]; close: () => Promise<void> }> {
+  const { width, ...zone } = view;
+  const context = await ui.b.browser.newContext({ baseURL: ui.stack.url, viewport: { width, height: 844 }, ...zone });
+  context.setDefaultTimeout(20_000);
+  const p = await context.newPage();
+  const errors: string[] = [];
+  p.on('console', (m) => {
+    if (m.type() === 'error' && !m.location().url.endsWith('/api/v1/auth/session')) errors.push(m.text());
+  });
+  p.on('pageerror', (e) => errors.push(e.message));
+  await signIn(p, user);
+  return { p, errors, close: () => context.close() };
 }

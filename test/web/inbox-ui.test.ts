@@ -3,24 +3,25 @@
 // two workflow types; the inbox must list exactly the failed runs the database holds, page, sort
 // and size them from the URL, and the one search box must find runs, records and customers.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { createApiKey } from '../../src/http/auth/api-keys.ts';
-import { createUser } from '../../src/http/auth/users.ts';
 import { axeViolations } from './axe.ts';
-import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { browserSession, describeInChromium, eventually, signedInPage } from './harness.ts';
 
-const skip = browserMissing();
 const PASSWORD = 'correct horse battery staple';
 const MANAGER = 'manager@example.com';
 const SUPPORT = 'support@example.com';
 /** Bounced customers; each has a failed subscription run and a failed payment run: 28 in all. */
 const BOUNCED = 14;
 
-describe('failed-runs inbox and search in Chromium', { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
+describeInChromium('failed-runs inbox and search in Chromium', () => {
+  const ui = browserSession({
+    users: [
+      { email: MANAGER, password: PASSWORD, role: 'account_manager' },
+      { email: SUPPORT, password: PASSWORD, role: 'customer_support' },
+    ],
+    apiKey: true,
+  });
   let subscriptionId = '';
   let subscriptionRun = '';
   let carlId = '';
@@ -28,22 +29,15 @@ describe('failed-runs inbox and search in Chromium', { skip: skip ?? false }, ()
   /** The failed runs as the database has them, in the inbox's default order. */
   const failedInDb = async (order: 'DESC' | 'ASC' = 'DESC') =>
     (
-      await stack.service.db.query<{ id: string }>(
+      await ui.db.query<{ id: string }>(
         `SELECT id FROM workflow_runs WHERE status = 'failed' ORDER BY failed_at ${order}, id ${order}`,
       )
     ).rows.map((r) => r.id);
 
   before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-    const db = stack.service.db;
-    const now = new Date();
-    await createUser(db, { email: MANAGER, password: PASSWORD, role: 'account_manager', now });
-    await createUser(db, { email: SUPPORT, password: PASSWORD, role: 'customer_support', now });
-    const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
-    const call = apiClient(stack.url, key);
+    const call = ui.call;
     await call('POST', '/plans', { code: 'pro', name: 'Pro', amount: 2900, currency: 'EUR', interval: 'month' });
-    stack.smtp.rejectRecipient = (address) => (address.startsWith('bounce') ? 550 : undefined);
+    ui.stack.smtp.rejectRecipient = (address) => (address.startsWith('bounce') ? 550 : undefined);
     const subscribe = async (email: string, name?: string) => {
       const c = await call<{ customer: { id: string } }>('POST', '/customers', { email, ...(name ? { name } : {}) });
       assert.equal(c.status, 201);
@@ -71,32 +65,8 @@ describe('failed-runs inbox and search in Chromium', { skip: skip ?? false }, ()
     await eventually(async () => (await failedInDb()).length === BOUNCED * 2, `${BOUNCED * 2} failed runs`);
   });
 
-  after(async () => {
-    await b?.close();
-    await stack?.close();
-  });
-
-  const signIn = async (p: Page, email: string) => {
-    await p.goto('/login');
-    await p.getByLabel('Email').fill(email);
-    await p.getByLabel('Password').fill(PASSWORD);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Dashboard' }).waitFor();
-  };
-
   /** A signed-in page at this width whose console errors fail the test. */
-  const openAt = async (width: number, email: string) => {
-    const context = await b.browser.newContext({ baseURL: stack.url, viewport: { width, height: 844 } });
-    context.setDefaultTimeout(20_000);
-    const p = await context.newPage();
-    const errors: string[] = [];
-    p.on('console', (m) => {
-      if (m.type() === 'error' && !m.location().url.endsWith('/api/v1/auth/session')) errors.push(m.text());
-    });
-    p.on('pageerror', (e) => errors.push(e.message));
-    await signIn(p, email);
-    return { p, errors, close: () => context.close() };
-  };
+  const openAt = (width: number, email: string) => signedInPage(ui, { email, password: PASSWORD }, { width });
 
   const rowIds = (p: Page) =>
     p
@@ -161,7 +131,7 @@ describe('failed-runs inbox and search in Chromium', { skip: skip ?? false }, ()
       await p.getByLabel('Workflow').selectOption('payment_success');
       await p.getByText(`${BOUNCED} failed runs of`).waitFor();
       const payments = (
-        await stack.service.db.query<{ id: string }>(
+        await ui.db.query<{ id: string }>(
           `SELECT id FROM workflow_runs WHERE status = 'failed' AND type = 'payment_success'
            ORDER BY failed_at, id`,
         )

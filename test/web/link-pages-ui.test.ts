@@ -2,41 +2,27 @@
 // once, and opened again says it was already used and leads to sign-in (no form that fails on
 // submit); a session ended by a password change in another browser lands on sign-in saying so.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { browserMissing, openBrowser, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { it } from 'node:test';
+import { browserSession, describeInChromium } from './harness.ts';
 
-const skip = browserMissing();
-
-describe('setup link and ended sessions in Chromium', { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
-
-  before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-  });
-
-  after(async () => {
-    await b?.close();
-    await stack?.close();
-  });
+describeInChromium('setup link and ended sessions in Chromium', () => {
+  const ui = browserSession();
 
   it('a used setup link says so and links to sign-in; a password change elsewhere is explained on sign-in', async () => {
-    const link = await stack.setupLink();
+    const link = await ui.stack.setupLink();
     assert.ok(link);
-    const path = link.replace(stack.url, '');
-    const page = b.page;
+    const path = link.replace(ui.stack.url, '');
+    const page = ui.page;
     await page.goto(path);
     await page.getByLabel('Email').fill('first@example.com');
     await page.getByLabel('Password', { exact: true }).fill('first admin passphrase');
     await page.getByLabel('Confirm password').fill('first admin passphrase');
     await page.getByRole('button', { name: 'Create admin account' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-    const { rows } = await stack.service.db.query<{ email: string; role: string }>('SELECT email, role FROM users');
+    const { rows } = await ui.db.query<{ email: string; role: string }>('SELECT email, role FROM users');
     assert.deepEqual(rows, [{ email: 'first@example.com', role: 'admin' }]);
 
-    const other = await b.newPage();
+    const other = await ui.b.newPage();
     await other.goto(path);
     await other.getByRole('alert').filter({ hasText: 'This link was already used.' }).waitFor();
     assert.equal(await other.getByRole('button', { name: 'Create admin account' }).count(), 0);
@@ -46,7 +32,7 @@ describe('setup link and ended sessions in Chromium', { skip: skip ?? false }, (
     await other.getByLabel('Password').fill('first admin passphrase');
     await other.getByRole('button', { name: 'Sign in' }).click();
     await other.getByRole('heading', { name: 'Dashboard' }).waitFor();
-    assert.equal(b.errors.length, 0, b.errors.join('\n'));
+    assert.equal(ui.b.errors.length, 0, ui.b.errors.join('\n'));
 
     // Two browsers of the same admin: a password change in one ends the session of the other.
     await other.goto('/account');
@@ -54,7 +40,7 @@ describe('setup link and ended sessions in Chromium', { skip: skip ?? false }, (
     await other.getByLabel('New password').fill('second admin passphrase');
     await other.getByRole('button', { name: 'Change password' }).click();
     await other.getByRole('status').first().waitFor();
-    const revoked = await stack.service.db.query<{ revoked: boolean }>(
+    const revoked = await ui.db.query<{ revoked: boolean }>(
       'SELECT revoked_at IS NOT NULL AS revoked FROM sessions ORDER BY id',
     );
     assert.deepEqual(
@@ -70,10 +56,10 @@ describe('setup link and ended sessions in Chromium', { skip: skip ?? false }, (
       .waitFor();
     // The refused call that revealed the ended session is the expected 401.
     assert.ok(
-      b.errors.every((e) => e.includes('status of 401')),
-      b.errors.join('\n'),
+      ui.b.errors.every((e) => e.includes('status of 401')),
+      ui.b.errors.join('\n'),
     );
-    b.errors.length = 0;
+    ui.b.errors.length = 0;
     await page.getByLabel('Email').fill('first@example.com');
     await page.getByLabel('Password').fill('second admin passphrase');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -81,6 +67,6 @@ describe('setup link and ended sessions in Chromium', { skip: skip ?? false }, (
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
     assert.match(page.url(), /\/settings/);
     assert.equal(await page.getByText('Your password was changed in another session').count(), 0);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(ui.b.errors, []);
   });
 });

@@ -3,27 +3,19 @@
 // reload keeps the page, Previous comes back to the first page, and together the pages show
 // exactly what the database holds.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
-import { createUser } from '../../src/http/auth/users.ts';
-import { browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { before, it } from 'node:test';
+import type { Locator } from 'playwright-core';
+import { browserSession, describeInChromium, eventually, signIn } from './harness.ts';
 
-const skip = browserMissing();
 const ADMIN = { email: 'pages@example.com', password: 'correct horse battery staple' };
 const SEEDED = 27; // one more page than the 25 rows the first three lists show
 
-describe('keyset paging in Chromium', { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
-  let page: Page;
+describeInChromium('keyset paging in Chromium', () => {
+  const ui = browserSession({ users: [{ ...ADMIN, role: 'admin' }] });
 
+  // The rows are there before the admin signs in.
   before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-    page = b.page;
-    const db = stack.service.db;
-    await createUser(db, { ...ADMIN, role: 'admin', now: new Date() });
+    const db = ui.db;
     // Rows a minute apart, so their order is the order they were made.
     await db.query(
       `INSERT INTO customers (id, email, created_at, updated_at)
@@ -50,12 +42,7 @@ describe('keyset paging in Chromium', { skip: skip ?? false }, () => {
               'page' || lpad(i::text, 2, '0')
        FROM generate_series(1, 55) AS i`,
     );
-    await signIn(page, ADMIN);
-  });
-
-  after(async () => {
-    await b?.close();
-    await stack?.close();
+    await signIn(ui.page, ADMIN);
   });
 
   /** The `pattern` matches in the rows' text, page by page, with Next, a reload and Previous. */
@@ -63,14 +50,14 @@ describe('keyset paging in Chromium', { skip: skip ?? false }, () => {
     const seen = async () => (await rows.allInnerTexts()).flatMap((text) => text.match(pattern)?.[0] ?? []).sort();
     await eventually(async () => (await rows.count()) === perPage, 'a full first page');
     const first = await seen();
-    const previous = page.getByRole('button', { name: '← Previous' });
+    const previous = ui.page.getByRole('button', { name: '← Previous' });
     assert.equal(await previous.isDisabled(), true, 'no page before the first');
-    await page.getByRole('button', { name: 'Next →' }).click();
+    await ui.page.getByRole('button', { name: 'Next →' }).click();
     await eventually(async () => (await rows.count()) < perPage, 'the second page');
     const second = await seen();
-    assert.match(page.url(), /cursor=/);
-    assert.equal(await page.getByRole('button', { name: 'Next →' }).isDisabled(), true, 'the last page');
-    await page.reload();
+    assert.match(ui.page.url(), /cursor=/);
+    assert.equal(await ui.page.getByRole('button', { name: 'Next →' }).isDisabled(), true, 'the last page');
+    await ui.page.reload();
     await eventually(async () => (await rows.count()) === (await seen()).length && second.length > 0, 'reloaded');
     assert.deepEqual(await seen(), second, 'a reload keeps the page');
     await previous.click();
@@ -89,31 +76,31 @@ describe('keyset paging in Chromium', { skip: skip ?? false }, () => {
     Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(2, '0')}${suffix}`).sort();
 
   it('customers', async () => {
-    await page.goto('/customers');
-    const rows = page.getByRole('table', { name: 'Customers' }).locator('tbody tr');
+    await ui.page.goto('/customers');
+    const rows = ui.page.getByRole('table', { name: 'Customers' }).locator('tbody tr');
     const emails = await pageThrough(rows, 25, /page\d\d@example\.com/);
     assert.deepEqual(emails, expected('page', SEEDED, '@example.com'));
-    const { rows: stored } = await stack.service.db.query<{ n: number }>(
+    const { rows: stored } = await ui.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM customers WHERE email LIKE 'page%'`,
     );
     assert.deepEqual(stored, [{ n: SEEDED }]);
   });
 
   it('Stripe events', async () => {
-    await page.goto('/stripe-events');
-    const rows = page.getByRole('table', { name: 'Stripe events' }).locator('tbody tr');
+    await ui.page.goto('/stripe-events');
+    const rows = ui.page.getByRole('table', { name: 'Stripe events' }).locator('tbody tr');
     assert.deepEqual(await pageThrough(rows, 25, /evt_page\d\d/), expected('evt_page', SEEDED));
   });
 
   it('the email outbox', async () => {
-    await page.goto('/settings/outbox');
-    const rows = page.getByRole('region', { name: 'Email outbox' }).locator('tbody tr');
+    await ui.page.goto('/settings/outbox');
+    const rows = ui.page.getByRole('region', { name: 'Email outbox' }).locator('tbody tr');
     assert.deepEqual(await pageThrough(rows, 25, /Paged mail \d\d/), expected('Paged mail ', SEEDED));
   });
 
   it('the audit log, filtered by action', async () => {
-    await page.goto('/settings/audit?action=test.paged');
-    const rows = page.getByRole('region', { name: 'Audit entries' }).locator('tbody tr');
+    await ui.page.goto('/settings/audit?action=test.paged');
+    const rows = ui.page.getByRole('region', { name: 'Audit entries' }).locator('tbody tr');
     assert.deepEqual(await pageThrough(rows, 50, /page\d\d/), expected('page', 55));
   });
 });

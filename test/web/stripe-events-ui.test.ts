@@ -3,39 +3,24 @@
 // is known (the database then holds the run and the audit entry); the customer page shows a
 // renewed subscription's periods with their invoice, payment and runs.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import { before, it } from 'node:test';
 import { handleStripeEvent } from '../../src/billing/inbound/index.ts';
 import { recordPayment } from '../../src/billing/records/index.ts';
 import { billingRegistry } from '../../src/billing/workflows/index.ts';
-import { createApiKey } from '../../src/http/auth/api-keys.ts';
-import { createUser } from '../../src/http/auth/users.ts';
 import { createEmailTransport } from '../../src/notify/index.ts';
 import { createSandboxProvider } from '../../src/providers/index.ts';
 import { stripeEvent } from '../fixtures/stripe-events/events.ts';
-import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { browserSession, describeInChromium, eventually, signIn } from './harness.ts';
 
-const skip = browserMissing();
 const DEVELOPER = { email: 'dev@example.com', password: 'correct horse battery staple' };
 const DAY = 86_400_000;
 
-describe('Stripe events and billing periods in Chromium', { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
-  let page: Page;
-  let call: ReturnType<typeof apiClient>;
+describeInChromium('Stripe events and billing periods in Chromium', () => {
+  const ui = browserSession({ users: [{ ...DEVELOPER, role: 'developer' }], apiKey: true });
   const events: Record<string, string> = {};
 
   before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-    page = b.page;
-    const db = stack.service.db;
-    const now = new Date();
-    await createUser(db, { ...DEVELOPER, role: 'developer', now });
-    const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
-    call = apiClient(stack.url, key);
+    const db = ui.db;
     // What Stripe sent: a payment (its run starts) and a refund of a payment not known here (it waits).
     const notify = {
       email: createEmailTransport({ from: 'b@example.com' }),
@@ -56,34 +41,31 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
     events.waiting = waiting.eventId;
   });
 
-  after(async () => {
-    await b?.close();
-    await stack?.close();
-  });
-
   it('a developer filters the ledger, opens a waiting event and replays it with a reason', async () => {
-    const db = stack.service.db;
-    await signIn(page, DEVELOPER);
-    await page.getByRole('link', { name: 'Stripe events' }).click();
-    await page.getByRole('heading', { name: 'Stripe events' }).waitFor();
-    const table = page.getByRole('table', { name: 'Stripe events' });
+    const db = ui.db;
+    await signIn(ui.page, DEVELOPER);
+    await ui.page.getByRole('link', { name: 'Stripe events' }).click();
+    await ui.page.getByRole('heading', { name: 'Stripe events' }).waitFor();
+    const table = ui.page.getByRole('table', { name: 'Stripe events' });
     await table.getByRole('link', { name: events.paid as string }).waitFor();
     await table.getByRole('link', { name: events.waiting as string }).waitFor();
 
-    await page.getByLabel('Outcome').selectOption('waiting');
+    await ui.page.getByLabel('Outcome').selectOption('waiting');
     await eventually(
-      async () => new URL(page.url()).searchParams.get('outcome') === 'waiting',
+      async () => new URL(ui.page.url()).searchParams.get('outcome') === 'waiting',
       'the filter in the URL',
     );
     await eventually(async () => (await table.getByRole('row').count()) === 2, 'one waiting event listed');
     assert.equal(await table.getByRole('link', { name: events.paid as string }).count(), 0);
     await table.getByRole('link', { name: events.waiting as string }).click();
-    await page.getByRole('heading', { name: /refund\.created/ }).waitFor();
-    await page.getByText('pi_ui_later', { exact: true }).waitFor();
-    await page.getByRole('region', { name: 'Runs' }).getByText('It started no run.').waitFor();
+    await ui.page.getByRole('heading', { name: /refund\.created/ }).waitFor();
+    await ui.page.getByText('pi_ui_later', { exact: true }).waitFor();
+    await ui.page.getByRole('region', { name: 'Runs' }).getByText('It started no run.').waitFor();
 
     // The payment reaches Billflow another way; the developer replays the event.
-    const customer = await call<{ customer: { id: string } }>('POST', '/customers', { email: 'ui-later@example.com' });
+    const customer = await ui.call<{ customer: { id: string } }>('POST', '/customers', {
+      email: 'ui-later@example.com',
+    });
     await recordPayment(db, {
       customer_id: customer.body.customer.id,
       amount: 4900,
@@ -91,8 +73,8 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
       status: 'succeeded',
       provider_reference: 'pi_ui_later',
     });
-    await page.getByRole('button', { name: 'Replay' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Replay this event' });
+    await ui.page.getByRole('button', { name: 'Replay' }).click();
+    const dialog = ui.page.getByRole('dialog', { name: 'Replay this event' });
     await dialog.getByText(/handles .* again from the payload it stored/).waitFor();
     // Back: nothing happens.
     await dialog.getByRole('button', { name: 'Back' }).click();
@@ -100,11 +82,14 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
     const before = await db.query(`SELECT outcome FROM stripe_events WHERE id = $1`, [events.waiting]);
     assert.deepEqual(before.rows, [{ outcome: 'waiting' }]);
 
-    await page.getByRole('button', { name: 'Replay' }).click();
+    await ui.page.getByRole('button', { name: 'Replay' }).click();
     await dialog.getByLabel('Reason').fill('payment imported from the bank statement');
     await dialog.getByRole('button', { name: 'Replay event' }).click();
-    await page.getByRole('status').filter({ hasText: 'Replayed: the event went from Waiting to Started.' }).waitFor();
-    const runLink = page.getByRole('region', { name: 'Runs' }).getByRole('link', { name: /^run_/ });
+    await ui.page
+      .getByRole('status')
+      .filter({ hasText: 'Replayed: the event went from Waiting to Started.' })
+      .waitFor();
+    const runLink = ui.page.getByRole('region', { name: 'Runs' }).getByRole('link', { name: /^run_/ });
     await runLink.waitFor();
 
     const { rows } = await db.query<{ outcome: string; run_id: string; run_type: string }>(
@@ -120,14 +105,14 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
       "SELECT target, reason FROM audit_log WHERE action = 'stripe_event.replay'",
     );
     assert.deepEqual(audit.rows, [{ target: events.waiting, reason: 'payment imported from the bank statement' }]);
-    await b.shot('stripe-event');
-    assert.deepEqual(b.errors, [], 'console errors in the browser');
+    await ui.b.shot('stripe-event');
+    assert.deepEqual(ui.b.errors, [], 'console errors in the browser');
   });
 
   it('the ledger page shows where the catch-up stands: its last pass, cursor, findings and error', async () => {
-    const db = stack.service.db;
-    await page.goto(`${stack.url}/stripe-events`);
-    const card = page.getByRole('region', { name: 'Catch-up' });
+    const db = ui.db;
+    await ui.page.goto(`${ui.stack.url}/stripe-events`);
+    const card = ui.page.getByRole('region', { name: 'Catch-up' });
     await card.getByText('No catch-up has run').waitFor();
     // A pass found two lost events, then the next one was refused by Stripe (as the workers record it).
     await db.query(
@@ -135,7 +120,7 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
          listed_until = '2026-11-30T10:00:00Z', last_found = 0, last_error = 'Invalid API Key provided: sk_test_***'`,
     );
     await db.query(`UPDATE stripe_events SET received_via = 'catch_up' WHERE id = $1`, [events.paid]);
-    await page.reload();
+    await ui.page.reload();
     await card.getByText('Invalid API Key provided: sk_test_***').first().waitFor();
     const text = (await card.textContent()) ?? '';
     assert.match(text, /Last pass.*\(2 minutes ago\)/);
@@ -145,24 +130,21 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
     const { rows } = await db.query<{ listed_until: Date }>('SELECT listed_until FROM stripe_catch_up');
     assert.ok(text.includes('Listed up to'), text);
     assert.equal(rows[0]?.listed_until.toISOString(), '2026-11-30T10:00:00.000Z');
-    await b.shot('stripe-catch-up');
-    assert.deepEqual(b.errors, [], 'console errors in the browser');
+    await ui.b.shot('stripe-catch-up');
+    assert.deepEqual(ui.b.errors, [], 'console errors in the browser');
   });
 
   it('the customer page shows a renewed subscription’s periods with invoice, payment and runs', async () => {
-    const db = stack.service.db;
-    assert.equal(
-      (await call('POST', '/plans', { code: 'team', name: 'Team', amount: 1900, currency: 'EUR', interval: 'month' }))
-        .status,
-      201,
-    );
-    const customer = await call<{ customer: { id: string } }>('POST', '/customers', {
+    const db = ui.db;
+    const plan = { code: 'team', name: 'Team', amount: 1900, currency: 'EUR', interval: 'month' };
+    assert.equal((await ui.call('POST', '/plans', plan)).status, 201);
+    const customer = await ui.call<{ customer: { id: string } }>('POST', '/customers', {
       email: 'periods@example.com',
       payment_method: 'pm_card_ok',
     });
     const customerId = customer.body.customer.id;
     // Started 35 days ago: its first period has ended, and the workers' calendar renews it.
-    const started = await call<{ subscription: { id: string } }>('POST', '/subscriptions', {
+    const started = await ui.call<{ subscription: { id: string } }>('POST', '/subscriptions', {
       customer_id: customerId,
       plan_code: 'team',
       started_at: new Date(Date.now() - 35 * DAY).toISOString(),
@@ -180,8 +162,8 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
       period.invoice_id,
     ]);
 
-    await page.goto(`/customers/${customerId}`);
-    const periods = page.getByRole('region', { name: `Billing periods of ${subscriptionId}` });
+    await ui.page.goto(`/customers/${customerId}`);
+    const periods = ui.page.getByRole('region', { name: `Billing periods of ${subscriptionId}` });
     await periods.waitFor();
     const renewal = periods.getByRole('row').filter({ hasText: 'Renewal' });
     await renewal.getByText('current').waitFor();
@@ -194,10 +176,10 @@ describe('Stripe events and billing periods in Chromium', { skip: skip ?? false 
     await first.getByRole('link', { name: 'Subscription created' }).waitFor();
     await renewal.getByRole('link', { name: period.payment_id as string }).click();
     await eventually(
-      async () => new URL(page.url()).pathname === `/records/payment/${period.payment_id}`,
+      async () => new URL(ui.page.url()).pathname === `/records/payment/${period.payment_id}`,
       'the payment page',
     );
-    await b.shot('subscription-periods');
-    assert.deepEqual(b.errors, [], 'console errors in the browser');
+    await ui.b.shot('subscription-periods');
+    assert.deepEqual(ui.b.errors, [], 'console errors in the browser');
   });
 });

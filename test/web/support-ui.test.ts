@@ -3,79 +3,55 @@
 // form shows its errors once next to the field, changes nothing on bad input, and shows the run
 // it started; the database holds what the screen says.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
-import { createApiKey } from '../../src/http/auth/api-keys.ts';
-import { createUser } from '../../src/http/auth/users.ts';
-import { apiClient, browserMissing, eventually, openBrowser, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { before, it } from 'node:test';
+import { browserSession, describeInChromium, eventually, signIn } from './harness.ts';
 
-const skip = browserMissing();
 const SUPPORT = { email: 'support@example.com', password: 'correct horse battery staple' };
 const MANAGER = { email: 'manager@example.com', password: 'correct horse battery staple' };
 
-describe('support screens in Chromium', { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
-  let page: Page;
-  let call: ReturnType<typeof apiClient>;
+describeInChromium('support screens in Chromium', () => {
+  const ui = browserSession({
+    users: [
+      { ...SUPPORT, role: 'customer_support' },
+      { ...MANAGER, role: 'account_manager' },
+    ],
+    apiKey: true,
+  });
 
   before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-    page = b.page;
-    const db = stack.service.db;
-    const now = new Date();
-    await createUser(db, { ...SUPPORT, role: 'customer_support', now });
-    await createUser(db, { ...MANAGER, role: 'account_manager', now });
-    const { key } = await createApiKey(db, { name: 'seed', role: 'admin', expiresAt: null, createdBy: null, now });
-    call = apiClient(stack.url, key);
     assert.equal(
-      (await call('POST', '/plans', { code: 'pro', name: 'Pro', amount: 2900, currency: 'EUR', interval: 'month' }))
+      (await ui.call('POST', '/plans', { code: 'pro', name: 'Pro', amount: 2900, currency: 'EUR', interval: 'month' }))
         .status,
       201,
     );
   });
 
-  after(async () => {
-    await b?.close();
-    await stack?.close();
-  });
-
   /** The 400s these tests provoke on purpose are answers the page shows, not faults. */
   const noConsoleErrors = () =>
     assert.deepEqual(
-      b.errors.filter((e) => !e.includes('status of 400')),
+      ui.b.errors.filter((e) => !e.includes('status of 400')),
       [],
       'console errors in the browser',
     );
 
-  const signIn = async (p: Page, who: { email: string; password: string }) => {
-    await p.goto('/login');
-    await p.getByLabel('Email').fill(who.email);
-    await p.getByLabel('Password').fill(who.password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Dashboard' }).waitFor();
-  };
-
   const one = async <T>(sql: string, params: unknown[]): Promise<T> => {
-    const { rows } = await stack.service.db.query(sql, params);
+    const { rows } = await ui.db.query(sql, params);
     assert.equal(rows.length, 1, sql);
     return rows[0] as T;
   };
 
-  const result = () => page.getByRole('status', { name: 'Result' });
+  const result = () => ui.page.getByRole('status', { name: 'Result' });
 
   it('customer_support creates a customer, sets the card, charges, refunds, marks paid, records and cancels', async () => {
-    const db = stack.service.db;
-    await signIn(page, SUPPORT);
-    await page.getByRole('link', { name: 'Customers' }).click();
-    await page.getByRole('button', { name: 'New customer' }).click();
-    let dialog = page.getByRole('dialog', { name: 'New customer' });
+    const db = ui.db;
+    await signIn(ui.page, SUPPORT);
+    await ui.page.getByRole('link', { name: 'Customers' }).click();
+    await ui.page.getByRole('button', { name: 'New customer' }).click();
+    let dialog = ui.page.getByRole('dialog', { name: 'New customer' });
     await dialog.getByLabel('Email').fill('dana-at-example.com');
     await dialog.getByRole('button', { name: 'Create customer' }).click();
     // The error once, next to its field; nothing stored.
-    const emailField = dialog.locator('.field', { has: page.getByLabel('Email') });
+    const emailField = dialog.locator('.field', { has: ui.page.getByLabel('Email') });
     await emailField.locator('.field-error').waitFor();
     assert.equal(await dialog.getByRole('alert').count(), 0, 'no second copy of the field error');
     assert.equal(await dialog.getByText('400').count(), 0, 'no HTTP code');
@@ -85,7 +61,7 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     await dialog.getByLabel('Name (optional)').fill('Dana');
     await dialog.getByLabel('Currency (optional)').fill('eur');
     await dialog.getByRole('button', { name: 'Create customer' }).click();
-    await page.getByRole('heading', { name: /Dana/ }).waitFor();
+    await ui.page.getByRole('heading', { name: /Dana/ }).waitFor();
     await result().getByText('Customer created.').waitFor();
     const customer = await one<{ id: string; currency: string; payment_method: string | null }>(
       `SELECT id, currency, payment_method FROM customers WHERE email = 'dana@example.com'`,
@@ -95,8 +71,8 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     assert.equal(customer.payment_method, null);
 
     // The card on file: a malformed id is refused next to the field, then the right one saved.
-    await page.getByRole('button', { name: 'Update card on file' }).click();
-    dialog = page.getByRole('dialog', { name: 'Update card on file' });
+    await ui.page.getByRole('button', { name: 'Update card on file' }).click();
+    dialog = ui.page.getByRole('dialog', { name: 'Update card on file' });
     await dialog.getByLabel('New payment method').fill('pm card');
     await dialog.getByRole('button', { name: 'Save card' }).click();
     await dialog.locator('.field-error').waitFor();
@@ -116,17 +92,21 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     );
 
     // Records made elsewhere: a subscription and two invoices.
-    const sub = await call<{ subscription: { id: string }; workflow_run_id: string }>('POST', '/subscriptions', {
+    const sub = await ui.call<{ subscription: { id: string }; workflow_run_id: string }>('POST', '/subscriptions', {
       customer_id: customer.id,
       plan_code: 'pro',
     });
     assert.equal(sub.status, 201);
     const invoice = async (description: string, amount: number) => {
-      const r = await call<{ invoice: { id: string; number: string }; workflow_run_id: string }>('POST', '/invoices', {
-        customer_id: customer.id,
-        currency: 'EUR',
-        lines: [{ description, amount }],
-      });
+      const r = await ui.call<{ invoice: { id: string; number: string }; workflow_run_id: string }>(
+        'POST',
+        '/invoices',
+        {
+          customer_id: customer.id,
+          currency: 'EUR',
+          lines: [{ description, amount }],
+        },
+      );
       assert.equal(r.status, 201);
       return r.body;
     };
@@ -140,9 +120,9 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     }, 'both invoices awaiting payment');
 
     // Charge the first invoice on the card on file.
-    await page.reload();
-    await page.getByRole('button', { name: `Charge ${first.invoice.number}` }).click();
-    dialog = page.getByRole('dialog', { name: 'Charge invoice' });
+    await ui.page.reload();
+    await ui.page.getByRole('button', { name: `Charge ${first.invoice.number}` }).click();
+    dialog = ui.page.getByRole('dialog', { name: 'Charge invoice' });
     await dialog.getByText('Leave empty to use the card on file (pm_card_ok).').waitFor();
     await dialog.getByRole('button', { name: 'Charge now' }).click();
     await result()
@@ -164,8 +144,8 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     );
 
     // Refund part of it; too much is refused next to the amount.
-    await page.getByRole('button', { name: `Refund ${charged.id}` }).click();
-    dialog = page.getByRole('dialog', { name: 'Refund payment' });
+    await ui.page.getByRole('button', { name: `Refund ${charged.id}` }).click();
+    dialog = ui.page.getByRole('dialog', { name: 'Refund payment' });
     await dialog.getByText('Paid €20.00; still refundable €20.00.').waitFor();
     await dialog.getByLabel('Amount').fill('25');
     await dialog.getByRole('button', { name: 'Refund' }).click();
@@ -183,8 +163,8 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     assert.deepEqual([refund.amount, refund.status], [500, 'succeeded']);
 
     // Mark the second invoice paid: its waiting run ends early.
-    await page.getByRole('button', { name: `Mark ${second.invoice.number} paid` }).click();
-    dialog = page.getByRole('dialog', { name: 'Mark invoice paid' });
+    await ui.page.getByRole('button', { name: `Mark ${second.invoice.number} paid` }).click();
+    dialog = ui.page.getByRole('dialog', { name: 'Mark invoice paid' });
     await dialog.getByLabel('Note (optional)').fill('bank transfer 4711');
     await dialog.getByRole('button', { name: 'Mark paid' }).click();
     await result()
@@ -205,8 +185,8 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     );
 
     // Record a payment made elsewhere; an amount that is not one is caught before sending.
-    await page.getByRole('button', { name: 'Record a payment' }).click();
-    dialog = page.getByRole('dialog', { name: 'Record a payment' });
+    await ui.page.getByRole('button', { name: 'Record a payment' }).click();
+    dialog = ui.page.getByRole('dialog', { name: 'Record a payment' });
     await dialog.getByLabel('Amount').fill('twelve');
     await dialog.getByRole('button', { name: 'Record payment' }).click();
     await dialog.getByText('Enter an amount such as 12.50.').waitFor();
@@ -217,8 +197,8 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     await one('SELECT 1 FROM payments WHERE amount = 1250 AND status = $1 AND invoice_id IS NULL', ['succeeded']);
 
     // Cancel the subscription now, without a refund.
-    await page.getByRole('button', { name: `Cancel ${sub.body.subscription.id}` }).click();
-    dialog = page.getByRole('dialog', { name: 'Cancel subscription' });
+    await ui.page.getByRole('button', { name: `Cancel ${sub.body.subscription.id}` }).click();
+    dialog = ui.page.getByRole('dialog', { name: 'Cancel subscription' });
     await dialog.getByLabel('When').selectOption('instantly');
     await dialog.getByLabel('Refund').selectOption('none');
     await dialog.getByLabel('Reason (optional)').fill('asked by phone');
@@ -242,7 +222,7 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
   });
 
   it('an account manager at 390 px follows the started run to its page', async () => {
-    const context = await b.browser.newContext({ baseURL: stack.url, viewport: { width: 390, height: 844 } });
+    const context = await ui.b.browser.newContext({ baseURL: ui.stack.url, viewport: { width: 390, height: 844 } });
     const mobile = await context.newPage();
     const errors: string[] = [];
     mobile.on('console', (m) => {
@@ -250,7 +230,7 @@ describe('support screens in Chromium', { skip: skip ?? false }, () => {
     });
     mobile.on('pageerror', (e) => errors.push(e.message));
     await signIn(mobile, MANAGER);
-    const { rows } = await stack.service.db.query<{ id: string }>(`SELECT id FROM customers`);
+    const { rows } = await ui.db.query<{ id: string }>(`SELECT id FROM customers`);
     await mobile.goto(`/customers/${rows[0]?.id ?? ''}`);
     await mobile.getByRole('button', { name: 'Record a payment' }).click();
     const dialog = mobile.getByRole('dialog', { name: 'Record a payment' });

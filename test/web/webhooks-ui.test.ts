@@ -2,51 +2,26 @@
 // once), a message to it fails once and is delivered by the workers' retry, and the page shows
 // the delivery with both attempts — as the database has them.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import { it } from 'node:test';
 import { createApiKey } from '../../src/http/auth/api-keys.ts';
-import { createUser } from '../../src/http/auth/users.ts';
 import { emitEvent } from '../../src/notify/index.ts';
-import { startReceiver } from '../notify/support/http.ts';
-import type { TestReceiver } from '../notify/support/http.ts';
-import { apiClient, browserMissing, eventually, openBrowser, signIn, startStack } from './harness.ts';
-import type { Browsing, Stack } from './harness.ts';
+import { apiClient, browserSession, describeInChromium, eventually } from './harness.ts';
 
-const skip = browserMissing();
 const DEV = { email: 'dev@example.com', password: 'correct horse battery staple' };
 
-describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
-  let stack: Stack;
-  let b: Browsing;
-  let page: Page;
-  let receiver: TestReceiver;
-
-  before(async () => {
-    stack = await startStack();
-    b = await openBrowser(stack.url);
-    page = b.page;
-    receiver = await startReceiver();
-  });
-
-  after(async () => {
-    await b?.close();
-    await stack?.close();
-    await receiver?.stop();
-  });
+describeInChromium('Webhooks settings in Chromium', () => {
+  const ui = browserSession({ users: [{ ...DEV, role: 'developer' }], signIn: DEV, receiver: true });
 
   it('creates an endpoint, shows its secret once, and a delivery with its attempts', async () => {
-    const db = stack.service.db;
-    await createUser(db, { ...DEV, role: 'developer', now: new Date() });
-    await signIn(page, DEV);
-
-    await page.goto('/settings/webhooks');
-    const section = page.getByRole('region', { name: 'Event webhooks' });
+    const db = ui.db;
+    await ui.page.goto('/settings/webhooks');
+    const section = ui.page.getByRole('region', { name: 'Event webhooks' });
     await section.getByText('No webhook endpoint yet.').waitFor();
-    const url = `${receiver.url}/billflow`;
+    const url = `${ui.receiver.url}/billflow`;
     await section.getByLabel('Endpoint URL').fill(url);
     await section.getByLabel('Description').fill('CRM sync');
     await section.getByRole('button', { name: 'Add endpoint' }).click();
-    const secret = await page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+    const secret = await ui.page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
     assert.match(secret, /^whsec_/);
     const stored = await db.query<{ id: string; secret: string; description: string }>(
       'SELECT id, secret, description FROM webhook_endpoints',
@@ -55,11 +30,11 @@ describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
       stored.rows.map((r) => [r.secret, r.description]),
       [[secret, 'CRM sync']],
     );
-    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await ui.page.getByRole('button', { name: 'I have copied it' }).click();
     await section.getByText(url).waitFor();
 
     // The receiver fails the first attempt; the workers retry 5 s later.
-    receiver.respond = [500];
+    ui.receiver.respond = [500];
     const eventId = await db.transaction((tx) =>
       emitEvent(tx, { type: 'invoice.paid', payload: { id: 'inv_ui' }, runId: null }),
     );
@@ -69,16 +44,16 @@ describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
       return rows[0]?.status === 'delivered';
     }, 'the retried delivery');
     assert.deepEqual(
-      receiver.received.map((r) => r.headers['webhook-id']),
+      ui.receiver.received.map((r) => r.headers['webhook-id']),
       [eventId, eventId],
     );
 
     await section.getByRole('button', { name: 'Deliveries' }).click();
-    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    const deliveries = ui.page.getByRole('region', { name: 'Deliveries' });
     await deliveries.getByText(eventId).waitFor();
     await deliveries.getByText('delivered').waitFor();
     await deliveries.getByRole('button', { name: '2 attempts' }).click();
-    const attempts = page.getByRole('table', { name: 'Attempts' });
+    const attempts = ui.page.getByRole('table', { name: 'Attempts' });
     await attempts.getByRole('cell', { name: '500', exact: true }).waitFor();
     await attempts.getByRole('cell', { name: '200', exact: true }).waitFor();
     const { rows } = await db.query<{ attempt: number; status_code: number }>(
@@ -94,7 +69,7 @@ describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
   });
 
   it("a run's page lists the webhook messages it emitted, per endpoint, as the database has them", async () => {
-    const db = stack.service.db;
+    const db = ui.db;
     const { key } = await createApiKey(db, {
       name: 'ui',
       role: 'admin',
@@ -102,9 +77,9 @@ describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
       createdBy: null,
       now: new Date(),
     });
-    const call = apiClient(stack.url, key);
+    const call = apiClient(ui.stack.url, key);
     const customer = await call<{ customer: { id: string } }>('POST', '/customers', { email: 'grace@example.com' });
-    receiver.respond = [502, 502, 502];
+    ui.receiver.respond = [502, 502, 502];
     const payment = await call<{ workflow_run_id: string }>('POST', '/payments', {
       customer_id: customer.body.customer.id,
       amount: 2500,
@@ -122,10 +97,10 @@ describe('Webhooks settings in Chromium', { skip: skip ?? false }, () => {
       return rows.length > 0 && rows;
     }, "the run's message attempted");
     assert.ok(message);
-    await page.goto(`/runs/${runId}`);
-    const section = page.getByRole('region', { name: 'Webhooks' });
+    await ui.page.goto(`/runs/${runId}`);
+    const section = ui.page.getByRole('region', { name: 'Webhooks' });
     const row = section.getByRole('row').filter({ hasText: message.id });
-    await row.getByRole('cell', { name: receiver.url, exact: true }).waitFor();
+    await row.getByRole('cell', { name: ui.receiver.url, exact: true }).waitFor();
     await row.getByText(/HTTP 502|HTTP 200/).waitFor();
     assert.ok(!(await section.textContent())?.includes('/billflow'), "the endpoint's path is not shown");
   });

@@ -19,7 +19,10 @@ export interface DatabaseConfig {
 export function describeDatabase(config: DatabaseConfig): string {
   if (config.databaseUrl) {
     const url = new URL(config.databaseUrl);
-    return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+    // A Unix socket's folder comes as ?host=/dir or as the percent-encoded host (libpq's forms).
+    const host = url.searchParams.get('host') ?? decodeURIComponent(url.hostname);
+    const where = host.startsWith('/') ? `unix:${host}` : host;
+    return `PostgreSQL at ${where}:${url.port || 5432}${url.pathname}`;
   }
   return config.dataDir ? `embedded PGlite in ${path.resolve(config.dataDir)}` : 'embedded PGlite in memory';
 }

@@ -259,6 +259,27 @@ async function statusCounts(db: Db): Promise<Record<string, number>> {
  * Waits until every run completed. Fails at once on what would make that never happen: a failed
  * or cancelled run, or the death of a worker that is meant to stay up (`alive`).
  */
+/**
+ * kill -9 of a worker, then waits for the server to drop its sessions (rolling back any open
+ * transaction): nothing of it can commit afterwards. Returns the database time from then on.
+ */
+export async function killAndSettle(db: Db, victim: WorkerProcess): Promise<Date | undefined> {
+  victim.child.kill('SIGKILL');
+  assert.deepEqual(await victim.exited, { code: null, signal: 'SIGKILL' });
+  await until(
+    "the victim's sessions to disappear",
+    async () => {
+      const { rows } = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ($1, $2)',
+        [victim.name, `${victim.name}_probe`],
+      );
+      return rows[0]?.n === 0;
+    },
+    { timeoutMs: 5000, intervalMs: 50 },
+  );
+  return (await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
+}
+
 export async function waitAllCompleted(
   db: Db,
   expected: number,

@@ -7,6 +7,7 @@ import {
   checkInvariants,
   executionCounts,
   faultDatabase,
+  killAndSettle,
   postgresTest,
   startRuns,
   until,
@@ -46,20 +47,7 @@ postgresTest(
         },
         { intervalMs: 5, timeoutMs: 10_000 },
       );
-      victim.child.kill('SIGKILL');
-      assert.deepEqual(await victim.exited, { code: null, signal: 'SIGKILL' });
-      await until(
-        "the victim's sessions to disappear",
-        async () => {
-          const { rows } = await db.query<{ n: number }>(
-            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ($1, $2)',
-            [victim.name, `${victim.name}_probe`],
-          );
-          return rows[0]?.n === 0;
-        },
-        { timeoutMs: 5000, intervalMs: 50 },
-      );
-      const killedAt = (await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
+      const killedAt = await killAndSettle(db, victim);
       const { rows: midChain } = await db.query<{ run_id: string }>(MID_CHAIN, [victim.pid]);
       assert.ok(midChain.length >= 1, 'the kill landed in the second step of a chain');
       for (const { run_id: runId } of midChain) {

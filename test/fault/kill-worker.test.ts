@@ -7,6 +7,7 @@ import {
   checkInvariants,
   executionCounts,
   faultDatabase,
+  killAndSettle,
   postgresTest,
   startRuns,
   until,
@@ -39,23 +40,8 @@ postgresTest('kill -9 mid-step: the others take over after the lease; nothing co
       },
       { intervalMs: 20, timeoutMs: 10_000 },
     );
-    victim.child.kill('SIGKILL');
-    assert.deepEqual(await victim.exited, { code: null, signal: 'SIGKILL' });
-
-    // The server drops the dead process's sessions (rolling back any open transaction); once
-    // they are gone nothing of the victim can still commit, so a snapshot now is final for it.
-    await until(
-      "the victim's sessions to disappear",
-      async () => {
-        const { rows } = await db.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ($1, $2)',
-          [victim.name, `${victim.name}_probe`],
-        );
-        return rows[0]?.n === 0;
-      },
-      { timeoutMs: 5000, intervalMs: 50 },
-    );
-    const killedAt = (await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
+    // Once its sessions are gone nothing of the victim can still commit: a snapshot now is final.
+    const killedAt = await killAndSettle(db, victim);
     const { rows: completedBefore } = await db.query<{ key: string }>(
       `SELECT run_id || ':' || name AS key FROM workflow_steps WHERE status = 'completed'`,
     );

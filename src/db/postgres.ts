@@ -22,6 +22,10 @@ export function connectPostgres(options: PostgresOptions): Db {
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    // Queries given to one client while it waits for an answer are written at once instead of
+    // one per round trip: the db steps of a group-commit batch run side by side (engine/db-batch).
+    // Each keeps its own Sync, so errors stay per query and a lone caller sees no difference.
+    pipeline: true,
   });
   const onError = options.onError ?? (() => {});
   // An idle client losing its connection (server restart) must not crash the process.

@@ -93,29 +93,27 @@ function lockOrder(a: DbJob, b: DbJob): number {
 
 /**
  * How a pass over the batch runs its steps. A savepoint costs two round trips per step (SAVEPOINT,
- * RELEASE) where a step usually makes one of its own, so a batch first runs with none: its steps
- * back to back in the bare transaction. A step that throws there rolls the whole pass back
- * (nothing of it committed) and the batch is done again with that attempt's failure recorded as
- * it was, its step not run again; the steps before it run once more, which a conflict retry
- * already does and which leaves nothing behind (a db step writes only through its transaction).
+ * RELEASE) where a step usually makes one of its own, so a batch first runs with none: the steps
+ * of a layer side by side in the bare transaction, their queries pipelined on its connection. A
+ * step that throws there rolls the whole pass back (nothing of it committed) and the batch is
+ * done again with that attempt's failure recorded as it was, its step not run again; the others
+ * run once more, which a conflict retry already does and which leaves nothing behind (a db step
+ * writes only through its transaction).
  */
 interface Pass {
   /** Steps that threw in a rolled-back pass (by stepKey): recorded with that failure, not run again. */
   failed: Map<string, StepOutcome>;
-  /** Every step in a savepoint of its own: after repeated throws, or an aborted transaction. */
+  /** Every step in a savepoint of its own, one after the other: after repeated throws, or an aborted transaction. */
   guarded: boolean;
 }
 
 /** Rolled-back passes (a step threw) after which every step of the batch gets its savepoint. */
 const UNGUARDED_PASSES = 2;
 
-/** A step threw outside any savepoint: the pass rolls back and the batch is done again without it. */
-class StepThrew extends Error {
-  constructor(
-    readonly job: DbJob,
-    readonly outcome: StepOutcome,
-  ) {
-    super('a db step threw outside a savepoint');
+/** Steps threw outside any savepoint: the pass rolls back and the batch is done again without them. */
+class StepsThrew extends Error {
+  constructor(readonly failures: { job: DbJob; outcome: StepOutcome }[]) {
+    super('db steps threw outside a savepoint');
   }
 }
 
@@ -151,11 +149,42 @@ async function runStep(tx: Queryable, job: DbJob, options: DbBatchOptions, guard
     if (isConflict(error)) throw new BatchConflict(error);
     if (!guarded && isAborted(error)) throw new TransactionAborted();
     const outcome = outcomeOfError({ run, step: step.name, startedAt, endedAt: options.appNow() }, step, error);
-    if (!guarded) throw new StepThrew(job, outcome);
+    if (!guarded) throw new StepsThrew([{ job, outcome }]);
     // Only this step's writes go; the batch goes on and records the failure with the others.
     await tx.query('ROLLBACK TO SAVEPOINT billflow_step');
     return outcome;
   }
+}
+
+/**
+ * A layer's steps side by side (see Pass), a step name at a time: steps of one name lock their
+ * rows in one order, steps of different names may not, so names follow each other in lock order.
+ * Every step that threw is reported, not only the first: each ran its attempt to its end, and
+ * running it again would make two attempts of one. A step whose query found the transaction
+ * aborted by another's error is not among them; it runs again.
+ */
+async function runTogether(tx: Queryable, layer: DbJob[], options: DbBatchOptions, pass: Pass): Promise<StepOutcome[]> {
+  const outcomes: StepOutcome[] = [];
+  for (let from = 0; from < layer.length; ) {
+    const name = layer[from]?.step.name;
+    let to = from + 1;
+    while (to < layer.length && layer[to]?.step.name === name) to++;
+    const settled = await Promise.allSettled(
+      layer.slice(from, to).map((job) => pass.failed.get(stepKey(job)) ?? runStep(tx, job, options, false)),
+    );
+    const threw: StepsThrew['failures'] = [];
+    let aborted: unknown;
+    for (const result of settled) {
+      if (result.status === 'fulfilled') outcomes.push(result.value);
+      else if (result.reason instanceof BatchConflict) throw result.reason;
+      else if (result.reason instanceof StepsThrew) threw.push(...result.reason.failures);
+      else aborted ??= result.reason;
+    }
+    if (threw.length > 0) throw new StepsThrew(threw);
+    if (aborted !== undefined) throw aborted;
+    from = to;
+  }
+  return outcomes;
 }
 
 interface StepDone {
@@ -195,9 +224,11 @@ async function oneTransaction(db: Db, jobs: DbJob[], options: DbBatchOptions, pa
     let layer = jobs;
     const maxChain = options.chain ? (options.maxChain ?? MAX_CHAIN) : 1;
     for (let depth = 1; layer.length > 0; depth++) {
-      const outcomes: StepOutcome[] = [];
-      for (const job of layer) {
-        outcomes.push(pass.failed.get(stepKey(job)) ?? (await runStep(tx, job, options, pass.guarded)));
+      const outcomes: StepOutcome[] = pass.guarded ? [] : await runTogether(tx, layer, options, pass);
+      if (pass.guarded) {
+        for (const job of layer) {
+          outcomes.push(pass.failed.get(stepKey(job)) ?? (await runStep(tx, job, options, true)));
+        }
       }
       const recorded = await recordLayer(tx, layer, outcomes, options, pass);
       claimed.push(...recorded.claimed);
@@ -265,9 +296,9 @@ export async function executeDbBatch(
           }
         }
         pending = pending.filter((job) => !error.runIds.has(job.run.id));
-      } else if (error instanceof StepThrew) {
-        pass.failed.set(stepKey(error.job), error.outcome);
-        // Each such pass runs the steps before the thrower again: a batch that keeps throwing
+      } else if (error instanceof StepsThrew) {
+        for (const { job, outcome } of error.failures) pass.failed.set(stepKey(job), outcome);
+        // Each such pass runs the steps that did not throw again: a batch that keeps throwing
         // pays for savepoints instead.
         if (++threw >= UNGUARDED_PASSES) pass.guarded = true;
       } else if (error instanceof TransactionAborted) {

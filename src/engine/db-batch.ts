@@ -165,7 +165,7 @@ async function runStep(tx: Queryable, job: DbJob, options: DbBatchOptions, guard
  */
 async function runTogether(tx: Queryable, layer: DbJob[], options: DbBatchOptions, pass: Pass): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
-  for (let from = 0; from < layer.length; ) {
+  for (let from = 0; from < layer.length;) {
     const name = layer[from]?.step.name;
     let to = from + 1;
     while (to < layer.length && layer[to]?.step.name === name) to++;

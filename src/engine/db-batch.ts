@@ -93,12 +93,11 @@ function lockOrder(a: DbJob, b: DbJob): number {
 
 /**
  * How a pass over the batch runs its steps. A savepoint costs two round trips per step (SAVEPOINT,
- * RELEASE) where a step usually makes one of its own, so a batch first runs with none: the steps
- * of a layer side by side in the bare transaction, their queries pipelined on its connection. A
- * step that throws there rolls the whole pass back (nothing of it committed) and the batch is
- * done again with that attempt's failure recorded as it was, its step not run again; the others
- * run once more, which a conflict retry already does and which leaves nothing behind (a db step
- * writes only through its transaction).
+ * RELEASE) where a step usually makes one of its own, so a batch first runs with none: its steps
+ * in the bare transaction (see runLayer). A step that throws there rolls the whole pass back
+ * (nothing of it committed) and the batch is done again with that attempt's failure recorded as
+ * it was, its step not run again; the others run once more, which a conflict retry already does
+ * and which leaves nothing behind (a db step writes only through its transaction).
  */
 interface Pass {
   /** Steps that threw in a rolled-back pass (by stepKey): recorded with that failure, not run again. */
@@ -156,19 +155,24 @@ async function runStep(tx: Queryable, job: DbJob, options: DbBatchOptions, guard
   }
 }
 
+/** Runs of this job whose step may run beside it (DbStep.sideBySide): the same step, declared so. */
+function besides(job: DbJob, other: DbJob | undefined): boolean {
+  return other !== undefined && job.step.kind === 'db' && job.step.sideBySide === true && other.step === job.step;
+}
+
 /**
- * A layer's steps side by side (see Pass), a step name at a time: steps of one name lock their
- * rows in one order, steps of different names may not, so names follow each other in lock order.
+ * A layer's steps in an unguarded pass (see Pass), in lock order: one after the other, except
+ * that the attempts of a step declared `sideBySide` run together, their queries pipelined.
  * Every step that threw is reported, not only the first: each ran its attempt to its end, and
  * running it again would make two attempts of one. A step whose query found the transaction
  * aborted by another's error is not among them; it runs again.
  */
-async function runTogether(tx: Queryable, layer: DbJob[], options: DbBatchOptions, pass: Pass): Promise<StepOutcome[]> {
+async function runLayer(tx: Queryable, layer: DbJob[], options: DbBatchOptions, pass: Pass): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   for (let from = 0; from < layer.length;) {
-    const name = layer[from]?.step.name;
+    const first = layer[from] as DbJob;
     let to = from + 1;
-    while (to < layer.length && layer[to]?.step.name === name) to++;
+    while (besides(first, layer[to])) to++;
     const settled = await Promise.allSettled(
       layer.slice(from, to).map((job) => pass.failed.get(stepKey(job)) ?? runStep(tx, job, options, false)),
     );
@@ -224,7 +228,7 @@ async function oneTransaction(db: Db, jobs: DbJob[], options: DbBatchOptions, pa
     let layer = jobs;
     const maxChain = options.chain ? (options.maxChain ?? MAX_CHAIN) : 1;
     for (let depth = 1; layer.length > 0; depth++) {
-      const outcomes: StepOutcome[] = pass.guarded ? [] : await runTogether(tx, layer, options, pass);
+      const outcomes: StepOutcome[] = pass.guarded ? [] : await runLayer(tx, layer, options, pass);
       if (pass.guarded) {
         for (const job of layer) {
           outcomes.push(pass.failed.get(stepKey(job)) ?? (await runStep(tx, job, options, true)));

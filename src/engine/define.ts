@@ -114,6 +114,15 @@ interface StepCommon {
 export interface DbStep<I = unknown> extends StepCommon {
   kind: 'db';
   run(ctx: DbStepContext<I>): Promise<unknown>;
+  /**
+   * Lets a group-commit batch run several runs' attempts of this step side by side in its one
+   * transaction, their queries pipelined, instead of one after the other. Only for a step none
+   * of whose queries depends on what another run's attempt wrote in that transaction: inserts,
+   * single-statement updates (`SET n = n + 1`). Not for one that reads rows and then writes
+   * from what it read (a status recomputed from the customer's row): two attempts for the same
+   * customer would both read the row before either writes it. Default false.
+   */
+  sideBySide?: boolean;
 }
 
 export interface ExternalStep<I = unknown> extends StepCommon {

@@ -51,6 +51,10 @@ const step: StepDefinition<Input> = {
   },
 };
 
+// The same step declared sideBySide: a batch runs its attempts together (their writes are an
+// insert and a single-statement increment), so several of them throw in one pass.
+const together: StepDefinition<Input> = { ...step, sideBySide: true };
+
 const flow = defineWorkflow<Input>({ type: 'mixed', steps: [step] });
 const registry = createRegistry([flow as unknown as AnyWorkflow]);
 
@@ -61,7 +65,7 @@ async function setup(db: Db): Promise<void> {
 }
 
 /** Starts one run per behaviour, claims them all and executes their steps as ONE batch. */
-async function runBatch(db: Db, behaviours: Behaviour[]) {
+async function runBatch(db: Db, behaviours: Behaviour[], jobStep: StepDefinition<Input>) {
   const ids: string[] = [];
   for (const behaviour of behaviours) {
     ids.push((await startWorkflow(db, registry, { type: 'mixed', input: { behaviour } })).runId);
@@ -70,7 +74,7 @@ async function runBatch(db: Db, behaviours: Behaviour[]) {
   assert.equal(claimed.length, behaviours.length);
   const jobs: DbJob[] = claimed.map((row) => ({
     run: heldRun(row, new Date()),
-    step: step as StepDefinition<never>,
+    step: jobStep as StepDefinition<never>,
     startedAt: new Date(),
   }));
   const { results } = await executeDbBatch(db, jobs, { leaseMs: 30_000, now: () => null, appNow: () => new Date() });
@@ -85,51 +89,56 @@ async function writesOf(db: Db) {
 }
 
 eachDatabase((kind) => {
-  test('steps that throw in the middle of a batch leave no write, fail alone and run once; the others commit together', async () => {
-    const { db } = await freshDatabase(kind);
-    await setup(db);
-    const behaviours: Behaviour[] = ['ok', 'throws_after_write', 'ok', 'sql_error', 'ok', 'permanent', 'ok'];
-    const { ids, byRun } = await runBatch(db, behaviours);
+  for (const [label, jobStep] of [
+    ['one by one', step],
+    ['side by side', together],
+  ] as const) {
+    test(`${label}: steps that throw in the middle of a batch leave no write, fail alone and run once; the others commit together`, async () => {
+      const { db } = await freshDatabase(kind);
+      await setup(db);
+      const behaviours: Behaviour[] = ['ok', 'throws_after_write', 'ok', 'sql_error', 'ok', 'permanent', 'ok'];
+      const { ids, byRun } = await runBatch(db, behaviours, jobStep);
 
-    const ok = ids.filter((_, i) => behaviours[i] === 'ok');
-    const { runs, txs, counter } = await writesOf(db);
-    assert.deepEqual([...runs].sort(), [...ok].sort(), 'only the steps that returned wrote anything');
-    assert.equal(counter, ok.length, 'each committed step counted once, no thrown step at all');
-    assert.equal(txs.size, 1, 'the steps that returned committed in one transaction');
+      const ok = ids.filter((_, i) => behaviours[i] === 'ok');
+      const { runs, txs, counter } = await writesOf(db);
+      assert.deepEqual([...runs].sort(), [...ok].sort(), 'only the steps that returned wrote anything');
+      assert.equal(counter, ok.length, 'each committed step counted once, no thrown step at all');
+      assert.equal(txs.size, 1, 'the steps that returned committed in one transaction');
 
-    for (const [i, id] of ids.entries()) {
-      const result = byRun.get(id);
-      assert.ok(result?.recorded, `run ${i} is recorded`);
-      const run = await getRun(db, id);
-      if (behaviours[i] === 'ok') {
-        assert.equal(run.status, 'completed');
-        assert.equal(run.steps[0]?.attempts.length, 1);
-      } else if (behaviours[i] === 'permanent') {
-        assert.equal(run.status, 'failed');
-      } else {
-        assert.equal(run.activity, 'retrying', `${behaviours[i]} is retried`);
+      for (const [i, id] of ids.entries()) {
+        const result = byRun.get(id);
+        assert.ok(result?.recorded, `run ${i} is recorded`);
+        const run = await getRun(db, id);
+        if (behaviours[i] === 'ok') {
+          assert.equal(run.status, 'completed');
+          assert.equal(run.steps[0]?.attempts.length, 1);
+        } else if (behaviours[i] === 'permanent') {
+          assert.equal(run.status, 'failed');
+        } else {
+          assert.equal(run.activity, 'retrying', `${behaviours[i]} is retried`);
+        }
+        // A step that threw is recorded with the failure it threw, not run a second time.
+        if (behaviours[i] !== 'ok') assert.equal(calls.get(id), 1, `${behaviours[i]} ran once`);
       }
-      // A step that threw is recorded with the failure it threw, not run a second time.
-      if (behaviours[i] !== 'ok') assert.equal(calls.get(id), 1, `${behaviours[i]} ran once`);
-    }
-  });
+    });
 
-  test('a step that swallows an SQL error is found and retried alone, wherever it is in the batch', async () => {
-    const { db } = await freshDatabase(kind);
-    await setup(db);
-    // In the middle (the next step's query fails) and last (the checkpoint's statement fails).
-    const behaviours: Behaviour[] = ['ok', 'swallows_sql_error', 'ok', 'ok', 'swallows_sql_error'];
-    const { ids } = await runBatch(db, behaviours);
+    test(`${label}: a step that swallows an SQL error is found and retried alone, wherever it is in the batch`, async () => {
+      const { db } = await freshDatabase(kind);
+      await setup(db);
+      // In the middle (the next step's query fails) and last (the checkpoint's statement fails).
+      const behaviours: Behaviour[] = ['ok', 'swallows_sql_error', 'ok', 'ok', 'swallows_sql_error'];
+      const { ids } = await runBatch(db, behaviours, jobStep);
 
-    const ok = ids.filter((_, i) => behaviours[i] === 'ok');
-    const { runs, txs, counter } = await writesOf(db);
-    assert.deepEqual([...runs].sort(), [...ok].sort());
-    assert.equal(counter, ok.length);
-    assert.equal(txs.size, 1);
-    for (const [i, id] of ids.entries()) {
-      const run = await getRun(db, id);
-      assert.equal(run.status === 'completed', behaviours[i] === 'ok', `run ${i}: ${run.status} ${run.activity}`);
-      if (behaviours[i] !== 'ok') assert.equal(run.activity, 'retrying');
-    }
-  });
+      const ok = ids.filter((_, i) => behaviours[i] === 'ok');
+      const { runs, txs, counter } = await writesOf(db);
+      assert.deepEqual([...runs].sort(), [...ok].sort());
+      assert.equal(counter, ok.length);
+      assert.equal(txs.size, 1);
+      for (const [i, id] of ids.entries()) {
+        const run = await getRun(db, id);
+        assert.equal(run.status === 'completed', behaviours[i] === 'ok', `run ${i}: ${run.status} ${run.activity}`);
+        if (behaviours[i] !== 'ok') assert.equal(run.activity, 'retrying');
+      }
+    });
+  }
 });

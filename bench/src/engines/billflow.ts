@@ -26,9 +26,12 @@ const externalSteps: StepDefinition<BenchInput>[] = STEP_NAMES.map((name, index)
 
 // Db steps: the write and the checkpoint commit together; ready db steps of several runs share
 // one transaction (group commit, src/engine/db-batch.ts).
+// Each step is one insert that reads nothing, so it is declared `sideBySide`: a batch runs the
+// attempts of one step together, their inserts pipelined (DbStep.sideBySide says when a step may).
 const dbSteps: StepDefinition<BenchInput>[] = STEP_NAMES.map((name, index) => ({
   name,
   kind: 'db',
+  sideBySide: true,
   run: async (ctx) => {
     await ctx.tx.query(INSERT_RECORD, recordParams(ctx.runId, ctx.input, index));
     return trivialStep(ctx.input, index);

@@ -23,7 +23,7 @@ export function connectPostgres(options: PostgresOptions): Db {
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     // Queries given to one client while it waits for an answer are written at once instead of
-    // one per round trip: the db steps of a group-commit batch run side by side (engine/db-batch).
+    // one per round trip: a batch runs the attempts of a sideBySide db step together (db-batch.ts).
     // Each keeps its own Sync, so errors stay per query and a lone caller sees no difference.
     pipeline: true,
   });

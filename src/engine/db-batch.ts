@@ -155,20 +155,25 @@ async function runStep(tx: Queryable, job: DbJob, options: DbBatchOptions, guard
   }
 }
 
-/** Runs of this job whose step may run beside it (DbStep.sideBySide): the same step, declared so. */
+/** True when `other` may run beside `job`: the same step, declared `sideBySide`. */
 function besides(job: DbJob, other: DbJob | undefined): boolean {
   return other !== undefined && job.step.kind === 'db' && job.step.sideBySide === true && other.step === job.step;
 }
 
 /**
- * A layer's steps in an unguarded pass (see Pass), in lock order: one after the other, except
- * that the attempts of a step declared `sideBySide` run together, their queries pipelined.
+ * A layer's steps, in lock order. A guarded pass runs them one after the other, each in its
+ * savepoint. An unguarded one (see Pass) runs them one after the other too, except that the
+ * attempts of a step declared `sideBySide` run together, their queries pipelined.
  * Every step that threw is reported, not only the first: each ran its attempt to its end, and
  * running it again would make two attempts of one. A step whose query found the transaction
  * aborted by another's error is not among them; it runs again.
  */
 async function runLayer(tx: Queryable, layer: DbJob[], options: DbBatchOptions, pass: Pass): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
+  if (pass.guarded) {
+    for (const job of layer) outcomes.push(pass.failed.get(stepKey(job)) ?? (await runStep(tx, job, options, true)));
+    return outcomes;
+  }
   for (let from = 0; from < layer.length;) {
     const first = layer[from] as DbJob;
     let to = from + 1;
@@ -228,12 +233,7 @@ async function oneTransaction(db: Db, jobs: DbJob[], options: DbBatchOptions, pa
     let layer = jobs;
     const maxChain = options.chain ? (options.maxChain ?? MAX_CHAIN) : 1;
     for (let depth = 1; layer.length > 0; depth++) {
-      const outcomes: StepOutcome[] = pass.guarded ? [] : await runLayer(tx, layer, options, pass);
-      if (pass.guarded) {
-        for (const job of layer) {
-          outcomes.push(pass.failed.get(stepKey(job)) ?? (await runStep(tx, job, options, true)));
-        }
-      }
+      const outcomes = await runLayer(tx, layer, options, pass);
       const recorded = await recordLayer(tx, layer, outcomes, options, pass);
       claimed.push(...recorded.claimed);
       asked += recorded.asked;

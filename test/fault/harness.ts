@@ -256,10 +256,6 @@ async function statusCounts(db: Db): Promise<Record<string, number>> {
 }
 
 /**
- * Waits until every run completed. Fails at once on what would make that never happen: a failed
- * or cancelled run, or the death of a worker that is meant to stay up (`alive`).
- */
-/**
  * kill -9 of a worker, then waits for the server to drop its sessions (rolling back any open
  * transaction): nothing of it can commit afterwards. Returns the database time from then on.
  */
@@ -280,6 +276,10 @@ export async function killAndSettle(db: Db, victim: WorkerProcess): Promise<Date
   return (await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
 }
 
+/**
+ * Waits until every run completed. Fails at once on what would make that never happen: a failed
+ * or cancelled run, or the death of a worker that is meant to stay up (`alive`).
+ */
 export async function waitAllCompleted(
   db: Db,
   expected: number,

@@ -376,7 +376,7 @@ export async function checkInvariants(db: Db, options: InvariantOptions): Promis
 
   const { rows: stats } = await db.query<{ step: string; n: number }>('SELECT step, n FROM fault_stats ORDER BY step');
   const chainRuns = new Set(
-    steps.filter((s) => s.type === 'fault_chain' || s.type === 'fault_db_pair').map((s) => s.run_id),
+    steps.filter((s) => DB_STEPS[s.type]?.includes('debit')).map((s) => s.run_id),
   ).size;
   assert.deepEqual(
     stats.map((s) => [s.step, s.n]),

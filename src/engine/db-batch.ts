@@ -6,6 +6,7 @@
 // and is recorded failed or retrying while the others commit (see Pass).
 import type { Db, Queryable } from '../db/types.ts';
 import type { DbStepContext, StepDefinition } from './define.ts';
+import { attemptTransaction } from './attempt-tx.ts';
 import { outcomeOfError, outcomeOfValue, runWithTimeout, stepContext } from './execute.ts';
 import type { HeldRunState } from './execute.ts';
 import type { StepScope } from './hooks.ts';
@@ -138,10 +139,19 @@ function isAborted(error: unknown): boolean {
 async function runStep(tx: Queryable, job: DbJob, options: DbBatchOptions, guarded: boolean): Promise<StepOutcome> {
   const { run, step, startedAt } = job;
   if (guarded) await tx.query('SAVEPOINT billflow_step');
+  const attempt = attemptTransaction(tx, step.name);
   try {
-    const ctx: DbStepContext<never> = { ...(stepContext(run, step, options.appNow) as DbStepContext<never>), tx };
+    const ctx: DbStepContext<never> = {
+      ...(stepContext(run, step, options.appNow) as DbStepContext<never>),
+      tx: attempt.tx,
+    };
     const scope = job.scope;
-    const value = await runWithTimeout(run, step, () => (scope ? scope.enter(() => step.run(ctx)) : step.run(ctx)));
+    let value: unknown;
+    try {
+      value = await runWithTimeout(run, step, () => (scope ? scope.enter(() => step.run(ctx)) : step.run(ctx)));
+    } finally {
+      attempt.end();
+    }
     if (guarded) await tx.query('RELEASE SAVEPOINT billflow_step');
     return outcomeOfValue({ run, step: step.name, startedAt, endedAt: options.appNow() }, value);
   } catch (error) {

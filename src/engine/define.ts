@@ -106,7 +106,8 @@ interface StepCommon {
   whenSkipped?: string;
   /**
    * An attempt running longer than this fails as a transient error (and is retried), so a hung
-   * call cannot hold a run forever. Default 5 minutes; 0 turns it off.
+   * call cannot hold a run forever. Default 5 minutes; 0 turns it off. The step's `signal` is
+   * aborted then; a db step's `tx` refuses its queries from then on.
    */
   timeoutMs?: number;
 }

@@ -3,14 +3,10 @@ import assert from 'node:assert/strict';
 import type { Db } from '../../src/db/types.ts';
 import { createRegistry, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
 import type { AnyWorkflow, DbStepContext } from '../../src/engine/index.ts';
-import { executeDbBatch } from '../../src/engine/db-batch.ts';
-import type { DbJob } from '../../src/engine/db-batch.ts';
-import { heldRun } from '../../src/engine/execute.ts';
 import type { StepDefinition } from '../../src/engine/define.ts';
-import { claimRuns } from '../../src/engine/sql/claimRuns.ts';
 import { PermanentError } from '../../src/errors.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
-import { callCounter } from '../helpers/engine.ts';
+import { callCounter, claimDbJobs, runDbBatch } from '../helpers/engine.ts';
 
 // A batch of db steps runs its steps without savepoints first (db-batch.ts, Pass). These tests
 // hand one batch of known order to executeDbBatch and check, in the database, that every way a
@@ -70,14 +66,9 @@ async function runBatch(db: Db, behaviours: Behaviour[], jobStep: StepDefinition
   for (const behaviour of behaviours) {
     ids.push((await startWorkflow(db, registry, { type: 'mixed', input: { behaviour } })).runId);
   }
-  const claimed = await claimRuns(db, { workerId: 'w', types: ['mixed'], limit: 100, leaseMs: 30_000, now: null });
-  assert.equal(claimed.length, behaviours.length);
-  const jobs: DbJob[] = claimed.map((row) => ({
-    run: heldRun(row, new Date()),
-    step: jobStep as StepDefinition<never>,
-    startedAt: new Date(),
-  }));
-  const { results } = await executeDbBatch(db, jobs, { leaseMs: 30_000, now: () => null, appNow: () => new Date() });
+  const jobs = await claimDbJobs(db, ['mixed'], () => jobStep as StepDefinition<never>);
+  assert.equal(jobs.length, behaviours.length);
+  const { results } = await runDbBatch(db, jobs);
   const byRun = new Map([...results].map(([job, result]) => [job.run.id, result]));
   return { ids, byRun };
 }

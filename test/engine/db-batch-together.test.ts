@@ -2,12 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRegistry, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
 import type { AnyWorkflow, DbStepContext } from '../../src/engine/index.ts';
-import { executeDbBatch } from '../../src/engine/db-batch.ts';
-import type { DbJob } from '../../src/engine/db-batch.ts';
-import { heldRun } from '../../src/engine/execute.ts';
 import type { StepDefinition } from '../../src/engine/define.ts';
-import { claimRuns } from '../../src/engine/sql/claimRuns.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
+import { claimDbJobs, runDbBatch } from '../helpers/engine.ts';
 
 // In a batch's first pass the attempts of a db step declared `sideBySide` run together, their
 // queries pipelined on the batch's connection; other steps run one after the other, and the
@@ -51,22 +48,15 @@ eachDatabase((kind) => {
     for (const type of ['beta', 'beta', 'beta', 'alpha', 'alpha', 'alpha']) {
       await startWorkflow(db, registry, { type, input: {} });
     }
-    const claimed = await claimRuns(db, {
-      workerId: 'w',
-      types: ['alpha', 'beta'],
-      limit: 10,
-      leaseMs: 30_000,
-      now: null,
-    });
-    assert.equal(claimed.length, 6);
-    const jobs: DbJob[] = claimed.map((row) => ({
-      run: heldRun(row, new Date()),
-      step: (row.type === 'alpha' ? alpha : beta) as StepDefinition<never>,
-      startedAt: new Date(),
-    }));
+    const jobs = await claimDbJobs(
+      db,
+      ['alpha', 'beta'],
+      (row) => (row.type === 'alpha' ? alpha : beta) as StepDefinition<never>,
+    );
+    assert.equal(jobs.length, 6);
     events.length = 0;
     mostInFlight.clear();
-    const { results } = await executeDbBatch(db, jobs, { leaseMs: 30_000, now: () => null, appNow: () => new Date() });
+    const { results } = await runDbBatch(db, jobs);
 
     assert.equal(mostInFlight.get('a_write'), 3, 'the three attempts of the sideBySide step were in flight at once');
     assert.equal(mostInFlight.get('b_write'), 1, 'the other step ran one attempt at a time');
@@ -110,13 +100,7 @@ eachDatabase((kind) => {
     await db.exec(`CREATE TABLE counters (name text PRIMARY KEY, value int NOT NULL);
                    INSERT INTO counters VALUES ('n', 0)`);
     for (let i = 0; i < 4; i++) await startWorkflow(db, bumps, { type: 'bump', input: {} });
-    const claimed = await claimRuns(db, { workerId: 'w', types: ['bump'], limit: 10, leaseMs: 30_000, now: null });
-    const jobs: DbJob[] = claimed.map((row) => ({
-      run: heldRun(row, new Date()),
-      step: bump as StepDefinition<never>,
-      startedAt: new Date(),
-    }));
-    await executeDbBatch(db, jobs, { leaseMs: 30_000, now: () => null, appNow: () => new Date() });
+    await runDbBatch(db, await claimDbJobs(db, ['bump'], () => bump as StepDefinition<never>));
     const { rows } = await db.query<{ value: number }>(`SELECT value FROM counters WHERE name = 'n'`);
     assert.equal(rows[0]?.value, 4, 'four attempts in one batch counted four');
   });

@@ -3,12 +3,8 @@ import assert from 'node:assert/strict';
 import type { Db } from '../../src/db/types.ts';
 import { createRegistry, defineWorkflow, getRun, startWorkflow } from '../../src/engine/index.ts';
 import type { AnyWorkflow, DbStepContext, StepAttemptEvent, StepDefinition } from '../../src/engine/index.ts';
-import { executeDbBatch } from '../../src/engine/db-batch.ts';
-import type { DbJob } from '../../src/engine/db-batch.ts';
-import { heldRun } from '../../src/engine/execute.ts';
-import { claimRuns } from '../../src/engine/sql/claimRuns.ts';
 import { eachDatabase, freshDatabase } from '../helpers/databases.ts';
-import { callCounter, testWorker } from '../helpers/engine.ts';
+import { callCounter, claimDbJobs, runDbBatch, testWorker } from '../helpers/engine.ts';
 
 // A run whose next step is a db step goes on with it in the same transaction (db-batch.ts,
 // chain). These tests check in the database that a chained step's writes commit exactly when
@@ -171,18 +167,10 @@ eachDatabase((kind) => {
     const registry = createRegistry([flow as unknown as AnyWorkflow]);
     const lost = (await startWorkflow(db, registry, { type: 'chain', input: { secondLosesRun: true } })).runId;
     const kept = (await startWorkflow(db, registry, { type: 'chain', input: {} })).runId;
-    const claimed = await claimRuns(db, { workerId: 'w', types: ['chain'], limit: 10, leaseMs: 30_000, now: null });
-    assert.equal(claimed.length, 2);
-    const jobs: DbJob[] = claimed.map((row) => ({
-      run: heldRun(row, new Date()),
-      step: first as StepDefinition<never>,
-      startedAt: new Date(),
-    }));
+    const jobs = await claimDbJobs(db, ['chain'], () => first as StepDefinition<never>);
+    assert.equal(jobs.length, 2);
     const steps = [first, second, third] as StepDefinition<never>[];
-    const { results } = await executeDbBatch(db, jobs, {
-      leaseMs: 30_000,
-      now: () => null,
-      appNow: () => new Date(),
+    const { results } = await runDbBatch(db, jobs, {
       chain(job, outcome) {
         const step = steps[job.run.stepIndex + 1];
         if (!step) return undefined;
@@ -215,17 +203,9 @@ eachDatabase((kind) => {
     await setup(db);
     const registry = createRegistry([flow as unknown as AnyWorkflow]);
     const id = (await startWorkflow(db, registry, { type: 'chain', input: {} })).runId;
-    const claimed = await claimRuns(db, { workerId: 'w', types: ['chain'], limit: 10, leaseMs: 30_000, now: null });
     const steps = [first, second, third] as StepDefinition<never>[];
-    const jobs: DbJob[] = claimed.map((row) => ({
-      run: heldRun(row, new Date()),
-      step: first as StepDefinition<never>,
-      startedAt: new Date(),
-    }));
-    const { results } = await executeDbBatch(db, jobs, {
-      leaseMs: 30_000,
-      now: () => null,
-      appNow: () => new Date(),
+    const jobs = await claimDbJobs(db, ['chain'], () => first as StepDefinition<never>);
+    const { results } = await runDbBatch(db, jobs, {
       maxChain: 2,
       chain(job) {
         const step = steps[job.run.stepIndex + 1];

@@ -2,6 +2,11 @@ import { after } from 'node:test';
 import type { Db } from '../../src/db/types.ts';
 import { createRegistry, createWorker } from '../../src/engine/index.ts';
 import type { AnyWorkflow, WorkerOptions } from '../../src/engine/index.ts';
+import { executeDbBatch } from '../../src/engine/db-batch.ts';
+import type { DbJob } from '../../src/engine/db-batch.ts';
+import type { StepDefinition } from '../../src/engine/define.ts';
+import { heldRun } from '../../src/engine/execute.ts';
+import { claimRuns } from '../../src/engine/sql/claimRuns.ts';
 import type { ClaimedRun } from '../../src/engine/sql/claimRuns.ts';
 import type { StepOutcome } from '../../src/engine/sql/recordOutcomes.ts';
 
@@ -44,4 +49,19 @@ export function doneOutcome(run: ClaimedRun, options: { output?: unknown; starte
     attempts: [],
     startedAt: options.startedAt ?? new Date(),
   };
+}
+
+/** Claims the due runs of `types` as worker "w" and makes each one a db-batch job of `stepOf(row)`. */
+export async function claimDbJobs(
+  db: Db,
+  types: string[],
+  stepOf: (row: ClaimedRun) => StepDefinition<never>,
+): Promise<DbJob[]> {
+  const claimed = await claimRuns(db, { workerId: 'w', types, limit: 100, leaseMs: 30_000, now: null });
+  return claimed.map((row) => ({ run: heldRun(row, new Date()), step: stepOf(row), startedAt: new Date() }));
+}
+
+/** Executes `jobs` as one batch, on the database's clock, with the options a test adds. */
+export function runDbBatch(db: Db, jobs: DbJob[], options: Partial<Parameters<typeof executeDbBatch>[2]> = {}) {
+  return executeDbBatch(db, jobs, { leaseMs: 30_000, now: () => null, appNow: () => new Date(), ...options });
 }

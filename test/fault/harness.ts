@@ -255,6 +255,18 @@ async function statusCounts(db: Db): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
+/** Workers that outlived another's kill -9: still running, and nothing logged but dropped connections. */
+export function assertSurvived(survivors: WorkerProcess[]): void {
+  for (const w of survivors) {
+    assert.ok(w.alive, `${w.name} still runs`);
+    assert.deepEqual(
+      w.problems().filter((l) => l.level !== 'warn' || l.msg !== 'database connection error'),
+      [],
+      `${w.name} logged no problem`,
+    );
+  }
+}
+
 /**
  * kill -9 of a worker, then waits for the server to drop its sessions (rolling back any open
  * transaction): nothing of it can commit afterwards. Returns the database time from then on.
@@ -375,9 +387,7 @@ export async function checkInvariants(db: Db, options: InvariantOptions): Promis
   assert.equal(effects.length, dbSteps.length, 'no side effects of steps that are not recorded');
 
   const { rows: stats } = await db.query<{ step: string; n: number }>('SELECT step, n FROM fault_stats ORDER BY step');
-  const chainRuns = new Set(
-    steps.filter((s) => DB_STEPS[s.type]?.includes('debit')).map((s) => s.run_id),
-  ).size;
+  const chainRuns = new Set(steps.filter((s) => DB_STEPS[s.type]?.includes('debit')).map((s) => s.run_id)).size;
   assert.deepEqual(
     stats.map((s) => [s.step, s.n]),
     [

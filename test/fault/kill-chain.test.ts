@@ -3,6 +3,7 @@
 // step, both steps run again, and every effect and counter is there exactly once.
 import assert from 'node:assert/strict';
 import {
+  assertSurvived,
   attemptOutcomes,
   checkInvariants,
   executionCounts,
@@ -78,14 +79,7 @@ postgresTest(
           'both recorded outputs are the survivor’s',
         );
       }
-      for (const w of survivors) {
-        assert.ok(w.alive, `${w.name} still runs`);
-        assert.deepEqual(
-          w.problems().filter((l) => l.level !== 'warn' || l.msg !== 'database connection error'),
-          [],
-          `${w.name} logged no problem`,
-        );
-      }
+      assertSurvived(survivors);
     });
   },
 );

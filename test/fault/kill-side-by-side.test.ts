@@ -25,6 +25,14 @@ const IN_FLIGHT = `
   WHERE a.pid = $1 AND a.ended_at IS NULL AND a.kind = 'db' AND r.type = 'fault_side_by_side'
   GROUP BY a.step`;
 
+/**
+ * How many of a worker's sessions have a statement running, leaving out those waiting for a lock:
+ * the victim's two batches take the same counter row, and the one waiting cannot go on while the
+ * other's holder is frozen.
+ */
+const BUSY = `SELECT count(*)::int AS n FROM pg_stat_activity
+  WHERE application_name IN ($1, $2) AND state = 'active' AND wait_event_type IS DISTINCT FROM 'Lock'`;
+
 postgresTest(
   'kill -9 while a batch runs attempts of a sideBySide step together: none commits; each runs again, once',
   async () => {
@@ -36,20 +44,40 @@ postgresTest(
       const victim = await spawn('victim', spec);
       await startRuns(db, 'fault_side_by_side', RUNS);
 
+      // Frozen (SIGSTOP), the victim can end no attempt while the test looks; what it sent before
+      // lands first. A kill right after a plain look raced the attempts that ended meanwhile.
       await until(
-        'three attempts of one step in flight in the victim',
+        'the victim frozen with three attempts of one step in flight',
         async () => {
           const { rows } = await db.query<{ run_ids: string[] }>(IN_FLIGHT, [victim.pid]);
-          return rows.some((r) => r.run_ids.length >= 3);
+          if (!rows.some((r) => r.run_ids.length >= 3)) return false;
+          victim.child.kill('SIGSTOP');
+          // Twice in a row: a statement still in the socket is not yet active.
+          let idleLooks = 0;
+          await until(
+            "the frozen victim's last statements to land",
+            async () => {
+              const { rows: busy } = await db.query<{ n: number }>(BUSY, [victim.name, `${victim.name}_probe`]);
+              idleLooks = busy[0]?.n === 0 ? idleLooks + 1 : 0;
+              return idleLooks >= 2;
+            },
+            { intervalMs: 5, timeoutMs: 5000 },
+          );
+          const { rows: frozen } = await db.query<{ run_ids: string[] }>(IN_FLIGHT, [victim.pid]);
+          if (frozen.some((r) => r.run_ids.length >= 3)) return true;
+          victim.child.kill('SIGCONT');
+          return false;
         },
-        { intervalMs: 2, timeoutMs: 10_000 },
+        { intervalMs: 2, timeoutMs: 20_000 },
       );
       const killedAt = await killAndSettle(db, victim);
       const survivor = await spawn('b', spec);
 
       const { rows: inFlight } = await db.query<{ step: string; run_ids: string[] }>(IN_FLIGHT, [victim.pid]);
-      const together = inFlight.filter((r) => r.run_ids.length >= 3);
-      assert.ok(together.length >= 1, 'the kill landed while attempts ran side by side');
+      assert.ok(
+        inFlight.some((r) => r.run_ids.length >= 3),
+        'the kill landed while attempts of one step ran side by side',
+      );
       const killed = inFlight.flatMap((r) => r.run_ids.map((runId) => ({ runId, step: r.step })));
       for (const { runId, step } of killed) {
         const { rows } = await db.query(

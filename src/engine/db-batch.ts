@@ -146,12 +146,9 @@ async function runStep(tx: Queryable, job: DbJob, options: DbBatchOptions, guard
       tx: attempt.tx,
     };
     const scope = job.scope;
-    let value: unknown;
-    try {
-      value = await runWithTimeout(run, step, () => (scope ? scope.enter(() => step.run(ctx)) : step.run(ctx)));
-    } finally {
-      attempt.end();
-    }
+    const value = await runWithTimeout(run, step, () =>
+      scope ? scope.enter(() => step.run(ctx)) : step.run(ctx),
+    ).finally(() => attempt.end());
     if (guarded) await tx.query('RELEASE SAVEPOINT billflow_step');
     return outcomeOfValue({ run, step: step.name, startedAt, endedAt: options.appNow() }, value);
   } catch (error) {

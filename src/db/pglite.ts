@@ -5,8 +5,9 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { PGliteOptions } from '@electric-sql/pglite';
 import { DurableNodeFS, fsyncTree } from './pgliteDurable.ts';
-import type { Db, QueryResult, Queryable } from './types.ts';
+import type { Db, QueryOptions, QueryResult, Queryable } from './types.ts';
 import { coalescedNotify } from './notify.ts';
+import { statementNameCheck } from './statement-names.ts';
 
 /**
  * The embedded database: PostgreSQL compiled to WASM, in this process. One connection, so
@@ -68,6 +69,7 @@ async function initializeInChild(dataDir: string): Promise<boolean> {
 export function wrapPglite(pglite: PGlite): Db {
   // One process opens the folder: a presence named by anything else is from a process that died.
   const presence = `pglite:${randomUUID()}`;
+  const checkName = statementNameCheck();
   const toResult = <R>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<R> => ({
     rows: r.rows as R[],
     rowCount: Math.max(r.affectedRows ?? 0, r.rows.length),
@@ -80,13 +82,15 @@ export function wrapPglite(pglite: PGlite): Db {
       },
       () => {},
     ),
-    async query<R>(sql: string, params?: readonly unknown[]) {
+    async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
+      if (options?.name) checkName(options.name, sql);
       return toResult<R>(await pglite.query(sql, params as unknown[] | undefined));
     },
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return pglite.transaction(async (t) =>
         fn({
-          async query<R>(sql: string, params?: readonly unknown[]) {
+          async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
+            if (options?.name) checkName(options.name, sql);
             return toResult<R>(await t.query(sql, params as unknown[] | undefined));
           },
         }),

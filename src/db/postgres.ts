@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import pg from 'pg';
 import type { Db, QueryOptions, QueryResult, Queryable } from './types.ts';
 import { coalescedNotify } from './notify.ts';
+import { statementNameCheck } from './statement-names.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -81,8 +82,10 @@ export function connectPostgres(options: PostgresOptions): Db {
     presenceRetry = setTimeout(attempt, LISTEN_RETRY_MS);
   };
 
+  const checkName = statementNameCheck();
   async function query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
     const values = params as unknown[] | undefined;
+    if (options?.name) checkName(options.name, sql);
     const result = options?.name
       ? await pool.query({ name: options.name, text: sql, values })
       : await pool.query(sql, values);
@@ -117,6 +120,7 @@ export function connectPostgres(options: PostgresOptions): Db {
       const tx: Queryable = {
         async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
           const values = params as unknown[] | undefined;
+          if (options?.name) checkName(options.name, sql);
           const result = options?.name
             ? await client.query({ name: options.name, text: sql, values })
             : await client.query(sql, values);

@@ -186,6 +186,7 @@ async function start(
       now,
       request.now ?? null,
     ],
+    { name: 'billflow_insert_inline_step' },
   );
   return { runId, type: inserted.type, status: inserted.status, created: true, firstStepOutput: output };
 }

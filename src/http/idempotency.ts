@@ -56,6 +56,7 @@ export async function claimIdempotencyKey(
     `INSERT INTO idempotency_keys (principal, key, request_hash, created_at, holder) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT DO NOTHING`,
     [input.principal, input.key, input.hash, input.now, input.holder],
+    { name: 'billflow_claim_idempotency_key' },
   );
   if (inserted.rowCount > 0) return { kind: 'claimed' };
   const { rows } = await q.query<{
@@ -149,6 +150,7 @@ export async function completeIdempotencyKey(
     `UPDATE idempotency_keys SET status = $3, body = $4
       WHERE principal = $1 AND key = $2 AND ($5::text IS NULL OR (status IS NULL AND holder = $5))`,
     [input.principal, input.key, input.status, JSON.stringify(input.body ?? null), input.holder ?? null],
+    { name: 'billflow_complete_idempotency_key' },
   );
   if (input.holder !== undefined && done.rowCount === 0) {
     throw new ConflictError('a request with this Idempotency-Key is still being processed', {

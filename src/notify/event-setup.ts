@@ -43,6 +43,7 @@ export async function readEventSetup<E extends string>(
                          FROM (SELECT id, name, url FROM slack_endpoints WHERE enabled) e)
                  ELSE '[]'::json END AS slack`,
     [event, want.channels, localeChain(want.locale), want.slackTargets === true, settingsEvent],
+    { name: 'billflow_event_setup' },
   );
   const row = rows[0];
   return {

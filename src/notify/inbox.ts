@@ -86,6 +86,7 @@ export async function createNotification(q: Queryable, input: NotificationInput)
       JSON.stringify(input.data ?? {}),
       input.dedupeKey ?? null,
     ],
+    { name: 'billflow_insert_notification' },
   );
   if (rows[0]) return rows[0];
   const existing = await q.query<InAppNotification>(`SELECT ${COLUMNS} FROM notifications WHERE dedupe_key = $1`, [

@@ -167,6 +167,7 @@ async function claimSend(q: Queryable, meta: SendMeta): Promise<SendRecord | und
      WHERE message_sends.status <> 'sent'
      RETURNING ${COLUMNS}`,
     [meta.sendKey, meta.channel, meta.transport, meta.kind, meta.runId ?? null, meta.recipient, meta.subject ?? null],
+    { name: 'billflow_claim_send' },
   );
   return rows[0];
 }
@@ -222,6 +223,7 @@ export async function deliverOnce(
        sent_at = now(), updated_at = now()
      WHERE send_key = $1 RETURNING ${COLUMNS}`,
     [meta.sendKey, delivered.messageId ?? null, delivered.response?.slice(0, 2000) ?? null],
+    { name: 'billflow_mark_send_sent' },
   );
   const outcome = toOutcome(rows[0] ?? { ...claimed, status: 'sent', sent_at: new Date() }, false);
   tellSend(onSend, meta, sendResultOf(outcome));

@@ -101,7 +101,9 @@ export async function createCustomer(q: Queryable, input: CustomerInput, options
 }
 
 export async function findCustomer(q: Queryable, id: string): Promise<Customer | undefined> {
-  const { rows } = await q.query<Customer>(`SELECT ${COLUMNS} FROM customers WHERE id = $1`, [id]);
+  const { rows } = await q.query<Customer>(`SELECT ${COLUMNS} FROM customers WHERE id = $1`, [id], {
+    name: 'billflow_customer_by_id',
+  });
   return rows[0];
 }
 
@@ -274,6 +276,7 @@ export async function useCustomerCurrency(
     const { rows } = await q.query<{ currency: string }>(
       `UPDATE customers SET currency = coalesce(currency, $2), updated_at = now() WHERE id = $1 RETURNING currency`,
       [customer.id, currency],
+      { name: 'billflow_use_customer_currency' },
     );
     billed = rows[0]?.currency ?? null;
     if (billed === currency) return;

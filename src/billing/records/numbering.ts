@@ -27,6 +27,7 @@ export async function nextDocumentNumber(q: Queryable, kind: DocumentKind): Prom
   const { rows } = await q.query<{ n: string | number }>(
     'UPDATE document_counters SET last_value = last_value + 1 WHERE kind = $1 RETURNING last_value AS n',
     [kind],
+    { name: 'billflow_next_document_number' },
   );
   const row = rows[0];
   if (!row) throw new Error(`document counter ${kind} is missing (migration 0002 not applied?)`);

@@ -78,6 +78,7 @@ export async function recordPayment(q: Queryable, input: PaymentInput, options: 
       input.provider_reference ?? null,
       options.at ?? null,
     ],
+    { name: 'billflow_insert_payment' },
   );
   if (rows[0]) return toPayment(rows[0]);
   const existing = await findPaymentByProviderReference(q, input.provider_reference as string);
@@ -135,7 +136,9 @@ async function checkReferences(q: Queryable, input: PaymentInput): Promise<void>
 }
 
 export async function findPayment(q: Queryable, id: string): Promise<Payment | undefined> {
-  const { rows } = await q.query<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id]);
+  const { rows } = await q.query<Payment>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1`, [id], {
+    name: 'billflow_payment_by_id',
+  });
   return rows[0] && toPayment(rows[0]);
 }
 

@@ -22,9 +22,11 @@ const COLUMNS = 'id, payment_id, number, created_at';
  * Must run inside a transaction.
  */
 export async function createReceipt(q: Queryable, paymentId: string, options: At = {}): Promise<Receipt> {
-  const payment = await q.query<{ status: string }>('SELECT status FROM payments WHERE id = $1 FOR NO KEY UPDATE', [
-    paymentId,
-  ]);
+  const payment = await q.query<{ status: string }>(
+    'SELECT status FROM payments WHERE id = $1 FOR NO KEY UPDATE',
+    [paymentId],
+    { name: 'billflow_lock_payment_for_receipt' },
+  );
   const status = payment.rows[0]?.status;
   if (status === undefined) throw new InvalidInputError([{ field: 'payment_id', message: `no payment ${paymentId}` }]);
   if (status !== 'succeeded') {
@@ -37,12 +39,15 @@ export async function createReceipt(q: Queryable, paymentId: string, options: At
     `INSERT INTO receipts (id, payment_id, number, created_at) VALUES ($1, $2, $3, coalesce($4::timestamptz, now()))
      RETURNING ${COLUMNS}`,
     [options.id ?? newId('rcpt'), paymentId, number, options.at ?? null],
+    { name: 'billflow_insert_receipt' },
   );
   return rows[0] as Receipt;
 }
 
 export async function findReceiptForPayment(q: Queryable, paymentId: string): Promise<Receipt | undefined> {
-  const { rows } = await q.query<Receipt>(`SELECT ${COLUMNS} FROM receipts WHERE payment_id = $1`, [paymentId]);
+  const { rows } = await q.query<Receipt>(`SELECT ${COLUMNS} FROM receipts WHERE payment_id = $1`, [paymentId], {
+    name: 'billflow_receipt_by_payment',
+  });
   return rows[0];
 }
 

@@ -51,6 +51,7 @@ export async function refreshCustomerStatus(q: Queryable, customerId: string, no
   const locked = await q.query<{ status: CustomerStatus }>(
     'SELECT status FROM customers WHERE id = $1 FOR NO KEY UPDATE',
     [customerId],
+    { name: 'billflow_lock_customer_status' },
   );
   const before = locked.rows[0]?.status;
   if (before === undefined) throw new NotFoundError(`customer ${customerId} not found`);
@@ -62,6 +63,7 @@ export async function refreshCustomerStatus(q: Queryable, customerId: string, no
        count(*)::int AS total
      FROM subscriptions s WHERE s.customer_id = $1`,
     [customerId, now],
+    { name: 'billflow_customer_subscriptions' },
   );
   const after = nextCustomerStatus(before, rows[0] ?? { paying: 0, trialing: 0, upcoming: 0, total: 0 });
   if (after !== before) {

@@ -67,6 +67,7 @@ async function countRecord(q: Queryable, kind: CountedKind, id: string): Promise
        GROUP BY metric, currency, day
      ) ${UPSERT}`,
     [id],
+    { name: `billflow_count_${kind}` },
   );
   if (rowCount > 0) return true;
   const { rows } = await q.query<{ counted: boolean; countable: boolean }>(

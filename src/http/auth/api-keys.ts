@@ -79,6 +79,7 @@ export async function principalForApiKey(q: Queryable, key: string, now: Date): 
        FROM api_keys
       WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`,
     [sha256(key), now],
+    { name: 'billflow_api_key_principal' },
   );
   const row = rows[0];
   if (!row || !isRole(row.role)) return null;

@@ -28,12 +28,16 @@ function Editor({ item, onSaved }: { item: TemplateListItem; onSaved: () => void
   const [to, setTo] = useState('');
   const t = loaded.data;
 
-  useEffect(() => {
-    if (!t) return;
+  // The draft starts from each template text the server sends (the first load, after a save or a
+  // revert), set while rendering: an effect would commit empty fields first, and a keystroke
+  // typed before it ran would be overwritten.
+  const [draftOf, setDraftOf] = useState<typeof t>();
+  if (t && t !== draftOf) {
+    setDraftOf(t);
     setSubject(t.subject ?? '');
     setBody(t.body);
     setHtml(t.html ?? '');
-  }, [t]);
+  }
 
   // Re-render 400 ms after the last keystroke; a late answer for older text is dropped.
   useEffect(() => {

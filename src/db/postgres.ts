@@ -83,14 +83,22 @@ export function connectPostgres(options: PostgresOptions): Db {
   };
 
   const checkName = statementNameCheck();
-  async function query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+  // The pool and a transaction's client send a statement the same way.
+  async function send<R>(
+    on: pg.Pool | pg.PoolClient,
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>> {
     const values = params as unknown[] | undefined;
     if (options?.name) checkName(options.name, sql);
     const result = options?.name
-      ? await pool.query({ name: options.name, text: sql, values })
-      : await pool.query(sql, values);
+      ? await on.query({ name: options.name, text: sql, values })
+      : await on.query(sql, values);
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
   }
+  const query = <R>(sql: string, params?: readonly unknown[], options?: QueryOptions) =>
+    send<R>(pool, sql, params, options);
 
   return {
     kind: 'postgres',
@@ -118,14 +126,8 @@ export function connectPostgres(options: PostgresOptions): Db {
         });
       });
       const tx: Queryable = {
-        async query<R>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
-          const values = params as unknown[] | undefined;
-          if (options?.name) checkName(options.name, sql);
-          const result = options?.name
-            ? await client.query({ name: options.name, text: sql, values })
-            : await client.query(sql, values);
-          return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
-        },
+        query: <R>(sql: string, params?: readonly unknown[], options?: QueryOptions) =>
+          send<R>(client, sql, params, options),
       };
       try {
         await client.query('BEGIN');
